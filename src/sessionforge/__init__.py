@@ -1,0 +1,124 @@
+"""sessionforge: conversation sessions for LLM applications.
+
+Every public name of both faces (the sync ``ChatAgent``/``ChatSession`` and the async
+``SessionManager`` family) is importable from here. Names load lazily from the module that defines
+them, so ``import sessionforge`` stays fast and an optional extra is imported only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._meta import get_version, is_available
+
+__version__ = get_version()
+
+# name -> module that defines it (relative to this package)
+_EXPORTS: dict[str, str] = {
+    # faces
+    "AsyncChatAgent": ".agent",
+    "ChatAgent": ".agent",
+    "ChatResponse": ".providers.base",
+    "ChatSession": ".chat_session",
+    "CompactionReport": ".chat_session",
+    "InfiniteConversationManager": ".infinite",
+    "SessionManager": ".manager",
+    # simple API
+    "get_conversation_history": ".simple_api",
+    "get_session_stats": ".simple_api",
+    "quick_conversation": ".simple_api",
+    "track_conversation": ".simple_api",
+    "track_infinite_conversation": ".simple_api",
+    "track_llm_call": ".simple_api",
+    "track_tool_use": ".simple_api",
+    # core models
+    "ChatMessage": ".core.messages",
+    "ImagePart": ".core.messages",
+    "TextPart": ".core.messages",
+    "ToolCall": ".core.messages",
+    "EventSource": ".core.events",
+    "EventType": ".core.events",
+    "SessionEvent": ".core.events",
+    "RunStatus": ".core.session",
+    "Session": ".core.session",
+    "SessionMetadata": ".core.session",
+    "SessionRun": ".core.session",
+    "TokenSummary": ".core.usage",
+    "TokenUsage": ".core.usage",
+    "TokenCounter": ".core.tokens",
+    "counter_for_model": ".core.tokens",
+    # context
+    "Compactor": ".context.compactors",
+    "SlidingWindowCompactor": ".context.compactors",
+    "TruncateCompactor": ".context.compactors",
+    "SummarizeCompactor": ".context.summarize",
+    "ToolOutputPruningCompactor": ".context.summarize",
+    "SummarizationStrategy": ".context.summarize",
+    "PromptStrategy": ".context.prompts",
+    "build_prompt_from_session": ".context.prompts",
+    "truncate_prompt_to_token_limit": ".context.prompts",
+    # tools
+    "SessionAwareToolProcessor": ".tools.processor",
+    "ToolRegistry": ".tools.registry",
+    # storage
+    "ChukSessionsStore": ".storage.chuk",
+    "SessionStorage": ".storage.chuk",
+    "configure_storage": ".storage.config",
+    "setup_chuk_sessions_storage": ".storage.config",
+    "Store": ".storage.base",
+    "open_store": ".storage.config",
+    # errors
+    "AuthenticationError": ".errors",
+    "BadRequestError": ".errors",
+    "BudgetExceededError": ".errors",
+    "ConcurrencyConflictError": ".errors",
+    "ConfigurationError": ".errors",
+    "ContextLengthExceededError": ".errors",
+    "ContextOverflowError": ".errors",
+    "CorruptRecordError": ".errors",
+    "InvalidSessionOperation": ".errors",
+    "MessageFormatError": ".errors",
+    "MissingDependencyError": ".errors",
+    "ModelNotFoundError": ".errors",
+    "ProviderConnectionError": ".errors",
+    "ProviderError": ".errors",
+    "ProviderTimeoutError": ".errors",
+    "RateLimitError": ".errors",
+    "ServerError": ".errors",
+    "SessionAlreadyExists": ".errors",
+    "SessionManagerError": ".errors",
+    "SessionNotFound": ".errors",
+    "SessionforgeError": ".errors",
+    "StorageError": ".errors",
+    "StoreUnavailableError": ".errors",
+    "SyncInAsyncError": ".errors",
+    "TokenLimitExceeded": ".errors",
+    "ToolProcessingError": ".errors",
+    "UnknownModelError": ".errors",
+    "UsageError": ".errors",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__", "get_version", "is_available"])  # noqa: PLE0605
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'sessionforge' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
+    from .chat_session import ChatSession, CompactionReport
+    from .context.compactors import Compactor, SlidingWindowCompactor, TruncateCompactor
+    from .core.messages import ChatMessage, ImagePart, TextPart, ToolCall
+    from .core.tokens import TokenCounter, counter_for_model
+    from .core.usage import TokenSummary, TokenUsage
+    from .errors import *  # noqa: F403

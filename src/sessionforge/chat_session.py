@@ -1,0 +1,294 @@
+"""``ChatSession``: a conversation held in memory, kept inside a token budget.
+
+The session keeps two lists: ``history``, every message ever added (append-only, nothing is deleted),
+and ``messages``, the view the model gets, which compaction shrinks. The view's token total is kept as
+a running sum of per-message counts cached on the messages, so adding a message and asking for the
+size cost the same at turn 10 and at turn 10,000.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .context.compactors import Compactor, TruncateCompactor
+from .core.messages import ChatMessage
+from .core.tokens import TokenCounter, counter_for_model
+from .errors import ContextOverflowError, UsageError
+
+__all__ = ["ChatSession", "CompactionReport"]
+
+
+@dataclass(frozen=True)
+class CompactionReport:
+    """What one compaction did: sizes before and after, and what left the model's view."""
+
+    before_tokens: int
+    after_tokens: int
+    target_tokens: int
+    dropped: list[ChatMessage]
+    added: list[ChatMessage] = field(default_factory=list)
+    compactor: str = ""
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class ChatSession:
+    """A conversation: system prompt, messages, and an optional token budget.
+
+    Args:
+        system_prompt: the first message of every request; kept through every compaction.
+        max_tokens: the budget for the whole request history. ``None`` means unbounded.
+        compactor: called when an added message would pass the effective limit. Without one, the
+            message is refused with :class:`ContextOverflowError` and the session is unchanged.
+        safety_margin: the share of ``max_tokens`` that may be used (effective limit =
+            ``max_tokens * safety_margin``), leaving room for the reply.
+        compact_to: after an automatic compaction the view is at most this share of the effective
+            limit. Compacting below the limit means a long conversation compacts once every few
+            turns rather than on every turn.
+        model: the model whose tokenizer counts (exact for OpenAI families). An agent sets it.
+        session_id: defaults to a new UUID.
+    """
+
+    def __init__(
+        self,
+        system_prompt: str | None = None,
+        max_tokens: int | None = None,
+        compactor: Compactor | None = None,
+        safety_margin: float = 1.0,
+        *,
+        compact_to: float = 0.75,
+        model: str | None = None,
+        session_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        if max_tokens is not None and max_tokens <= 0:
+            raise UsageError(f"max_tokens must be a positive number of tokens, got {max_tokens}")
+        if not 0 < safety_margin <= 1:
+            raise UsageError(f"safety_margin must be in (0, 1], got {safety_margin}")
+        if not 0 < compact_to <= 1:
+            raise UsageError(f"compact_to must be in (0, 1], got {compact_to}")
+        self.session_id: str = session_id or str(uuid.uuid4())
+        self.max_tokens = max_tokens
+        self.compactor = compactor
+        self.safety_margin = safety_margin
+        self.compact_to = compact_to
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self.compactions: list[CompactionReport] = []
+        self._model = model
+        self._counter: TokenCounter = counter_for_model(model)
+        self._history: list[ChatMessage] = []
+        self._view: list[ChatMessage] = []
+        self._view_tokens = 0
+        self._system_prompt = system_prompt
+        if system_prompt:
+            self._append(ChatMessage.system(system_prompt))
+
+    # ---- properties ------------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        """The messages the model will see (a copy: changing it does not change the session)."""
+        return list(self._view)
+
+    @property
+    def history(self) -> list[ChatMessage]:
+        """Every message ever added, compacted or not, in order."""
+        return list(self._history)
+
+    @property
+    def last_message(self) -> ChatMessage | None:
+        return self._view[-1] if self._view else None
+
+    @property
+    def system_prompt(self) -> str | None:
+        return self._system_prompt
+
+    @property
+    def model(self) -> str | None:
+        return self._model
+
+    @property
+    def counter(self) -> TokenCounter:
+        return self._counter
+
+    @property
+    def effective_limit(self) -> int | None:
+        """``max_tokens * safety_margin``, or ``None`` when the session is unbounded."""
+        if self.max_tokens is None:
+            return None
+        return int(self.max_tokens * self.safety_margin)
+
+    def estimate_tokens(self) -> int:
+        """Tokens the current view costs as a request (exact for OpenAI models). O(1)."""
+        return self._view_tokens + (self._counter.reply_priming if self._view else 0)
+
+    @property
+    def token_accuracy(self) -> str:
+        return self._counter.accuracy
+
+    def use_model(self, model: str | None) -> None:
+        """Count with ``model``'s tokenizer from now on (an agent calls this before each call)."""
+        if model == self._model:
+            return
+        self._model = model
+        self._counter = counter_for_model(model)
+        self._view_tokens = sum(self._counter.count_message(m) for m in self._view)
+
+    # ---- changing ------------------------------------------------------------------------------
+
+    def add_message(self, message: ChatMessage, *, enforce: bool = True) -> None:
+        """Append ``message``, compacting first if it would pass the effective limit.
+
+        With ``enforce=False`` the message is appended even past the limit (a reply that was already
+        paid for is never thrown away); the next enforced add compacts or refuses.
+        Raises :class:`ContextOverflowError` (session unchanged) when there is no compactor, or when
+        the compactor cannot make room.
+        """
+        if not isinstance(message, ChatMessage):
+            raise UsageError(
+                f"add_message expects a ChatMessage, got {type(message).__name__}; "
+                "build one with ChatMessage.user(...) or ChatMessage.from_dict(...)"
+            )
+        limit = self.effective_limit
+        if enforce and limit is not None:
+            needed = self._counter.count_message(message)
+            projected = self._view_tokens + needed + self._counter.reply_priming
+            if projected > limit:
+                self._make_room(message, limit)
+        self._append(message)
+
+    def add_messages(self, messages: Iterable[ChatMessage]) -> None:
+        for message in messages:
+            self.add_message(message)
+
+    def ensure_within_limit(self) -> None:
+        """Compact (or refuse) if the view is already past the limit, e.g. before a call."""
+        limit = self.effective_limit
+        if limit is not None and self.estimate_tokens() > limit:
+            self._make_room(None, limit)
+
+    def compact(self, target_tokens: int | None = None) -> CompactionReport:
+        """Compact the view now to ``target_tokens`` (default: the effective limit).
+
+        Uses the session's compactor, or truncation if it has none. Nothing leaves ``history``.
+        """
+        target = target_tokens if target_tokens is not None else self.effective_limit
+        if target is None:
+            raise UsageError("compact() needs target_tokens when the session has no max_tokens")
+        return self._apply(self.compactor or TruncateCompactor(), self._view, target)
+
+    def clear(self, preserve_system: bool = True) -> None:
+        """Empty the conversation; keep the system prompt unless ``preserve_system=False``."""
+        keep = [m for m in self._view if m.role == "system"] if preserve_system else []
+        self._view = keep
+        self._view_tokens = sum(self._counter.count_message(m) for m in keep)
+        if not preserve_system:
+            self._system_prompt = None
+
+    def set_system_prompt(self, prompt: str) -> None:
+        """Replace the leading system message (or add one)."""
+        message = ChatMessage.system(prompt)
+        if self._view and self._view[0].role == "system":
+            self._view_tokens -= self._counter.count_message(self._view[0])
+            self._view[0] = message
+            self._view_tokens += self._counter.count_message(message)
+            self._history.append(message)
+        else:
+            self._view.insert(0, message)
+            self._history.append(message)
+            self._view_tokens += self._counter.count_message(message)
+        self._system_prompt = prompt
+
+    def restore(self, snapshot: Sequence[ChatMessage]) -> None:
+        """Put back a view taken from :attr:`messages` (used to undo a failed call)."""
+        self._view = list(snapshot)
+        self._view_tokens = sum(self._counter.count_message(m) for m in self._view)
+
+    # ---- serialization -----------------------------------------------------------------------------
+
+    def to_dict_list(self) -> list[dict[str, Any]]:
+        """The view as a list of :meth:`ChatMessage.to_dict` dicts (for storage or transport)."""
+        return [m.to_dict() for m in self._view]
+
+    @classmethod
+    def from_dict_list(cls, data: Iterable[dict[str, Any]], **kwargs: Any) -> ChatSession:
+        session = cls(**kwargs)
+        for item in data:
+            session._append(ChatMessage.from_dict(item))
+        first = session._view[0] if session._view else None
+        if first is not None and first.role == "system":
+            session._system_prompt = first.text
+        return session
+
+    # ---- internals ---------------------------------------------------------------------------------
+
+    def _append(self, message: ChatMessage) -> None:
+        self._history.append(message)
+        self._view.append(message)
+        self._view_tokens += self._counter.count_message(message)
+
+    def _make_room(self, incoming: ChatMessage | None, limit: int) -> None:
+        if self.compactor is None:
+            needed = self.estimate_tokens() + (
+                self._counter.count_message(incoming) if incoming is not None else 0
+            )
+            raise ContextOverflowError(
+                f"session {self.session_id} would need {needed} tokens, over its limit of {limit} "
+                f"(max_tokens={self.max_tokens} x safety_margin={self.safety_margin}). Pass a "
+                f"compactor=, call compact(), or raise max_tokens.",
+                limit=limit,
+                needed=needed,
+            )
+        candidate = [*self._view, incoming] if incoming is not None else list(self._view)
+        target = int(limit * self.compact_to)
+        try:
+            report = self._plan(self.compactor, candidate, target)
+        except ContextOverflowError:
+            # Compacting below the limit is a preference; fitting the limit is the requirement.
+            report = self._plan(self.compactor, candidate, limit)
+        if incoming is not None:
+            kept_ids = {id(m) for m in report[0]}
+            if id(incoming) not in kept_ids:  # pragma: no cover - compactors keep the newest user msg
+                raise ContextOverflowError("the compactor dropped the message being added", limit=limit)
+            report = ([m for m in report[0] if m is not incoming], report[1])
+        self._commit(*report, target=target, compactor=self.compactor)
+
+    def _plan(
+        self, compactor: Compactor, candidate: list[ChatMessage], target: int
+    ) -> tuple[list[ChatMessage], int]:
+        before = self._counter.count_messages(candidate)
+        return compactor(candidate, target, self._counter), before
+
+    def _apply(self, compactor: Compactor, view: list[ChatMessage], target: int) -> CompactionReport:
+        kept, before = self._plan(compactor, list(view), target)
+        return self._commit(kept, before, target=target, compactor=compactor)
+
+    def _commit(
+        self, kept: list[ChatMessage], before: int, *, target: int, compactor: Compactor
+    ) -> CompactionReport:
+        kept_ids = {id(m) for m in kept}
+        old_ids = {id(m) for m in self._view}
+        dropped = [m for m in self._view if id(m) not in kept_ids]
+        added = [m for m in kept if id(m) not in old_ids]
+        self._view = kept
+        self._view_tokens = sum(self._counter.count_message(m) for m in kept)
+        self._history.extend(added)
+        report = CompactionReport(
+            before_tokens=before,
+            after_tokens=self.estimate_tokens(),
+            target_tokens=target,
+            dropped=dropped,
+            added=added,
+            compactor=repr(compactor),
+        )
+        self.compactions.append(report)
+        return report
+
+    def __repr__(self) -> str:
+        return (
+            f"ChatSession(session_id={self.session_id!r}, messages={len(self._view)}, "
+            f"tokens={self.estimate_tokens()}, max_tokens={self.max_tokens})"
+        )

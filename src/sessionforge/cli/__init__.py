@@ -1,0 +1,24 @@
+"""The ``sessionforge`` command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from . import demo
+
+app = typer.Typer(
+    name="sessionforge",
+    help="Conversation sessions for LLM applications.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("demo")(demo.demo)
+
+
+@app.callback()
+def _root() -> None:
+    """Conversation sessions for LLM applications."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,124 @@
+"""Compactors: pure functions that make a conversation fit a token budget.
+
+A compactor is any callable ``(messages, target_tokens, counter) -> messages``. Every compactor here
+keeps these invariants, which the property tests check on random conversations:
+
+* the result fits ``target_tokens`` (counted as a whole request, reply priming included);
+* every system message is kept;
+* the newest user message is kept;
+* a tool call is never separated from its results (see :mod:`.units`);
+* nothing is reordered; kept messages are the very same objects.
+
+When the pinned messages alone cannot fit, :class:`~sessionforge.errors.ContextOverflowError` says
+the sizes involved, rather than sending a request the provider would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from ..core.messages import ChatMessage
+from ..core.tokens import TokenCounter
+from ..errors import ContextOverflowError
+from .units import Unit, split_units
+
+__all__ = [
+    "Compactor",
+    "SlidingWindowCompactor",
+    "TruncateCompactor",
+    "drop_oldest_units",
+]
+
+
+@runtime_checkable
+class Compactor(Protocol):
+    """Anything that can shrink a conversation to a token target."""
+
+    def __call__(
+        self, messages: Sequence[ChatMessage], target_tokens: int, counter: TokenCounter
+    ) -> list[ChatMessage]: ...
+
+
+def _overflow(units: Sequence[Unit], target_tokens: int, counter: TokenCounter) -> ContextOverflowError:
+    pinned = sum(u.tokens for u in units if u.pinned) + counter.reply_priming
+    return ContextOverflowError(
+        f"cannot fit the conversation into {target_tokens} tokens: the system prompt and the newest "
+        f"user message alone need {pinned} tokens. Raise max_tokens, shorten the system prompt, or "
+        f"send a shorter message.",
+        limit=target_tokens,
+        needed=pinned,
+    )
+
+
+def drop_oldest_units(
+    units: list[Unit], target_tokens: int, counter: TokenCounter
+) -> tuple[list[Unit], list[Unit]]:
+    """Drop unpinned units oldest-first until the rest fits. Returns ``(kept, dropped)``."""
+    total = sum(u.tokens for u in units) + counter.reply_priming
+    dropped_ids: set[int] = set()
+    for unit in units:
+        if total <= target_tokens:
+            break
+        if not unit.pinned:
+            dropped_ids.add(id(unit))
+            total -= unit.tokens
+    if total > target_tokens:
+        raise _overflow(units, target_tokens, counter)
+    kept = [u for u in units if id(u) not in dropped_ids]
+    dropped = [u for u in units if id(u) in dropped_ids]
+    return kept, dropped
+
+
+def _flatten(units: Sequence[Unit]) -> list[ChatMessage]:
+    return [m for u in units for m in u.messages]
+
+
+class TruncateCompactor:
+    """Drops the oldest non-system messages until the conversation fits.
+
+    The cheapest compactor and the baseline the others are measured against: no summarizer call,
+    nothing rewritten, only whole units removed from the front.
+    """
+
+    def __call__(
+        self, messages: Sequence[ChatMessage], target_tokens: int, counter: TokenCounter
+    ) -> list[ChatMessage]:
+        kept, _ = drop_oldest_units(split_units(messages, counter), target_tokens, counter)
+        return _flatten(kept)
+
+    def __repr__(self) -> str:
+        return "TruncateCompactor()"
+
+
+class SlidingWindowCompactor:
+    """Keeps at most the last ``window`` messages (whole units), then truncates to the target.
+
+    Useful when the newest turns matter and a fixed, predictable history length is wanted.
+    """
+
+    def __init__(self, window: int = 20) -> None:
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        self.window = window
+
+    def __call__(
+        self, messages: Sequence[ChatMessage], target_tokens: int, counter: TokenCounter
+    ) -> list[ChatMessage]:
+        units = split_units(messages, counter)
+        kept: list[Unit] = []
+        seen = 0
+        full = False
+        for unit in reversed(units):
+            fits = not full and seen + len(unit.messages) <= self.window
+            full = full or not fits
+            if unit.pinned or unit.is_system or fits:
+                kept.append(unit)
+                if not unit.is_system:
+                    seen += len(unit.messages)
+        kept.reverse()
+        kept, _ = drop_oldest_units(kept, target_tokens, counter)
+        return _flatten(kept)
+
+    def __repr__(self) -> str:
+        return f"SlidingWindowCompactor(window={self.window})"
