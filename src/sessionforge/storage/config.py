@@ -1,0 +1,125 @@
+"""Choosing a store: by URL, by argument, or by the ``SESSIONFORGE_STORE`` environment variable.
+
+``open_store(url)`` understands ``memory://``, ``sqlite:///path/to.db`` (``sqlite:///:memory:``),
+``redis://host:port/db`` (``rediss://`` for TLS) and ``postgresql://user@host/db``. Without a URL the
+default is an SQLite file in the user's data directory, so sessions survive a restart with nothing
+to set up.
+
+The default store is the one explicit piece of global state: the simple API and ``SessionManager``
+use it unless given a store. ``configure_storage`` / ``setup_chuk_sessions_storage`` (the names of the
+session-manager spec) replace it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ..errors import ConfigurationError, SessionforgeError
+from .base import Store
+
+__all__ = [
+    "DEFAULT_NAMESPACE",
+    "configure_storage",
+    "default_store_url",
+    "get_default_store",
+    "open_store",
+    "set_default_store",
+    "setup_chuk_sessions_storage",
+]
+
+DEFAULT_NAMESPACE = "default"
+ENV_VAR = "SESSIONFORGE_STORE"
+
+_default_store: Store | None = None
+
+
+def default_store_url() -> str:
+    """``$SESSIONFORGE_STORE``, else an SQLite file in the user's data directory."""
+    url = os.environ.get(ENV_VAR)
+    if url:
+        return url
+    from platformdirs import user_data_dir
+
+    return f"sqlite:///{Path(user_data_dir('sessionforge')) / 'sessions.db'}"
+
+
+def open_store(url: str | None = None, **options: Any) -> Store:
+    """Open the store a URL names. ``options`` go to the backend (namespace, ttl_seconds, ...)."""
+    url = url or default_store_url()
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "memory":
+        from .memory import MemoryStore
+
+        return MemoryStore(**options)
+    if scheme == "sqlite":
+        from .sqlite import SQLiteStore
+
+        path = unquote(url.split("://", 1)[1])
+        path = path[1:] if path.startswith("/") and path[1:] == ":memory:" else path
+        if not path:
+            raise ConfigurationError(f"sqlite URL {url!r} names no file: use sqlite:///path/to.db")
+        return SQLiteStore(path, **options)
+    if scheme in {"redis", "rediss", "redis+cluster"}:
+        from .redis import RedisStore
+
+        return RedisStore.from_url(url, **options)
+    if scheme in {"postgresql", "postgres"}:
+        from .postgres import PostgresStore
+
+        return PostgresStore.from_url(url, **options)
+    raise ConfigurationError(
+        f"unknown store URL {url!r}: use memory://, sqlite:///path, redis://host:port or "
+        f"postgresql://user@host/db"
+    )
+
+
+def get_default_store() -> Store:
+    """The process-wide default store, opened on first use."""
+    global _default_store
+    if _default_store is None:
+        _default_store = open_store(namespace=DEFAULT_NAMESPACE)
+    return _default_store
+
+
+def set_default_store(store: Store | None) -> Store | None:
+    """Replace the default store; returns the previous one (``None`` resets to the default URL)."""
+    global _default_store
+    previous, _default_store = _default_store, store
+    return previous
+
+
+def setup_chuk_sessions_storage(
+    sandbox_id: str = "chuk-ai-session-manager",
+    default_ttl_hours: float | None = 24,
+    url: str | None = None,
+    **options: Any,
+) -> Store:
+    """Open a store namespaced by ``sandbox_id`` with a TTL, and make it the default."""
+    ttl = None if default_ttl_hours is None else default_ttl_hours * 3600
+    store = open_store(url, namespace=sandbox_id, ttl_seconds=ttl, **options)
+    set_default_store(store)
+    return store
+
+
+def configure_storage(
+    sandbox_id: str = "chuk-ai-session-manager",
+    default_ttl_hours: float | None = 24,
+    url: str | None = None,
+    **options: Any,
+) -> bool:
+    """Like :func:`setup_chuk_sessions_storage`, reporting success as a bool as the spec shows.
+
+    A misconfiguration (bad URL, missing extra) returns ``False`` after logging why; use
+    :func:`setup_chuk_sessions_storage` to get the exception instead.
+    """
+    try:
+        setup_chuk_sessions_storage(sandbox_id, default_ttl_hours, url, **options)
+    except SessionforgeError as exc:
+        import logging
+
+        logging.getLogger("sessionforge").warning("storage configuration failed: %s", exc)
+        return False
+    return True

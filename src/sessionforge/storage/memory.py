@@ -1,0 +1,85 @@
+"""An in-process store: for tests, scripts and caches. Same contract as every other backend."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .base import BaseStore, StoredRecord, check_session_id
+
+__all__ = ["MemoryStore"]
+
+
+@dataclass
+class _Log:
+    rows: list[str] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    expires_at: float | None = None
+
+
+class MemoryStore(BaseStore):
+    """Keeps records in a dict. Stores built on one shared ``data`` dict see each other's sessions."""
+
+    def __init__(self, *, data: dict[str, dict[str, _Log]] | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self._data = data if data is not None else {}
+        self._lock = asyncio.Lock()
+
+    def _logs(self) -> dict[str, _Log]:
+        return self._data.setdefault(self.namespace, {})
+
+    def _live(self, session_id: str) -> _Log | None:
+        log = self._logs().get(session_id)
+        if log is not None and log.expires_at is not None and log.expires_at <= time.time():
+            del self._logs()[session_id]
+            return None
+        return log
+
+    def _touch(self, log: _Log) -> None:
+        if self.ttl_seconds is not None:
+            log.expires_at = time.time() + self.ttl_seconds
+
+    async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
+        check_session_id(session_id)
+        encoded = self._encode_all(records)
+        async with self._lock:
+            log = self._live(session_id)
+            if log is None:
+                log = self._logs().setdefault(session_id, _Log())
+            for record_id, text in encoded:
+                if record_id is not None:
+                    if record_id in log.ids:
+                        continue
+                    log.ids.add(record_id)
+                log.rows.append(text)
+            self._touch(log)
+            return len(log.rows)
+
+    async def load(
+        self, session_id: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[StoredRecord]:
+        check_session_id(session_id)
+        async with self._lock:
+            log = self._live(session_id)
+            if log is None:
+                return []
+            if self.touch_on_read:
+                self._touch(log)
+            end = len(log.rows) if limit is None else min(len(log.rows), after_seq + limit)
+            rows = log.rows[after_seq:end]
+        return [
+            StoredRecord(seq, self.codec.decode(text, session_id=session_id, seq=seq))
+            for seq, text in enumerate(rows, start=after_seq + 1)
+        ]
+
+    async def list_sessions(self, prefix: str = "") -> list[str]:
+        async with self._lock:
+            return sorted(s for s in list(self._logs()) if s.startswith(prefix) and self._live(s))
+
+    async def delete(self, session_id: str) -> bool:
+        check_session_id(session_id)
+        async with self._lock:
+            return self._logs().pop(session_id, None) is not None

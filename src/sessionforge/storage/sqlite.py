@@ -1,0 +1,205 @@
+"""SQLite: the embedded default store.
+
+One file, WAL mode, one row per event keyed by ``(namespace, session_id, seq)``. An append is one
+short ``BEGIN IMMEDIATE`` transaction that reads the session's head row, inserts the new rows and
+moves the head: O(1) in the length of the session, safe across threads and processes (SQLite's write
+lock serialises writers; ``busy_timeout`` makes them wait instead of failing), and durable once it
+returns. Blocking calls run in a worker thread so the event loop never stalls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import StorageError, StoreUnavailableError
+from .base import BaseStore, StoredRecord, check_session_id
+from .sqlite_schema import migrate
+
+__all__ = ["SQLiteStore"]
+
+T = TypeVar("T")
+
+
+@contextmanager
+def _translate(path: str, session_id: str | None = None) -> Iterator[None]:
+    """sqlite3 errors become StorageError subclasses, chained."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise StoreUnavailableError(
+            f"SQLite database {path!r} is unavailable ({exc}); check the path, its permissions and "
+            f"free disk space", session_id=session_id) from exc
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"SQLite database {path!r} failed: {exc}", session_id=session_id) from exc
+
+
+class SQLiteStore(BaseStore):
+    """A store in one SQLite file (``":memory:"`` for a private in-memory database)."""
+
+    def __init__(self, path: str | Path, **options: Any) -> None:
+        super().__init__(**options)
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    # ---- plumbing ------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            with _translate(self.path):
+                conn = sqlite3.connect(
+                    str(Path(self.path).expanduser()) if self.path != ":memory:" else self.path,
+                    timeout=30.0,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA busy_timeout=30000")
+                migrate(conn)
+                self._conn = conn
+        return self._conn
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T], session_id: str | None = None) -> T:
+        def call() -> T:
+            with self._lock, _translate(self.path, session_id):
+                return fn(self._connect())
+
+        return await asyncio.to_thread(call)
+
+    def _expiry(self, now: float) -> float | None:
+        return None if self.ttl_seconds is None else now + self.ttl_seconds
+
+    # ---- the contract --------------------------------------------------------------------------
+
+    async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
+        check_session_id(session_id)
+        encoded = self._encode_all(records)
+        ns = self.namespace
+
+        def write(conn: sqlite3.Connection) -> int:
+            now = time.time()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                head = conn.execute(
+                    "SELECT last_seq, expires_at FROM sessions WHERE namespace=? AND session_id=?",
+                    (ns, session_id),
+                ).fetchone()
+                if head is not None and head[1] is not None and head[1] <= now:
+                    self._purge(conn, session_id)
+                    head = None
+                if head is None:
+                    conn.execute(
+                        "INSERT INTO sessions (namespace, session_id, last_seq, created_at, updated_at, "
+                        "expires_at) VALUES (?, ?, 0, ?, ?, ?)",
+                        (ns, session_id, now, now, self._expiry(now)),
+                    )
+                    last = 0
+                else:
+                    last = int(head[0])
+                for record_id, body in encoded:
+                    cur = conn.execute(
+                        "INSERT INTO events (namespace, session_id, seq, record_id, body) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        (ns, session_id, last + 1, record_id, body),
+                    )
+                    last += cur.rowcount
+                conn.execute(
+                    "UPDATE sessions SET last_seq=?, updated_at=?, expires_at=? "
+                    "WHERE namespace=? AND session_id=?",
+                    (last, now, self._expiry(now), ns, session_id),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return last
+
+        return await self._run(write, session_id)
+
+    async def load(
+        self, session_id: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[StoredRecord]:
+        check_session_id(session_id)
+        ns = self.namespace
+
+        def read(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+            now = time.time()
+            head = conn.execute(
+                "SELECT expires_at FROM sessions WHERE namespace=? AND session_id=?", (ns, session_id)
+            ).fetchone()
+            if head is None or (head[0] is not None and head[0] <= now):
+                return []
+            if self.touch_on_read and self.ttl_seconds is not None:
+                conn.execute(
+                    "UPDATE sessions SET expires_at=? WHERE namespace=? AND session_id=?",
+                    (self._expiry(now), ns, session_id),
+                )
+            rows = conn.execute(
+                "SELECT seq, body FROM events WHERE namespace=? AND session_id=? AND seq>? "
+                "ORDER BY seq LIMIT ?",
+                (ns, session_id, after_seq, -1 if limit is None else limit),
+            ).fetchall()
+            return [(int(seq), str(body)) for seq, body in rows]
+
+        rows = await self._run(read, session_id)
+        return [
+            StoredRecord(seq, self.codec.decode(body, session_id=session_id, seq=seq))
+            for seq, body in rows
+        ]
+
+    async def list_sessions(self, prefix: str = "") -> list[str]:
+        ns = self.namespace
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+        def read(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
+                "SELECT session_id FROM sessions WHERE namespace=? AND session_id LIKE ? ESCAPE '\\' "
+                "AND (expires_at IS NULL OR expires_at > ?) ORDER BY session_id",
+                (ns, escaped + "%", time.time()),
+            ).fetchall()
+            return [str(r[0]) for r in rows if str(r[0]).startswith(prefix)]
+
+        return await self._run(read)
+
+    async def delete(self, session_id: str) -> bool:
+        check_session_id(session_id)
+
+        def write(conn: sqlite3.Connection) -> bool:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                existed = self._purge(conn, session_id)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return existed
+
+        return await self._run(write, session_id)
+
+    def _purge(self, conn: sqlite3.Connection, session_id: str) -> bool:
+        conn.execute(
+            "DELETE FROM events WHERE namespace=? AND session_id=?", (self.namespace, session_id)
+        )
+        cur = conn.execute(
+            "DELETE FROM sessions WHERE namespace=? AND session_id=?", (self.namespace, session_id)
+        )
+        return cur.rowcount > 0
+
+    async def aclose(self) -> None:
+        def close() -> None:
+            with self._lock:
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
+
+        await asyncio.to_thread(close)

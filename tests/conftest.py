@@ -1,0 +1,21 @@
+"""Fixtures every test shares: no test writes into the user's data directory or needs a network."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sessionforge.storage import config as storage_config
+
+
+@pytest.fixture(autouse=True)
+def _isolated_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point the default store at a fresh SQLite file per test, and forget it afterwards."""
+    monkeypatch.setenv(storage_config.ENV_VAR, f"sqlite:///{tmp_path / 'sessions.db'}")
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    previous = storage_config.set_default_store(None)
+    yield
+    storage_config.set_default_store(previous)
