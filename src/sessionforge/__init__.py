@@ -10,7 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._meta import get_version, is_available
+from ._meta import get_version as get_version
+from ._meta import is_available as is_available
 
 __version__ = get_version()
 
@@ -99,7 +100,7 @@ _EXPORTS: dict[str, str] = {
     "UsageError": ".errors",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__", "get_version", "is_available"])  # noqa: PLE0605
+__all__ = sorted([*_EXPORTS, "__version__", "get_version", "is_available"])
 
 
 def __getattr__(name: str) -> Any:
@@ -116,6 +117,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
+    # ruff: noqa: F401
     from .chat_session import ChatSession, CompactionReport
     from .context.compactors import Compactor, SlidingWindowCompactor, TruncateCompactor
     from .core.messages import ChatMessage, ImagePart, TextPart, ToolCall

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .context.compactors import Compactor, TruncateCompactor
+from .context.compactors import Compactor, TruncateCompactor, UnitCompactor
+from .context.units import UnitLog, flatten
 from .core.messages import ChatMessage
 from .core.tokens import TokenCounter, counter_for_model
 from .errors import ContextOverflowError, UsageError
@@ -80,8 +81,7 @@ class ChatSession:
         self._model = model
         self._counter: TokenCounter = counter_for_model(model)
         self._history: list[ChatMessage] = []
-        self._view: list[ChatMessage] = []
-        self._view_tokens = 0
+        self._log = UnitLog(self._counter)
         self._system_prompt = system_prompt
         if system_prompt:
             self._append(ChatMessage.system(system_prompt))
@@ -91,7 +91,7 @@ class ChatSession:
     @property
     def messages(self) -> list[ChatMessage]:
         """The messages the model will see (a copy: changing it does not change the session)."""
-        return list(self._view)
+        return self._log.messages()
 
     @property
     def history(self) -> list[ChatMessage]:
@@ -100,7 +100,7 @@ class ChatSession:
 
     @property
     def last_message(self) -> ChatMessage | None:
-        return self._view[-1] if self._view else None
+        return self._log.last_message()
 
     @property
     def system_prompt(self) -> str | None:
@@ -123,7 +123,7 @@ class ChatSession:
 
     def estimate_tokens(self) -> int:
         """Tokens the current view costs as a request (exact for OpenAI models). O(1)."""
-        return self._view_tokens + (self._counter.reply_priming if self._view else 0)
+        return self._log.request_tokens()
 
     @property
     def token_accuracy(self) -> str:
@@ -135,7 +135,7 @@ class ChatSession:
             return
         self._model = model
         self._counter = counter_for_model(model)
-        self._view_tokens = sum(self._counter.count_message(m) for m in self._view)
+        self._log = UnitLog(self._counter, self._log.messages())
 
     # ---- changing ------------------------------------------------------------------------------
 
@@ -155,9 +155,9 @@ class ChatSession:
         limit = self.effective_limit
         if enforce and limit is not None:
             needed = self._counter.count_message(message)
-            projected = self._view_tokens + needed + self._counter.reply_priming
-            if projected > limit:
+            if self._log.total + needed + self._counter.reply_priming > limit:
                 self._make_room(message, limit)
+                return
         self._append(message)
 
     def add_messages(self, messages: Iterable[ChatMessage]) -> None:
@@ -178,60 +178,57 @@ class ChatSession:
         target = target_tokens if target_tokens is not None else self.effective_limit
         if target is None:
             raise UsageError("compact() needs target_tokens when the session has no max_tokens")
-        return self._apply(self.compactor or TruncateCompactor(), self._view, target)
+        return self._apply(self.compactor or TruncateCompactor(), target)
 
     def clear(self, preserve_system: bool = True) -> None:
         """Empty the conversation; keep the system prompt unless ``preserve_system=False``."""
-        keep = [m for m in self._view if m.role == "system"] if preserve_system else []
-        self._view = keep
-        self._view_tokens = sum(self._counter.count_message(m) for m in keep)
+        keep = [m for m in self._log.messages() if m.role == "system"] if preserve_system else []
+        self._log = UnitLog(self._counter, keep)
         if not preserve_system:
             self._system_prompt = None
 
     def set_system_prompt(self, prompt: str) -> None:
         """Replace the leading system message (or add one)."""
         message = ChatMessage.system(prompt)
-        if self._view and self._view[0].role == "system":
-            self._view_tokens -= self._counter.count_message(self._view[0])
-            self._view[0] = message
-            self._view_tokens += self._counter.count_message(message)
-            self._history.append(message)
+        view = self._log.messages()
+        if view and view[0].role == "system":
+            view[0] = message
         else:
-            self._view.insert(0, message)
-            self._history.append(message)
-            self._view_tokens += self._counter.count_message(message)
+            view.insert(0, message)
+        self._history.append(message)
+        self._log = UnitLog(self._counter, view)
         self._system_prompt = prompt
 
     def restore(self, snapshot: Sequence[ChatMessage]) -> None:
         """Put back a view taken from :attr:`messages` (used to undo a failed call)."""
-        self._view = list(snapshot)
-        self._view_tokens = sum(self._counter.count_message(m) for m in self._view)
+        self._log = UnitLog(self._counter, snapshot)
 
     # ---- serialization -----------------------------------------------------------------------------
 
     def to_dict_list(self) -> list[dict[str, Any]]:
         """The view as a list of :meth:`ChatMessage.to_dict` dicts (for storage or transport)."""
-        return [m.to_dict() for m in self._view]
+        return [m.to_dict() for m in self._log.messages()]
 
     @classmethod
     def from_dict_list(cls, data: Iterable[dict[str, Any]], **kwargs: Any) -> ChatSession:
         session = cls(**kwargs)
         for item in data:
             session._append(ChatMessage.from_dict(item))
-        first = session._view[0] if session._view else None
-        if first is not None and first.role == "system":
-            session._system_prompt = first.text
+        first = session._log.messages()[:1]
+        if first and first[0].role == "system":
+            session._system_prompt = first[0].text
         return session
 
     # ---- internals ---------------------------------------------------------------------------------
 
     def _append(self, message: ChatMessage) -> None:
         self._history.append(message)
-        self._view.append(message)
-        self._view_tokens += self._counter.count_message(message)
+        self._log.append(message)
 
     def _make_room(self, incoming: ChatMessage | None, limit: int) -> None:
-        if self.compactor is None:
+        """Compact so that the view (with ``incoming`` appended) fits ``limit``, or change nothing."""
+        compactor = self.compactor
+        if compactor is None:
             needed = self.estimate_tokens() + (
                 self._counter.count_message(incoming) if incoming is not None else 0
             )
@@ -242,53 +239,57 @@ class ChatSession:
                 limit=limit,
                 needed=needed,
             )
-        candidate = [*self._view, incoming] if incoming is not None else list(self._view)
-        target = int(limit * self.compact_to)
-        try:
-            report = self._plan(self.compactor, candidate, target)
-        except ContextOverflowError:
-            # Compacting below the limit is a preference; fitting the limit is the requirement.
-            report = self._plan(self.compactor, candidate, limit)
+        mark = self._log.checkpoint()
         if incoming is not None:
-            kept_ids = {id(m) for m in report[0]}
-            if id(incoming) not in kept_ids:  # pragma: no cover - compactors keep the newest user msg
-                raise ContextOverflowError("the compactor dropped the message being added", limit=limit)
-            report = ([m for m in report[0] if m is not incoming], report[1])
-        self._commit(*report, target=target, compactor=self.compactor)
+            self._log.append(incoming)
+        try:
+            # Compacting below the limit is a preference (fewer compactions); fitting is the rule.
+            try:
+                report = self._compact_log(compactor, int(limit * self.compact_to))
+            except ContextOverflowError:
+                report = self._compact_log(compactor, limit)
+        except BaseException:
+            self._log.rollback(mark)
+            raise
+        if incoming is not None:
+            self._history.append(incoming)
+        self.compactions.append(report)
 
-    def _plan(
-        self, compactor: Compactor, candidate: list[ChatMessage], target: int
-    ) -> tuple[list[ChatMessage], int]:
-        before = self._counter.count_messages(candidate)
-        return compactor(candidate, target, self._counter), before
+    def _apply(self, compactor: Compactor, target: int) -> CompactionReport:
+        report = self._compact_log(compactor, target)
+        self.compactions.append(report)
+        return report
 
-    def _apply(self, compactor: Compactor, view: list[ChatMessage], target: int) -> CompactionReport:
-        kept, before = self._plan(compactor, list(view), target)
-        return self._commit(kept, before, target=target, compactor=compactor)
-
-    def _commit(
-        self, kept: list[ChatMessage], before: int, *, target: int, compactor: Compactor
-    ) -> CompactionReport:
-        kept_ids = {id(m) for m in kept}
-        old_ids = {id(m) for m in self._view}
-        dropped = [m for m in self._view if id(m) not in kept_ids]
-        added = [m for m in kept if id(m) not in old_ids]
-        self._view = kept
-        self._view_tokens = sum(self._counter.count_message(m) for m in kept)
-        self._history.extend(added)
-        report = CompactionReport(
+    def _compact_log(self, compactor: Compactor, target: int) -> CompactionReport:
+        """Run ``compactor`` over the view and keep its result. Raises before changing anything."""
+        before = self._log.request_tokens()
+        added: list[ChatMessage] = []
+        if isinstance(compactor, UnitCompactor):
+            kept, dropped_units, total = compactor.compact_units(
+                self._log.units, target, self._counter, self._log.total
+            )
+            dropped = flatten(dropped_units)
+            self._log.replace(kept, total)
+        else:
+            view = self._log.messages()
+            result = compactor(view, target, self._counter)
+            kept_ids = {id(m) for m in result}
+            old_ids = {id(m) for m in view}
+            dropped = [m for m in view if id(m) not in kept_ids]
+            added = [m for m in result if id(m) not in old_ids]
+            self._log = UnitLog(self._counter, result)
+            self._history.extend(added)
+        return CompactionReport(
             before_tokens=before,
-            after_tokens=self.estimate_tokens(),
+            after_tokens=self._log.request_tokens(),
             target_tokens=target,
             dropped=dropped,
             added=added,
             compactor=repr(compactor),
         )
-        self.compactions.append(report)
-        return report
 
     def __repr__(self) -> str:
         return (
-            f"ChatSession(session_id={self.session_id!r}, messages={len(self._view)}, "
+            f"ChatSession(session_id={self.session_id!r}, messages={len(self._log.messages())}, "
             f"tokens={self.estimate_tokens()}, max_tokens={self.max_tokens})"
         )

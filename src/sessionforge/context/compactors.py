@@ -21,12 +21,13 @@ from typing import Protocol, runtime_checkable
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter
 from ..errors import ContextOverflowError
-from .units import Unit, split_units
+from .units import Unit, flatten, split_units
 
 __all__ = [
     "Compactor",
     "SlidingWindowCompactor",
     "TruncateCompactor",
+    "UnitCompactor",
     "drop_oldest_units",
 ]
 
@@ -38,6 +39,19 @@ class Compactor(Protocol):
     def __call__(
         self, messages: Sequence[ChatMessage], target_tokens: int, counter: TokenCounter
     ) -> list[ChatMessage]: ...
+
+
+@runtime_checkable
+class UnitCompactor(Compactor, Protocol):
+    """A compactor that can also work on the units a session maintains, without re-splitting.
+
+    ``compact_units(units, target, counter, total) -> (kept, dropped, kept_tokens)``; sessions use it
+    when present, so compaction costs what it drops rather than what it keeps.
+    """
+
+    def compact_units(
+        self, units: list[Unit], target_tokens: int, counter: TokenCounter, total: int
+    ) -> tuple[list[Unit], list[Unit], int]: ...
 
 
 def _overflow(units: Sequence[Unit], target_tokens: int, counter: TokenCounter) -> ContextOverflowError:
@@ -52,26 +66,32 @@ def _overflow(units: Sequence[Unit], target_tokens: int, counter: TokenCounter) 
 
 
 def drop_oldest_units(
-    units: list[Unit], target_tokens: int, counter: TokenCounter
-) -> tuple[list[Unit], list[Unit]]:
-    """Drop unpinned units oldest-first until the rest fits. Returns ``(kept, dropped)``."""
-    total = sum(u.tokens for u in units) + counter.reply_priming
-    dropped_ids: set[int] = set()
-    for unit in units:
-        if total <= target_tokens:
-            break
-        if not unit.pinned:
-            dropped_ids.add(id(unit))
-            total -= unit.tokens
-    if total > target_tokens:
+    units: list[Unit], target_tokens: int, counter: TokenCounter, total: int | None = None
+) -> tuple[list[Unit], list[Unit], int]:
+    """Drop unpinned units oldest-first until the rest fits.
+
+    Returns ``(kept, dropped, kept_tokens)``. With ``total`` (the sum of the units' tokens) given, the
+    work is proportional to the units dropped, not to the units kept.
+    """
+    kept_tokens = sum(u.tokens for u in units) if total is None else total
+    request = kept_tokens + counter.reply_priming
+    front: list[Unit] = []
+    dropped: list[Unit] = []
+    index = 0
+    while request > target_tokens and index < len(units):
+        unit = units[index]
+        if unit.pinned:
+            front.append(unit)
+        else:
+            dropped.append(unit)
+            kept_tokens -= unit.tokens
+            request -= unit.tokens
+        index += 1
+    if request > target_tokens:
         raise _overflow(units, target_tokens, counter)
-    kept = [u for u in units if id(u) not in dropped_ids]
-    dropped = [u for u in units if id(u) in dropped_ids]
-    return kept, dropped
-
-
-def _flatten(units: Sequence[Unit]) -> list[ChatMessage]:
-    return [m for u in units for m in u.messages]
+    if not dropped:
+        return units, [], kept_tokens
+    return [*front, *units[index:]], dropped, kept_tokens
 
 
 class TruncateCompactor:
@@ -84,8 +104,14 @@ class TruncateCompactor:
     def __call__(
         self, messages: Sequence[ChatMessage], target_tokens: int, counter: TokenCounter
     ) -> list[ChatMessage]:
-        kept, _ = drop_oldest_units(split_units(messages, counter), target_tokens, counter)
-        return _flatten(kept)
+        kept, _, _ = drop_oldest_units(split_units(messages, counter), target_tokens, counter)
+        return flatten(kept)
+
+    def compact_units(
+        self, units: list[Unit], target_tokens: int, counter: TokenCounter, total: int
+    ) -> tuple[list[Unit], list[Unit], int]:
+        """The same truncation on units a session already maintains: O(units dropped)."""
+        return drop_oldest_units(units, target_tokens, counter, total)
 
     def __repr__(self) -> str:
         return "TruncateCompactor()"
@@ -117,8 +143,8 @@ class SlidingWindowCompactor:
                 if not unit.is_system:
                     seen += len(unit.messages)
         kept.reverse()
-        kept, _ = drop_oldest_units(kept, target_tokens, counter)
-        return _flatten(kept)
+        kept, _, _ = drop_oldest_units(kept, target_tokens, counter)
+        return flatten(kept)
 
     def __repr__(self) -> str:
         return f"SlidingWindowCompactor(window={self.window})"

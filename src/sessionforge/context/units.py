@@ -3,17 +3,22 @@
 A unit is one message, except that an assistant message that calls tools and the tool messages that
 answer those calls form one unit: they are kept or dropped together, so a trimmed history never holds
 a tool call without its result (which providers reject with a 400) nor a result without its call.
+
+Pinned units are never dropped: every system message, and the unit holding the newest user message.
+
+:class:`UnitLog` maintains the units incrementally as messages arrive, so a session that compacts by
+dropping old units pays for what it drops, not for the length of what it keeps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter
 
-__all__ = ["Unit", "newest_user_index", "split_units"]
+__all__ = ["Unit", "UnitLog", "flatten", "newest_user_index", "split_units"]
 
 
 @dataclass
@@ -23,10 +28,15 @@ class Unit:
     messages: list[ChatMessage] = field(default_factory=list)
     tokens: int = 0
     pinned: bool = False
+    open_calls: frozenset[str] = frozenset()
 
     @property
     def is_system(self) -> bool:
         return self.messages[0].role == "system"
+
+    @property
+    def has_user(self) -> bool:
+        return any(m.role == "user" for m in self.messages)
 
 
 def newest_user_index(messages: Sequence[ChatMessage]) -> int | None:
@@ -36,26 +46,91 @@ def newest_user_index(messages: Sequence[ChatMessage]) -> int | None:
     return None
 
 
-def split_units(messages: Sequence[ChatMessage], counter: TokenCounter) -> list[Unit]:
-    """Group ``messages`` into units, in order, and pin what compaction must keep.
+def flatten(units: Iterable[Unit]) -> list[ChatMessage]:
+    return [m for u in units for m in u.messages]
 
-    Pinned: every system message and the unit holding the newest user message.
+
+class UnitLog:
+    """Units of a growing conversation with their running token total.
+
+    ``append`` is O(1); ``checkpoint``/``rollback`` undo appends made for a change that failed.
     """
-    units: list[Unit] = []
-    open_calls: set[str] = set()
-    newest_user = newest_user_index(messages)
-    for index, message in enumerate(messages):
-        tokens = counter.count_message(message)
-        answers_open_call = message.role == "tool" and message.tool_call_id in open_calls
-        if answers_open_call and units:
-            unit = units[-1]
-            open_calls.discard(message.tool_call_id or "")
+
+    def __init__(self, counter: TokenCounter, messages: Iterable[ChatMessage] = ()) -> None:
+        self.counter = counter
+        self.units: list[Unit] = []
+        self.total = 0
+        self._newest_user: Unit | None = None
+        for message in messages:
+            self.append(message)
+
+    def append(self, message: ChatMessage) -> None:
+        tokens = self.counter.count_message(message)
+        last = self.units[-1] if self.units else None
+        if (
+            message.role == "tool"
+            and last is not None
+            and message.tool_call_id is not None
+            and message.tool_call_id in last.open_calls
+        ):
+            # A new Unit object replaces the last one, so a checkpoint taken before still holds
+            # the unit as it was.
+            self.units[-1] = Unit(
+                [*last.messages, message],
+                last.tokens + tokens,
+                last.pinned,
+                last.open_calls - {message.tool_call_id},
+            )
+            if self._newest_user is last:
+                self._newest_user = self.units[-1]
         else:
-            unit = Unit()
-            units.append(unit)
-            open_calls = {call.id for call in message.tool_calls}
-        unit.messages.append(message)
-        unit.tokens += tokens
-        if message.role == "system" or index == newest_user:
-            unit.pinned = True
-    return units
+            unit = Unit([message], tokens, message.role == "system",
+                        frozenset(c.id for c in message.tool_calls))
+            self.units.append(unit)
+            if message.role == "user":
+                if self._newest_user is not None and not self._newest_user.is_system:
+                    self._newest_user.pinned = False
+                unit.pinned = True
+                self._newest_user = unit
+        self.total += tokens
+
+    def extend(self, messages: Iterable[ChatMessage]) -> None:
+        for message in messages:
+            self.append(message)
+
+    def request_tokens(self) -> int:
+        """Tokens of the whole log sent as one request (reply priming included)."""
+        return self.total + (self.counter.reply_priming if self.units else 0)
+
+    def messages(self) -> list[ChatMessage]:
+        return flatten(self.units)
+
+    def last_message(self) -> ChatMessage | None:
+        return self.units[-1].messages[-1] if self.units else None
+
+    def checkpoint(self) -> tuple[int, Unit | None, int, Unit | None]:
+        last = self.units[-1] if self.units else None
+        return (len(self.units), last, self.total, self._newest_user)
+
+    def rollback(self, mark: tuple[int, Unit | None, int, Unit | None]) -> None:
+        count, last, total, newest_user = mark
+        del self.units[count:]
+        if last is not None:
+            self.units[-1] = last
+        self.total = total
+        if self._newest_user is not newest_user:
+            if self._newest_user is not None:
+                self._newest_user.pinned = False
+            if newest_user is not None:
+                newest_user.pinned = True
+            self._newest_user = newest_user
+
+    def replace(self, units: list[Unit], total: int | None = None) -> None:
+        """Keep only ``units`` (a compaction's result, still in order); ``total`` if already known."""
+        self.units = units
+        self.total = sum(u.tokens for u in units) if total is None else total
+
+
+def split_units(messages: Sequence[ChatMessage], counter: TokenCounter) -> list[Unit]:
+    """Group ``messages`` into units, in order, with system and newest-user units pinned."""
+    return UnitLog(counter, messages).units

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-class EventSource(str, Enum):
+class EventSource(StrEnum):
     """Who produced an event."""
 
     USER = "user"
@@ -36,7 +36,7 @@ class EventSource(str, Enum):
     SYSTEM = "system"
 
 
-class EventType(str, Enum):
+class EventType(StrEnum):
     """What kind of event it is."""
 
     MESSAGE = "message"
@@ -83,7 +83,7 @@ class SessionEvent(BaseModel):
         completion: str | None = None,
         model: str = "gpt-3.5-turbo",
         source: EventSource = EventSource.SYSTEM,
-        type: EventType = EventType.MESSAGE,  # noqa: A002 - the spec's keyword
+        type: EventType = EventType.MESSAGE,
         **extra: Any,
     ) -> SessionEvent:
         """An event whose ``token_usage`` is counted from ``prompt`` and ``completion``."""

@@ -114,6 +114,15 @@ class ChatMessage(BaseModel):
     def tool(cls, content: str, tool_call_id: str, name: str | None = None, **extra: Any) -> ChatMessage:
         return cls(role="tool", content=content, tool_call_id=tool_call_id, name=name, **extra)
 
+    @property
+    def token_cache(self) -> dict[str, int]:
+        """Token counts per tokenizer, filled by the counters (read through the private-state dict:
+        pydantic's attribute hook costs ~30x more, and budget checks read this on every message)."""
+        private = self.__pydantic_private__
+        assert private is not None
+        cache: dict[str, int] = private["_token_cache"]
+        return cache
+
     # ---- reading -------------------------------------------------------------------------------
 
     @property

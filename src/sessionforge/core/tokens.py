@@ -66,7 +66,7 @@ class TokenCounter(ABC):
 
     def count_message(self, message: ChatMessage) -> int:
         """Tokens one message adds to a request, overhead included. Cached on the message."""
-        cache = message._token_cache
+        cache = message.token_cache
         cached = cache.get(self.key)
         if cached is None:
             cached = self._count_message_uncached(message)
