@@ -99,7 +99,8 @@ async def test_child_is_registered_in_the_parent_log(store: CountingStore) -> No
     child = await Session.create(parent_id=parent.id, store=store)
     loaded_parent = await Session.load(parent.id, store)
     loaded_child = await Session.load(child.id, store)
-    assert loaded_parent is not None and loaded_child is not None
+    assert loaded_parent is not None
+    assert loaded_child is not None
     assert loaded_parent.child_ids == [child.id]
     assert loaded_child.parent_id == parent.id
 
