@@ -13,6 +13,7 @@ summarizer as a parameter.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -121,6 +122,7 @@ class SessionManager:
         self._summarizer = summarizer
         self._model = model
         self._session: Session | None = None
+        self._opening: asyncio.Lock | None = None  # concurrent first calls create the session once
         self._segment = _Tally()  # the current segment
         self._chain: list[str] | None = None  # root first; None until first asked
         self._closed: dict[str, _Tally] = {}  # earlier segments, by id
@@ -318,6 +320,14 @@ class SessionManager:
     async def _ensure(self) -> Session:
         if self._session is not None:
             return self._session
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._session is None:
+                self._session = await self._open()
+            return self._session
+
+    async def _open(self) -> Session:
         if self._is_new:
             properties = dict(self._metadata)
             if self._system_prompt is not None:
@@ -340,7 +350,6 @@ class SessionManager:
                 await session.metadata.set_property(SYSTEM_PROMPT, self._system_prompt)
                 await session.save()
             self._segment = _Tally.of(session)
-        self._session = session
         return session
 
     async def _record(self, event: SessionEvent) -> None:

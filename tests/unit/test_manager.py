@@ -238,3 +238,13 @@ def test_is_available_reports_this_branchs_components() -> None:
                       "exceptions", "session_manager"):
         assert available[component] is True
     # infinite_context, tool_processor and prompt_builder come from modules built on other branches.
+
+
+async def test_concurrent_first_calls_create_one_session(store: CountingStore) -> None:
+    import asyncio
+
+    sm = SessionManager(store=store)
+    await asyncio.gather(*(sm.user_says(f"m{i}") for i in range(5)))
+    assert await store.list_sessions() == [sm.session_id]
+    stats = await SessionManager(session_id=sm.session_id, store=store).get_stats()
+    assert stats["user_messages"] == 5

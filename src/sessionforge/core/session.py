@@ -14,6 +14,7 @@ on how long the session is, and totals (tokens, cost) are kept as running sums f
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -174,6 +175,7 @@ class Session(BaseModel):
     _uncertain: bool = PrivateAttr(default=False)  # a save failed midway: seqs must be read back
     _summary: TokenSummary = PrivateAttr(default_factory=TokenSummary)
     _summed: int = PrivateAttr(default=0)  # events[:_summed] are folded into _summary
+    _save_lock: asyncio.Lock = PrivateAttr(default_factory=asyncio.Lock)  # one save in flight
 
     # ---- creating and loading -------------------------------------------------------------------
 
@@ -309,6 +311,10 @@ class Session(BaseModel):
         Saving to a store other than the one the session came from copies its whole log there and
         binds the session to that store.
         """
+        async with self._save_lock:
+            await self._save(store)
+
+    async def _save(self, store: Store | None) -> None:
         if store is not None and self._store is not None and store is not self._store:
             self._rebind(store)
         if self._store is None:
