@@ -144,6 +144,14 @@ class SessionManager:
         return self._infinite
 
     @property
+    def token_threshold(self) -> int:
+        return self._policy.token_threshold
+
+    @property
+    def max_turns_per_segment(self) -> int:
+        return self._policy.max_turns
+
+    @property
     def session(self) -> Session | None:
         """The current segment's ``Session`` once the manager has been used."""
         return self._session
@@ -234,6 +242,19 @@ class SessionManager:
         if session.metadata.properties.get(SYSTEM_PROMPT) != prompt:
             await session.metadata.set_property(SYSTEM_PROMPT, prompt)
             await session.save()
+
+    async def refresh(self) -> None:
+        """Take in what other writers appended to the current segment since this manager last read
+        or wrote it (O(new records)). Raises :class:`SessionNotFound` if it was deleted or expired."""
+        if self._session is None:
+            await self._ensure()  # opening reads everything anyway
+            return
+        session = self._session
+        before = len(session.events)
+        if not await session.refresh():
+            raise SessionNotFound(session.id)
+        for event in session.events[before:]:
+            self._segment.add(event)
 
     # ---- reading ------------------------------------------------------------------------------------
 
@@ -354,8 +375,10 @@ class SessionManager:
 
     async def _record(self, event: SessionEvent) -> None:
         session = await self._ensure()
+        before = len(session.events)
         await session.add_event_and_save(event)
-        self._segment.add(event)
+        for added in session.events[before:]:  # ours, and any other writer's the save took in
+            self._segment.add(added)
 
     async def _next_segment(self, session: Session) -> Session:
         """Close the full segment and continue in its child (see :mod:`.context.segments`)."""

@@ -3,11 +3,19 @@
 Each function records into the default store (or ``store=``) and returns the session id to pass
 back in to continue. Continuing an id the store does not know raises :class:`SessionNotFound`
 rather than silently starting a new conversation under a different id.
+
+The functions are stateless for the caller, but a call that continues a session should not reload
+its whole history: the managers of recently used sessions are kept (a small LRU per store) and
+brought up to date with :meth:`SessionManager.refresh`, which reads only the records appended
+since. What another process wrote is therefore seen, and a call costs the same at turn 10 and at
+turn 10,000.
 """
 
 from __future__ import annotations
 
 import inspect
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +32,54 @@ __all__ = [
     "track_tool_use",
 ]
 
+_KEPT_PER_STORE = 64
+_Key = tuple[str, bool, int, int]  # session id and the segmentation settings
+_kept: weakref.WeakKeyDictionary[Store, OrderedDict[_Key, SessionManager]] = weakref.WeakKeyDictionary()
+
+
+def _store(store: Store | None) -> Store:
+    if store is not None:
+        return store
+    from .storage.config import get_default_store
+
+    return get_default_store()
+
+
+async def _manager(
+    session_id: str | None,
+    store: Store | None,
+    *,
+    infinite_context: bool = False,
+    token_threshold: int = 4000,
+    max_turns: int = 20,
+    model: str = "gpt-3.5-turbo",
+) -> SessionManager:
+    """A kept manager for ``session_id`` brought up to date, or a new one."""
+    backend = _store(store)
+    if session_id is not None:
+        kept = _kept.setdefault(backend, OrderedDict())
+        sm = kept.pop((session_id, infinite_context, token_threshold, max_turns), None)
+        if sm is not None:
+            await sm.refresh()  # SessionNotFound if it was deleted meanwhile
+            return sm
+    return SessionManager(
+        session_id=session_id,
+        store=backend,
+        infinite_context=infinite_context,
+        token_threshold=token_threshold,
+        max_turns_per_segment=max_turns,
+        model=model,
+    )
+
+
+def _keep(sm: SessionManager, store: Store | None) -> str:
+    """Keep ``sm`` for the next call on its (current) session; returns that session's id."""
+    kept = _kept.setdefault(_store(store), OrderedDict())
+    kept[(sm.session_id, sm.is_infinite, sm.token_threshold, sm.max_turns_per_segment)] = sm
+    while len(kept) > _KEPT_PER_STORE:
+        kept.popitem(last=False)
+    return sm.session_id
+
 
 async def track_conversation(
     user_message: str,
@@ -37,16 +93,12 @@ async def track_conversation(
     store: Store | None = None,
 ) -> str:
     """Record one user message and the reply; returns the session id to continue with."""
-    sm = SessionManager(
-        session_id=session_id,
-        infinite_context=infinite_context,
-        token_threshold=token_threshold,
-        store=store,
-        model=model,
+    sm = await _manager(
+        session_id, store, infinite_context=infinite_context, token_threshold=token_threshold, model=model
     )
     await sm.user_says(user_message)
     await sm.ai_responds(ai_response, model=model, provider=provider)
-    return sm.session_id
+    return _keep(sm, store)
 
 
 async def track_llm_call(
@@ -65,19 +117,15 @@ async def track_llm_call(
     The user's message is recorded before the call, so a call that fails still leaves the question
     in the session. Returns ``(response, session_id)``.
     """
-    sm = SessionManager(
-        session_id=session_id,
-        infinite_context=infinite_context,
-        token_threshold=token_threshold,
-        store=store,
-        model=model,
+    sm = await _manager(
+        session_id, store, infinite_context=infinite_context, token_threshold=token_threshold, model=model
     )
     await sm.user_says(user_input)
     response = llm_function(user_input)
     if inspect.isawaitable(response):
         response = await response
     await sm.ai_responds(str(response), model=model, provider=provider)
-    return response, sm.session_id
+    return response, _keep(sm, store)
 
 
 async def quick_conversation(
@@ -89,9 +137,10 @@ async def quick_conversation(
     store: Store | None = None,
 ) -> dict[str, Any]:
     """Record one exchange in a new session and return its statistics."""
-    sm = SessionManager(store=store, model=model)
+    sm = await _manager(None, store, model=model)
     await sm.user_says(user_message)
     await sm.ai_responds(ai_response, model=model, provider=provider)
+    _keep(sm, store)
     return await sm.get_stats()
 
 
@@ -107,17 +156,17 @@ async def track_infinite_conversation(
     store: Store | None = None,
 ) -> str:
     """Like :func:`track_conversation` with segmentation on; returns the current segment's id."""
-    sm = SessionManager(
-        session_id=session_id,
+    sm = await _manager(
+        session_id,
+        store,
         infinite_context=True,
         token_threshold=token_threshold,
-        max_turns_per_segment=max_turns,
-        store=store,
+        max_turns=max_turns,
         model=model,
     )
     await sm.user_says(user_message)
     await sm.ai_responds(ai_response, model=model, provider=provider)
-    return sm.session_id
+    return _keep(sm, store)
 
 
 async def track_tool_use(
@@ -131,21 +180,26 @@ async def track_tool_use(
     **metadata: Any,
 ) -> str:
     """Record a tool call and its result (or error); returns the session id."""
-    sm = SessionManager(session_id=session_id, store=store)
+    sm = await _manager(session_id, store)
     await sm.tool_used(tool_name, arguments, result, error=error, **metadata)
-    return sm.session_id
+    return _keep(sm, store)
 
 
 async def get_session_stats(
     session_id: str, include_all_segments: bool = False, *, store: Store | None = None
 ) -> dict[str, Any]:
     """Statistics of a stored session (see :meth:`SessionManager.get_stats`)."""
-    return await SessionManager(session_id=session_id, store=store).get_stats(include_all_segments)
+    sm = await _manager(session_id, store)
+    stats = await sm.get_stats(include_all_segments)
+    _keep(sm, store)
+    return stats
 
 
 async def get_conversation_history(
     session_id: str, include_all_segments: bool = False, *, store: Store | None = None
 ) -> list[dict[str, Any]]:
     """The user and assistant messages of a stored session, oldest first."""
-    sm = SessionManager(session_id=session_id, store=store)
-    return await sm.get_conversation(include_all_segments)
+    sm = await _manager(session_id, store)
+    history = await sm.get_conversation(include_all_segments)
+    _keep(sm, store)
+    return history

@@ -248,3 +248,31 @@ async def test_concurrent_first_calls_create_one_session(store: CountingStore) -
     assert await store.list_sessions() == [sm.session_id]
     stats = await SessionManager(session_id=sm.session_id, store=store).get_stats()
     assert stats["user_messages"] == 5
+
+
+async def test_simple_api_continuing_reads_only_new_records() -> None:
+    class LoadSizes(MemoryStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.loaded: list[int] = []
+
+        async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> Any:
+            records = await super().load(session_id, after_seq, limit)
+            self.loaded.append(len(records))
+            return records
+
+    store = LoadSizes()
+    sid = await track_conversation("q0", "a0", store=store)
+    for i in range(1, 30):
+        store.loaded.clear()
+        sid = await track_conversation(f"q{i}", f"a{i}", session_id=sid, store=store)
+        assert sum(store.loaded) <= 1, store.loaded  # the last known record only, not the history
+
+    # another writer's turn is seen by the next call
+    other = SessionManager(session_id=sid, store=store)
+    await other.user_says("from another process")
+    stats = await get_session_stats(sid, store=store)
+    assert stats["user_messages"] == 31
+    await store.delete(sid)
+    with pytest.raises(SessionNotFound):
+        await track_conversation("q", "a", session_id=sid, store=store)

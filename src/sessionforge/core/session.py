@@ -222,36 +222,66 @@ class Session(BaseModel):
             return None
         session = cls(id=session_id)
         session._store = backend
-        view: dict[str, Any] = {}
+        session._fold(records)
+        session._persisted_meta = _meta_view(session)
+        return session
+
+    async def refresh(self) -> bool:
+        """Fold in what other writers appended since this session was loaded or saved.
+
+        Reads only the records after the last one this session knows (plus that one, to tell "nothing
+        new" from "deleted"), so it costs O(new records). Returns ``False`` if the session is no longer
+        in the store (deleted or expired). Metadata changed here and not yet saved is overwritten by
+        stored patches that arrive; save before refreshing to keep it.
+        """
+        if self._store is None or self._persisted_meta is None:
+            return True
+        records = await self._store.load(self.id, after_seq=max(self._last_seq - 1, 0))
+        if not records:
+            return False
+        new = [r for r in records if r.seq > self._last_seq]
+        if new:
+            self._fold(new)
+        return True
+
+    def _fold(self, records: list[StoredRecord]) -> None:
+        """Apply stored records in order: meta records to the metadata, events to the event list."""
+        view: dict[str, Any] = dict(self._persisted_meta or {})
+        folded_meta = False
+        events: list[SessionEvent] = []
         for stored in records:
-            event = _decode(session_id, stored)
+            event = _decode(self.id, stored)
             if event.type == EventType.SESSION_META and isinstance(event.message, dict):
                 fold_meta(view, event.message)
+                folded_meta = True
             else:
-                session.events.append(event)
+                events.append(event)
+        at = self._checked  # other writers' events go before any of ours not saved yet
+        self.events[at:at] = events
+        self._checked += len(events)
+        if self._summed > at:
+            self._summary, self._summed = TokenSummary(), 0
         try:
-            if view:
-                session.parent_id = view.get("parent_id")
-                session.child_ids = list(view.get("child_ids", []))
-                session.state = dict(view.get("state", {}))
-                session.runs = [SessionRun.model_validate(r) for r in view.get("runs", {}).values()]
-                session.metadata = SessionMetadata.model_validate(
+            if folded_meta:
+                self.parent_id = view.get("parent_id")
+                self.child_ids = list(view.get("child_ids", []))
+                self.state = dict(view.get("state", {}))
+                self.runs = [SessionRun.model_validate(r) for r in view.get("runs", {}).values()]
+                self.metadata = SessionMetadata.model_validate(
                     {k: view[k] for k in ("created_at", "updated_at", "properties") if k in view}
                 )
-            elif session.events:
-                first = session.events[0].timestamp
-                session.metadata = SessionMetadata(created_at=first, updated_at=first)
-            if session.events and session.events[-1].timestamp > session.metadata.updated_at:
-                session.metadata.updated_at = session.events[-1].timestamp
+                self._persisted_meta = _meta_view(self)
+            elif self._persisted_meta is None and self.events:
+                first = self.events[0].timestamp
+                self.metadata = SessionMetadata(created_at=first, updated_at=first)
         except ValidationError as exc:
             raise CorruptRecordError(
-                f"the metadata records of session {session_id!r} cannot be read: {exc}",
-                session_id=session_id,
+                f"the metadata records of session {self.id!r} cannot be read: {exc}",
+                session_id=self.id,
             ) from exc
-        session._persisted_meta = _meta_view(session)
-        session._last_seq = records[-1].seq
-        session._checked = len(session.events)
-        return session
+        if events and events[-1].timestamp > self.metadata.updated_at:
+            self.metadata.updated_at = events[-1].timestamp
+        self._last_seq = max(self._last_seq, records[-1].seq)
 
     # ---- derived values (running sums: O(new events) per read) -----------------------------------
 
@@ -340,14 +370,21 @@ class Session(BaseModel):
         if not self._uncertain and last == previous + len(records):
             for offset, event in enumerate(pending, start=last - len(pending) + 1):
                 event.seq = offset
+            self._persisted_meta = current
         else:  # duplicates were skipped or another writer appended: read the seqs back
-            seqs = {str(r.record.get("id")): r.seq for r in await self._store.load(self.id, previous)}
+            stored = await self._store.load(self.id, previous)
+            ours = {str(r.get("id")) for r in records}
+            seqs = {str(r.record.get("id")): r.seq for r in stored}
             for event in pending:
                 event.seq = seqs.get(event.id)
             self._uncertain = False
-        self._last_seq = last
+            self._persisted_meta = current
+            others = [r for r in stored if str(r.record.get("id")) not in ours]
+            if others:  # take in the other writers' records, as refresh() would
+                self._fold(others)
+                self._persisted_meta = _meta_view(self)
+        self._last_seq = max(self._last_seq, last)
         self._checked = len(self.events)
-        self._persisted_meta = current
 
     def _rebind(self, store: Store) -> None:
         self._store = store

@@ -136,6 +136,26 @@ async def test_seqs_are_read_back_when_another_writer_appended(store: CountingSt
     mine = await _event("mine")
     await session.add_event_and_save(mine)
     assert mine.seq == 3
+    assert [e.message for e in session.events] == ["from elsewhere", "mine"]  # taken in, in order
+    assert [e.seq for e in session.events] == [2, 3]
+
+
+async def test_refresh_reads_only_what_others_appended(store: CountingStore) -> None:
+    session = await Session.create(metadata={"a": 1}, store=store)
+    other = await Session.load(session.id, store)
+    assert other is not None
+    await other.add_event_and_save(await _event("elsewhere"))
+    await other.metadata.set_property("b", 2)
+    await other.save()
+    assert await session.refresh() is True
+    assert [e.message for e in session.events] == ["elsewhere"]
+    assert session.metadata.properties == {"a": 1, "b": 2}
+    assert session.total_tokens == other.total_tokens
+    assert session.last_seq == other.last_seq
+    await session.save()  # nothing of its own to write
+    assert await session.refresh() is True
+    await store.delete(session.id)
+    assert await session.refresh() is False
 
 
 async def test_totals_are_running_sums(store: CountingStore) -> None:
