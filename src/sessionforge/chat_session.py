@@ -12,13 +12,16 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .context.compactors import Compactor, TruncateCompactor, UnitCompactor
 from .context.units import UnitLog, flatten
 from .core.messages import ChatMessage
 from .core.tokens import TokenCounter, counter_for_model
 from .errors import ContextOverflowError, UsageError
+
+if TYPE_CHECKING:
+    from .storage.base import Store
 
 __all__ = ["ChatSession", "CompactionReport"]
 
@@ -218,6 +221,30 @@ class ChatSession:
         if first and first[0].role == "system":
             session._system_prompt = first[0].text
         return session
+
+    def save(self, store: Store | None = None) -> None:
+        """Persist to ``store`` (default: the default store), appending only unsaved messages.
+
+        Blocking; inside an event loop use ``await save_chat_session(store, session)``.
+        """
+        from ._sync import run_sync
+        from .storage.chuk import save_chat_session
+
+        run_sync(save_chat_session(store, self), async_name="save_chat_session(store, session)")
+
+    @classmethod
+    def load(cls, session_id: str, store: Store | None = None, **kwargs: Any) -> ChatSession:
+        """Load a session saved with :meth:`save`; raises ``SessionNotFound`` for an unknown id.
+
+        Blocking; inside an event loop use ``await load_chat_session(store, session_id)``.
+        """
+        from ._sync import run_sync
+        from .storage.chuk import load_chat_session
+
+        return run_sync(
+            load_chat_session(store, session_id, **kwargs),
+            async_name="load_chat_session(store, session_id)",
+        )
 
     # ---- internals ---------------------------------------------------------------------------------
 

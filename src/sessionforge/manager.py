@@ -1,0 +1,443 @@
+"""``SessionManager``: the async face that records a conversation turn by turn.
+
+Each call (``user_says``, ``ai_responds``, ``tool_used``) appends one event to the session's log and
+updates running totals, so a turn costs the same at turn 10 and at turn 10,000: nothing is reloaded,
+re-tokenized or rewritten. A manager created with the id of a stored session resumes it, in this
+process or after a restart.
+
+With ``infinite_context=True`` a full segment (``token_threshold`` tokens or
+``max_turns_per_segment`` user turns) is closed and the conversation continues in a child session
+that opens with a summary; :mod:`sessionforge.context.segments` holds that logic and takes the
+summarizer as a parameter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from .context.segments import (
+    SegmentPolicy,
+    Summarizer,
+    extractive_summary,
+    start_next_segment,
+)
+from .core.events import (
+    EventSource,
+    EventType,
+    SessionEvent,
+    as_chat_message,
+    tool_event_messages,
+)
+from .core.messages import ChatMessage
+from .core.session import Session
+from .core.tokens import counter_for_model
+from .core.usage import TokenUsage
+from .errors import SessionNotFound
+from .storage.base import Store
+
+__all__ = ["SessionManager"]
+
+SYSTEM_PROMPT = "system_prompt"
+
+
+@dataclass
+class _Tally:
+    """Running counts of one or more segments."""
+
+    user: int = 0
+    ai: int = 0
+    tools: int = 0
+    tokens: int = 0
+    cost: float = 0.0
+
+    def add(self, event: SessionEvent) -> None:
+        if event.type == EventType.MESSAGE and event.source == EventSource.USER:
+            self.user += 1
+        elif event.type == EventType.MESSAGE and event.source == EventSource.LLM:
+            self.ai += 1
+        elif event.type == EventType.TOOL_CALL:
+            self.tools += 1
+        if event.token_usage is not None:
+            self.tokens += event.token_usage.total_tokens
+            self.cost += event.token_usage.estimated_cost_usd or 0.0
+
+    def __add__(self, other: _Tally) -> _Tally:
+        return _Tally(
+            self.user + other.user,
+            self.ai + other.ai,
+            self.tools + other.tools,
+            self.tokens + other.tokens,
+            self.cost + other.cost,
+        )
+
+    @classmethod
+    def of(cls, session: Session) -> _Tally:
+        tally = cls()
+        for event in session.events:
+            tally.add(event)
+        return tally
+
+
+class SessionManager:
+    """Record a conversation in a session and read it back for the next model call.
+
+    Args:
+        session_id: resume this stored session (:class:`SessionNotFound` if the store has none).
+            Without it a new session is created, with a fresh id, on first use.
+        system_prompt: stored with the session; replaces the stored one when resuming.
+        parent_id: make the new session a child of this one.
+        metadata: initial properties of a new session.
+        store: where the session lives; the default store otherwise.
+        infinite_context: continue in a child segment once a segment is full.
+        token_threshold / max_turns_per_segment: when a segment is full.
+        summarizer: opens each new segment (sync or async ``messages -> text``); extractive by default.
+        model: the model whose tokenizer counts user messages until ``ai_responds`` names one.
+    """
+
+    def __init__(
+        self,
+        session_id: str | None = None,
+        system_prompt: str | None = None,
+        parent_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        store: Store | None = None,
+        infinite_context: bool = False,
+        token_threshold: int = 4000,
+        max_turns_per_segment: int = 20,
+        *,
+        summarizer: Summarizer = extractive_summary,
+        model: str = "gpt-3.5-turbo",
+    ) -> None:
+        self._is_new = session_id is None
+        self._session_id = session_id or str(uuid.uuid4())
+        self._system_prompt = system_prompt
+        self._parent_id = parent_id
+        self._metadata = dict(metadata or {})
+        self._store = store
+        self._infinite = infinite_context
+        self._policy = SegmentPolicy(token_threshold, max_turns_per_segment)
+        self._summarizer = summarizer
+        self._model = model
+        self._session: Session | None = None
+        self._opening: asyncio.Lock | None = None  # concurrent first calls create the session once
+        self._segment = _Tally()  # the current segment
+        self._chain: list[str] | None = None  # root first; None until first asked
+        self._closed: dict[str, _Tally] = {}  # earlier segments, by id
+        self._closed_sessions: dict[str, Session] = {}
+
+    # ---- properties ------------------------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str:
+        """The id of the current segment (the only one without infinite context)."""
+        return self._session.id if self._session is not None else self._session_id
+
+    @property
+    def system_prompt(self) -> str | None:
+        return self._system_prompt
+
+    @property
+    def is_infinite(self) -> bool:
+        return self._infinite
+
+    @property
+    def token_threshold(self) -> int:
+        return self._policy.token_threshold
+
+    @property
+    def max_turns_per_segment(self) -> int:
+        return self._policy.max_turns
+
+    @property
+    def session(self) -> Session | None:
+        """The current segment's ``Session`` once the manager has been used."""
+        return self._session
+
+    # ---- recording ----------------------------------------------------------------------------------
+
+    async def user_says(self, message: str, **metadata: Any) -> str:
+        """Record the user's message; returns the id of the session it went into."""
+        session = await self._ensure()
+        if self._infinite and self._policy.is_full(self._segment.tokens, self._segment.user):
+            session = await self._next_segment(session)
+        counter = counter_for_model(self._model)
+        usage = TokenUsage.of(
+            counter.count_text(message), 0, model=self._model, accuracy=counter.accuracy
+        )
+        await self._record(
+            SessionEvent(
+                source=EventSource.USER,
+                type=EventType.MESSAGE,
+                message=message,
+                token_usage=usage,
+                metadata=metadata,
+            )
+        )
+        return session.id
+
+    async def ai_responds(
+        self,
+        response: str,
+        model: str | None = None,
+        provider: str = "openai",
+        **metadata: Any,
+    ) -> str:
+        """Record the model's reply, counted with ``model``'s tokenizer and priced."""
+        session = await self._ensure()
+        if model:
+            self._model = model
+        counter = counter_for_model(self._model)
+        usage = TokenUsage.of(
+            0,
+            counter.count_text(response),
+            model=self._model,
+            provider=provider,
+            accuracy=counter.accuracy,
+        )
+        await self._record(
+            SessionEvent(
+                source=EventSource.LLM,
+                type=EventType.MESSAGE,
+                message=response,
+                token_usage=usage,
+                metadata={"model": self._model, "provider": provider, **metadata},
+            )
+        )
+        return session.id
+
+    async def tool_used(
+        self,
+        tool_name: str,
+        arguments: dict[str, Any],
+        result: Any,
+        error: str | None = None,
+        **metadata: Any,
+    ) -> str:
+        """Record a tool call and its result (or error) as one ``TOOL_CALL`` event."""
+        session = await self._ensure()
+        call_id = str(metadata.pop("call_id", None) or f"call_{uuid.uuid4().hex[:12]}")
+        await self._record(
+            SessionEvent(
+                source=EventSource.SYSTEM,
+                type=EventType.TOOL_CALL,
+                message={
+                    "tool": tool_name,
+                    "arguments": arguments,
+                    "result": result,
+                    "error": error,
+                    "call_id": call_id,
+                },
+                metadata=metadata,
+            )
+        )
+        return session.id
+
+    async def update_system_prompt(self, prompt: str) -> None:
+        """Replace the system prompt; the change is appended to the session's log."""
+        self._system_prompt = prompt
+        session = await self._ensure()
+        if session.metadata.properties.get(SYSTEM_PROMPT) != prompt:
+            await session.metadata.set_property(SYSTEM_PROMPT, prompt)
+            await session.save()
+
+    async def refresh(self) -> None:
+        """Take in what other writers appended to the current segment since this manager last read
+        or wrote it (O(new records)). Raises :class:`SessionNotFound` if it was deleted or expired."""
+        if self._session is None:
+            await self._ensure()  # opening reads everything anyway
+            return
+        session = self._session
+        before = len(session.events)
+        if not await session.refresh():
+            raise SessionNotFound(session.id)
+        for event in session.events[before:]:
+            self._segment.add(event)
+
+    # ---- reading ------------------------------------------------------------------------------------
+
+    async def get_messages_for_llm(self, include_system: bool = True) -> list[dict[str, Any]]:
+        """The current segment as provider-ready dicts (OpenAI chat shape), system prompt first.
+
+        A recorded tool use becomes the assistant's tool call followed by the tool's result, so the
+        list can be sent as is; a segment's opening summary is a system message.
+        """
+        session = await self._ensure()
+        out: list[dict[str, Any]] = []
+        if include_system and self._system_prompt:
+            out.append({"role": "system", "content": self._system_prompt})
+        for event in session.events:
+            if event.type == EventType.TOOL_CALL:
+                out.extend(_provider_dict(m) for m in tool_event_messages(event))
+            else:
+                message = as_chat_message(event)
+                if message is not None:
+                    out.append(_provider_dict(message))
+        return out
+
+    async def get_conversation(self, include_all_segments: bool = False) -> list[dict[str, Any]]:
+        """User and assistant messages as ``{"role", "content", "timestamp"}``, oldest first."""
+        session = await self._ensure()
+        sessions = [session]
+        if include_all_segments:
+            sessions = [*(await self._earlier_segments()), session]
+        turns: list[dict[str, Any]] = []
+        for segment in sessions:
+            for event in segment.events:
+                if event.type != EventType.MESSAGE or event.source == EventSource.SYSTEM:
+                    continue
+                message = as_chat_message(event)
+                turns.append(
+                    {
+                        "role": "user" if event.source == EventSource.USER else "assistant",
+                        "content": message.text if message is not None else str(event.message),
+                        "timestamp": event.timestamp.isoformat(),
+                    }
+                )
+        return turns
+
+    async def get_session_chain(self) -> list[str]:
+        """Ids of the sessions this conversation spans, root first, current segment last."""
+        session = await self._ensure()
+        if self._chain is None:
+            chain = [session.id]
+            parent = session.parent_id
+            while parent is not None and parent not in chain:
+                chain.insert(0, parent)
+                parent = await self._parent_of(parent)
+            self._chain = chain
+        return list(self._chain)
+
+    async def get_stats(self, include_all_segments: bool = False) -> dict[str, Any]:
+        """Counts, tokens and cost of the current segment, or of the whole chain."""
+        session = await self._ensure()
+        chain = await self.get_session_chain()
+        tally, created = self._segment, session.metadata.created_at
+        if include_all_segments:
+            earlier = await self._earlier_segments()
+            for segment in earlier:
+                tally = tally + self._closed.setdefault(segment.id, _Tally.of(segment))
+            if earlier:
+                created = earlier[0].metadata.created_at
+        return {
+            "session_id": session.id,
+            "session_segments": len(chain) if include_all_segments or self._infinite else 1,
+            "session_chain": chain,
+            "total_messages": tally.user + tally.ai,
+            "user_messages": tally.user,
+            "ai_messages": tally.ai,
+            "tool_calls": tally.tools,
+            "total_tokens": tally.tokens,
+            "estimated_cost": tally.cost,
+            "created_at": created.isoformat(),
+            "last_update": session.metadata.updated_at.isoformat(),
+            "infinite_context": self._infinite,
+        }
+
+    # ---- internals ------------------------------------------------------------------------------------
+
+    async def _ensure(self) -> Session:
+        if self._session is not None:
+            return self._session
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._session is None:
+                self._session = await self._open()
+            return self._session
+
+    async def _open(self) -> Session:
+        if self._is_new:
+            properties = dict(self._metadata)
+            if self._system_prompt is not None:
+                properties[SYSTEM_PROMPT] = self._system_prompt
+            session = await Session.create(
+                parent_id=self._parent_id,
+                metadata=properties,
+                session_id=self._session_id,
+                store=self._store,
+            )
+        else:
+            loaded = await Session.load(self._session_id, self._store)
+            if loaded is None:
+                raise SessionNotFound(self._session_id)
+            session = loaded
+            stored_prompt = session.metadata.properties.get(SYSTEM_PROMPT)
+            if self._system_prompt is None:
+                self._system_prompt = stored_prompt
+            elif self._system_prompt != stored_prompt:
+                await session.metadata.set_property(SYSTEM_PROMPT, self._system_prompt)
+                await session.save()
+            self._segment = _Tally.of(session)
+        return session
+
+    async def _record(self, event: SessionEvent) -> None:
+        session = await self._ensure()
+        before = len(session.events)
+        await session.add_event_and_save(event)
+        for added in session.events[before:]:  # ours, and any other writer's the save took in
+            self._segment.add(added)
+
+    async def _next_segment(self, session: Session) -> Session:
+        """Close the full segment and continue in its child (see :mod:`.context.segments`)."""
+        chain = await self.get_session_chain()
+        child = await start_next_segment(session, summarizer=self._summarizer)
+        self._closed[session.id] = self._segment
+        self._closed_sessions[session.id] = session
+        self._segment = _Tally()
+        self._session = child
+        self._chain = [*chain, child.id]
+        return child
+
+    async def _earlier_segments(self) -> list[Session]:
+        chain = await self.get_session_chain()
+        out: list[Session] = []
+        for session_id in chain[:-1]:
+            segment = self._closed_sessions.get(session_id)
+            if segment is None:
+                segment = await Session.load(session_id, self._current_store())
+                if segment is None:
+                    continue  # an expired or deleted ancestor: the chain reports what remains
+                self._closed_sessions[session_id] = segment
+            out.append(segment)
+        return out
+
+    async def _parent_of(self, session_id: str) -> str | None:
+        """A session's parent, read from its first record alone (no full load)."""
+        records = await self._current_store().load(session_id, limit=1)
+        if not records:
+            return None
+        body = records[0].record.get("message")
+        if records[0].record.get("type") == EventType.SESSION_META.value and isinstance(body, dict):
+            parent = body.get("parent_id")
+            return str(parent) if parent else None
+        return None
+
+    def _current_store(self) -> Store:
+        store = self._session.store if self._session is not None else None
+        if store is None:
+            from .storage.config import get_default_store
+
+            store = self._store or get_default_store()
+        return store
+
+    def __repr__(self) -> str:
+        return f"SessionManager(session_id={self.session_id!r}, infinite_context={self._infinite})"
+
+
+def _provider_dict(message: ChatMessage) -> dict[str, Any]:
+    """A message in the OpenAI chat shape, which OpenAI-compatible servers also accept."""
+    out: dict[str, Any] = {"role": message.role, "content": message.content if message.content is None
+                           else message.text}
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json}}
+            for c in message.tool_calls
+        ]
+    if message.tool_call_id:
+        out["tool_call_id"] = message.tool_call_id
+    if message.name and message.role == "tool":
+        out["name"] = message.name
+    return out
