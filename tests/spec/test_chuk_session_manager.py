@@ -1,4 +1,3 @@
-# ruff: noqa: F401, I001, B018, RUF059  (the spec's snippets are kept verbatim)
 """Every snippet of the session-manager spec, with only its import line changed.
 
 Snippets run against SQLite (the autouse fixture points the default store at a fresh file per test).
