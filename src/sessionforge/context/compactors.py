@@ -9,6 +9,10 @@ keeps these invariants, which the property tests check on random conversations:
 * a tool call is never separated from its results (see :mod:`.units`);
 * nothing is reordered; kept messages are the very same objects.
 
+Compactors that rewrite (:mod:`.summarize`) add one summary message right after the system messages,
+or replace an old tool result by a shorter one with the same ``tool_call_id``; both are marked in
+``metadata["sessionforge"]`` so that a reader of the view can tell them from what was said.
+
 When the pinned messages alone cannot fit, :class:`~sessionforge.errors.ContextOverflowError` says
 the sizes involved, rather than sending a request the provider would refuse.
 """
@@ -28,6 +32,8 @@ __all__ = [
     "SlidingWindowCompactor",
     "TruncateCompactor",
     "drop_oldest_units",
+    "flatten_units",
+    "window_units",
 ]
 
 
@@ -70,7 +76,28 @@ def drop_oldest_units(
     return kept, dropped
 
 
-def _flatten(units: Sequence[Unit]) -> list[ChatMessage]:
+def window_units(units: Sequence[Unit], window: int) -> list[Unit]:
+    """The units a window of the last ``window`` messages keeps, in order.
+
+    System and pinned units are always kept; other units are taken newest-first while their messages
+    still fit the window, and a unit that does not fit closes it (so the kept tail is contiguous).
+    """
+    kept: list[Unit] = []
+    seen = 0
+    full = False
+    for unit in reversed(units):
+        fits = not full and seen + len(unit.messages) <= window
+        full = full or not fits
+        if unit.pinned or unit.is_system or fits:
+            kept.append(unit)
+            if not unit.is_system:
+                seen += len(unit.messages)
+    kept.reverse()
+    return kept
+
+
+def flatten_units(units: Sequence[Unit]) -> list[ChatMessage]:
+    """The messages of ``units``, in order."""
     return [m for u in units for m in u.messages]
 
 
@@ -85,7 +112,7 @@ class TruncateCompactor:
         self, messages: Sequence[ChatMessage], target_tokens: int, counter: TokenCounter
     ) -> list[ChatMessage]:
         kept, _ = drop_oldest_units(split_units(messages, counter), target_tokens, counter)
-        return _flatten(kept)
+        return flatten_units(kept)
 
     def __repr__(self) -> str:
         return "TruncateCompactor()"
@@ -105,20 +132,9 @@ class SlidingWindowCompactor:
     def __call__(
         self, messages: Sequence[ChatMessage], target_tokens: int, counter: TokenCounter
     ) -> list[ChatMessage]:
-        units = split_units(messages, counter)
-        kept: list[Unit] = []
-        seen = 0
-        full = False
-        for unit in reversed(units):
-            fits = not full and seen + len(unit.messages) <= self.window
-            full = full or not fits
-            if unit.pinned or unit.is_system or fits:
-                kept.append(unit)
-                if not unit.is_system:
-                    seen += len(unit.messages)
-        kept.reverse()
+        kept = window_units(split_units(messages, counter), self.window)
         kept, _ = drop_oldest_units(kept, target_tokens, counter)
-        return _flatten(kept)
+        return flatten_units(kept)
 
     def __repr__(self) -> str:
         return f"SlidingWindowCompactor(window={self.window})"
