@@ -12,7 +12,7 @@ from typing import Any
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter
 
-__all__ = ["fit_message", "longest_prefix", "text_head", "text_tail", "with_content"]
+__all__ = ["TRUNCATION_MARK", "fit_message", "longest_prefix", "text_head", "text_tail", "with_content"]
 
 TRUNCATION_MARK = " [truncated]"
 

@@ -159,9 +159,7 @@ def build_summary_request(
     ]
 
 
-def call_summarizer(
-    summarizer: Summarizer, request: list[ChatMessage]
-) -> str | Coroutine[Any, Any, str]:
+def call_summarizer(summarizer: Summarizer, request: list[ChatMessage]) -> str | Coroutine[Any, Any, str]:
     """Call ``summarizer``: its text if it is sync, a coroutine giving the text if it is async.
 
     The one place where sync and async summarizers are told apart; each driver only decides how to
@@ -494,9 +492,7 @@ class ToolOutputPruningCompactor:
         head = text_head(text, self.max_tool_tokens // 2, counter)
         tail = text_tail(text[len(head) :], self.max_tool_tokens - counter.count_text(head), counter)
         removed = tokens - counter.count_text(head) - counter.count_text(tail)
-        pruned = with_content(
-            message, f"{head}\n[pruned {removed} tokens]\n{tail}", pruned_tokens=removed
-        )
+        pruned = with_content(message, f"{head}\n[pruned {removed} tokens]\n{tail}", pruned_tokens=removed)
         return pruned if counter.count_message(pruned) < counter.count_message(message) else None
 
     def __repr__(self) -> str:
@@ -504,4 +500,3 @@ class ToolOutputPruningCompactor:
             f"ToolOutputPruningCompactor(max_tool_tokens={self.max_tool_tokens}, "
             f"keep_recent={self.keep_recent})"
         )
-
