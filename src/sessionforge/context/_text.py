@@ -12,9 +12,23 @@ from typing import Any
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter
 
-__all__ = ["TRUNCATION_MARK", "fit_message", "longest_prefix", "text_head", "text_tail", "with_content"]
+__all__ = [
+    "TRUNCATION_MARK",
+    "fit_message",
+    "longest_prefix",
+    "text_head",
+    "text_tail",
+    "truncated",
+    "with_content",
+]
 
-TRUNCATION_MARK = " [truncated]"
+TRUNCATION_MARK = "[truncated]"
+"""Ends a text that was cut to fit; alone, it is the shortest a cut text can be."""
+
+
+def truncated(text: str, keep: int) -> str:
+    """The first ``keep`` characters of ``text``, marked as cut."""
+    return f"{text[:keep]} {TRUNCATION_MARK}" if keep else TRUNCATION_MARK
 
 
 def longest_prefix(length: int, fits: Callable[[int], bool]) -> int | None:
@@ -81,7 +95,7 @@ def fit_message(message: ChatMessage, room: int, counter: TokenCounter) -> ChatM
     original = counter.count_text(text)
 
     def build(n: int) -> ChatMessage:
-        return with_content(message, text[:n] + TRUNCATION_MARK, truncated_from_tokens=original)
+        return with_content(message, truncated(text, n), truncated_from_tokens=original)
 
     k = longest_prefix(len(text), lambda n: counter.count_message(build(n)) <= room)
     return None if k is None else build(k)

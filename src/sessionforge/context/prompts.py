@@ -223,7 +223,9 @@ def fit_messages(
         if not message.text:
             continue
         # Too little room even for an empty text: cut it to the mark and let the next one give more.
-        fitted = fit_message(message, room, counter) or with_content(message, TRUNCATION_MARK.strip())
+        fitted = fit_message(message, room, counter) or with_content(
+            message, TRUNCATION_MARK, truncated_from_tokens=counter.count_text(message.text)
+        )
         if counter.count_message(fitted) >= counter.count_message(message):
             continue
         total += counter.count_message(fitted) - counter.count_message(message)
