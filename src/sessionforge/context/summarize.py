@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from enum import StrEnum
 from typing import Any, TypeAlias
 
@@ -51,8 +51,8 @@ __all__ = [
 Summarizer: TypeAlias = Callable[[list[ChatMessage]], "str | Awaitable[str]"]
 """Turns a summarization request (from :func:`build_summary_request`) into summary text."""
 
-SummarizeFlow: TypeAlias = Generator[list[ChatMessage], str, list[ChatMessage]]
-"""Yields summarization requests, receives summaries, returns the compacted messages."""
+SummarizeFlow: TypeAlias = Generator[list[ChatMessage], Any, list[ChatMessage]]
+"""Yields summarization requests, receives summaries (checked to be text), returns the messages."""
 
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
 """Opens the text of every summary message, so that the model reads it as context, not as a turn."""
@@ -159,20 +159,22 @@ def build_summary_request(
     ]
 
 
-def call_summarizer(summarizer: Summarizer, request: list[ChatMessage]) -> str | Coroutine[Any, Any, str]:
-    """Call ``summarizer``: its text if it is sync, a coroutine giving the text if it is async.
+def call_summarizer(summarizer: Summarizer, request: list[ChatMessage]) -> Any:
+    """Call ``summarizer``: its result if it is sync, a coroutine giving the result if it is async.
 
     The one place where sync and async summarizers are told apart; each driver only decides how to
-    wait for the coroutine.
+    wait for a coroutine, and the flow checks that what it receives is text.
     """
     result = summarizer(request)
+    if inspect.iscoroutine(result):
+        return result
     if inspect.isawaitable(result):
-        return _checked(result)
-    return _as_text(result)
+        return _awaited(result)
+    return result
 
 
-async def _checked(result: Awaitable[Any]) -> str:
-    return _as_text(await result)
+async def _awaited(result: Awaitable[Any]) -> Any:
+    return await result
 
 
 def _as_text(value: Any) -> str:
@@ -357,7 +359,7 @@ class SummarizeCompactor:
         text = "\n".join(_summary_body(m) for m in old_summaries)
         for chunk in self._chunks(dropped, counter):
             request = build_summary_request(chunk, self.strategy, text or None, max_tokens=text_room)
-            text = (yield request).strip()
+            text = _as_text((yield request))
         if not text:
             return kept_messages
         if not dropped and len(old_summaries) == 1:
@@ -411,7 +413,7 @@ class SummarizeCompactor:
             request = next(flow)
             while True:
                 text = call_summarizer(self.summarizer, request)
-                if not isinstance(text, str):
+                if inspect.iscoroutine(text):
                     text = run_sync(text, async_name="SummarizeCompactor.acompact(...)")
                 request = flow.send(text)
         except StopIteration as done:
@@ -427,7 +429,7 @@ class SummarizeCompactor:
             request = next(flow)
             while True:
                 text = call_summarizer(self.summarizer, request)
-                if not isinstance(text, str):
+                if inspect.iscoroutine(text):
                     text = await text
                 request = flow.send(text)
         except StopIteration as done:
