@@ -108,12 +108,21 @@ def _summary_body(message: ChatMessage) -> str:
     return text[len(SUMMARY_PREFIX) :] if text.startswith(SUMMARY_PREFIX) else text
 
 
+def _one_line(text: str) -> str:
+    # One line per message (the extractive summarizer reads the transcript line by line); a line
+    # break that ends no sentence becomes "; ", so a log keeps its lines apart.
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    out = ""
+    for line in filter(None, lines):
+        out += line if not out else (" " if out.endswith((".", "!", "?", ";", ":")) else "; ") + line
+    return out
+
+
 def _render(message: ChatMessage) -> str:
-    # One line per message: the extractive summarizer reads the transcript line by line.
     label = _ROLE_LABELS[message.role]
     parts: list[str] = []
     if message.text:
-        parts.append(" ".join(message.text.split()))
+        parts.append(_one_line(message.text))
     for call in message.tool_calls:
         parts.append(f"[calls {call.name}({call.arguments_json})]")
     if message.role == "tool" and message.name:
@@ -128,7 +137,7 @@ def render_transcript(messages: Sequence[ChatMessage]) -> str:
 
 def build_summary_request(
     messages: Sequence[ChatMessage],
-    strategy: SummarizationStrategy = SummarizationStrategy.KEY_POINTS,
+    strategy: SummarizationStrategy | str = SummarizationStrategy.KEY_POINTS,
     previous_summary: str | None = None,
     *,
     max_tokens: int | None = None,
@@ -185,7 +194,9 @@ def _as_text(value: Any) -> str:
 
 # ---- summarizers -----------------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？])")
+_NUMBER = re.compile(r"\d+")
+_ABBREVIATION = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof|St|Inc|Ltd|vs|e\.g|i\.e|etc)\.$")
 _DIGIT = re.compile(r"\d")
 _NAME = re.compile(r"\b[A-Z][A-Za-z]+|\b[A-Z]{2,}\b")
 _DECISION = re.compile(
@@ -195,6 +206,16 @@ _DECISION = re.compile(
 )
 _CALL_MARK = re.compile(r"\[calls [^\]]*\]")
 _SECTION = re.compile(r"<(previous_summary|conversation)>\n(.*?)\n</\1>", re.DOTALL)
+
+
+def _sentences(text: str) -> list[str]:
+    out: list[str] = []
+    for piece in _SENTENCE_END.split(text):
+        if out and _ABBREVIATION.search(out[-1]):
+            out[-1] += " " + piece
+        else:
+            out.append(piece)
+    return out
 
 
 def _score(sentence: str) -> int:
@@ -214,48 +235,52 @@ def extractive_summarizer(request: list[ChatMessage]) -> str:
 
     A sentence is kept when it holds a number, a name (a capitalized word after its first) or a
     decision word ("decided", "agreed", "deadline"...); with ``QUERY_FOCUSED`` the user's questions are
-    kept as well. Lines of the previous summary are scored the same way, so facts survive every
-    rolling compaction. Over the request's ``max_tokens`` the highest-scoring sentences win (order is
-    kept). It is the default summarizer, costs nothing, and is the baseline a model must beat.
+    kept as well. Sentences that differ only in their numbers, three or more times, are a pattern (log
+    lines, status output) rather than facts, and are left out. Lines of the previous summary are kept
+    in preference, so facts survive rolling compactions. Over the request's ``max_tokens`` the
+    highest-scoring sentences win (in their original order). It is the default summarizer, costs
+    nothing, and is the baseline a model must beat.
     """
     marks = request[0].metadata.get("sessionforge", {}) if request else {}
     strategy = marks.get("summary_strategy", SummarizationStrategy.KEY_POINTS.value)
     max_tokens = marks.get("max_tokens")
     body = request[-1].text if request else ""
-    candidates: list[tuple[int, str]] = []
+    candidates: dict[str, int] = {}  # line -> score; dict order is first appearance
     for section, text in _SECTION.findall(body):
         for line in text.splitlines():
             line = line.strip().removeprefix("- ")
-            if not line:
+            if not line or line in candidates:
                 continue
             if section == "previous_summary":
-                candidates.append((_score(line), line))
+                candidates[line] = _score(line) + 1
                 continue
             speaker, _, said = line.partition(": ")
             # Tool-call markers carry arguments, not statements; the tool's result line has the facts.
             said = _CALL_MARK.sub("", said)
-            for sentence in _SENTENCE_END.split(said):
-                sentence = sentence.strip()
+            for sentence in _sentences(said):
+                sentence = sentence.strip().rstrip(";")
                 score = _score(sentence)
                 if strategy == SummarizationStrategy.QUERY_FOCUSED.value and speaker == "User":
                     score += 2 if sentence.endswith(("?", "？")) else 0
                 if sentence:
-                    candidates.append((score, f"{speaker}: {sentence}"))
-    seen: set[str] = set()
-    kept: list[tuple[int, int, str]] = []
-    for index, (score, line) in enumerate(candidates):
-        if score >= 2 and line not in seen:
-            seen.add(line)
-            kept.append((score, index, line))
+                    candidates.setdefault(f"{speaker}: {sentence}", score)
+    shapes: dict[str, int] = {}
+    for line in candidates:
+        shape = _NUMBER.sub("#", line)
+        shapes[shape] = shapes.get(shape, 0) + 1
+    kept = [
+        (score, index, line)
+        for index, (line, score) in enumerate(candidates.items())
+        if score >= 2 and shapes[_NUMBER.sub("#", line)] < 3
+    ]
     if isinstance(max_tokens, int):
         # About 3.5 characters a token on English text; the compactor counts the result exactly.
         budget = int(max_tokens * 3.5)
         chosen: list[tuple[int, int, str]] = []
         for item in sorted(kept, key=lambda k: (-k[0], -k[1])):
-            budget -= len(item[2]) + 3
-            if budget < 0:
-                break
-            chosen.append(item)
+            if len(item[2]) + 3 <= budget:
+                budget -= len(item[2]) + 3
+                chosen.append(item)
         kept = sorted(chosen, key=lambda k: k[1])
     return "\n".join(f"- {line}" for _, _, line in kept)
 
@@ -313,7 +338,7 @@ class SummarizeCompactor:
         self,
         summarizer: Summarizer | None = None,
         keep_recent: int = 6,
-        strategy: SummarizationStrategy = SummarizationStrategy.KEY_POINTS,
+        strategy: SummarizationStrategy | str = SummarizationStrategy.KEY_POINTS,
         max_summary_tokens: int = 1000,
         *,
         max_request_tokens: int | None = None,

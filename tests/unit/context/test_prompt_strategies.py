@@ -147,7 +147,7 @@ async def test_too_small_a_limit_is_refused_not_exceeded(session: FakeSession) -
 
 
 async def test_truncate_keeps_system_newest_and_given_dicts() -> None:
-    prompt = [
+    prompt: list[dict[str, Any]] = [
         {"role": "system", "content": "Be brief."},
         *[{"role": "user", "content": f"question {i} " * 20} for i in range(10)],
         {"role": "user", "content": "last question", "name": "ana"},
@@ -160,7 +160,7 @@ async def test_truncate_keeps_system_newest_and_given_dicts() -> None:
 
 async def test_truncate_keeps_tool_pairs_in_wire_format() -> None:
     call = {"id": "c1", "type": "function", "function": {"name": "ls", "arguments": '{"dir":"/"}'}}
-    prompt = [
+    prompt: list[dict[str, Any]] = [
         {"role": "user", "content": "old " * 50},
         {"role": "assistant", "content": None, "tool_calls": [call]},
         {"role": "tool", "tool_call_id": "c1", "content": "a b c " * 30},
