@@ -88,6 +88,18 @@ REPLIES = [
 ]
 
 
+PEOPLE = ["Alex", "Jordan", "Sam from QA", "Chris", "Robin", "my cousin", "Taylor", "the intern"]
+VERBS = ["mentioned", "complained about", "fixed", "asked about", "was reading about", "benchmarked"]
+OBJECTS = ["{n} flaky tests", "a {n} MB log file", "the Redis cluster", "{n} open tabs", "the VPN", "Jira"]
+WHEN = ["in Berlin", "on Tuesday", "last sprint", "at the offsite in Porto", "before lunch", "in {n} minutes"]
+
+
+def noise(rng: random.Random) -> str:
+    """A one-off remark with names and numbers in it, which is not one of the planted facts."""
+    parts = [rng.choice(PEOPLE), rng.choice(VERBS), rng.choice(OBJECTS), rng.choice(WHEN)]
+    return (" ".join(parts) + ".").format(n=rng.randint(2, 900)).capitalize()
+
+
 def tool_output(rng: random.Random, fact: str | None) -> str:
     """A long tool result (a log), with the planted fact, if any, somewhere in the middle."""
     lines = [
@@ -100,15 +112,20 @@ def tool_output(rng: random.Random, fact: str | None) -> str:
     return "\n".join(lines)
 
 
-def conversation(seed: int, turns: int = 220) -> list[ChatMessage]:
+def conversation(seed: int, turns: int = 220, *, noisy: bool = False) -> list[ChatMessage]:
     rng = random.Random(seed)
+
+    def chatter() -> str:
+        said = rng.choice(CHATTER)
+        return f"{said} {noise(rng)}" if noisy and rng.random() < 0.6 else said
+
     planted = {turn: (who, text) for turn, who, text, _ in FACTS}
     messages = [ChatMessage.system("You are a careful engineering assistant for a payments team.")]
     call_no = 0
     for turn in range(turns):
         who, text = planted.get(turn, ("", ""))
         if who == "tool" or (not who and rng.random() < 0.15):
-            messages.append(ChatMessage.user(rng.choice(CHATTER)))
+            messages.append(ChatMessage.user(chatter()))
             call = ToolCall(id=f"call_{call_no}", name="run", arguments={"cmd": f"report {call_no}"})
             call_no += 1
             messages.append(ChatMessage.assistant(None, tool_calls=[call]))
@@ -116,13 +133,13 @@ def conversation(seed: int, turns: int = 220) -> list[ChatMessage]:
             messages.append(ChatMessage.tool(tool_output(rng, fact), tool_call_id=call.id, name="run"))
             messages.append(ChatMessage.assistant(rng.choice(REPLIES)))
         elif who == "user":
-            messages.append(ChatMessage.user(f"{rng.choice(CHATTER)} {text}"))
+            messages.append(ChatMessage.user(f"{chatter()} {text}"))
             messages.append(ChatMessage.assistant(rng.choice(REPLIES)))
         elif who == "assistant":
-            messages.append(ChatMessage.user(rng.choice(CHATTER)))
+            messages.append(ChatMessage.user(chatter()))
             messages.append(ChatMessage.assistant(f"{text} {rng.choice(REPLIES)}"))
         else:
-            messages.append(ChatMessage.user(rng.choice(CHATTER)))
+            messages.append(ChatMessage.user(chatter()))
             messages.append(ChatMessage.assistant(rng.choice(REPLIES)))
     messages.append(ChatMessage.user("Before we wrap up, what do you still need from me?"))
     return messages
@@ -167,14 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
 
-    counter = counter_for_model(MODEL)
-    messages = conversation(args.seed)
-    total = counter.count_messages(messages)
-    target = int(total * args.ratio)
-    turns = sum(1 for m in messages if m.role == "user")
-    print(f"conversation: {len(messages)} messages, {turns} user turns, {total} tokens ({MODEL}, exact)")
-    print(f"planted facts: {len(FACTS)}; target: {target} tokens ({args.ratio:.0%})\n")
-
     strategies: list[tuple[str, Compactor]] = [
         ("Truncate (baseline)", TruncateCompactor()),
         ("SlidingWindow(20)", SlidingWindowCompactor(window=20)),
@@ -195,9 +204,25 @@ def main(argv: list[str] | None = None) -> int:
         )
         local_note = "local model: run via sessionforge.providers.local.complete_text"
 
+    ok = True
+    for label, noisy in (("plain chatter", False), ("noisy chatter (one-off names and numbers)", True)):
+        ok = run(label, conversation(args.seed, noisy=noisy), strategies, args.ratio) and ok
+    print(local_note)
+    return 0 if ok else 1
+
+
+def run(
+    label: str, messages: list[ChatMessage], strategies: list[tuple[str, Compactor]], ratio: float
+) -> bool:
+    counter = counter_for_model(MODEL)
+    total = counter.count_messages(messages)
+    target = int(total * ratio)
+    turns = sum(1 for m in messages if m.role == "user")
+    print(f"## {label}")
+    print(f"conversation: {len(messages)} messages, {turns} user turns, {total} tokens ({MODEL}, exact)")
+    print(f"planted facts: {len(FACTS)}; target: {target} tokens ({ratio:.0%})\n")
     rows = [one_shot(name, compactor, messages, target) for name, compactor in strategies]
     rows += [rolling(name, compactor, messages, target) for name, compactor in strategies]
-
     print(f"| {'strategy':<24} | {'mode':<15} | {'facts kept':>10} | {'tokens':>6} | {'time':>8} |")
     print(f"|{'-' * 26}|{'-' * 17}|{'-' * 12}|{'-' * 8}|{'-' * 10}|")
     for row in rows:
@@ -206,12 +231,11 @@ def main(argv: list[str] | None = None) -> int:
             f"| {row.strategy:<24} | {row.mode:<15} | {share:>10} | {row.tokens:>6} | "
             f"{row.seconds * 1000:>6.0f}ms |"
         )
-    print(f"\n{local_note}")
     baseline = max(r.facts for r in rows if r.strategy.startswith("Truncate"))
     summarized = min(r.facts for r in rows if r.strategy == "Summarize(extractive)")
     verdict = "yes" if summarized > baseline else "NO"
-    print(f"summarizing keeps more facts than truncation: {verdict} ({summarized} vs {baseline})")
-    return 0 if summarized > baseline else 1
+    print(f"\nsummarizing keeps more facts than truncation: {verdict} ({summarized} vs {baseline})\n")
+    return summarized > baseline
 
 
 if __name__ == "__main__":

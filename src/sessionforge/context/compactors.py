@@ -9,8 +9,9 @@ keeps these invariants, which the property tests check on random conversations:
 * a tool call is never separated from its results (see :mod:`.units`);
 * nothing is reordered; kept messages are the very same objects.
 
-Compactors that rewrite (:mod:`.summarize`) add one summary message right after the system messages,
-or replace an old tool result by a shorter one with the same ``tool_call_id``; both are marked in
+Compactors that rewrite (:mod:`.summarize`) add one summary message right after the system messages
+(replacing the summary an earlier compaction left, which is folded into the new one), or replace an
+old tool result by a shorter one with the same ``tool_call_id``; both are marked in
 ``metadata["sessionforge"]`` so that a reader of the view can tell them from what was said.
 
 When the pinned messages alone cannot fit, :class:`~sessionforge.errors.ContextOverflowError` says
