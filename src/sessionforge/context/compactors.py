@@ -9,6 +9,11 @@ keeps these invariants, which the property tests check on random conversations:
 * a tool call is never separated from its results (see :mod:`.units`);
 * nothing is reordered; kept messages are the very same objects.
 
+Compactors that rewrite (:mod:`.summarize`) add one summary message right after the system messages
+(replacing the summary an earlier compaction left, which is folded into the new one), or replace an
+old tool result by a shorter one with the same ``tool_call_id``; both are marked in
+``metadata["sessionforge"]`` so that a reader of the view can tell them from what was said.
+
 When the pinned messages alone cannot fit, :class:`~sessionforge.errors.ContextOverflowError` says
 the sizes involved, rather than sending a request the provider would refuse.
 """
@@ -21,7 +26,8 @@ from typing import Protocol, runtime_checkable
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter
 from ..errors import ContextOverflowError
-from .units import Unit, flatten, split_units
+from .units import Unit, split_units
+from .units import flatten as flatten_units
 
 __all__ = [
     "Compactor",
@@ -29,6 +35,8 @@ __all__ = [
     "TruncateCompactor",
     "UnitCompactor",
     "drop_oldest_units",
+    "flatten_units",
+    "window_units",
 ]
 
 
@@ -94,6 +102,26 @@ def drop_oldest_units(
     return [*front, *units[index:]], dropped, kept_tokens
 
 
+def window_units(units: Sequence[Unit], window: int) -> list[Unit]:
+    """The units a window of the last ``window`` messages keeps, in order.
+
+    System and pinned units are always kept; other units are taken newest-first while their messages
+    still fit the window, and a unit that does not fit closes it (so the kept tail is contiguous).
+    """
+    kept: list[Unit] = []
+    seen = 0
+    full = False
+    for unit in reversed(units):
+        fits = not full and seen + len(unit.messages) <= window
+        full = full or not fits
+        if unit.pinned or unit.is_system or fits:
+            kept.append(unit)
+            if not unit.is_system:
+                seen += len(unit.messages)
+    kept.reverse()
+    return kept
+
+
 class TruncateCompactor:
     """Drops the oldest non-system messages until the conversation fits.
 
@@ -105,7 +133,7 @@ class TruncateCompactor:
         self, messages: Sequence[ChatMessage], target_tokens: int, counter: TokenCounter
     ) -> list[ChatMessage]:
         kept, _, _ = drop_oldest_units(split_units(messages, counter), target_tokens, counter)
-        return flatten(kept)
+        return flatten_units(kept)
 
     def compact_units(
         self, units: list[Unit], target_tokens: int, counter: TokenCounter, total: int
@@ -131,20 +159,9 @@ class SlidingWindowCompactor:
     def __call__(
         self, messages: Sequence[ChatMessage], target_tokens: int, counter: TokenCounter
     ) -> list[ChatMessage]:
-        units = split_units(messages, counter)
-        kept: list[Unit] = []
-        seen = 0
-        full = False
-        for unit in reversed(units):
-            fits = not full and seen + len(unit.messages) <= self.window
-            full = full or not fits
-            if unit.pinned or unit.is_system or fits:
-                kept.append(unit)
-                if not unit.is_system:
-                    seen += len(unit.messages)
-        kept.reverse()
+        kept = window_units(split_units(messages, counter), self.window)
         kept, _, _ = drop_oldest_units(kept, target_tokens, counter)
-        return flatten(kept)
+        return flatten_units(kept)
 
     def __repr__(self) -> str:
         return f"SlidingWindowCompactor(window={self.window})"

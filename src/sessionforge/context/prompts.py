@@ -1,0 +1,329 @@
+"""Prompt building from a session's events, and fitting any prompt into a token limit.
+
+:func:`build_prompt_from_session` turns a session-manager ``Session`` (anything with ``.events``,
+``.parent_id`` and ``.id``) into provider-ready OpenAI-style message dicts, picking what to include by
+:class:`PromptStrategy`. :func:`truncate_prompt_to_token_limit` makes a list of message dicts fit a
+limit. Both count with :func:`~sessionforge.core.tokens.counter_for_model` (exact for OpenAI models)
+and both keep a tool call together with its results: they use the same units and the same
+drop-oldest rule as the compactors in :mod:`.compactors`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from enum import StrEnum
+from typing import Any
+
+from ..core.events import EventType, SessionEvent, as_chat_message, tool_event_messages
+from ..core.messages import ChatMessage, ImagePart, ToolCall
+from ..core.tokens import TokenCounter, counter_for_model
+from ..errors import ContextOverflowError, SessionNotFound
+from ._text import TRUNCATION_MARK, fit_message, with_content
+from .compactors import drop_oldest_units, flatten_units
+from .units import Unit, split_units
+
+__all__ = [
+    "ParentLoader",
+    "PromptStrategy",
+    "build_prompt_from_session",
+    "message_to_openai",
+    "truncate_prompt_to_token_limit",
+]
+
+ParentLoader = Callable[[str], Awaitable[Any | None]]
+"""Loads a session by id (``None`` if it does not exist); used for the parent's context."""
+
+
+class PromptStrategy(StrEnum):
+    """What a prompt built from a session includes (the session-manager spec's five strategies)."""
+
+    MINIMAL = "minimal"
+    """The task (first user message) and the latest assistant turn with its tool results."""
+    TASK_FOCUSED = "task_focused"
+    """The task, the latest user message, and the session's summaries."""
+    TOOL_FOCUSED = "tool_focused"
+    """The task, the latest user message, and the recent tool calls, each with its results."""
+    CONVERSATION = "conversation"
+    """The summaries and the last ``max_history`` turns."""
+    HIERARCHICAL = "hierarchical"
+    """``CONVERSATION`` plus the parent session's summary or, without one, its task and outcome."""
+
+
+# ---- events -> messages ----------------------------------------------------------------------------
+
+
+def _event_messages(event: SessionEvent) -> list[ChatMessage]:
+    if event.type == EventType.TOOL_CALL:
+        return tool_event_messages(event)
+    message = as_chat_message(event)
+    return [message] if message is not None else []
+
+
+def _dialogue(events: Sequence[SessionEvent]) -> tuple[list[ChatMessage], list[ChatMessage]]:
+    """``(summaries, messages)``: summary events apart, every other event as the model sees it."""
+    summaries: list[ChatMessage] = []
+    messages: list[ChatMessage] = []
+    for event in events:
+        target = summaries if event.type == EventType.SUMMARY else messages
+        target.extend(_event_messages(event))
+    return summaries, messages
+
+
+def _first_user(messages: Sequence[ChatMessage]) -> ChatMessage | None:
+    return next((m for m in messages if m.role == "user"), None)
+
+
+def _last_user(messages: Sequence[ChatMessage]) -> ChatMessage | None:
+    return next((m for m in reversed(messages) if m.role == "user"), None)
+
+
+def _is_tool_unit(unit: Unit) -> bool:
+    return any(m.tool_calls for m in unit.messages) or unit.messages[0].role == "tool"
+
+
+def _select(
+    strategy: PromptStrategy,
+    summaries: list[ChatMessage],
+    messages: list[ChatMessage],
+    counter: TokenCounter,
+    max_history: int,
+) -> list[ChatMessage]:
+    system = [m for m in messages if m.role == "system"]
+    dialogue = [m for m in messages if m.role != "system"]
+    units = split_units(dialogue, counter)
+    task = _first_user(dialogue)
+    latest = _last_user(dialogue)
+    chosen: list[ChatMessage]
+    if strategy == PromptStrategy.MINIMAL:
+        last_reply = next((u for u in reversed(units) if u.messages[0].role == "assistant"), None)
+        chosen = [m for m in (task,) if m is not None]
+        if last_reply is not None and last_reply.messages[0] is not task:
+            chosen += last_reply.messages
+        return system + chosen
+    if strategy == PromptStrategy.TASK_FOCUSED:
+        chosen = [m for m in (task, latest) if m is not None]
+        return system + summaries + _dedupe(chosen)
+    if strategy == PromptStrategy.TOOL_FOCUSED:
+        tools = [u for u in units if _is_tool_unit(u)][-max_history:] if max_history > 0 else []
+        picked = {id(m) for u in tools for m in u.messages}
+        picked.update(id(m) for m in (task, latest) if m is not None)
+        return system + [m for m in dialogue if id(m) in picked]
+    recent = units[-max_history:] if max_history > 0 else []
+    return system + summaries + flatten_units(recent)
+
+
+def _dedupe(messages: list[ChatMessage]) -> list[ChatMessage]:
+    seen: set[int] = set()
+    out = []
+    for message in messages:
+        if id(message) not in seen:
+            seen.add(id(message))
+            out.append(message)
+    return out
+
+
+async def _default_parent_loader(session_id: str) -> Any | None:
+    try:
+        chuk = importlib.import_module("sessionforge.storage.chuk")
+    except ImportError:
+        return None
+    try:
+        return await chuk.ChukSessionsStore().get(session_id)
+    except SessionNotFound:
+        return None
+
+
+async def _parent_context(session: Any, loader: ParentLoader | None) -> list[ChatMessage]:
+    parent_id = getattr(session, "parent_id", None)
+    if not parent_id:
+        return []
+    parent = await (loader or _default_parent_loader)(parent_id)
+    if parent is None:
+        return []
+    summaries, messages = _dialogue(list(getattr(parent, "events", [])))
+    if summaries:
+        body = "\n".join(m.text for m in summaries)
+    else:
+        task = _first_user(messages)
+        reply = next((m for m in reversed(messages) if m.role == "assistant" and m.text), None)
+        lines = [f"Task: {task.text}" if task else "", f"Outcome: {reply.text}" if reply else ""]
+        body = "\n".join(line for line in lines if line)
+    if not body:
+        return []
+    return [ChatMessage.system(f"Context from the parent session {parent_id}:\n{body}")]
+
+
+async def build_prompt_from_session(
+    session: Any,
+    strategy: PromptStrategy | str = PromptStrategy.CONVERSATION,
+    max_tokens: int | None = None,
+    model: str = "gpt-3.5-turbo",
+    include_parent_context: bool = False,
+    max_history: int = 5,
+    *,
+    parent_loader: ParentLoader | None = None,
+) -> list[dict[str, Any]]:
+    """The messages to send a model for ``session``, as OpenAI-style dicts.
+
+    Args:
+        session: a session-manager ``Session``: only ``.events`` and ``.parent_id`` are read.
+        strategy: what to include, see :class:`PromptStrategy`.
+        max_tokens: when set, the prompt is fitted with :func:`truncate_prompt_to_token_limit`'s
+            rule, counted with ``model``'s tokenizer; the result never exceeds it.
+        include_parent_context: add the parent session's summary (implied by ``HIERARCHICAL``).
+        max_history: how many recent turns (``CONVERSATION``) or tool uses (``TOOL_FOCUSED``) to
+            include; a tool call and its results count as one.
+        parent_loader: loads the parent session; default: the configured ``ChukSessionsStore``, and
+            no parent context when storage is unavailable.
+
+    Tool calls come out as an assistant message with ``tool_calls`` followed by the ``tool`` messages
+    that answer them, as providers require.
+    """
+    strategy = PromptStrategy(strategy)
+    counter = counter_for_model(model)
+    summaries, messages = _dialogue(list(getattr(session, "events", [])))
+    prompt = _select(strategy, summaries, messages, counter, max_history)
+    if include_parent_context or strategy == PromptStrategy.HIERARCHICAL:
+        parent = await _parent_context(session, parent_loader)
+        at = next((i for i, m in enumerate(prompt) if m.role != "system"), len(prompt))
+        prompt = [*prompt[:at], *parent, *prompt[at:]]
+    if max_tokens is not None:
+        prompt = fit_messages(prompt, max_tokens, counter)
+    return [message_to_openai(m) for m in prompt]
+
+
+# ---- fitting ---------------------------------------------------------------------------------------
+
+
+def fit_messages(
+    messages: Sequence[ChatMessage], max_tokens: int, counter: TokenCounter
+) -> list[ChatMessage]:
+    """Fit ``messages`` into ``max_tokens``: drop oldest units, then cut the largest pinned text.
+
+    The system messages, the newest user message and the newest message are pinned. When they alone
+    are too large, the largest of them is shortened (and marked ``[truncated]``), then the next, until
+    the prompt fits; :class:`ContextOverflowError` only when even their fixed costs cannot fit.
+    """
+    units = split_units(messages, counter)
+    if units:
+        units[-1].pinned = True
+    try:
+        kept, _, _ = drop_oldest_units(units, max_tokens, counter)
+        return flatten_units(kept)
+    except ContextOverflowError:
+        pinned = flatten_units([u for u in units if u.pinned])
+    total = counter.count_messages(pinned)
+    for index in sorted(range(len(pinned)), key=lambda i: -counter.count_message(pinned[i])):
+        if total <= max_tokens:
+            break
+        message = pinned[index]
+        room = max_tokens - (total - counter.count_message(message))
+        if not message.text:
+            continue
+        # Too little room even for an empty text: cut it to the mark and let the next one give more.
+        fitted = fit_message(message, room, counter) or with_content(
+            message, TRUNCATION_MARK, truncated_from_tokens=counter.count_text(message.text)
+        )
+        if counter.count_message(fitted) >= counter.count_message(message):
+            continue
+        total += counter.count_message(fitted) - counter.count_message(message)
+        pinned[index] = fitted
+    if total > max_tokens:
+        raise ContextOverflowError(
+            f"cannot fit the prompt into {max_tokens} tokens: the system message and the newest "
+            f"message need {total} tokens even with their text cut. Raise max_tokens.",
+            limit=max_tokens,
+            needed=total,
+        )
+    return pinned
+
+
+async def truncate_prompt_to_token_limit(
+    prompt: Sequence[dict[str, Any]] | str, max_tokens: int, model: str = "gpt-3.5-turbo"
+) -> list[dict[str, Any]]:
+    """``prompt`` fitted into ``max_tokens`` tokens as counted for ``model``.
+
+    Keeps the system message(s), the newest user message and the newest message; drops the oldest
+    other messages first, a tool call always together with its results; as a last resort shortens the
+    text of the largest kept message. Messages kept unchanged are returned as the very dicts given. A
+    string prompt is treated as one user message. Raises :class:`ContextOverflowError` only when the
+    fixed per-message costs alone pass the limit.
+    """
+    dicts: list[dict[str, Any]] = (
+        [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
+    )
+    messages = [message_from_openai(d) for d in dicts]
+    origin = {id(m): d for m, d in zip(messages, dicts, strict=True)}
+    fitted = fit_messages(messages, max_tokens, counter_for_model(model))
+    return [origin.get(id(m)) or message_to_openai(m) for m in fitted]
+
+
+# ---- wire shape ------------------------------------------------------------------------------------
+
+
+def message_to_openai(message: ChatMessage) -> dict[str, Any]:
+    """``message`` as an OpenAI Chat Completions message dict."""
+    content: Any
+    if message.content is None or isinstance(message.content, str):
+        content = message.content
+    else:
+        content = [
+            {"type": "image_url", "image_url": {"url": p.url, "detail": p.detail}}
+            if isinstance(p, ImagePart)
+            else {"type": "text", "text": p.text}
+            for p in message.content
+        ]
+    out: dict[str, Any] = {"role": message.role, "content": content}
+    if message.name and message.role != "tool":
+        out["name"] = message.name
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json}}
+            for c in message.tool_calls
+        ]
+    if message.tool_call_id:
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
+def message_from_openai(data: dict[str, Any]) -> ChatMessage:
+    """Read an OpenAI-style dict (or a :meth:`ChatMessage.to_dict` one) into a message.
+
+    Keys a :class:`ChatMessage` does not model (``refusal``, ``audio``...) are ignored for counting.
+    """
+    if not isinstance(data, dict) or "schema_version" in data:
+        return ChatMessage.from_dict(data)
+    payload: dict[str, Any] = {k: data[k] for k in ("role", "content", "tool_call_id", "name") if k in data}
+    content = payload.get("content")
+    if isinstance(content, list):
+        payload["content"] = [_part_from_openai(p) for p in content]
+    calls = data.get("tool_calls")
+    if calls:
+        payload["tool_calls"] = [_call_from_openai(c) for c in calls]
+    return ChatMessage.from_dict(payload)
+
+
+def _part_from_openai(part: Any) -> Any:
+    if isinstance(part, dict) and part.get("type") == "text":
+        return {"kind": "text", "text": part.get("text", "")}
+    if isinstance(part, dict) and part.get("type") == "image_url":
+        image = part.get("image_url") or {}
+        return {"kind": "image", "url": image.get("url", ""), "detail": image.get("detail", "auto")}
+    return part
+
+
+def _call_from_openai(call: Any) -> Any:
+    if not isinstance(call, dict) or "function" not in call:
+        return call
+    function = call["function"]
+    arguments = function.get("arguments") or "{}"
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except json.JSONDecodeError:
+            arguments = {"raw": arguments}
+    if not isinstance(arguments, dict):
+        arguments = {"value": arguments}
+    return ToolCall(id=call.get("id", ""), name=function.get("name", ""), arguments=arguments).model_dump()
