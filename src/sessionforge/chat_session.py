@@ -19,7 +19,18 @@ from .core.messages import ChatMessage
 from .core.tokens import TokenCounter, counter_for_model
 from .errors import ContextOverflowError, UsageError
 
-__all__ = ["ChatSession", "CompactionReport"]
+__all__ = ["ChatSession", "CompactionReport", "SessionCheckpoint"]
+
+
+@dataclass(frozen=True)
+class SessionCheckpoint:
+    """Where a session stood before a turn, so that a failed turn can leave no trace."""
+
+    view: tuple[ChatMessage, ...]
+    history_length: int
+    compactions_length: int
+    model: str | None
+    system_prompt: str | None
 
 
 @dataclass(frozen=True)
@@ -206,6 +217,24 @@ class ChatSession:
         """Put back a view taken from :attr:`messages` (used to undo a failed call)."""
         self._view = list(snapshot)
         self._view_tokens = sum(self._counter.count_message(m) for m in self._view)
+
+    def checkpoint(self) -> SessionCheckpoint:
+        """Remember the current state; :meth:`rollback` returns to it exactly."""
+        return SessionCheckpoint(
+            view=tuple(self._view),
+            history_length=len(self._history),
+            compactions_length=len(self.compactions),
+            model=self._model,
+            system_prompt=self._system_prompt,
+        )
+
+    def rollback(self, checkpoint: SessionCheckpoint) -> None:
+        """Undo everything since ``checkpoint``: view, history, compactions and model (a failed call)."""
+        self.use_model(checkpoint.model)
+        self.restore(checkpoint.view)
+        del self._history[checkpoint.history_length :]
+        del self.compactions[checkpoint.compactions_length :]
+        self._system_prompt = checkpoint.system_prompt
 
     # ---- serialization -----------------------------------------------------------------------------
 
