@@ -93,7 +93,9 @@ class ChatAgent(_AgentCore):
         timeout, max_retries: per request; retries (429, 5xx, timeouts) are the SDK's own.
     """
 
-    def chat(self, message: str | ChatMessage | None = None, session: ChatSession | None = None) -> ChatResponse:
+    def chat(
+        self, message: str | ChatMessage | None = None, session: ChatSession | None = None
+    ) -> ChatResponse:
         """Send ``message`` (or the session as it is) and return the reply, tool calls resolved."""
         response: ChatResponse | None = None
         for item in self._run(message, session, stream=False):

@@ -7,6 +7,7 @@ that outlasts the client's timeout) and the SSE framing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -76,7 +77,12 @@ class WireServer:
             self._failures.clear()
 
     def fail_next(
-        self, status: int | None = None, *, times: int = 1, delay: float = 0.0, kind: str | None = None,
+        self,
+        status: int | None = None,
+        *,
+        times: int = 1,
+        delay: float = 0.0,
+        kind: str | None = None,
         retry_after: float | None = None,
     ) -> None:
         """Answer the next ``times`` requests with ``status`` (or only after ``delay`` seconds)."""
@@ -129,7 +135,10 @@ class WireServer:
 
     @staticmethod
     def _send_json(
-        handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        payload: dict[str, Any],
+        headers: dict[str, str] | None = None,
     ) -> None:
         data = json.dumps(payload).encode()
         handler.send_response(status)
@@ -159,10 +168,8 @@ class WireServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     server._serve(self)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

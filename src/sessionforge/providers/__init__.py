@@ -35,7 +35,9 @@ class CompatiblePreset:
 
 OPENAI_COMPATIBLE: dict[str, CompatiblePreset] = {
     "ollama": CompatiblePreset("http://localhost:11434/v1", "OLLAMA_API_KEY", "OLLAMA_BASE_URL", "ollama"),
-    "openrouter": CompatiblePreset("https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL"),
+    "openrouter": CompatiblePreset(
+        "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL"
+    ),
     "vllm": CompatiblePreset("http://localhost:8000/v1", "VLLM_API_KEY", "VLLM_BASE_URL", "EMPTY"),
 }
 

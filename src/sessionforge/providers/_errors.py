@@ -92,8 +92,7 @@ def translate(
     assert isinstance(status, int)
     if status in (401, 403):
         return AuthenticationError(
-            f"{provider} refused the credentials ({status}: {detail}); check the API key and its "
-            "permissions",
+            f"{provider} refused the credentials ({status}: {detail}); check the API key and its permissions",
             **common,
         )
     if status == 429:

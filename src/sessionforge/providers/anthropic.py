@@ -135,7 +135,9 @@ def from_wire(raw: Mapping[str, Any], *, provider: str = "anthropic") -> ChatRes
                 ToolCall(
                     id=block["id"],
                     name=block["name"],
-                    arguments=arguments if isinstance(arguments, dict) else {RAW_ARGUMENTS_KEY: str(arguments)},
+                    arguments=arguments
+                    if isinstance(arguments, dict)
+                    else {RAW_ARGUMENTS_KEY: str(arguments)},
                 )
             )
     usage = raw.get("usage") or {}
@@ -184,7 +186,9 @@ class StreamAssembler:
                 self._json[index] = self._json.get(index, "") + (delta.get("partial_json") or "")
         elif kind == "message_delta":
             self._message.update({k: v for k, v in (event.get("delta") or {}).items() if v is not None})
-            self._message["usage"].update({k: v for k, v in (event.get("usage") or {}).items() if v is not None})
+            self._message["usage"].update(
+                {k: v for k, v in (event.get("usage") or {}).items() if v is not None}
+            )
         return None
 
     def result(self) -> ChatResponse:

@@ -208,7 +208,9 @@ def turn_flow(
             session.add_message(tool_message, enforce=False)
 
 
-def drive(flow: Flow, provider: Provider, tools: ToolRegistry | None, *, stream: bool) -> Iterator[StreamItem]:
+def drive(
+    flow: Flow, provider: Provider, tools: ToolRegistry | None, *, stream: bool
+) -> Iterator[StreamItem]:
     """Perform a flow's steps with blocking I/O; yields text chunks (when streaming), then the response."""
     outcome: Any = None
     while True:

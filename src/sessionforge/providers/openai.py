@@ -74,7 +74,10 @@ def message_to_wire(message: ChatMessage) -> dict[str, Any]:
 
 def tools_to_wire(tools: Sequence[ToolSchema]) -> list[dict[str, Any]]:
     return [
-        {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
         for t in tools
     ]
 
@@ -109,13 +112,14 @@ def _parse_arguments(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {RAW_ARGUMENTS_KEY: text}
 
 
-def usage_of(
-    prompt: int, completion: int, *, model: str, provider: str, free: bool = False
-) -> TokenUsage:
+def usage_of(prompt: int, completion: int, *, model: str, provider: str, free: bool = False) -> TokenUsage:
     """Provider-reported tokens, priced (or free, for a model running on this machine)."""
     if free:
         return TokenUsage(
-            prompt_tokens=prompt, completion_tokens=completion, model=model, provider=provider,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            model=model,
+            provider=provider,
             estimated_cost_usd=0.0,
         )
     return TokenUsage.of(prompt, completion, model=model, provider=provider)
@@ -177,7 +181,9 @@ class StreamAssembler:
                 text = delta["content"]
                 self._text.append(delta["content"])
             for call in delta.get("tool_calls") or []:
-                slot = self._calls.setdefault(int(call.get("index") or 0), {"id": None, "name": "", "args": ""})
+                slot = self._calls.setdefault(
+                    int(call.get("index") or 0), {"id": None, "name": "", "args": ""}
+                )
                 function = call.get("function") or {}
                 slot["id"] = call.get("id") or slot["id"]
                 slot["name"] += function.get("name") or ""

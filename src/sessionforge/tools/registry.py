@@ -274,5 +274,3 @@ class ToolRegistry:
             return ToolResult(await self.acall(name, arguments))
         except ToolProcessingError as exc:
             return ToolResult(f"Error: {exc}", is_error=True)
-
-
