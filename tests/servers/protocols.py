@@ -186,7 +186,8 @@ class AnthropicServer(WireServer):
     protocol = "anthropic"
 
     def api_key(self, headers: dict[str, str]) -> str | None:
-        return headers.get("x-api-key")
+        bearer = headers.get("authorization", "").removeprefix("Bearer ").strip()
+        return headers.get("x-api-key") or bearer or None
 
     def error_body(self, status: int, kind: str | None) -> dict[str, Any]:
         if kind == "context_length":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from faces import Face
+
 from servers.fixtures import anthropic_server, openai_server, provider_env, wire_servers
 
 __all__ = ["anthropic_server", "face", "openai_server", "provider_env", "wire_servers"]

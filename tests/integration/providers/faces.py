@@ -42,7 +42,10 @@ class Face:
         return asyncio.run(run())
 
     def stream(
-        self, agent: ChatAgent | AsyncChatAgent, message: str | None = None, session: ChatSession | None = None
+        self,
+        agent: ChatAgent | AsyncChatAgent,
+        message: str | None = None,
+        session: ChatSession | None = None,
     ) -> list[str]:
         if isinstance(agent, ChatAgent):
             return list(agent.stream_chat(message, session=session))

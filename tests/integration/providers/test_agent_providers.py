@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from faces import Face
-from servers import AnthropicServer, OpenAIServer, WireServer
 
+from servers import AnthropicServer, OpenAIServer, WireServer
 from sessionforge import ChatAgent, ChatSession, ToolRegistry
 from sessionforge.core.messages import ChatMessage
 from sessionforge.errors import ContextOverflowError, ToolProcessingError
@@ -82,7 +82,9 @@ def test_streaming_leaves_the_same_session_as_chat(face: Face, provider: str, se
     chatted = ChatSession(system_prompt="s")
     agent = face.agent(provider=provider, model=MODELS[provider])
     chunks = face.stream(agent, "stream these four words", streamed)
-    reply = face.chat(face.agent(provider=provider, model=MODELS[provider]), "stream these four words", chatted)
+    reply = face.chat(
+        face.agent(provider=provider, model=MODELS[provider]), "stream these four words", chatted
+    )
     assert len(chunks) > 1
     assert "".join(chunks) == reply.content == "Echo: stream these four words"
     assert [(m.role, m.text) for m in streamed.messages] == [(m.role, m.text) for m in chatted.messages]
@@ -125,7 +127,9 @@ def test_a_failing_tool_is_reported_to_the_model(face: Face, provider: str) -> N
     agent = face.agent(provider=provider, model=MODELS[provider], tools=tools())
     session = ChatSession()
     response = face.chat(agent, "Use the explode tool", session)
-    assert response.content.startswith("The tool returned: Error: tool 'explode' failed: RuntimeError: kaboom")
+    assert response.content.startswith(
+        "The tool returned: Error: tool 'explode' failed: RuntimeError: kaboom"
+    )
     assert session.messages[2].metadata == {"is_error": True}
 
 

@@ -70,7 +70,10 @@ def test_images_become_sources() -> None:
     )
     blocks = to_wire([message], model="m")["messages"][0]["content"]
     assert blocks[1] == {"type": "image", "source": {"type": "url", "url": "https://x/cat.png"}}
-    assert blocks[2] == {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}}
+    assert blocks[2] == {
+        "type": "image",
+        "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"},
+    }
 
 
 def test_response_is_read_with_tool_use() -> None:
@@ -92,7 +95,10 @@ def test_response_is_read_with_tool_use() -> None:
     assert response.usage.completion_tokens == 12
     assert response.provider == "anthropic"
     # and back: the assistant message maps to the same blocks
-    assert to_wire([ChatMessage.user("x"), response.message], model="m")["messages"][1]["content"] == raw["content"]
+    assert (
+        to_wire([ChatMessage.user("x"), response.message], model="m")["messages"][1]["content"]
+        == raw["content"]
+    )
 
 
 def test_openai_style_history_maps_to_anthropic() -> None:
@@ -113,7 +119,10 @@ def test_openai_style_history_maps_to_anthropic() -> None:
 
 def test_stream_assembles_text_and_tool_use() -> None:
     events = [
-        {"type": "message_start", "message": {"model": "claude-3-haiku-20240307", "usage": {"input_tokens": 9, "output_tokens": 1}}},
+        {
+            "type": "message_start",
+            "message": {"model": "claude-3-haiku-20240307", "usage": {"input_tokens": 9, "output_tokens": 1}},
+        },
         {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
         {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi "}},
         {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "there"}},
@@ -123,8 +132,16 @@ def test_stream_assembles_text_and_tool_use() -> None:
             "index": 1,
             "content_block": {"type": "tool_use", "id": "toolu_1", "name": "add", "input": {}},
         },
-        {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": '{"a"'}},
-        {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": ": 3}"}},
+        {
+            "type": "content_block_delta",
+            "index": 1,
+            "delta": {"type": "input_json_delta", "partial_json": '{"a"'},
+        },
+        {
+            "type": "content_block_delta",
+            "index": 1,
+            "delta": {"type": "input_json_delta", "partial_json": ": 3}"},
+        },
         {"type": "content_block_stop", "index": 1},
         {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 15}},
         {"type": "message_stop"},

@@ -36,7 +36,11 @@ def test_messages_map_to_chat_completions() -> None:
             "role": "assistant",
             "content": None,
             "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": "add", "arguments": '{"a":2,"b":3}'}}
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "add", "arguments": '{"a":2,"b":3}'},
+                }
             ],
         },
         {"role": "tool", "tool_call_id": "call_1", "content": "5"},
@@ -68,8 +72,16 @@ def test_response_with_tool_calls_is_read() -> None:
                     "role": "assistant",
                     "content": None,
                     "tool_calls": [
-                        {"id": "call_9", "type": "function", "function": {"name": "add", "arguments": '{"a":1}'}},
-                        {"id": "call_10", "type": "function", "function": {"name": "add", "arguments": "{oops"}},
+                        {
+                            "id": "call_9",
+                            "type": "function",
+                            "function": {"name": "add", "arguments": '{"a":1}'},
+                        },
+                        {
+                            "id": "call_10",
+                            "type": "function",
+                            "function": {"name": "add", "arguments": "{oops"},
+                        },
                     ],
                 },
                 "finish_reason": "tool_calls",
