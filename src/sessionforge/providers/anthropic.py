@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_MAX_TOKENS", "AnthropicProvider", "StreamAssembler", "from_wire", "map_errors", "to_wire"]
 
+PATH = "/v1/messages"
+
 DEFAULT_MAX_TOKENS = 4096
 """The Messages API requires a reply limit; this one is used when the caller sets none."""
 
@@ -287,34 +289,50 @@ class AnthropicProvider:
         body.update(request.options)
         return body
 
+    # Posted through the SDK client as exact wire JSON: see the note in the OpenAI adapter.
+
     def send(self, request: ChatRequest) -> ChatResponse:
         with map_errors(self.name):
-            raw = self.client.messages.create(**self.body(request))
-        return from_wire(raw.model_dump(), provider=self.name)
+            raw = self.client.post(PATH, cast_to=object, body=self.body(request))
+        return from_wire(cast(dict[str, Any], raw), provider=self.name)
 
     async def asend(self, request: ChatRequest) -> ChatResponse:
         with map_errors(self.name):
-            raw = await self.async_client.messages.create(**self.body(request))
-        return from_wire(raw.model_dump(), provider=self.name)
+            raw = await self.async_client.post(PATH, cast_to=object, body=self.body(request))
+        return from_wire(cast(dict[str, Any], raw), provider=self.name)
 
     def stream(self, request: ChatRequest) -> Iterator[StreamItem]:
+        import anthropic
+
         assembler = StreamAssembler(provider=self.name)
         with map_errors(self.name):
-            events = cast(Iterator[Any], self.client.messages.create(**self.body(request), stream=True))
+            events = self.client.post(
+                PATH,
+                cast_to=object,
+                body={**self.body(request), "stream": True},
+                stream=True,
+                stream_cls=anthropic.Stream[object],
+            )
             for event in events:
-                text = assembler.feed(event.model_dump())
+                text = assembler.feed(cast(dict[str, Any], event))
                 if text:
                     yield text
         yield assembler.result()
 
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+        import anthropic
+
         assembler = StreamAssembler(provider=self.name)
         with map_errors(self.name):
-            events = cast(
-                AsyncIterator[Any], await self.async_client.messages.create(**self.body(request), stream=True)
+            events = await self.async_client.post(
+                PATH,
+                cast_to=object,
+                body={**self.body(request), "stream": True},
+                stream=True,
+                stream_cls=anthropic.AsyncStream[object],
             )
             async for event in events:
-                text = assembler.feed(event.model_dump())
+                text = assembler.feed(cast(dict[str, Any], event))
                 if text:
                     yield text
         yield assembler.result()

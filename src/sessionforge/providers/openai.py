@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["OpenAIProvider", "StreamAssembler", "from_wire", "map_errors", "to_wire"]
 
+PATH = "/chat/completions"
+
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
     "length": "length",
@@ -304,35 +306,52 @@ class OpenAIProvider:
     def _stream_body(self, request: ChatRequest) -> dict[str, Any]:
         return {**self.body(request), "stream": True, "stream_options": {"include_usage": True}}
 
+    # The body is already exact wire JSON, so it is posted through the SDK client as it is: auth,
+    # retries, timeouts and error classes stay the SDK's, without re-checking the request against
+    # the SDK's typed parameters (a cost that grows with the conversation on every call).
+
     def send(self, request: ChatRequest) -> ChatResponse:
         with map_errors(self.name):
-            raw = self.client.chat.completions.create(**self.body(request))
-        return from_wire(raw.model_dump(), provider=self.name)
+            raw = self.client.post(PATH, cast_to=object, body=self.body(request))
+        return from_wire(cast(dict[str, Any], raw), provider=self.name)
 
     async def asend(self, request: ChatRequest) -> ChatResponse:
         with map_errors(self.name):
-            raw = await self.async_client.chat.completions.create(**self.body(request))
-        return from_wire(raw.model_dump(), provider=self.name)
+            raw = await self.async_client.post(PATH, cast_to=object, body=self.body(request))
+        return from_wire(cast(dict[str, Any], raw), provider=self.name)
 
     def stream(self, request: ChatRequest) -> Iterator[StreamItem]:
+        import openai
+
         assembler = StreamAssembler(provider=self.name)
         with map_errors(self.name):
-            chunks = cast(Iterator[Any], self.client.chat.completions.create(**self._stream_body(request)))
+            chunks = self.client.post(
+                PATH,
+                cast_to=object,
+                body=self._stream_body(request),
+                stream=True,
+                stream_cls=openai.Stream[object],
+            )
             for chunk in chunks:
-                text = assembler.feed(chunk.model_dump())
+                text = assembler.feed(cast(dict[str, Any], chunk))
                 if text:
                     yield text
         yield assembler.result()
 
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+        import openai
+
         assembler = StreamAssembler(provider=self.name)
         with map_errors(self.name):
-            chunks = cast(
-                AsyncIterator[Any],
-                await self.async_client.chat.completions.create(**self._stream_body(request)),
+            chunks = await self.async_client.post(
+                PATH,
+                cast_to=object,
+                body=self._stream_body(request),
+                stream=True,
+                stream_cls=openai.AsyncStream[object],
             )
             async for chunk in chunks:
-                text = assembler.feed(chunk.model_dump())
+                text = assembler.feed(cast(dict[str, Any], chunk))
                 if text:
                     yield text
         yield assembler.result()
