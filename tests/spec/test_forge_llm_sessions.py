@@ -6,9 +6,13 @@ Each test body is the snippet pasted with only its import line changed from ``fo
 user would set, so the snippet text itself needs no change. Assertions follow each snippet.
 """
 
+# fmt: off
+# (the snippets below are kept exactly as the spec prints them, spacing included)
+
 from __future__ import annotations
 
 import pytest
+
 from servers.fixtures import anthropic_server, openai_server, provider_env, wire_servers  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("provider_env")
@@ -46,7 +50,7 @@ def test_session_with_system_prompt() -> None:
     assert session.last_message.role == "assistant"
 
 
-def test_token_limits(capsys: pytest.CaptureFixture[str], openai_server: object) -> None:
+def test_token_limits(capsys: pytest.CaptureFixture[str]) -> None:
     from sessionforge import ChatAgent, ChatSession, ContextOverflowError  # setup
 
     agent = ChatAgent(provider="openai", model="gpt-4o-mini")  # setup
