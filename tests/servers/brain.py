@@ -48,8 +48,11 @@ def _tool_arguments(spec: str | None) -> dict[str, Any] | str:
     return dict(json.loads(spec))
 
 
-def think(turns: list[Turn], tools: list[str]) -> Reply:
-    """The reply to a conversation, with token counts a real provider would report."""
+def think(turns: list[Turn], tools: list[str], padding: int = 0) -> Reply:
+    """The reply to a conversation, with token counts a real provider would report.
+
+    ``padding`` adds that many words to an echo, for tests that need replies as long as real ones.
+    """
     prompt_tokens = sum(_words(t.text) + 4 + sum(_words(r) for r in t.tool_results) for t in turns)
     prompt_tokens += sum(5 + len(name) // 4 for name in tools)
     reply = Reply(prompt_tokens=prompt_tokens)
@@ -68,5 +71,7 @@ def think(turns: list[Turn], tools: list[str]) -> Reply:
         reply.text = f"Your question was about: {earlier[-1]}" if earlier else "You asked no question."
     else:
         reply.text = f"Echo: {question}" if question else "Hello!"
+        if padding:
+            reply.text += " " + " ".join(["more"] * padding)
     reply.completion_tokens = max(1, _words(reply.text) + 8 * len(reply.tool_calls))
     return reply

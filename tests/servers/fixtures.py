@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .http import GOOD_KEY
+from .httpd import GOOD_KEY
 from .protocols import AnthropicServer, OpenAIServer
 
 __all__ = ["anthropic_server", "openai_server", "provider_env", "wire_servers"]

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from .brain import Reply, Turn, think
-from .http import Answer, WireServer
+from .httpd import Answer, WireServer
 
 _ids = itertools.count(1)
 TINY_CONTEXT = 40
@@ -79,7 +79,7 @@ class OpenAIServer(WireServer):
                 turns.append(Turn(m["role"], _text_of(m.get("content")), tool_calls=calls))
         tools = [t["function"]["name"] for t in body.get("tools") or []]
         model = body.get("model", "")
-        reply = think(turns, tools)
+        reply = think(turns, tools, self.padding)
         if model == "no-such-model":
             return Answer(404, self.error_body(404, None))
         if model == "tiny-context" and reply.prompt_tokens > TINY_CONTEXT:
@@ -235,7 +235,7 @@ class AnthropicServer(WireServer):
             turns.append(Turn(m["role"], _text_of(content), tool_results=results, tool_calls=calls))
         tools = [t["name"] for t in body.get("tools") or []]
         model = body.get("model", "")
-        reply = think(turns, tools)
+        reply = think(turns, tools, self.padding)
         if model == "no-such-model":
             return Answer(404, self.error_body(404, None))
         if model == "tiny-context" and reply.prompt_tokens > TINY_CONTEXT:

@@ -53,7 +53,7 @@ class ChatResponse(BaseModel):
     message as it is stored in the session.
     """
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True)
 
     content: str
     usage: TokenUsage
@@ -220,8 +220,8 @@ def drive(
             yield done.value
             return
         if isinstance(step, ToolRun):
-            registry = tools if tools is not None else ToolRegistry()
-            outcome = [registry.execute(c.name, tool_arguments(c)) for c in step.calls]
+            assert tools is not None  # the flow asks for tool runs only when it has tools
+            outcome = [tools.execute(c.name, tool_arguments(c)) for c in step.calls]
         elif stream:
             for item in provider.stream(step.request):
                 if isinstance(item, str):
@@ -244,8 +244,8 @@ async def adrive(
             yield done.value
             return
         if isinstance(step, ToolRun):
-            registry = tools if tools is not None else ToolRegistry()
-            outcome = [await registry.aexecute(c.name, tool_arguments(c)) for c in step.calls]
+            assert tools is not None  # the flow asks for tool runs only when it has tools
+            outcome = [await tools.aexecute(c.name, tool_arguments(c)) for c in step.calls]
         elif stream:
             async for item in provider.astream(step.request):
                 if isinstance(item, str):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
@@ -129,7 +129,7 @@ class LocalProvider:
     async def asend(self, request: ChatRequest) -> ChatResponse:
         return await asyncio.to_thread(self.send, request)
 
-    def stream(self, request: ChatRequest) -> Iterator[StreamItem]:
+    def stream(self, request: ChatRequest) -> Generator[StreamItem, None, None]:
         llm = load_model()
         counter = LocalTokenCounter()
         assembler = StreamAssembler(provider=self.name, free=True)
@@ -151,12 +151,15 @@ class LocalProvider:
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
         iterator = self.stream(request)
         done = object()
-        while True:
-            item = await asyncio.to_thread(next, iterator, done)
-            if item is done:
-                return
-            assert isinstance(item, str | ChatResponse)
-            yield item
+        try:
+            while True:
+                item = await asyncio.to_thread(next, iterator, done)
+                if item is done:
+                    return
+                assert isinstance(item, str | ChatResponse)
+                yield item
+        finally:
+            iterator.close()  # an abandoned stream must release the generation lock
 
     def close(self) -> None:
         """The model stays loaded for the process; nothing to close per agent."""

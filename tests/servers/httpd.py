@@ -50,6 +50,8 @@ class WireServer:
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
+        self.padding = 0
+        """Extra words added to echo replies (reset by :meth:`reset`)."""
         self._failures: deque[Failure] = deque()
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -75,6 +77,7 @@ class WireServer:
         with self._lock:
             self.requests.clear()
             self._failures.clear()
+            self.padding = 0
 
     def fail_next(
         self,
