@@ -19,18 +19,7 @@ from .core.messages import ChatMessage
 from .core.tokens import TokenCounter, counter_for_model
 from .errors import ContextOverflowError, UsageError
 
-__all__ = ["ChatSession", "CompactionReport", "SessionCheckpoint"]
-
-
-@dataclass(frozen=True)
-class SessionCheckpoint:
-    """Where a session stood before a turn, so that a failed turn can leave no trace."""
-
-    view: tuple[ChatMessage, ...]
-    history_length: int
-    compactions_length: int
-    model: str | None
-    system_prompt: str | None
+__all__ = ["ChatSession", "CompactionReport"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +33,17 @@ class CompactionReport:
     added: list[ChatMessage] = field(default_factory=list)
     compactor: str = ""
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class SessionCheckpoint:
+    """Where a session stood before a turn, so that a failed turn can leave no trace."""
+
+    view: tuple[ChatMessage, ...]
+    history_length: int
+    compactions_length: int
+    model: str | None
+    system_prompt: str | None
 
 
 class ChatSession:
@@ -175,6 +175,24 @@ class ChatSession:
         for message in messages:
             self.add_message(message)
 
+    def checkpoint(self) -> SessionCheckpoint:
+        """Remember the current state; :meth:`rollback` returns to it exactly."""
+        return SessionCheckpoint(
+            view=tuple(self.messages),
+            history_length=len(self._history),
+            compactions_length=len(self.compactions),
+            model=self.model,
+            system_prompt=self.system_prompt,
+        )
+
+    def rollback(self, checkpoint: SessionCheckpoint) -> None:
+        """Undo everything since ``checkpoint``: view, history, compactions, model (a failed call)."""
+        self.use_model(checkpoint.model)
+        self.restore(checkpoint.view)
+        del self._history[checkpoint.history_length :]
+        del self.compactions[checkpoint.compactions_length :]
+        self._system_prompt = checkpoint.system_prompt
+
     def ensure_within_limit(self) -> None:
         """Compact (or refuse) if the view is already past the limit, e.g. before a call."""
         limit = self.effective_limit
@@ -217,24 +235,6 @@ class ChatSession:
         """Put back a view taken from :attr:`messages` (used to undo a failed call)."""
         self._view = list(snapshot)
         self._view_tokens = sum(self._counter.count_message(m) for m in self._view)
-
-    def checkpoint(self) -> SessionCheckpoint:
-        """Remember the current state; :meth:`rollback` returns to it exactly."""
-        return SessionCheckpoint(
-            view=tuple(self._view),
-            history_length=len(self._history),
-            compactions_length=len(self.compactions),
-            model=self._model,
-            system_prompt=self._system_prompt,
-        )
-
-    def rollback(self, checkpoint: SessionCheckpoint) -> None:
-        """Undo everything since ``checkpoint``: view, history, compactions and model (a failed call)."""
-        self.use_model(checkpoint.model)
-        self.restore(checkpoint.view)
-        del self._history[checkpoint.history_length :]
-        del self.compactions[checkpoint.compactions_length :]
-        self._system_prompt = checkpoint.system_prompt
 
     # ---- serialization -----------------------------------------------------------------------------
 
