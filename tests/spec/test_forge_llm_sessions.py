@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import pytest
 
-from servers import OpenAIServer
-from servers.fixtures import anthropic_server, openai_server, provider_env, wire_servers  # noqa: F401
+from servers import OpenAIServer, fixtures
+
+wire_servers = fixtures.wire_servers
+openai_server = fixtures.openai_server
+anthropic_server = fixtures.anthropic_server
+provider_env = fixtures.provider_env
 
 pytestmark = pytest.mark.usefixtures("provider_env")
 
