@@ -111,21 +111,46 @@ StreamItem = str | ChatResponse
 
 @runtime_checkable
 class Provider(Protocol):
-    """One model service. Implementations keep I/O here and wire mapping in pure functions."""
+    """One model service, as the agents see it.
+
+    Implementations keep I/O here and the wire mapping in pure functions beside them. The contract:
+
+    * every method takes a :class:`ChatRequest` (neutral messages and tool schemas) and yields or
+      returns a :class:`ChatResponse` whose ``usage`` is what the provider reported;
+    * every failure is raised as a :class:`~sessionforge.errors.ProviderError` subclass, chained
+      to the client's own exception; retries of transient failures happen before that, inside the
+      client, so a caller never needs a retry loop of its own;
+    * ``stream``/``astream`` yield ``str`` chunks as they arrive and then exactly one
+      :class:`ChatResponse`, the same one ``send`` would have returned;
+    * a provider holds no conversation state: the session is sent whole on every call.
+    """
 
     name: str
+    """The name replies and errors carry: ``openai``, ``anthropic``, ``local``, a preset name."""
 
-    def send(self, request: ChatRequest) -> ChatResponse: ...
+    def send(self, request: ChatRequest) -> ChatResponse:
+        """Make one call and wait for the whole reply."""
+        ...
 
-    async def asend(self, request: ChatRequest) -> ChatResponse: ...
+    async def asend(self, request: ChatRequest) -> ChatResponse:
+        """The async twin of :meth:`send`."""
+        ...
 
-    def stream(self, request: ChatRequest) -> Iterator[StreamItem]: ...
+    def stream(self, request: ChatRequest) -> Iterator[StreamItem]:
+        """Make one call, yielding text chunks, then the assembled :class:`ChatResponse`."""
+        ...
 
-    def astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]: ...
+    def astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+        """The async twin of :meth:`stream`."""
+        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the blocking client's connections."""
+        ...
 
-    async def aclose(self) -> None: ...
+    async def aclose(self) -> None:
+        """Release the async client's connections."""
+        ...
 
 
 # ---- the turn, written once ----------------------------------------------------------------------

@@ -210,6 +210,7 @@ def test_cross_provider_session_with_a_tool_call(
     assert session.token_accuracy == "estimated"
 
 
+@pytest.mark.filterwarnings("ignore:no price known for model 'llama3.2'")
 def test_openai_compatible_preset_by_base_url(face: Face, openai_server: OpenAIServer) -> None:
     agent = face.agent(provider="ollama", model="llama3.2", base_url=f"{openai_server.url}/v1")
     response = face.chat(agent, "hello")
