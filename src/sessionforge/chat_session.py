@@ -39,6 +39,17 @@ class CompactionReport:
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
+@dataclass(frozen=True)
+class SessionCheckpoint:
+    """Where a session stood before a turn, so that a failed turn can leave no trace."""
+
+    view: tuple[ChatMessage, ...]
+    history_length: int
+    compactions_length: int
+    model: str | None
+    system_prompt: str | None
+
+
 class ChatSession:
     """A conversation: system prompt, messages, and an optional token budget.
 
@@ -166,6 +177,24 @@ class ChatSession:
     def add_messages(self, messages: Iterable[ChatMessage]) -> None:
         for message in messages:
             self.add_message(message)
+
+    def checkpoint(self) -> SessionCheckpoint:
+        """Remember the current state; :meth:`rollback` returns to it exactly."""
+        return SessionCheckpoint(
+            view=tuple(self.messages),
+            history_length=len(self._history),
+            compactions_length=len(self.compactions),
+            model=self.model,
+            system_prompt=self.system_prompt,
+        )
+
+    def rollback(self, checkpoint: SessionCheckpoint) -> None:
+        """Undo everything since ``checkpoint``: view, history, compactions, model (a failed call)."""
+        self.use_model(checkpoint.model)
+        self.restore(checkpoint.view)
+        del self._history[checkpoint.history_length :]
+        del self.compactions[checkpoint.compactions_length :]
+        self._system_prompt = checkpoint.system_prompt
 
     def ensure_within_limit(self) -> None:
         """Compact (or refuse) if the view is already past the limit, e.g. before a call."""

@@ -1,0 +1,191 @@
+"""``ChatAgent`` and ``AsyncChatAgent``: a model, its tools, and the sessions it talks in.
+
+The two classes share every decision through :func:`~sessionforge.providers.base.turn_flow`; each
+adds only the loop that performs I/O its way. A turn is all or nothing for the session: on any failure
+(a provider error, a tool loop that never ends, a stream abandoned half way) the session is rolled
+back to exactly what it was, so the caller can retry the same call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from types import TracebackType
+from typing import Self
+
+from .chat_session import ChatSession, SessionCheckpoint
+from .core.messages import ChatMessage
+from .errors import UsageError
+from .providers import DEFAULT_MODELS, create_provider
+from .providers.base import ChatResponse, Flow, Provider, adrive, drive, turn_flow
+from .tools.registry import ToolRegistry
+
+__all__ = ["AsyncChatAgent", "ChatAgent"]
+
+
+class _AgentCore:
+    """Configuration and the turn set-up both twins share."""
+
+    def __init__(
+        self,
+        provider: str | Provider = "openai",
+        model: str | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        tools: ToolRegistry | None = None,
+        max_tool_iterations: int = 10,
+        timeout: float | None = 60.0,
+        max_retries: int = 2,
+        *,
+        max_output_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> None:
+        if isinstance(provider, str):
+            self.provider: Provider = create_provider(
+                provider, api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            )
+        else:
+            self.provider = provider
+        resolved = model or DEFAULT_MODELS.get(self.provider.name)
+        if not resolved:
+            raise UsageError(f"provider {self.provider.name!r} needs a model name: pass model=")
+        if max_tool_iterations < 0:
+            raise UsageError(f"max_tool_iterations must be 0 or more, got {max_tool_iterations}")
+        self.model: str = resolved
+        self.tools = tools
+        self.max_tool_iterations = max_tool_iterations
+        self.max_output_tokens = max_output_tokens
+        self.temperature = temperature
+        self.last_response: ChatResponse | None = None
+
+    def _begin(self, message: str | ChatMessage | None, session: ChatSession) -> Flow:
+        """Count with this agent's model, add the user's message (budget applies), start the flow."""
+        session.use_model(self.model)
+        if message is None:
+            session.ensure_within_limit()
+        else:
+            session.add_message(message if isinstance(message, ChatMessage) else ChatMessage.user(message))
+        if not session.messages:
+            raise UsageError("nothing to send: pass a message, or a session that has messages")
+        return turn_flow(
+            session,
+            model=self.model,
+            tools=self.tools,
+            max_tool_iterations=self.max_tool_iterations,
+            max_tokens=self.max_output_tokens,
+            temperature=self.temperature,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(provider={self.provider.name!r}, model={self.model!r})"
+
+
+class ChatAgent(_AgentCore):
+    """Talks to one model, blocking. Pass ``session=`` to keep a conversation; without one, each call
+    is a one-off conversation.
+
+    Args:
+        provider: ``"openai"``, ``"anthropic"``, ``"local"`` (the embedded model), ``"ollama"``,
+            ``"openrouter"``, ``"vllm"``, or a :class:`~sessionforge.providers.base.Provider`.
+        model: the model name (each built-in provider has a default).
+        api_key, base_url: override ``*_API_KEY``/``*_BASE_URL`` from the environment.
+        tools: the tools the model may call; the agent runs them and calls the model again.
+        max_tool_iterations: rounds of tool calls allowed in one turn.
+        timeout, max_retries: per request; retries (429, 5xx, timeouts) are the SDK's own.
+    """
+
+    def chat(
+        self, message: str | ChatMessage | None = None, session: ChatSession | None = None
+    ) -> ChatResponse:
+        """Send ``message`` (or the session as it is) and return the reply, tool calls resolved."""
+        response: ChatResponse | None = None
+        for item in self._run(message, session, stream=False):
+            if isinstance(item, ChatResponse):
+                response = item
+        assert response is not None
+        return response
+
+    def stream_chat(
+        self, message: str | ChatMessage | None = None, session: ChatSession | None = None
+    ) -> Iterator[str]:
+        """Like :meth:`chat`, yielding the reply's text as it arrives; the session ends the same.
+
+        The assembled reply is in :attr:`last_response` once the iterator is exhausted.
+        """
+        for item in self._run(message, session, stream=True):
+            if isinstance(item, str):
+                yield item
+
+    def _run(
+        self, message: str | ChatMessage | None, session: ChatSession | None, *, stream: bool
+    ) -> Iterator[str | ChatResponse]:
+        session = session if session is not None else ChatSession()
+        mark: SessionCheckpoint = session.checkpoint()
+        try:
+            for item in drive(self._begin(message, session), self.provider, self.tools, stream=stream):
+                if isinstance(item, ChatResponse):
+                    self.last_response = item
+                yield item
+        except BaseException:
+            session.rollback(mark)
+            raise
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self.provider.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class AsyncChatAgent(_AgentCore):
+    """The async twin of :class:`ChatAgent`: same arguments, same verbs, awaited."""
+
+    async def chat(
+        self, message: str | ChatMessage | None = None, session: ChatSession | None = None
+    ) -> ChatResponse:
+        """Send ``message`` (or the session as it is) and return the reply, tool calls resolved."""
+        response: ChatResponse | None = None
+        async for item in self._run(message, session, stream=False):
+            if isinstance(item, ChatResponse):
+                response = item
+        assert response is not None
+        return response
+
+    async def stream_chat(
+        self, message: str | ChatMessage | None = None, session: ChatSession | None = None
+    ) -> AsyncIterator[str]:
+        """Like :meth:`chat`, yielding the reply's text as it arrives; the session ends the same."""
+        async for item in self._run(message, session, stream=True):
+            if isinstance(item, str):
+                yield item
+
+    async def _run(
+        self, message: str | ChatMessage | None, session: ChatSession | None, *, stream: bool
+    ) -> AsyncIterator[str | ChatResponse]:
+        session = session if session is not None else ChatSession()
+        mark: SessionCheckpoint = session.checkpoint()
+        try:
+            async for item in adrive(self._begin(message, session), self.provider, self.tools, stream=stream):
+                if isinstance(item, ChatResponse):
+                    self.last_response = item
+                yield item
+        except BaseException:
+            session.rollback(mark)
+            raise
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self.provider.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,348 @@
+"""Anthropic Messages: the wire format, and a client over the official ``anthropic`` SDK.
+
+The Messages API differs from Chat Completions in ways the mapping absorbs, so that one session can
+move between providers: the system prompt is its own field; tool calls are ``tool_use`` blocks of an
+assistant message and their results ``tool_result`` blocks of a user message; roles must alternate
+(consecutive same-role messages are merged) and the first message must come from the user.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
+
+from ..core.messages import ChatMessage, ImagePart, ToolCall
+from ..errors import ConfigurationError
+from ..tools.registry import ToolSchema
+from ._errors import translate
+from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason, StreamItem
+from .openai import usage_of
+
+if TYPE_CHECKING:
+    import anthropic
+
+__all__ = ["DEFAULT_MAX_TOKENS", "AnthropicProvider", "StreamAssembler", "from_wire", "map_errors", "to_wire"]
+
+PATH = "/v1/messages"
+
+DEFAULT_MAX_TOKENS = 4096
+"""The Messages API requires a reply limit; this one is used when the caller sets none."""
+
+OPENING_USER_TEXT = "(conversation continues)"
+"""Sent as the first user message when a conversation would otherwise open with the assistant."""
+
+_FINISH: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+# ---- wire format (pure) --------------------------------------------------------------------------
+
+
+def _image_block(part: ImagePart) -> dict[str, Any]:
+    if part.url.startswith("data:"):
+        header, _, data = part.url.partition(",")
+        media_type = part.media_type or header[5:].split(";", 1)[0] or "image/png"
+        if ";base64" not in header:
+            data = base64.b64encode(data.encode()).decode()
+        return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
+    return {"type": "image", "source": {"type": "url", "url": part.url}}
+
+
+def _blocks(message: ChatMessage) -> list[dict[str, Any]]:
+    if message.role == "tool":
+        block: dict[str, Any] = {
+            "type": "tool_result",
+            "tool_use_id": message.tool_call_id,
+            "content": message.text,
+        }
+        if message.metadata.get("is_error"):
+            block["is_error"] = True
+        return [block]
+    blocks: list[dict[str, Any]] = []
+    if isinstance(message.content, str):
+        if message.content:
+            blocks.append({"type": "text", "text": message.content})
+    elif message.content is not None:
+        for part in message.content:
+            if isinstance(part, ImagePart):
+                blocks.append(_image_block(part))
+            elif part.text:
+                blocks.append({"type": "text", "text": part.text})
+    for call in message.tool_calls:
+        arguments = {} if RAW_ARGUMENTS_KEY in call.arguments else call.arguments
+        blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": arguments})
+    return blocks
+
+
+def to_wire(
+    messages: Sequence[ChatMessage],
+    tools: Sequence[ToolSchema] = (),
+    *,
+    model: str,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+) -> dict[str, Any]:
+    """The body of a ``POST /v1/messages`` request."""
+    system = "\n\n".join(m.text for m in messages if m.role == "system" and m.text)
+    turns: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role == "system":
+            continue
+        role = "assistant" if message.role == "assistant" else "user"
+        blocks = _blocks(message)
+        if not blocks:
+            continue
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"].extend(blocks)
+        else:
+            turns.append({"role": role, "content": blocks})
+    if not turns or turns[0]["role"] != "user":
+        turns.insert(0, {"role": "user", "content": [{"type": "text", "text": OPENING_USER_TEXT}]})
+    body: dict[str, Any] = {
+        "model": model,
+        "max_tokens": max_tokens or DEFAULT_MAX_TOKENS,
+        "messages": turns,
+    }
+    if system:
+        body["system"] = system
+    if tools:
+        body["tools"] = [
+            {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools
+        ]
+    if temperature is not None:
+        body["temperature"] = temperature
+    return body
+
+
+def from_wire(raw: Mapping[str, Any], *, provider: str = "anthropic") -> ChatResponse:
+    """A :class:`ChatResponse` from a Messages response body."""
+    texts: list[str] = []
+    calls: list[ToolCall] = []
+    for block in raw.get("content") or []:
+        if block.get("type") == "text":
+            texts.append(block.get("text") or "")
+        elif block.get("type") == "tool_use":
+            arguments = block.get("input")
+            calls.append(
+                ToolCall(
+                    id=block["id"],
+                    name=block["name"],
+                    arguments=arguments
+                    if isinstance(arguments, dict)
+                    else {RAW_ARGUMENTS_KEY: str(arguments)},
+                )
+            )
+    usage = raw.get("usage") or {}
+    prompt = sum(
+        int(usage.get(key) or 0)
+        for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    )
+    model = str(raw.get("model") or "")
+    return ChatResponse.build(
+        content="".join(texts),
+        tool_calls=calls,
+        usage=usage_of(prompt, int(usage.get("output_tokens") or 0), model=model, provider=provider),
+        model=model,
+        provider=provider,
+        finish_reason=_FINISH.get(str(raw.get("stop_reason")), "unknown"),
+        raw=dict(raw),
+    )
+
+
+class StreamAssembler:
+    """Folds streamed events into the message they add up to, returning text as it comes."""
+
+    def __init__(self, *, provider: str = "anthropic") -> None:
+        self.provider = provider
+        self._message: dict[str, Any] = {"content": [], "usage": {}}
+        self._json: dict[int, str] = {}
+
+    def feed(self, event: Mapping[str, Any]) -> str | None:
+        """Take one event; return its new text, if any."""
+        kind = event.get("type")
+        if kind == "message_start":
+            start = dict(event.get("message") or {})
+            self._message.update({k: v for k, v in start.items() if k not in ("content", "usage")})
+            self._message["usage"].update(start.get("usage") or {})
+        elif kind == "content_block_start":
+            block = dict(event.get("content_block") or {})
+            self._message["content"].append(block)
+        elif kind == "content_block_delta":
+            index = int(event.get("index") or 0)
+            delta = event.get("delta") or {}
+            block = self._message["content"][index]
+            if delta.get("type") == "text_delta":
+                block["text"] = (block.get("text") or "") + delta["text"]
+                return str(delta["text"])
+            if delta.get("type") == "input_json_delta":
+                self._json[index] = self._json.get(index, "") + (delta.get("partial_json") or "")
+        elif kind == "message_delta":
+            self._message.update({k: v for k, v in (event.get("delta") or {}).items() if v is not None})
+            self._message["usage"].update(
+                {k: v for k, v in (event.get("usage") or {}).items() if v is not None}
+            )
+        return None
+
+    def result(self) -> ChatResponse:
+        import json
+
+        for index, text in self._json.items():
+            block = self._message["content"][index]
+            try:
+                block["input"] = json.loads(text) if text else {}
+            except json.JSONDecodeError:
+                block["input"] = text
+        return from_wire(self._message, provider=self.provider)
+
+
+# ---- errors --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def map_errors(provider: str) -> Iterator[None]:
+    """Translate the ``anthropic`` SDK's exceptions into ours, chained."""
+    import anthropic
+
+    try:
+        yield
+    except anthropic.APITimeoutError as exc:
+        raise translate(provider, "timeout", exc) from exc
+    except anthropic.APIConnectionError as exc:
+        raise translate(provider, "connection", exc) from exc
+    except anthropic.APIStatusError as exc:
+        raise translate(provider, exc.status_code, exc, response=exc.response, body=exc.body) from exc
+
+
+# ---- the client ----------------------------------------------------------------------------------
+
+
+class AnthropicProvider:
+    """The Messages API over ``Anthropic``/``AsyncAnthropic``.
+
+    The key and base URL come from the arguments, else ``ANTHROPIC_API_KEY``/``ANTHROPIC_BASE_URL``.
+    Retries of 429/5xx/timeouts are the SDK's own.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str = "anthropic",
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int = 2,
+    ) -> None:
+        self.name = name
+        self.api_key = api_key or os.environ.get("ANTHROPIC_API_KEY")
+        if not self.api_key:
+            raise ConfigurationError(
+                "no API key for anthropic: pass api_key= or set the ANTHROPIC_API_KEY environment variable"
+            )
+        self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._sync: anthropic.Anthropic | None = None
+        self._async: anthropic.AsyncAnthropic | None = None
+
+    def _options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"api_key": self.api_key, "max_retries": self.max_retries}
+        if self.base_url:
+            options["base_url"] = self.base_url
+        if self.timeout is not None:
+            options["timeout"] = self.timeout
+        return options
+
+    @property
+    def client(self) -> anthropic.Anthropic:
+        if self._sync is None:
+            import anthropic
+
+            self._sync = anthropic.Anthropic(**self._options())
+        return self._sync
+
+    @property
+    def async_client(self) -> anthropic.AsyncAnthropic:
+        if self._async is None:
+            import anthropic
+
+            self._async = anthropic.AsyncAnthropic(**self._options())
+        return self._async
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        body = to_wire(
+            request.messages,
+            request.tools,
+            model=request.model,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+        )
+        body.update(request.options)
+        return body
+
+    # Posted through the SDK client as exact wire JSON: see the note in the OpenAI adapter.
+
+    def send(self, request: ChatRequest) -> ChatResponse:
+        with map_errors(self.name):
+            raw = self.client.post(PATH, cast_to=object, body=self.body(request))
+        return from_wire(cast(dict[str, Any], raw), provider=self.name)
+
+    async def asend(self, request: ChatRequest) -> ChatResponse:
+        with map_errors(self.name):
+            raw = await self.async_client.post(PATH, cast_to=object, body=self.body(request))
+        return from_wire(cast(dict[str, Any], raw), provider=self.name)
+
+    def stream(self, request: ChatRequest) -> Iterator[StreamItem]:
+        import anthropic
+
+        assembler = StreamAssembler(provider=self.name)
+        with map_errors(self.name):
+            events = self.client.post(
+                PATH,
+                cast_to=object,
+                body={**self.body(request), "stream": True},
+                stream=True,
+                stream_cls=anthropic.Stream[object],
+            )
+            for event in events:
+                text = assembler.feed(cast(dict[str, Any], event))
+                if text:
+                    yield text
+        yield assembler.result()
+
+    async def astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+        import anthropic
+
+        assembler = StreamAssembler(provider=self.name)
+        with map_errors(self.name):
+            events = await self.async_client.post(
+                PATH,
+                cast_to=object,
+                body={**self.body(request), "stream": True},
+                stream=True,
+                stream_cls=anthropic.AsyncStream[object],
+            )
+            async for event in events:
+                text = assembler.feed(cast(dict[str, Any], event))
+                if text:
+                    yield text
+        yield assembler.result()
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async.close()
+            self._async = None

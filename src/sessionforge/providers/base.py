@@ -1,0 +1,281 @@
+"""The provider contract, the reply model, and the tool-call turn written once.
+
+A provider adapter does I/O only: it turns a :class:`ChatRequest` into a :class:`ChatResponse` with
+``send`` (sync), ``asend`` (async), ``stream`` and ``astream`` (text chunks, then the final response).
+How a wire format is spelled lives in pure ``to_wire``/``from_wire`` functions next to each adapter.
+
+A turn with tools takes several model calls. Its logic is :func:`turn_flow`, a generator that yields
+what it needs done (a :class:`ModelCall` or a :class:`ToolRun`) and receives the outcome, as httpx's
+auth flows do. :func:`drive` and :func:`adrive` are the two short loops that perform those steps, one
+blocking and one async, so the tool loop exists exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..core.messages import ChatMessage, ToolCall
+from ..core.usage import TokenUsage
+from ..errors import ToolProcessingError
+from ..tools.registry import ToolRegistry, ToolResult, ToolSchema
+
+__all__ = [
+    "RAW_ARGUMENTS_KEY",
+    "ChatRequest",
+    "ChatResponse",
+    "Conversation",
+    "FinishReason",
+    "ModelCall",
+    "Provider",
+    "StreamItem",
+    "ToolRun",
+    "adrive",
+    "drive",
+    "turn_flow",
+]
+
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error", "unknown"]
+
+RAW_ARGUMENTS_KEY = "__raw_arguments__"
+"""Key under which an adapter keeps tool arguments that were not a JSON object, so that the tool loop
+can report the problem to the model and the wire mapping can send the text back unchanged."""
+
+
+class ChatResponse(BaseModel):
+    """A model's reply to one chat call.
+
+    ``usage`` holds the tokens the provider reported (exact), priced from the registry; after a turn
+    with tool calls it is the sum over every model call of the turn. ``message`` is the assistant
+    message as it is stored in the session.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    content: str
+    usage: TokenUsage
+    model: str
+    provider: str
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    finish_reason: FinishReason = "stop"
+    message: ChatMessage
+    raw: Any = Field(default=None, repr=False, exclude=True)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        content: str,
+        tool_calls: list[ToolCall],
+        usage: TokenUsage,
+        model: str,
+        provider: str,
+        finish_reason: FinishReason,
+        raw: Any = None,
+    ) -> ChatResponse:
+        """A response whose ``message`` is the assistant message matching the other fields."""
+        message = ChatMessage.assistant(content or None, tool_calls=tool_calls)
+        return cls(
+            content=content,
+            usage=usage,
+            model=model,
+            provider=provider,
+            tool_calls=tool_calls,
+            finish_reason=finish_reason,
+            message=message,
+            raw=raw,
+        )
+
+    def __str__(self) -> str:
+        return self.content
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """Everything one model call needs, independent of the wire format."""
+
+    model: str
+    messages: list[ChatMessage]
+    tools: list[ToolSchema] = field(default_factory=list)
+    max_tokens: int | None = None
+    temperature: float | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+StreamItem = str | ChatResponse
+"""What ``stream``/``astream`` yield: text chunks, and last of all the assembled response."""
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """One model service, as the agents see it.
+
+    Implementations keep I/O here and the wire mapping in pure functions beside them. The contract:
+
+    * every method takes a :class:`ChatRequest` (neutral messages and tool schemas) and yields or
+      returns a :class:`ChatResponse` whose ``usage`` is what the provider reported;
+    * every failure is raised as a :class:`~sessionforge.errors.ProviderError` subclass, chained
+      to the client's own exception; retries of transient failures happen before that, inside the
+      client, so a caller never needs a retry loop of its own;
+    * ``stream``/``astream`` yield ``str`` chunks as they arrive and then exactly one
+      :class:`ChatResponse`, the same one ``send`` would have returned;
+    * a provider holds no conversation state: the session is sent whole on every call.
+    """
+
+    name: str
+    """The name replies and errors carry: ``openai``, ``anthropic``, ``local``, a preset name."""
+
+    def send(self, request: ChatRequest) -> ChatResponse:
+        """Make one call and wait for the whole reply."""
+        ...
+
+    async def asend(self, request: ChatRequest) -> ChatResponse:
+        """The async twin of :meth:`send`."""
+        ...
+
+    def stream(self, request: ChatRequest) -> Iterator[StreamItem]:
+        """Make one call, yielding text chunks, then the assembled :class:`ChatResponse`."""
+        ...
+
+    def astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+        """The async twin of :meth:`stream`."""
+        ...
+
+    def close(self) -> None:
+        """Release the blocking client's connections."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the async client's connections."""
+        ...
+
+
+# ---- the turn, written once ----------------------------------------------------------------------
+
+
+class Conversation(Protocol):
+    """What a turn needs of a session: read the view, append a message (``ChatSession`` fits)."""
+
+    @property
+    def messages(self) -> list[ChatMessage]: ...
+
+    def add_message(self, message: ChatMessage, *, enforce: bool = True) -> None: ...
+
+
+@dataclass(frozen=True)
+class ModelCall:
+    """Step: call the model with this request; send back the :class:`ChatResponse`."""
+
+    request: ChatRequest
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """Step: run these tool calls; send back one :class:`ToolResult` per call, in order."""
+
+    calls: list[ToolCall]
+
+
+Step = ModelCall | ToolRun
+Flow = Generator[Step, Any, ChatResponse]
+
+
+def tool_arguments(call: ToolCall) -> str | dict[str, Any]:
+    """The arguments to hand a registry: the raw text when the model sent something not JSON."""
+    raw = call.arguments.get(RAW_ARGUMENTS_KEY)
+    return raw if isinstance(raw, str) else call.arguments
+
+
+def turn_flow(
+    session: Conversation,
+    *,
+    model: str,
+    tools: ToolRegistry | None,
+    max_tool_iterations: int,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+) -> Flow:
+    """One turn: call the model, run the tools it asks for, call again, until it answers in text.
+
+    Every message of the turn (tool calls, tool results, the reply) is appended to ``session`` with
+    ``enforce=False``: it was already paid for. Raises :class:`ToolProcessingError` when the model is
+    still calling tools after ``max_tool_iterations`` rounds.
+    """
+    schemas = tools.schemas() if tools is not None else []
+    total: TokenUsage | None = None
+    rounds = 0
+    while True:
+        request = ChatRequest(
+            model=model,
+            messages=session.messages,
+            tools=schemas,
+            max_tokens=max_tokens,
+            temperature=temperature,
+        )
+        response: ChatResponse = yield ModelCall(request)
+        total = response.usage if total is None else total + response.usage
+        session.add_message(response.message, enforce=False)
+        if not response.tool_calls or tools is None:
+            return response.model_copy(update={"usage": total})
+        if rounds >= max_tool_iterations:
+            raise ToolProcessingError(
+                f"the model was still calling tools after {max_tool_iterations} rounds; "
+                "raise max_tool_iterations or make the tools' results more conclusive"
+            )
+        rounds += 1
+        results: list[ToolResult] = yield ToolRun(response.tool_calls)
+        for call, result in zip(response.tool_calls, results, strict=True):
+            metadata = {"is_error": True} if result.is_error else {}
+            tool_message = ChatMessage.tool(result.content, call.id, name=call.name, metadata=metadata)
+            session.add_message(tool_message, enforce=False)
+
+
+def drive(
+    flow: Flow, provider: Provider, tools: ToolRegistry | None, *, stream: bool
+) -> Iterator[StreamItem]:
+    """Perform a flow's steps with blocking I/O; yields text chunks (when streaming), then the response."""
+    outcome: Any = None
+    while True:
+        try:
+            step = flow.send(outcome)
+        except StopIteration as done:
+            yield done.value
+            return
+        if isinstance(step, ToolRun):
+            assert tools is not None  # the flow asks for tool runs only when it has tools
+            outcome = [tools.execute(c.name, tool_arguments(c)) for c in step.calls]
+        elif stream:
+            for item in provider.stream(step.request):
+                if isinstance(item, str):
+                    yield item
+                else:
+                    outcome = item
+        else:
+            outcome = provider.send(step.request)
+
+
+async def adrive(
+    flow: Flow, provider: Provider, tools: ToolRegistry | None, *, stream: bool
+) -> AsyncIterator[StreamItem]:
+    """The async twin of :func:`drive`."""
+    outcome: Any = None
+    while True:
+        try:
+            step = flow.send(outcome)
+        except StopIteration as done:
+            yield done.value
+            return
+        if isinstance(step, ToolRun):
+            assert tools is not None  # the flow asks for tool runs only when it has tools
+            outcome = [await tools.aexecute(c.name, tool_arguments(c)) for c in step.calls]
+        elif stream:
+            async for item in provider.astream(step.request):
+                if isinstance(item, str):
+                    yield item
+                else:
+                    outcome = item
+        else:
+            outcome = await provider.asend(step.request)

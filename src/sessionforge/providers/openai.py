@@ -1,0 +1,367 @@
+"""OpenAI Chat Completions: the wire format, and a client over the official ``openai`` SDK.
+
+The wire format (``to_wire``, ``from_wire``, :class:`StreamAssembler`) is pure and is shared by every
+server that speaks it: OpenAI itself, Ollama, OpenRouter, vLLM, the embedded model. Which server is
+reached is only a ``base_url`` and a key, chosen in :mod:`sessionforge.providers`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
+
+from ..core.messages import ChatMessage, ImagePart, ToolCall
+from ..core.usage import TokenUsage
+from ..errors import ConfigurationError
+from ..tools.registry import ToolSchema
+from ._errors import translate
+from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason, StreamItem
+
+if TYPE_CHECKING:
+    import openai
+
+__all__ = ["OpenAIProvider", "StreamAssembler", "from_wire", "map_errors", "to_wire"]
+
+PATH = "/chat/completions"
+
+_FINISH: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "content_filter": "content_filter",
+}
+
+
+# ---- wire format (pure) --------------------------------------------------------------------------
+
+
+def _content(message: ChatMessage) -> str | list[dict[str, Any]] | None:
+    if message.content is None or isinstance(message.content, str):
+        return message.content
+    parts: list[dict[str, Any]] = []
+    for part in message.content:
+        if isinstance(part, ImagePart):
+            parts.append({"type": "image_url", "image_url": {"url": part.url, "detail": part.detail}})
+        else:
+            parts.append({"type": "text", "text": part.text})
+    return parts
+
+
+def _arguments_text(call: ToolCall) -> str:
+    raw = call.arguments.get(RAW_ARGUMENTS_KEY)
+    return raw if isinstance(raw, str) else call.arguments_json
+
+
+def message_to_wire(message: ChatMessage) -> dict[str, Any]:
+    """One message in Chat Completions form."""
+    wire: dict[str, Any] = {"role": message.role}
+    if message.role == "tool":
+        wire["tool_call_id"] = message.tool_call_id
+        wire["content"] = message.text
+        return wire
+    wire["content"] = _content(message)
+    if message.name and message.role != "assistant":
+        wire["name"] = message.name
+    if message.tool_calls:
+        wire["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": _arguments_text(c)}}
+            for c in message.tool_calls
+        ]
+    return wire
+
+
+def tools_to_wire(tools: Sequence[ToolSchema]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in tools
+    ]
+
+
+def to_wire(
+    messages: Sequence[ChatMessage],
+    tools: Sequence[ToolSchema] = (),
+    *,
+    model: str,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    max_tokens_field: str = "max_completion_tokens",
+) -> dict[str, Any]:
+    """The body of a ``POST /chat/completions`` request."""
+    body: dict[str, Any] = {"model": model, "messages": [message_to_wire(m) for m in messages]}
+    if tools:
+        body["tools"] = tools_to_wire(tools)
+    if max_tokens is not None:
+        body[max_tokens_field] = max_tokens
+    if temperature is not None:
+        body["temperature"] = temperature
+    return body
+
+
+def _parse_arguments(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return {RAW_ARGUMENTS_KEY: text}
+    return value if isinstance(value, dict) else {RAW_ARGUMENTS_KEY: text}
+
+
+def usage_of(prompt: int, completion: int, *, model: str, provider: str, free: bool = False) -> TokenUsage:
+    """Provider-reported tokens, priced (or free, for a model running on this machine)."""
+    if free:
+        return TokenUsage(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            model=model,
+            provider=provider,
+            estimated_cost_usd=0.0,
+        )
+    return TokenUsage.of(prompt, completion, model=model, provider=provider)
+
+
+def from_wire(raw: Mapping[str, Any], *, provider: str = "openai", free: bool = False) -> ChatResponse:
+    """A :class:`ChatResponse` from a Chat Completions response body."""
+    choices = raw.get("choices") or [{}]
+    choice = choices[0]
+    message = choice.get("message") or {}
+    calls = [
+        ToolCall(
+            id=c.get("id") or f"call_{i}",
+            name=c["function"]["name"],
+            arguments=_parse_arguments(c["function"].get("arguments")),
+        )
+        for i, c in enumerate(message.get("tool_calls") or [])
+    ]
+    usage = raw.get("usage") or {}
+    model = str(raw.get("model") or "")
+    return ChatResponse.build(
+        content=message.get("content") or "",
+        tool_calls=calls,
+        usage=usage_of(
+            int(usage.get("prompt_tokens") or 0),
+            int(usage.get("completion_tokens") or 0),
+            model=model,
+            provider=provider,
+            free=free,
+        ),
+        model=model,
+        provider=provider,
+        finish_reason=_FINISH.get(str(choice.get("finish_reason")), "unknown"),
+        raw=dict(raw),
+    )
+
+
+class StreamAssembler:
+    """Folds streamed chunks into the response body they add up to, returning text as it comes."""
+
+    def __init__(self, *, provider: str = "openai", free: bool = False) -> None:
+        self.provider = provider
+        self.free = free
+        self._text: list[str] = []
+        self._calls: dict[int, dict[str, Any]] = {}
+        self._finish: str | None = None
+        self._usage: dict[str, Any] | None = None
+        self._model = ""
+
+    def feed(self, chunk: Mapping[str, Any]) -> str | None:
+        """Take one chunk; return its new text, if any."""
+        self._model = str(chunk.get("model") or self._model)
+        if chunk.get("usage"):
+            self._usage = dict(chunk["usage"])
+        text: str | None = None
+        for choice in chunk.get("choices") or []:
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                text = delta["content"]
+                self._text.append(delta["content"])
+            for call in delta.get("tool_calls") or []:
+                slot = self._calls.setdefault(
+                    int(call.get("index") or 0), {"id": None, "name": "", "args": ""}
+                )
+                function = call.get("function") or {}
+                slot["id"] = call.get("id") or slot["id"]
+                slot["name"] += function.get("name") or ""
+                slot["args"] += function.get("arguments") or ""
+            if choice.get("finish_reason"):
+                self._finish = choice["finish_reason"]
+        return text
+
+    def result(self) -> ChatResponse:
+        calls = [
+            {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["args"]}}
+            for _, c in sorted(self._calls.items())
+        ]
+        body = {
+            "model": self._model,
+            "choices": [
+                {
+                    "message": {"role": "assistant", "content": "".join(self._text), "tool_calls": calls},
+                    "finish_reason": self._finish,
+                }
+            ],
+            "usage": self._usage,
+        }
+        return from_wire(body, provider=self.provider, free=self.free)
+
+
+# ---- errors --------------------------------------------------------------------------------------
+
+
+@contextmanager
+def map_errors(provider: str) -> Iterator[None]:
+    """Translate the ``openai`` SDK's exceptions into ours, chained."""
+    import openai
+
+    try:
+        yield
+    except openai.APITimeoutError as exc:
+        raise translate(provider, "timeout", exc) from exc
+    except openai.APIConnectionError as exc:
+        raise translate(provider, "connection", exc) from exc
+    except openai.APIStatusError as exc:
+        raise translate(provider, exc.status_code, exc, response=exc.response, body=exc.body) from exc
+
+
+# ---- the client ----------------------------------------------------------------------------------
+
+
+class OpenAIProvider:
+    """Chat Completions over ``OpenAI``/``AsyncOpenAI``, for any server that speaks it.
+
+    The key and base URL come from the arguments, else ``OPENAI_API_KEY``/``OPENAI_BASE_URL`` (or
+    the ``*_env`` names a preset gives). Retries of 429/5xx/timeouts are the SDK's own.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str = "openai",
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int = 2,
+        api_key_env: str = "OPENAI_API_KEY",
+        base_url_env: str = "OPENAI_BASE_URL",
+        default_base_url: str | None = None,
+        default_api_key: str | None = None,
+        max_tokens_field: str = "max_completion_tokens",
+    ) -> None:
+        self.name = name
+        self.api_key = api_key or os.environ.get(api_key_env) or default_api_key
+        if not self.api_key:
+            raise ConfigurationError(
+                f"no API key for {name}: pass api_key= or set the {api_key_env} environment variable"
+            )
+        self.base_url = base_url or os.environ.get(base_url_env) or default_base_url
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_tokens_field = max_tokens_field
+        self._sync: openai.OpenAI | None = None
+        self._async: openai.AsyncOpenAI | None = None
+
+    def _options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"api_key": self.api_key, "max_retries": self.max_retries}
+        if self.base_url:
+            options["base_url"] = self.base_url
+        if self.timeout is not None:
+            options["timeout"] = self.timeout
+        return options
+
+    @property
+    def client(self) -> openai.OpenAI:
+        if self._sync is None:
+            import openai
+
+            self._sync = openai.OpenAI(**self._options())
+        return self._sync
+
+    @property
+    def async_client(self) -> openai.AsyncOpenAI:
+        if self._async is None:
+            import openai
+
+            self._async = openai.AsyncOpenAI(**self._options())
+        return self._async
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        body = to_wire(
+            request.messages,
+            request.tools,
+            model=request.model,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            max_tokens_field=self.max_tokens_field,
+        )
+        body.update(request.options)
+        return body
+
+    def _stream_body(self, request: ChatRequest) -> dict[str, Any]:
+        return {**self.body(request), "stream": True, "stream_options": {"include_usage": True}}
+
+    # The body is already exact wire JSON, so it is posted through the SDK client as it is: auth,
+    # retries, timeouts and error classes stay the SDK's, without re-checking the request against
+    # the SDK's typed parameters (a cost that grows with the conversation on every call).
+
+    def send(self, request: ChatRequest) -> ChatResponse:
+        with map_errors(self.name):
+            raw = self.client.post(PATH, cast_to=object, body=self.body(request))
+        return from_wire(cast(dict[str, Any], raw), provider=self.name)
+
+    async def asend(self, request: ChatRequest) -> ChatResponse:
+        with map_errors(self.name):
+            raw = await self.async_client.post(PATH, cast_to=object, body=self.body(request))
+        return from_wire(cast(dict[str, Any], raw), provider=self.name)
+
+    def stream(self, request: ChatRequest) -> Iterator[StreamItem]:
+        import openai
+
+        assembler = StreamAssembler(provider=self.name)
+        with map_errors(self.name):
+            chunks = self.client.post(
+                PATH,
+                cast_to=object,
+                body=self._stream_body(request),
+                stream=True,
+                stream_cls=openai.Stream[object],
+            )
+            for chunk in chunks:
+                text = assembler.feed(cast(dict[str, Any], chunk))
+                if text:
+                    yield text
+        yield assembler.result()
+
+    async def astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
+        import openai
+
+        assembler = StreamAssembler(provider=self.name)
+        with map_errors(self.name):
+            chunks = await self.async_client.post(
+                PATH,
+                cast_to=object,
+                body=self._stream_body(request),
+                stream=True,
+                stream_cls=openai.AsyncStream[object],
+            )
+            async for chunk in chunks:
+                text = assembler.feed(cast(dict[str, Any], chunk))
+                if text:
+                    yield text
+        yield assembler.result()
+
+    def close(self) -> None:
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+
+    async def aclose(self) -> None:
+        if self._async is not None:
+            await self._async.close()
+            self._async = None

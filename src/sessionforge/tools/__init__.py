@@ -1,0 +1,1 @@
+"""Tools a model can call: a registry built from typed functions."""
