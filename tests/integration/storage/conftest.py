@@ -64,6 +64,11 @@ class Backend:
         self.name, self.url, self.memory = name, url, memory
         self.opened: list[BaseStore] = []
 
+    @property
+    def store_url(self) -> str:
+        """The URL another process passes to ``open_store`` to reach the same data."""
+        return f"sqlite:///{self.url}" if self.name == "sqlite" else self.url
+
     def open(self, **options: Any) -> BaseStore:
         options.setdefault("namespace", "conformance")
         store: BaseStore
