@@ -63,8 +63,19 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--daemonize", "no", "--dir", str(self.dir)]
+        args = [
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--dir",
+            str(self.dir),
+        ]
         if self.durable:
             args += ["--appendonly", "yes", "--appendfsync", "always"]
         else:
@@ -120,8 +131,9 @@ class PostgresServer:
         self._counter = 0
 
     def _run(self, *args: str) -> None:
-        result = subprocess.run([*self._runas, *args], capture_output=True, text=True, timeout=120,
-                                cwd=self.dir)
+        result = subprocess.run(
+            [*self._runas, *args], capture_output=True, text=True, timeout=120, cwd=self.dir
+        )
         if result.returncode != 0:
             raise RuntimeError(f"{args[0]} failed:\n{result.stdout}\n{result.stderr}")
 
@@ -130,13 +142,25 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         if not self.data.exists():
-            self._run(self.initdb, "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                      "-E", "UTF8", "--no-sync")
+            self._run(
+                self.initdb, "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"
+            )
         opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c max_connections=200"
         if self.fast:
             opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        self._run(self.pg_ctl, "-D", str(self.data), "-l", str(self.dir / "pg.log"), "-o", opts,
-                  "-w", "-t", "60", "start")
+        self._run(
+            self.pg_ctl,
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.dir / "pg.log"),
+            "-o",
+            opts,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         return self
 
     def stop(self, mode: str = "fast") -> None:

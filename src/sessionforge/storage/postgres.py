@@ -45,8 +45,8 @@ UPDATE sessionforge_sessions SET last_seq = %(last)s, updated_at = now(), expire
 WHERE namespace = %(ns)s AND session_id = %(sid)s
 """
 _LIVE = "(expires_at IS NULL OR expires_at > now())"
-_LOAD = f"""
-WITH head AS ({{head}})
+_LOAD = """
+WITH head AS ({head})
 SELECT e.seq, e.body FROM sessionforge_events e JOIN head h USING (namespace, session_id)
 WHERE e.seq > %(after)s ORDER BY e.seq LIMIT %(limit)s
 """
@@ -73,12 +73,14 @@ def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
     except psycopg.errors.TransactionRollback as exc:
         raise ConcurrencyConflictError(
             f"PostgreSQL at {where} rolled back a write that raced another ({exc}); retry it",
-            session_id=session_id) from exc
+            session_id=session_id,
+        ) from exc
     except (psycopg.OperationalError, OSError) as exc:
         raise StoreUnavailableError(
             f"PostgreSQL at {where} is unavailable ({type(exc).__name__}: {exc}); an append that "
             f"failed here was rolled back. Retry once the server is back",
-            session_id=session_id) from exc
+            session_id=session_id,
+        ) from exc
     except psycopg.Error as exc:
         raise StorageError(f"PostgreSQL at {where} failed: {exc}", session_id=session_id) from exc
 
@@ -121,9 +123,13 @@ class PostgresStore(BaseStore):
             pool_module = require("psycopg_pool", extra="postgres")
             options: dict[str, Any] = {"min_size": 1, "max_size": 10, **self._pool_options}
             self._pool = pool_module.AsyncConnectionPool(
-                self.url, open=False, timeout=self.connect_timeout,
+                self.url,
+                open=False,
+                timeout=self.connect_timeout,
                 kwargs={"autocommit": True, "connect_timeout": max(1, int(self.connect_timeout))},
-                check=pool_module.AsyncConnectionPool.check_connection, **options)
+                check=pool_module.AsyncConnectionPool.check_connection,
+                **options,
+            )
             self._loop = loop
             await self._pool.open(wait=False)
         return self._pool
@@ -157,18 +163,18 @@ class PostgresStore(BaseStore):
             if expired:
                 await conn.execute(
                     "DELETE FROM sessionforge_events WHERE namespace = %s AND session_id = %s",
-                    (self.namespace, session_id))
+                    (self.namespace, session_id),
+                )
                 last = 0
             for record_id, body in encoded:
                 cur = await conn.execute(
-                    _INSERT_EVENT, (self.namespace, session_id, last + 1, record_id, body))
+                    _INSERT_EVENT, (self.namespace, session_id, last + 1, record_id, body)
+                )
                 last += cur.rowcount
             await conn.execute(_MOVE_HEAD, {**params, "last": last, "reset": expired})
         return last
 
-    async def load(
-        self, session_id: str, after_seq: int = 0, limit: int | None = None
-    ) -> list[StoredRecord]:
+    async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)
         touch = self.touch_on_read and self.ttl_seconds is not None
         sql = _LOAD.replace("{head}", _HEAD_TOUCH if touch else _HEAD_READ)
@@ -186,11 +192,13 @@ class PostgresStore(BaseStore):
         async with self._connection() as conn:
             await conn.execute(
                 "DELETE FROM sessionforge_sessions WHERE namespace = %s AND expires_at <= now()",
-                (self.namespace,))
+                (self.namespace,),
+            )
             cur = await conn.execute(
                 f"SELECT session_id FROM sessionforge_sessions WHERE namespace = %s "
                 f"AND session_id LIKE %s ESCAPE '\\' AND {_LIVE}",
-                (self.namespace, escaped + "%"))
+                (self.namespace, escaped + "%"),
+            )
             rows = await cur.fetchall()
         return sorted(str(r[0]) for r in rows if str(r[0]).startswith(prefix))
 
@@ -199,7 +207,8 @@ class PostgresStore(BaseStore):
         async with self._connection(session_id) as conn:
             cur = await conn.execute(
                 "DELETE FROM sessionforge_sessions WHERE namespace = %s AND session_id = %s",
-                (self.namespace, session_id))
+                (self.namespace, session_id),
+            )
             return bool(cur.rowcount > 0)
 
     async def aclose(self) -> None:

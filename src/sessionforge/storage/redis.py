@@ -18,6 +18,7 @@ recreated when the running loop changes. A client passed in is used as given and
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -56,6 +57,9 @@ end
 return redis.call('LRANGE', KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
 """
 
+_APPEND_SHA = hashlib.sha1(_APPEND.encode()).hexdigest()
+_LOAD_SHA = hashlib.sha1(_LOAD.encode()).hexdigest()
+
 _CONNECT_DEFAULTS: dict[str, Any] = {"socket_connect_timeout": 5.0, "socket_timeout": 30.0}
 
 
@@ -65,12 +69,18 @@ def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
     exceptions = require("redis.exceptions", extra="redis")
     try:
         yield
-    except (exceptions.ConnectionError, exceptions.TimeoutError, exceptions.ClusterDownError,
-            exceptions.TryAgainError, OSError) as exc:
+    except (
+        exceptions.ConnectionError,
+        exceptions.TimeoutError,
+        exceptions.ClusterDownError,
+        exceptions.TryAgainError,
+        OSError,
+    ) as exc:
         raise StoreUnavailableError(
             f"Redis at {where} is unavailable ({type(exc).__name__}: {exc}); nothing was written if "
             f"this was an append without a record id. Retry once the server is back",
-            session_id=session_id) from exc
+            session_id=session_id,
+        ) from exc
     except (exceptions.RedisError, exceptions.RedisClusterException) as exc:
         raise StorageError(f"Redis at {where} failed: {exc}", session_id=session_id) from exc
 
@@ -94,7 +104,6 @@ class RedisStore(BaseStore):
         self._owned = client is None
         self._client: Any = client
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._scripts: tuple[Any, Any] | None = None
         self._where = url or repr(client)
 
     @classmethod
@@ -121,11 +130,29 @@ class RedisStore(BaseStore):
             with _translate(self._where):
                 self._client = self._make_client()
             self._loop = loop
-            self._scripts = None
-        if self._scripts is None:
-            self._scripts = (self._client.register_script(_APPEND),
-                             self._client.register_script(_LOAD))
         return self._client
+
+    async def _script(
+        self, client: Any, script: tuple[str, str], keys: list[str], args: list[Any], index: Any = None
+    ) -> Any:
+        """EVALSHA and the index command that follows it, in one round trip (per node on a cluster).
+
+        A server that does not know the script yet (first use, restart, SCRIPT FLUSH) gets it once.
+        """
+        no_script = require("redis.exceptions", extra="redis").NoScriptError
+        text, sha = script
+        for attempt in range(2):
+            pipe = client.pipeline(transaction=False)
+            pipe.evalsha(sha, len(keys), *keys, *args)
+            if index is not None:
+                index(pipe)
+            try:
+                return (await pipe.execute())[0]
+            except no_script:
+                if attempt:
+                    raise
+                await client.script_load(text)
+        raise AssertionError("unreachable")
 
     def _keys(self, session_id: str) -> list[str]:
         tag = f"sf:{{{self.namespace}:{session_id}}}"
@@ -150,14 +177,16 @@ class RedisStore(BaseStore):
             args += [record_id or "", body]
         with _translate(self._where, session_id):
             client = self._get_client()
-            assert self._scripts is not None
-            last = int(await self._scripts[0](keys=self._keys(session_id), args=args, client=client))
-            await client.zadd(self._index, {session_id: self._expiry_score()})
-        return last
+            last = await self._script(
+                client,
+                (_APPEND, _APPEND_SHA),
+                self._keys(session_id),
+                args,
+                lambda pipe: pipe.zadd(self._index, {session_id: self._expiry_score()}),
+            )
+        return int(last)
 
-    async def load(
-        self, session_id: str, after_seq: int = 0, limit: int | None = None
-    ) -> list[StoredRecord]:
+    async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)
         if limit is not None and limit <= 0:
             return []
@@ -166,11 +195,16 @@ class RedisStore(BaseStore):
         touch = self._ttl_ms() if self.touch_on_read else 0
         with _translate(self._where, session_id):
             client = self._get_client()
-            assert self._scripts is not None
-            rows = await self._scripts[1](keys=self._keys(session_id), args=[start, stop, touch],
-                                          client=client)
-            if rows and touch:
-                await client.zadd(self._index, {session_id: self._expiry_score()})
+            # The index entry is refreshed only if present (XX): reading never creates one.
+            rows = await self._script(
+                client,
+                (_LOAD, _LOAD_SHA),
+                self._keys(session_id),
+                [start, stop, touch],
+                (lambda pipe: pipe.zadd(self._index, {session_id: self._expiry_score()}, xx=True))
+                if touch
+                else None,
+            )
         return [
             StoredRecord(seq, self.codec.decode(body, session_id=session_id, seq=seq))
             for seq, body in enumerate(rows or [], start=start + 1)
@@ -180,8 +214,10 @@ class RedisStore(BaseStore):
         with _translate(self._where):
             client = self._get_client()
             await client.zremrangebyscore(self._index, "-inf", time.time())
-            members = [m.decode() if isinstance(m, bytes) else str(m)
-                       for m in await client.zrange(self._index, 0, -1)]
+            members = [
+                m.decode() if isinstance(m, bytes) else str(m)
+                for m in await client.zrange(self._index, 0, -1)
+            ]
             candidates = sorted(m for m in members if m.startswith(prefix))
             if not candidates:
                 return []
@@ -206,7 +242,7 @@ class RedisStore(BaseStore):
 
     async def aclose(self) -> None:
         """Close the client if this store created it, and only if its loop is the running one."""
-        client, self._client, self._scripts = self._client, None, None
+        client, self._client = self._client, None
         if not self._owned or client is None:
             self._client = client
             return

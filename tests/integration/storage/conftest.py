@@ -18,13 +18,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from servers import PostgresServer, RedisServer, ServerMissing  # noqa: E402
-
-from sessionforge.storage.base import BaseStore  # noqa: E402
-from sessionforge.storage.memory import MemoryStore  # noqa: E402
-from sessionforge.storage.postgres import PostgresStore  # noqa: E402
-from sessionforge.storage.redis import RedisStore  # noqa: E402
-from sessionforge.storage.sqlite import SQLiteStore  # noqa: E402
+from servers import PostgresServer, RedisServer, ServerMissing
+from sessionforge.storage.base import BaseStore
+from sessionforge.storage.memory import MemoryStore
+from sessionforge.storage.postgres import PostgresStore
+from sessionforge.storage.redis import RedisStore
+from sessionforge.storage.sqlite import SQLiteStore
 
 BACKENDS = [
     pytest.param("memory", id="memory"),
@@ -91,8 +90,10 @@ class Backend:
             return list(self.memory[ns][session_id].rows)
         if self.name == "sqlite":
             with sqlite3.connect(self.url) as conn:
-                rows = conn.execute("SELECT body FROM events WHERE namespace=? AND session_id=? "
-                                    "ORDER BY seq", (ns, session_id)).fetchall()
+                rows = conn.execute(
+                    "SELECT body FROM events WHERE namespace=? AND session_id=? ORDER BY seq",
+                    (ns, session_id),
+                ).fetchall()
             return [r[0] for r in rows]
         if self.name == "redis":
             import redis
@@ -102,8 +103,10 @@ class Backend:
         import psycopg
 
         with psycopg.connect(self.url) as conn:
-            rows = conn.execute("SELECT body FROM sessionforge_events WHERE namespace=%s "
-                                "AND session_id=%s ORDER BY seq", (ns, session_id)).fetchall()
+            rows = conn.execute(
+                "SELECT body FROM sessionforge_events WHERE namespace=%s AND session_id=%s ORDER BY seq",
+                (ns, session_id),
+            ).fetchall()
         return [r[0] for r in rows]
 
     def corrupt(self, store: BaseStore, session_id: str, seq: int, raw: str) -> None:
@@ -114,8 +117,10 @@ class Backend:
             self.memory[ns][session_id].rows[seq - 1] = raw
         elif self.name == "sqlite":
             with sqlite3.connect(self.url) as conn:
-                conn.execute("UPDATE events SET body=? WHERE namespace=? AND session_id=? AND seq=?",
-                             (raw, ns, session_id, seq))
+                conn.execute(
+                    "UPDATE events SET body=? WHERE namespace=? AND session_id=? AND seq=?",
+                    (raw, ns, session_id, seq),
+                )
         elif self.name == "redis":
             import redis
 
@@ -125,8 +130,10 @@ class Backend:
             import psycopg
 
             with psycopg.connect(self.url, autocommit=True) as conn:
-                conn.execute("UPDATE sessionforge_events SET body=%s WHERE namespace=%s "
-                             "AND session_id=%s AND seq=%s", (raw, ns, session_id, seq))
+                conn.execute(
+                    "UPDATE sessionforge_events SET body=%s WHERE namespace=%s AND session_id=%s AND seq=%s",
+                    (raw, ns, session_id, seq),
+                )
 
 
 @pytest.fixture(params=BACKENDS)

@@ -20,7 +20,7 @@ async def test_sessions_are_numbered_independently(store: BaseStore) -> None:
 
 
 async def test_records_round_trip_exactly(store: BaseStore) -> None:
-    record = {"id": "e1", "text": "héllo 🌍 \\u0000 \"quoted\"", "nested": {"list": [1, 2.5, None, True]}}
+    record = {"id": "e1", "text": 'héllo 🌍 \\u0000 "quoted"', "nested": {"list": [1, 2.5, None, True]}}
     await store.append("s", [record])
     assert (await store.load("s"))[0].record == record
 

@@ -6,9 +6,8 @@ from collections.abc import Callable
 
 from cryptography.fernet import Fernet
 
-from sessionforge.storage.base import BaseStore, Store
-
 from conftest import Backend
+from sessionforge.storage.base import BaseStore, Store
 
 
 def test_declared_capabilities(make_store: Callable[..., BaseStore], backend: Backend) -> None:

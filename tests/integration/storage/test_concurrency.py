@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sessionforge.storage.base import BaseStore
-
 from conftest import SHARED_BACKENDS, Backend
+from sessionforge.storage.base import BaseStore
 
 WRITER = Path(__file__).with_name("writer.py")
 
@@ -42,7 +41,10 @@ async def test_many_tasks_one_session(make_store: Callable[..., BaseStore]) -> N
 def _writer(backend: Backend, prefix: str, count: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(WRITER), backend.store_url, "conformance", "shared", prefix, str(count)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize("backend", SHARED_BACKENDS, indirect=True)

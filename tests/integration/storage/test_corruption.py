@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import Backend
 from sessionforge.errors import CorruptRecordError
 from sessionforge.storage.base import BaseStore
-
-from conftest import Backend
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,14 @@ from collections.abc import Callable
 import pytest
 from cryptography.fernet import Fernet
 
+from conftest import Backend
 from sessionforge.errors import ConfigurationError, CorruptRecordError
 from sessionforge.storage.base import BaseStore
 
-from conftest import Backend
 
-
-async def test_round_trip_and_wrong_key(make_store: Callable[..., BaseStore], backend: Backend,
-                                        needs: Callable[[BaseStore, str], None]) -> None:
+async def test_round_trip_and_wrong_key(
+    make_store: Callable[..., BaseStore], backend: Backend, needs: Callable[[BaseStore, str], None]
+) -> None:
     key = Fernet.generate_key()
     sealed = make_store(encryption_key=key)
     needs(sealed, "encryption")

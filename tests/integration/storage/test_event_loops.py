@@ -8,10 +8,9 @@ import psycopg_pool
 import pytest
 import redis.asyncio
 
+from conftest import SHARED_BACKENDS, Backend
 from sessionforge.storage.postgres import PostgresStore
 from sessionforge.storage.redis import RedisStore
-
-from conftest import SHARED_BACKENDS, Backend
 
 
 @pytest.mark.parametrize("backend", SHARED_BACKENDS, indirect=True)

@@ -9,13 +9,12 @@ from typing import TypeVar
 
 import pytest
 
+from conftest import _start
+from servers import PostgresServer, RedisServer
 from sessionforge.errors import StoreUnavailableError
 from sessionforge.storage.base import BaseStore
 from sessionforge.storage.postgres import PostgresStore
 from sessionforge.storage.redis import RedisStore
-
-from conftest import _start
-from servers import PostgresServer, RedisServer
 
 T = TypeVar("T")
 
@@ -32,8 +31,9 @@ async def _once_back(call: Callable[[], Awaitable[T]], within: float = 30) -> T:
             await asyncio.sleep(0.2)
 
 
-async def _conversation_survives(store: BaseStore, stop: Callable[[], None], start: Callable[[], None],
-                                 name: str) -> None:
+async def _conversation_survives(
+    store: BaseStore, stop: Callable[[], None], start: Callable[[], None], name: str
+) -> None:
     for i in range(3):
         await store.append("chat", [{"id": f"m{i}", "text": f"turn {i}"}])
     stop()
@@ -77,7 +77,7 @@ async def test_redis_unreachable_from_the_start() -> None:
     from servers import free_port
 
     store = RedisStore.from_url(f"redis://127.0.0.1:{free_port()}/0")
-    with pytest.raises(StoreUnavailableError, match="Redis at redis://127.0.0.1"):
+    with pytest.raises(StoreUnavailableError, match=r"Redis at redis://127\.0\.0\.1"):
         await store.list_sessions()
     await store.aclose()
 

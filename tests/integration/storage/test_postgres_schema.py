@@ -5,10 +5,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from servers import PostgresServer
 from sessionforge.errors import StorageError
 from sessionforge.storage.postgres_schema import MIGRATIONS, VERSION_TABLE, migrate
-
-from servers import PostgresServer
 
 pytestmark = pytest.mark.postgres
 
@@ -29,8 +28,11 @@ EXPECTED_COLUMNS = {
     ("sessionforge_sessions", "updated_at", "timestamp with time zone", "NO"),
 }
 EXPECTED_INDEXES = {
-    "sessionforge_events_pkey", "sessionforge_events_record_id", "sessionforge_schema_version_pkey",
-    "sessionforge_sessions_expiry", "sessionforge_sessions_pkey",
+    "sessionforge_events_pkey",
+    "sessionforge_events_record_id",
+    "sessionforge_schema_version_pkey",
+    "sessionforge_sessions_expiry",
+    "sessionforge_sessions_pkey",
 }
 
 
@@ -38,7 +40,8 @@ async def _schema(url: str) -> tuple[set[tuple[str, ...]], set[str], list[int]]:
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         cur = await conn.execute(
             "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns "
-            "WHERE table_schema = 'public'")
+            "WHERE table_schema = 'public'"
+        )
         columns = {tuple(row) for row in await cur.fetchall()}
         cur = await conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")
         indexes = {row[0] for row in await cur.fetchall()}
@@ -72,7 +75,8 @@ async def test_a_newer_schema_is_refused(postgres_server: PostgresServer) -> Non
     url = postgres_server.create_database()
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await migrate(conn)
-        await conn.execute(f"INSERT INTO {VERSION_TABLE} (version, name) VALUES (%s, 'future')",
-                           (len(MIGRATIONS) + 1,))
+        await conn.execute(
+            f"INSERT INTO {VERSION_TABLE} (version, name) VALUES (%s, 'future')", (len(MIGRATIONS) + 1,)
+        )
         with pytest.raises(StorageError, match="newer than this sessionforge"):
             await migrate(conn)

@@ -10,8 +10,9 @@ from sessionforge.storage.base import BaseStore
 Needs = Callable[[BaseStore, str], None]
 
 
-async def test_session_expires_after_its_last_write(make_store: Callable[..., BaseStore],
-                                                    needs: Needs) -> None:
+async def test_session_expires_after_its_last_write(
+    make_store: Callable[..., BaseStore], needs: Needs
+) -> None:
     store = make_store(ttl_seconds=1)
     needs(store, "ttl")
     await store.append("old", [{"id": "a"}])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "src"))
 
-from sessionforge.storage.config import open_store  # noqa: E402
+from sessionforge.storage.config import open_store
 
 
 async def main(url: str, namespace: str, session_id: str, prefix: str, count: int) -> None:
