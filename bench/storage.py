@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
 from servers import PostgresServer, RedisServer  # noqa: E402
-
 from sessionforge.storage.base import BaseStore  # noqa: E402
 from sessionforge.storage.memory import MemoryStore  # noqa: E402
 from sessionforge.storage.postgres import PostgresStore  # noqa: E402
@@ -136,7 +135,10 @@ async def postgres_raw(url: str) -> tuple[float, float]:
 
 def row(name: str, store: tuple[float, float], raw: tuple[float, float] | None, note: str = "") -> str:
     if raw is None:
-        return f"| {name:<10} | {store[0]:>9,.0f} | {'—':>11} | {'—':>6} | {store[1]:>8.2f} | {'—':>8} | {'—':>6} | {note}"
+        return (
+            f"| {name:<10} | {store[0]:>9,.0f} | {'—':>11} | {'—':>6} "
+            f"| {store[1]:>8.2f} | {'—':>8} | {'—':>6} | {note}"
+        )
     return (
         f"| {name:<10} | {store[0]:>9,.0f} | {raw[0]:>11,.0f} | {store[0] / raw[0]:>6.2f} "
         f"| {store[1]:>8.2f} | {raw[1]:>8.2f} | {store[1] / raw[1]:>6.2f} | {note}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
@@ -17,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["PostgresServer", "RedisServer", "ServerMissing", "free_port"]
+__all__ = ["PostgresServer", "RedisCluster", "RedisServer", "ServerMissing", "free_port"]
 
 INSTALL_HINT = "run `scripts/bootstrap.sh --services` (or `make test`), which apt-installs it"
 
@@ -30,6 +31,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _free_cluster_port() -> int:
+    """A free port whose cluster bus port (+10000) is free too; Redis needs it at most 55535."""
+    for _ in range(200):
+        port = random.randint(20000, 55000)
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 10000))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port pair for a Redis cluster node")
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen[bytes] | None, log: Path, timeout: float) -> None:
@@ -52,7 +67,7 @@ class RedisServer:
         self.binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         if not os.path.exists(self.binary):
             raise ServerMissing(f"redis-server is not installed: {INSTALL_HINT}")
-        self.port = port or free_port()
+        self.port = port or (_free_cluster_port() if cluster else free_port())
         self.dir = Path(tempfile.mkdtemp(prefix="sf-redis-"))
         self.durable = durable
         self.cluster = cluster
@@ -101,6 +116,49 @@ class RedisServer:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class RedisCluster:
+    """Three ``--cluster-enabled`` primaries on loopback, joined by ``redis-cli --cluster create``."""
+
+    def __init__(self, nodes: int = 3) -> None:
+        self.nodes = [RedisServer(cluster=True) for _ in range(nodes)]
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{self.nodes[0].port}/0"
+
+    def start(self) -> RedisCluster:
+        cli = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+        if not os.path.exists(cli):
+            raise ServerMissing(f"redis-cli is not installed: {INSTALL_HINT}")
+        for node in self.nodes:
+            node.start()
+        addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        result = subprocess.run(
+            [cli, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"redis-cli --cluster create failed:\n{result.stdout}\n{result.stderr}")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            states = [
+                subprocess.run(
+                    [cli, "-p", str(node.port), "cluster", "info"], capture_output=True, text=True, timeout=10
+                ).stdout
+                for node in self.nodes
+            ]
+            if all("cluster_state:ok" in state for state in states):
+                return self
+            time.sleep(0.1)
+        raise RuntimeError("the Redis cluster did not reach cluster_state:ok within 30s")
+
+    def close(self) -> None:
+        for node in self.nodes:
+            node.close()
 
 
 def _pg_bin(name: str) -> str:

@@ -104,6 +104,8 @@ class RedisStore(BaseStore):
         self._owned = client is None
         self._client: Any = client
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
+        self._warm = False
         self._where = url or repr(client)
 
     @classmethod
@@ -122,31 +124,51 @@ class RedisStore(BaseStore):
         aioredis = require("redis.asyncio", extra="redis")
         return aioredis.from_url(self.url, **self._client_options)
 
-    def _get_client(self) -> Any:
-        """The client for the running loop; an owned client follows the loop it is used from."""
+    async def _connect(self) -> Any:
+        """The client for the running loop, with both scripts loaded once.
+
+        An owned client follows the loop it is used from. Loading the scripts up front, under a
+        lock, spares a burst of first appends a NOSCRIPT storm (and a cluster client concurrent
+        first connections, which redis-py's async cluster does not survive).
+        """
         loop = asyncio.get_running_loop()
-        if self._owned and (self._client is None or self._loop is not loop):
-            # A client of a finished loop cannot be closed from this one; its sockets die with it.
-            with _translate(self._where):
+        if self._loop is not loop or self._client is None:
+            if self._owned:
+                # A client of a finished loop cannot be closed from this one; its sockets die with it.
                 self._client = self._make_client()
-            self._loop = loop
+            self._loop, self._lock, self._warm = loop, asyncio.Lock(), False
+        if not self._warm:
+            assert self._lock is not None
+            async with self._lock:
+                if not self._warm:
+                    for text in (_APPEND, _LOAD):
+                        await self._client.script_load(text)
+                    self._warm = True
         return self._client
 
     async def _script(
         self, client: Any, script: tuple[str, str], keys: list[str], args: list[Any], index: Any = None
     ) -> Any:
-        """EVALSHA and the index command that follows it, in one round trip (per node on a cluster).
+        """EVALSHA and the index command that follows it, in one round trip on a single server.
 
-        A server that does not know the script yet (first use, restart, SCRIPT FLUSH) gets it once.
+        A cluster refuses EVALSHA in a pipeline, and its index lives on another node anyway, so
+        there the two go one after the other. A server that does not know the script yet (first
+        use, restart, SCRIPT FLUSH) gets it loaded once.
         """
         no_script = require("redis.exceptions", extra="redis").NoScriptError
         text, sha = script
+        cluster = hasattr(client, "get_nodes")
         for attempt in range(2):
-            pipe = client.pipeline(transaction=False)
-            pipe.evalsha(sha, len(keys), *keys, *args)
-            if index is not None:
-                index(pipe)
             try:
+                if cluster:
+                    result = await client.evalsha(sha, len(keys), *keys, *args)
+                    if index is not None:
+                        await index(client)
+                    return result
+                pipe = client.pipeline(transaction=False)
+                pipe.evalsha(sha, len(keys), *keys, *args)
+                if index is not None:
+                    index(pipe)
                 return (await pipe.execute())[0]
             except no_script:
                 if attempt:
@@ -176,7 +198,7 @@ class RedisStore(BaseStore):
         for record_id, body in self._encode_all(records):
             args += [record_id or "", body]
         with _translate(self._where, session_id):
-            client = self._get_client()
+            client = await self._connect()
             last = await self._script(
                 client,
                 (_APPEND, _APPEND_SHA),
@@ -194,7 +216,7 @@ class RedisStore(BaseStore):
         stop = -1 if limit is None else start + limit - 1
         touch = self._ttl_ms() if self.touch_on_read else 0
         with _translate(self._where, session_id):
-            client = self._get_client()
+            client = await self._connect()
             # The index entry is refreshed only if present (XX): reading never creates one.
             rows = await self._script(
                 client,
@@ -212,7 +234,7 @@ class RedisStore(BaseStore):
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
         with _translate(self._where):
-            client = self._get_client()
+            client = await self._connect()
             await client.zremrangebyscore(self._index, "-inf", time.time())
             members = [
                 m.decode() if isinstance(m, bytes) else str(m)
@@ -233,7 +255,7 @@ class RedisStore(BaseStore):
     async def delete(self, session_id: str) -> bool:
         check_session_id(session_id)
         with _translate(self._where, session_id):
-            client = self._get_client()
+            client = await self._connect()
             # Index first: an append racing with us then leaves at worst a stale index entry,
             # which list_sessions prunes, never a live session missing from the index.
             await client.zrem(self._index, session_id)
@@ -242,11 +264,10 @@ class RedisStore(BaseStore):
 
     async def aclose(self) -> None:
         """Close the client if this store created it, and only if its loop is the running one."""
-        client, self._client = self._client, None
-        if not self._owned or client is None:
-            self._client = client
+        loop, self._loop, self._warm = self._loop, None, False
+        if not self._owned or self._client is None:
             return
-        loop, self._loop = self._loop, None
+        client, self._client = self._client, None
         if loop is asyncio.get_running_loop():
             with _translate(self._where):
                 await client.aclose()

@@ -18,7 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from servers import PostgresServer, RedisServer, ServerMissing
+from servers import PostgresServer, RedisCluster, RedisServer, ServerMissing
 from sessionforge.storage.base import BaseStore
 from sessionforge.storage.memory import MemoryStore
 from sessionforge.storage.postgres import PostgresStore
@@ -29,6 +29,7 @@ BACKENDS = [
     pytest.param("memory", id="memory"),
     pytest.param("sqlite", id="sqlite"),
     pytest.param("redis", id="redis", marks=pytest.mark.redis),
+    pytest.param("redis-cluster", id="redis-cluster", marks=pytest.mark.redis),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
 ]
 # Backends other processes can reach: the multi-process and crash tests run on these.
@@ -47,6 +48,23 @@ def redis_server() -> Iterator[RedisServer]:
     server = _start(RedisServer)
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    cluster = _start(RedisCluster)
+    yield cluster
+    cluster.close()
+
+
+def _sync_redis(url: str, **options: Any) -> Any:
+    """A blocking client for reaching under a store: plain or cluster, as the URL says."""
+    import redis
+    import redis.cluster
+
+    if url.startswith("redis+cluster://"):
+        return redis.cluster.RedisCluster.from_url("redis://" + url.split("://", 1)[1], **options)
+    return redis.Redis.from_url(url, **options)
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +93,7 @@ class Backend:
             store = MemoryStore(data=self.memory, **options)
         elif self.name == "sqlite":
             store = SQLiteStore(self.url, **options)
-        elif self.name == "redis":
+        elif self.name.startswith("redis"):
             store = RedisStore.from_url(self.url, **options)
         else:
             store = PostgresStore.from_url(self.url, connect_timeout=3, **options)
@@ -95,10 +113,8 @@ class Backend:
                     (ns, session_id),
                 ).fetchall()
             return [r[0] for r in rows]
-        if self.name == "redis":
-            import redis
-
-            with redis.Redis.from_url(self.url, decode_responses=True) as client:
+        if self.name.startswith("redis"):
+            with _sync_redis(self.url, decode_responses=True) as client:
                 return list(client.lrange(f"sf:{{{ns}:{session_id}}}:log", 0, -1))
         import psycopg
 
@@ -121,10 +137,8 @@ class Backend:
                     "UPDATE events SET body=? WHERE namespace=? AND session_id=? AND seq=?",
                     (raw, ns, session_id, seq),
                 )
-        elif self.name == "redis":
-            import redis
-
-            with redis.Redis.from_url(self.url) as client:
+        elif self.name.startswith("redis"):
+            with _sync_redis(self.url) as client:
                 client.lset(f"sf:{{{ns}:{session_id}}}:log", seq - 1, raw)
         else:
             import psycopg
@@ -143,12 +157,15 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
         return Backend(name, "memory://", memory={})
     if name == "sqlite":
         return Backend(name, str(tmp_path / "store.db"))
-    if name == "redis":
-        server: RedisServer = request.getfixturevalue("redis_server")
-        import redis
-
-        with redis.Redis.from_url(server.url) as client:
-            client.flushdb()
+    if name.startswith("redis"):
+        server: RedisServer | RedisCluster = request.getfixturevalue(
+            "redis_cluster" if name == "redis-cluster" else "redis_server"
+        )
+        with _sync_redis(server.url) as client:
+            if name == "redis-cluster":
+                client.flushall(target_nodes=client.PRIMARIES)
+            else:
+                client.flushdb()
         return Backend(name, server.url)
     pg: PostgresServer = request.getfixturevalue("postgres_server")
     return Backend(name, pg.create_database())

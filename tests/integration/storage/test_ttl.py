@@ -30,6 +30,8 @@ async def test_session_expires_after_its_last_write(
 async def test_touch_on_read_extends(make_store: Callable[..., BaseStore], needs: Needs) -> None:
     touching, plain = make_store(ttl_seconds=1, touch_on_read=True), make_store(ttl_seconds=1)
     needs(touching, "ttl")
+    for store in (touching, plain):  # connect first: the timeline below is about expiry, not setup
+        await store.list_sessions()
     await plain.append("read", [{"id": "a"}])
     await plain.append("unread", [{"id": "a"}])
     for _ in range(2):
