@@ -2,9 +2,10 @@
 
 Tables mirror the SQLite backend: a head row per session (last seq, expiry) and one row per event,
 unique by ``(namespace, session_id, seq)`` and by ``(namespace, session_id, record_id)``. An append
-is one transaction that first upserts and so row-locks the head, then inserts the new events after
-its ``last_seq`` and moves it: concurrent writers queue on that lock and get contiguous seqs, and a
-record id seen before is skipped by the unique index. Expiry uses the server's clock, so a fleet
+is one call of the ``sessionforge_append`` function (one statement, so one transaction and one round
+trip): it upserts and so row-locks the head, inserts the new events after its ``last_seq`` and moves
+it. Concurrent writers queue on that lock and get contiguous seqs; a record id seen before is
+skipped by the unique index. Expiry uses the server's clock, so a fleet
 with drifting clocks still agrees on what is live.
 
 A pool this store owns (from :meth:`PostgresStore.from_url`) is opened lazily and, like the Redis
@@ -29,21 +30,6 @@ __all__ = ["PostgresStore"]
 
 _TTL = "now() + %(ttl)s::float8 * interval '1 second'"
 
-_LOCK_HEAD = f"""
-INSERT INTO sessionforge_sessions AS s (namespace, session_id, expires_at)
-VALUES (%(ns)s, %(sid)s, {_TTL})
-ON CONFLICT (namespace, session_id) DO UPDATE SET updated_at = now()
-RETURNING s.last_seq, (s.expires_at IS NOT NULL AND s.expires_at <= now())
-"""
-_INSERT_EVENT = """
-INSERT INTO sessionforge_events (namespace, session_id, seq, record_id, body)
-VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING
-"""
-_MOVE_HEAD = f"""
-UPDATE sessionforge_sessions SET last_seq = %(last)s, updated_at = now(), expires_at = {_TTL},
-    created_at = CASE WHEN %(reset)s THEN now() ELSE created_at END
-WHERE namespace = %(ns)s AND session_id = %(sid)s
-"""
 _LIVE = "(expires_at IS NULL OR expires_at > now())"
 _LOAD = """
 WITH head AS ({head})
@@ -155,24 +141,19 @@ class PostgresStore(BaseStore):
     async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
         check_session_id(session_id)
         encoded = self._encode_all(records)
-        params = self._params(session_id)
-        async with self._connection(session_id) as conn, conn.transaction():
-            cur = await conn.execute(_LOCK_HEAD, params)
+        async with self._connection(session_id) as conn:
+            cur = await conn.execute(
+                "SELECT sessionforge_append(%s, %s, %s::float8, %s::text[], %s::text[])",
+                (
+                    self.namespace,
+                    session_id,
+                    self.ttl_seconds,
+                    [record_id for record_id, _ in encoded],
+                    [body for _, body in encoded],
+                ),
+            )
             row = await cur.fetchone()
-            last, expired = int(row[0]), bool(row[1])
-            if expired:
-                await conn.execute(
-                    "DELETE FROM sessionforge_events WHERE namespace = %s AND session_id = %s",
-                    (self.namespace, session_id),
-                )
-                last = 0
-            for record_id, body in encoded:
-                cur = await conn.execute(
-                    _INSERT_EVENT, (self.namespace, session_id, last + 1, record_id, body)
-                )
-                last += cur.rowcount
-            await conn.execute(_MOVE_HEAD, {**params, "last": last, "reset": expired})
-        return last
+        return int(row[0])
 
     async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)

@@ -46,6 +46,43 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 ON sessionforge_sessions (namespace, expires_at) WHERE expires_at IS NOT NULL""",
         ],
     ),
+    (
+        "m002_append_function",
+        [
+            # The whole append in one round trip: lock the head, restart an expired log, insert the
+            # records after last_seq skipping known ids, move the head. One statement, one transaction.
+            """CREATE FUNCTION sessionforge_append(
+                p_ns text, p_sid text, p_ttl float8, p_ids text[], p_bodies text[]
+            ) RETURNS bigint LANGUAGE plpgsql AS $fn$
+            DECLARE
+                v_last bigint;
+                v_expired boolean;
+                v_added integer;
+            BEGIN
+                INSERT INTO sessionforge_sessions AS s (namespace, session_id, expires_at)
+                VALUES (p_ns, p_sid, now() + p_ttl * interval '1 second')
+                ON CONFLICT (namespace, session_id) DO UPDATE SET updated_at = now()
+                RETURNING s.last_seq, (s.expires_at IS NOT NULL AND s.expires_at <= now())
+                INTO v_last, v_expired;
+                IF v_expired THEN
+                    DELETE FROM sessionforge_events WHERE namespace = p_ns AND session_id = p_sid;
+                    v_last := 0;
+                END IF;
+                FOR i IN 1 .. coalesce(array_length(p_bodies, 1), 0) LOOP
+                    INSERT INTO sessionforge_events (namespace, session_id, seq, record_id, body)
+                    VALUES (p_ns, p_sid, v_last + 1, p_ids[i], p_bodies[i]) ON CONFLICT DO NOTHING;
+                    GET DIAGNOSTICS v_added = ROW_COUNT;
+                    v_last := v_last + v_added;
+                END LOOP;
+                UPDATE sessionforge_sessions
+                SET last_seq = v_last, updated_at = now(), expires_at = now() + p_ttl * interval '1 second',
+                    created_at = CASE WHEN v_expired THEN now() ELSE created_at END
+                WHERE namespace = p_ns AND session_id = p_sid;
+                RETURN v_last;
+            END
+            $fn$""",
+        ],
+    ),
 ]
 
 

@@ -27,12 +27,14 @@ EXPECTED_COLUMNS = {
     ("sessionforge_sessions", "session_id", "text", "NO"),
     ("sessionforge_sessions", "updated_at", "timestamp with time zone", "NO"),
 }
+# Indexes and functions: every named object a migration creates besides columns.
 EXPECTED_INDEXES = {
     "sessionforge_events_pkey",
     "sessionforge_events_record_id",
     "sessionforge_schema_version_pkey",
     "sessionforge_sessions_expiry",
     "sessionforge_sessions_pkey",
+    "function sessionforge_append",
 }
 
 
@@ -45,6 +47,10 @@ async def _schema(url: str) -> tuple[set[tuple[str, ...]], set[str], list[int]]:
         columns = {tuple(row) for row in await cur.fetchall()}
         cur = await conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")
         indexes = {row[0] for row in await cur.fetchall()}
+        cur = await conn.execute(
+            "SELECT proname FROM pg_proc JOIN pg_namespace n ON n.oid = pronamespace WHERE nspname = 'public'"
+        )
+        indexes |= {f"function {row[0]}" for row in await cur.fetchall()}
         cur = await conn.execute(f"SELECT version FROM {VERSION_TABLE} ORDER BY version")
         versions = [row[0] for row in await cur.fetchall()]
     return columns, indexes, versions
