@@ -37,7 +37,8 @@ from sessionforge.storage.postgres import PostgresStore  # noqa: E402
 from sessionforge.storage.redis import RedisStore  # noqa: E402
 from sessionforge.storage.sqlite import SQLiteStore  # noqa: E402
 
-APPENDS = 1000
+APPENDS = 500
+ROUNDS = 3
 LOAD_SIZE = 1000
 LOAD_REPEATS = 5
 
@@ -52,11 +53,15 @@ def event(i: int) -> dict[str, Any]:
     }
 
 
-async def rate(step: Callable[[int], Awaitable[Any]], n: int = APPENDS) -> float:
-    began = time.perf_counter()
-    for i in range(n):
-        await step(i)
-    return n / (time.perf_counter() - began)
+async def rate(step: Callable[[int], Awaitable[Any]], n: int = APPENDS, rounds: int = ROUNDS) -> float:
+    """Best of a few rounds of ``n`` calls: this machine is shared, and noise only ever slows a round."""
+    best = 0.0
+    for r in range(rounds):
+        began = time.perf_counter()
+        for i in range(r * n, (r + 1) * n):
+            await step(i)
+        best = max(best, n / (time.perf_counter() - began))
+    return best
 
 
 async def best_ms(call: Callable[[], Awaitable[Any]]) -> float:
@@ -92,7 +97,9 @@ async def sqlite_raw(path: Path) -> tuple[float, float]:
     appends = await rate(insert)
 
     async def load() -> list[Any]:
-        return conn.execute("SELECT seq, body FROM raw WHERE sid=? ORDER BY seq", ("a",)).fetchall()
+        return conn.execute(
+            "SELECT seq, body FROM raw WHERE sid=? ORDER BY seq LIMIT ?", ("a", LOAD_SIZE)
+        ).fetchall()
 
     load_ms = await best_ms(load)
     conn.close()
@@ -106,10 +113,10 @@ async def redis_raw(url: str) -> tuple[float, float, float]:
     one_by_one = await rate(lambda i: client.rpush("raw:a", json.dumps(event(i))))
     began = time.perf_counter()
     pipe = client.pipeline(transaction=False)
-    for i in range(APPENDS):
+    for i in range(APPENDS * ROUNDS):
         pipe.rpush("raw:b", json.dumps(event(i)))
     await pipe.execute()
-    pipelined = APPENDS / (time.perf_counter() - began)
+    pipelined = APPENDS * ROUNDS / (time.perf_counter() - began)
     load_ms = await best_ms(lambda: client.lrange("raw:a", 0, LOAD_SIZE - 1))
     await client.aclose()
     return one_by_one, pipelined, load_ms
@@ -125,7 +132,9 @@ async def postgres_raw(url: str) -> tuple[float, float]:
     )
 
     async def load() -> list[Any]:
-        cur = await conn.execute("SELECT seq, body FROM raw WHERE sid = %s ORDER BY seq", ("a",))
+        cur = await conn.execute(
+            "SELECT seq, body FROM raw WHERE sid = %s ORDER BY seq LIMIT %s", ("a", LOAD_SIZE)
+        )
         return await cur.fetchall()
 
     load_ms = await best_ms(load)
@@ -170,9 +179,9 @@ async def main() -> None:
             )
         )
         print(
-            f"sessionforge storage bench: {APPENDS} appends of one event; load of a {LOAD_SIZE}-event "
-            f"session (median of {LOAD_REPEATS}). ratio = sessionforge / raw (appends: higher is better; "
-            f"load: lower is better)"
+            f"sessionforge storage bench: appends of one event to a growing session (best of {ROUNDS} "
+            f"rounds of {APPENDS}); load of a {LOAD_SIZE}-event session (median of {LOAD_REPEATS}). "
+            "ratio = sessionforge / raw (appends: higher is better; load: lower is better)"
         )
         print("\n".join(rows))
     finally:
