@@ -63,8 +63,9 @@ def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
         ) from exc
     except (psycopg.OperationalError, OSError) as exc:
         raise StoreUnavailableError(
-            f"PostgreSQL at {where} is unavailable ({type(exc).__name__}: {exc}); an append that "
-            f"failed here was rolled back. Retry once the server is back",
+            f"PostgreSQL at {where} is unavailable ({type(exc).__name__}: {exc}). An append in "
+            f"flight may or may not have landed: retry it with the same record ids once the server "
+            f"is back",
             session_id=session_id,
         ) from exc
     except psycopg.Error as exc:

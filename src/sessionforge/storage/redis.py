@@ -77,8 +77,8 @@ def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
         OSError,
     ) as exc:
         raise StoreUnavailableError(
-            f"Redis at {where} is unavailable ({type(exc).__name__}: {exc}); nothing was written if "
-            f"this was an append without a record id. Retry once the server is back",
+            f"Redis at {where} is unavailable ({type(exc).__name__}: {exc}). An append in flight "
+            f"may or may not have landed: retry it with the same record ids once the server is back",
             session_id=session_id,
         ) from exc
     except (exceptions.RedisError, exceptions.RedisClusterException) as exc:
