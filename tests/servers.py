@@ -121,8 +121,8 @@ class RedisServer:
 class RedisCluster:
     """Three ``--cluster-enabled`` primaries on loopback, joined by ``redis-cli --cluster create``."""
 
-    def __init__(self, nodes: int = 3) -> None:
-        self.nodes = [RedisServer(cluster=True) for _ in range(nodes)]
+    def __init__(self, nodes: int = 3, *, durable: bool = False) -> None:
+        self.nodes = [RedisServer(cluster=True, durable=durable) for _ in range(nodes)]
 
     @property
     def url(self) -> str:

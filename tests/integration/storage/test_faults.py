@@ -10,7 +10,7 @@ from typing import TypeVar
 import pytest
 
 from conftest import _start
-from servers import PostgresServer, RedisServer
+from servers import PostgresServer, RedisCluster, RedisServer
 from sessionforge.errors import StoreUnavailableError
 from sessionforge.storage.base import BaseStore
 from sessionforge.storage.postgres import PostgresStore
@@ -61,6 +61,22 @@ async def test_redis_restart() -> None:
     finally:
         await store.aclose()
         server.close()
+
+
+@pytest.mark.redis
+async def test_redis_cluster_node_restart() -> None:
+    import redis.cluster
+
+    cluster: RedisCluster = _start(RedisCluster, durable=True)
+    store = RedisStore.from_url(cluster.url, client_options={"socket_timeout": 5})
+    try:
+        with redis.cluster.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port) as probe:
+            owner = probe.get_node_from_key(store._keys("chat")[0])
+        node = next(n for n in cluster.nodes if n.port == owner.port)
+        await _conversation_survives(store, node.stop, node.start, "Redis")
+    finally:
+        await store.aclose()
+        cluster.close()
 
 
 @pytest.mark.postgres
