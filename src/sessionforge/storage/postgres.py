@@ -22,7 +22,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
 from .._optional import require
-from ..errors import ConcurrencyConflictError, StorageError, StoreUnavailableError
+from ..errors import ConcurrencyConflictError, ConfigurationError, StorageError, StoreUnavailableError
 from .base import BaseStore, StoredRecord, check_session_id
 from .postgres_schema import migrate
 
@@ -86,7 +86,7 @@ class PostgresStore(BaseStore):
     ) -> None:
         super().__init__(**options)
         if pool is None and url is None:
-            raise StorageError("PostgresStore needs a pool or a url (postgresql://user@host/db)")
+            raise ConfigurationError("PostgresStore needs a pool or a url (postgresql://user@host/db)")
         self.url = url
         self.connect_timeout = connect_timeout
         self._pool_options = dict(pool_options or {})

@@ -36,6 +36,19 @@ BACKENDS = [
 SHARED_BACKENDS = [p for p in BACKENDS if p.values[0] != "memory"]
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say up front which optional capabilities each backend declares (nothing is skipped quietly)."""
+    stores = {
+        "memory": MemoryStore(),
+        "sqlite": SQLiteStore(":memory:"),
+        "redis": RedisStore.from_url("redis://127.0.0.1:1/0"),
+        "redis-cluster": RedisStore.from_url("redis+cluster://127.0.0.1:1/0"),
+        "postgres": PostgresStore.from_url("postgresql://127.0.0.1:1/db"),
+    }
+    declared = ", ".join(f"{name}={sorted(s.capabilities)}" for name, s in stores.items())
+    return f"storage capabilities (plus 'encryption' with a key): {declared}"
+
+
 def _start(server_cls: type[Any], **kwargs: Any) -> Any:
     try:
         return server_cls(**kwargs).start()
