@@ -40,6 +40,23 @@ def _translate(path: str, session_id: str | None = None) -> Iterator[None]:
         raise StorageError(f"SQLite database {path!r} failed: {exc}", session_id=session_id) from exc
 
 
+def _enable_wal(conn: sqlite3.Connection, within: float = 30.0) -> None:
+    """Switch to WAL, waiting out other connections doing the same on a fresh file.
+
+    Changing the journal mode answers "database is locked" at once, without the busy handler,
+    while another connection holds a lock; two stores opening a new file together hit that.
+    """
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class SQLiteStore(BaseStore):
     """A store in one SQLite file (``":memory:"`` for a private in-memory database)."""
 
@@ -62,7 +79,7 @@ class SQLiteStore(BaseStore):
                     isolation_level=None,
                     check_same_thread=False,
                 )
-                conn.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(conn)
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA busy_timeout=30000")
                 migrate(conn)

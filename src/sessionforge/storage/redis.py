@@ -1,0 +1,273 @@
+"""Redis (and Redis Cluster): the store for a fleet of processes, with native TTL.
+
+Every key of one session shares one hash tag, ``sf:{<namespace>:<session_id>}:...``, so they live
+in one cluster slot and one Lua script can append atomically: it skips record ids already in the
+``:ids`` SET, RPUSHes the rest onto the ``:log`` LIST (a record's seq is its position, so seqs are
+contiguous by construction), moves the ``:head`` counter and sets the expiry of all three keys. No
+other writer can interleave, on one server or on a cluster.
+
+Listing needs an index per namespace, ``sf:{<namespace>}:sessions`` (a ZSET scored by expiry time).
+It lives in another slot, so it is updated by a second command after the append; the session keys
+are the truth and ``list_sessions`` drops index entries whose head key no longer exists.
+
+Async clients are bound to the event loop that created them, and the simple API may run several
+``asyncio.run`` calls in one process; a client this store owns is therefore created lazily and
+recreated when the running loop changes. A client passed in is used as given and never closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Self
+
+from .._optional import require
+from ..errors import StorageError, StoreUnavailableError
+from .base import BaseStore, StoredRecord, check_session_id
+
+__all__ = ["RedisStore"]
+
+# KEYS: head, log, ids. ARGV: ttl in ms (0 = none), then (record id or "", body) pairs.
+_APPEND = """
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+for i = 2, #ARGV, 2 do
+  local rid = ARGV[i]
+  if rid == '' or redis.call('SADD', KEYS[3], rid) == 1 then
+    n = redis.call('RPUSH', KEYS[2], ARGV[i + 1])
+  end
+end
+redis.call('SET', KEYS[1], n)
+local ttl = tonumber(ARGV[1])
+if ttl > 0 then
+  for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ttl) end
+end
+return n
+"""
+
+# KEYS: head, log, ids. ARGV: start index, stop index, ttl in ms to refresh (0 = do not touch).
+_LOAD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local ttl = tonumber(ARGV[3])
+if ttl > 0 then
+  for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ttl) end
+end
+return redis.call('LRANGE', KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
+"""
+
+_APPEND_SHA = hashlib.sha1(_APPEND.encode()).hexdigest()
+_LOAD_SHA = hashlib.sha1(_LOAD.encode()).hexdigest()
+
+_CONNECT_DEFAULTS: dict[str, Any] = {"socket_connect_timeout": 5.0, "socket_timeout": 30.0}
+
+
+@contextmanager
+def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
+    """redis-py exceptions become StorageError subclasses, chained; the only place that knows them."""
+    exceptions = require("redis.exceptions", extra="redis")
+    try:
+        yield
+    except (
+        exceptions.ConnectionError,
+        exceptions.TimeoutError,
+        exceptions.ClusterDownError,
+        exceptions.TryAgainError,
+        OSError,
+    ) as exc:
+        raise StoreUnavailableError(
+            f"Redis at {where} is unavailable ({type(exc).__name__}: {exc}). An append in flight "
+            f"may or may not have landed: retry it with the same record ids once the server is back",
+            session_id=session_id,
+        ) from exc
+    except (exceptions.RedisError, exceptions.RedisClusterException) as exc:
+        raise StorageError(f"Redis at {where} failed: {exc}", session_id=session_id) from exc
+
+
+class RedisStore(BaseStore):
+    """A store in Redis or Redis Cluster. Build it from a client, or with :meth:`from_url`."""
+
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        url: str | None = None,
+        client_options: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        if client is None and url is None:
+            url = "redis://localhost:6379/0"
+        self.url = url
+        self._client_options = {**_CONNECT_DEFAULTS, **(client_options or {})}
+        self._owned = client is None
+        self._client: Any = client
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
+        self._warm = False
+        self._where = url or repr(client)
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Self:
+        """A store owning a client for ``redis://``, ``rediss://`` or ``redis+cluster://`` URLs."""
+        return cls(url=url, **options)
+
+    # ---- plumbing ------------------------------------------------------------------------------
+
+    def _make_client(self) -> Any:
+        assert self.url is not None
+        if self.url.startswith("redis+cluster://"):
+            cluster = require("redis.asyncio.cluster", extra="redis")
+            url = "redis://" + self.url.split("://", 1)[1]
+            return cluster.RedisCluster.from_url(url, **self._client_options)
+        aioredis = require("redis.asyncio", extra="redis")
+        return aioredis.from_url(self.url, **self._client_options)
+
+    async def _connect(self) -> Any:
+        """The client for the running loop, with both scripts loaded once.
+
+        An owned client follows the loop it is used from. Loading the scripts up front, under a
+        lock, spares a burst of first appends a NOSCRIPT storm (and a cluster client concurrent
+        first connections, which redis-py's async cluster does not survive).
+        """
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._client is None:
+            if self._owned:
+                # A client of a finished loop cannot be closed from this one; its sockets die with it.
+                self._client = self._make_client()
+            self._loop, self._lock, self._warm = loop, asyncio.Lock(), False
+        if not self._warm:
+            assert self._lock is not None
+            async with self._lock:
+                if not self._warm:
+                    for text in (_APPEND, _LOAD):
+                        await self._client.script_load(text)
+                    self._warm = True
+        return self._client
+
+    async def _script(
+        self, client: Any, script: tuple[str, str], keys: list[str], args: list[Any], index: Any = None
+    ) -> Any:
+        """EVALSHA and the index command that follows it, in one round trip on a single server.
+
+        A cluster refuses EVALSHA in a pipeline, and its index lives on another node anyway, so
+        there the two go one after the other. A server that does not know the script yet (first
+        use, restart, SCRIPT FLUSH) gets it loaded once.
+        """
+        no_script = require("redis.exceptions", extra="redis").NoScriptError
+        text, sha = script
+        cluster = hasattr(client, "get_nodes")
+        for attempt in range(2):
+            try:
+                if cluster:
+                    result = await client.evalsha(sha, len(keys), *keys, *args)
+                    if index is not None:
+                        await index(client)
+                    return result
+                pipe = client.pipeline(transaction=False)
+                pipe.evalsha(sha, len(keys), *keys, *args)
+                if index is not None:
+                    index(pipe)
+                return (await pipe.execute())[0]
+            except no_script:
+                if attempt:
+                    raise
+                await client.script_load(text)
+        raise AssertionError("unreachable")
+
+    def _keys(self, session_id: str) -> list[str]:
+        tag = f"sf:{{{self.namespace}:{session_id}}}"
+        return [f"{tag}:head", f"{tag}:log", f"{tag}:ids"]
+
+    @property
+    def _index(self) -> str:
+        return f"sf:{{{self.namespace}}}:sessions"
+
+    def _ttl_ms(self) -> int:
+        return 0 if self.ttl_seconds is None else max(1, int(self.ttl_seconds * 1000))
+
+    def _expiry_score(self) -> float:
+        return float("inf") if self.ttl_seconds is None else time.time() + self.ttl_seconds
+
+    # ---- the contract --------------------------------------------------------------------------
+
+    async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
+        check_session_id(session_id)
+        args: list[Any] = [self._ttl_ms()]
+        for record_id, body in self._encode_all(records):
+            args += [record_id or "", body]
+        with _translate(self._where, session_id):
+            client = await self._connect()
+            last = await self._script(
+                client,
+                (_APPEND, _APPEND_SHA),
+                self._keys(session_id),
+                args,
+                lambda pipe: pipe.zadd(self._index, {session_id: self._expiry_score()}),
+            )
+        return int(last)
+
+    async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
+        check_session_id(session_id)
+        if limit is not None and limit <= 0:
+            return []
+        start = max(0, after_seq)
+        stop = -1 if limit is None else start + limit - 1
+        touch = self._ttl_ms() if self.touch_on_read else 0
+        with _translate(self._where, session_id):
+            client = await self._connect()
+            # The index entry is refreshed only if present (XX): reading never creates one.
+            rows = await self._script(
+                client,
+                (_LOAD, _LOAD_SHA),
+                self._keys(session_id),
+                [start, stop, touch],
+                (lambda pipe: pipe.zadd(self._index, {session_id: self._expiry_score()}, xx=True))
+                if touch
+                else None,
+            )
+        return [
+            StoredRecord(seq, self.codec.decode(body, session_id=session_id, seq=seq))
+            for seq, body in enumerate(rows or [], start=start + 1)
+        ]
+
+    async def list_sessions(self, prefix: str = "") -> list[str]:
+        with _translate(self._where):
+            client = await self._connect()
+            await client.zremrangebyscore(self._index, "-inf", time.time())
+            members = [
+                m.decode() if isinstance(m, bytes) else str(m)
+                for m in await client.zrange(self._index, 0, -1)
+            ]
+            candidates = sorted(m for m in members if m.startswith(prefix))
+            if not candidates:
+                return []
+            pipe = client.pipeline(transaction=False)
+            for session_id in candidates:
+                pipe.exists(self._keys(session_id)[0])
+            alive = [bool(n) for n in await pipe.execute()]
+            gone = [s for s, ok in zip(candidates, alive, strict=True) if not ok]
+            if gone:
+                await client.zrem(self._index, *gone)
+        return [s for s, ok in zip(candidates, alive, strict=True) if ok]
+
+    async def delete(self, session_id: str) -> bool:
+        check_session_id(session_id)
+        with _translate(self._where, session_id):
+            client = await self._connect()
+            # Index first: an append racing with us then leaves at worst a stale index entry,
+            # which list_sessions prunes, never a live session missing from the index.
+            await client.zrem(self._index, session_id)
+            removed = int(await client.delete(*self._keys(session_id)))
+        return removed > 0
+
+    async def aclose(self) -> None:
+        """Close the client if this store created it, and only if its loop is the running one."""
+        loop, self._loop, self._warm = self._loop, None, False
+        if not self._owned or self._client is None:
+            return
+        client, self._client = self._client, None
+        if loop is asyncio.get_running_loop():
+            with _translate(self._where):
+                await client.aclose()

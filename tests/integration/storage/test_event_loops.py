@@ -1,0 +1,50 @@
+"""Owned clients follow the event loop; clients passed in are used as given and never closed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psycopg_pool
+import pytest
+import redis.asyncio
+
+from conftest import SHARED_BACKENDS, Backend
+from sessionforge.storage.postgres import PostgresStore
+from sessionforge.storage.redis import RedisStore
+
+
+@pytest.mark.parametrize("backend", SHARED_BACKENDS, indirect=True)
+def test_one_store_across_several_asyncio_runs(backend: Backend) -> None:
+    store = backend.open()
+    for i in range(3):
+        assert asyncio.run(store.append("s", [{"id": str(i)}])) == i + 1
+    assert len(asyncio.run(store.load("s"))) == 3
+
+    async def finish() -> None:
+        await store.load("s")
+        await store.aclose()
+
+    asyncio.run(finish())
+
+
+@pytest.mark.redis
+async def test_redis_client_passed_in_is_not_closed(redis_server: object) -> None:
+    client = redis.asyncio.Redis.from_url(redis_server.url)  # type: ignore[attr-defined]
+    async with RedisStore(client, namespace="borrowed") as store:
+        await store.append("s", [{"id": "a"}])
+    assert await client.ping()
+    await client.delete(*store._keys("s"))
+    await client.aclose()
+
+
+@pytest.mark.postgres
+async def test_postgres_pool_passed_in_is_not_closed(postgres_server: object) -> None:
+    url = postgres_server.create_database()  # type: ignore[attr-defined]
+    async with psycopg_pool.AsyncConnectionPool(url, min_size=1, max_size=2) as pool:
+        async with PostgresStore(pool, namespace="borrowed") as store:
+            assert await store.append("s", [{"id": "a"}]) == 1
+            assert await store.append("s", [{"id": "a"}, {"id": "b"}]) == 2
+        assert not pool.closed
+        async with pool.connection() as conn:
+            cur = await conn.execute("SELECT count(*) FROM sessionforge_events")
+            assert (await cur.fetchone()) == (2,)

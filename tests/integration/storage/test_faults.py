@@ -1,0 +1,109 @@
+"""A server that goes away mid-conversation: a clear StoreUnavailableError, then the conversation goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import pytest
+
+from conftest import _start
+from servers import PostgresServer, RedisCluster, RedisServer
+from sessionforge.errors import StoreUnavailableError
+from sessionforge.storage.base import BaseStore
+from sessionforge.storage.postgres import PostgresStore
+from sessionforge.storage.redis import RedisStore
+
+T = TypeVar("T")
+
+
+async def _once_back(call: Callable[[], Awaitable[T]], within: float = 30) -> T:
+    """Retry a call that fails with StoreUnavailableError, as a caller is told to, for a bounded time."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return await call()
+        except StoreUnavailableError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def _conversation_survives(
+    store: BaseStore, stop: Callable[[], None], start: Callable[[], None], name: str
+) -> None:
+    for i in range(3):
+        await store.append("chat", [{"id": f"m{i}", "text": f"turn {i}"}])
+    stop()
+    began = time.monotonic()
+    with pytest.raises(StoreUnavailableError, match=f"{name} .* is unavailable") as info:
+        await store.append("chat", [{"id": "m3", "text": "turn 3"}])
+    assert info.value.__cause__ is not None
+    assert info.value.session_id == "chat"
+    assert time.monotonic() - began < 15, "the failure took too long to surface"
+    with pytest.raises(StoreUnavailableError):
+        await store.load("chat")
+    start()
+    # The same call, retried: the record id makes the retry safe whether or not it had landed.
+    assert await _once_back(lambda: store.append("chat", [{"id": "m3", "text": "turn 3"}])) == 4
+    assert await store.append("chat", [{"id": "m4", "text": "turn 4"}]) == 5
+    assert [r.record["id"] for r in await store.load("chat")] == [f"m{i}" for i in range(5)]
+
+
+@pytest.mark.redis
+async def test_redis_restart() -> None:
+    server: RedisServer = _start(RedisServer, durable=True)
+    store = RedisStore.from_url(server.url, client_options={"socket_timeout": 5})
+    try:
+        await _conversation_survives(store, server.stop, server.start, "Redis")
+    finally:
+        await store.aclose()
+        server.close()
+
+
+@pytest.mark.redis
+async def test_redis_cluster_node_restart() -> None:
+    import redis.cluster
+
+    cluster: RedisCluster = _start(RedisCluster, durable=True)
+    store = RedisStore.from_url(cluster.url, client_options={"socket_timeout": 5})
+    try:
+        with redis.cluster.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port) as probe:
+            owner = probe.get_node_from_key(store._keys("chat")[0])
+        node = next(n for n in cluster.nodes if n.port == owner.port)
+        await _conversation_survives(store, node.stop, node.start, "Redis")
+    finally:
+        await store.aclose()
+        cluster.close()
+
+
+@pytest.mark.postgres
+async def test_postgres_restart(postgres_server: PostgresServer) -> None:
+    store = PostgresStore.from_url(postgres_server.create_database(), connect_timeout=2)
+    try:
+        await _conversation_survives(store, postgres_server.stop, postgres_server.start, "PostgreSQL")
+    finally:
+        await store.aclose()
+
+
+@pytest.mark.redis
+async def test_redis_unreachable_from_the_start() -> None:
+    from servers import free_port
+
+    store = RedisStore.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(StoreUnavailableError, match=r"Redis at redis://127\.0\.0\.1"):
+        await store.list_sessions()
+    await store.aclose()
+
+
+@pytest.mark.postgres
+async def test_postgres_unreachable_from_the_start() -> None:
+    from servers import free_port
+
+    store = PostgresStore.from_url(f"postgresql://u:pw@127.0.0.1:{free_port()}/db", connect_timeout=1)
+    with pytest.raises(StoreUnavailableError, match=r"PostgreSQL at postgresql://u:\*\*\*@127") as info:
+        await store.append("s", [{"x": 1}])
+    assert "pw" not in str(info.value)
+    await store.aclose()
