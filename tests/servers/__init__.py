@@ -1,6 +1,22 @@
-"""Local servers that speak the OpenAI and Anthropic wire protocols, for tests with the real SDKs."""
+"""Real servers for the tests, started and stopped by the tests themselves.
 
+Wire-protocol servers for OpenAI and Anthropic (the real SDKs talk to them over HTTP on 127.0.0.1),
+and real Redis, Redis Cluster and PostgreSQL servers on loopback ports.
+"""
+
+from .databases import PostgresServer, RedisCluster, RedisServer, ServerMissing, free_port
 from .httpd import GOOD_KEY, Recorded, WireServer
 from .protocols import AnthropicServer, OpenAIServer
 
-__all__ = ["GOOD_KEY", "AnthropicServer", "OpenAIServer", "Recorded", "WireServer"]
+__all__ = [
+    "GOOD_KEY",
+    "AnthropicServer",
+    "OpenAIServer",
+    "PostgresServer",
+    "Recorded",
+    "RedisCluster",
+    "RedisServer",
+    "ServerMissing",
+    "WireServer",
+    "free_port",
+]
