@@ -82,7 +82,7 @@ async def fork(
     if origin is None:
         origin = ForkOrigin(session_id, last)
     meta = SessionMetadata(properties=dict(metadata or {}))
-    body = {
+    body: dict[str, Any] = {
         "op": "create",
         "parent_id": None,
         "created_at": meta.created_at.isoformat(),
