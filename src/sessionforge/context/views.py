@@ -57,6 +57,7 @@ class ViewReplay:
     order: list[str] = field(default_factory=list)
     in_force: list[_InForce] = field(default_factory=list)
     _known: set[str] = field(default_factory=set)
+    _retracted: set[str] = field(default_factory=set)  # summaries of undone compactions
 
     def add_event(self, event_id: str) -> None:
         self.view.append(event_id)
@@ -68,7 +69,7 @@ class ViewReplay:
         if record.action == "undo":
             for index in range(len(self.in_force) - 1, -1, -1):
                 if self.in_force[index].record_id == record.undoes:
-                    del self.in_force[index]
+                    self._retracted.update(self.in_force.pop(index).record.added)
                     break
         else:
             added = set(record.added)
@@ -82,6 +83,6 @@ class ViewReplay:
         if not self.in_force:
             return None
         top = self.in_force[-1]
-        added = set(top.record.added)
-        since = [e for e in self.order[top.mark :] if e not in added]
+        hidden = self._retracted | set(top.record.added)
+        since = [e for e in self.order[top.mark :] if e not in hidden]
         return top.record_id, [*top.before, *since]
