@@ -8,6 +8,8 @@ size cost the same at turn 10 and at turn 10,000.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +39,12 @@ class CompactionReport:
     added: list[ChatMessage] = field(default_factory=list)
     compactor: str = ""
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    action: str = "compact"
+    """``"compact"``, or ``"undo"`` for :meth:`ChatSession.undo_compaction`."""
+    position: int = 0
+    """``len(history)`` when it happened: where a store records it among the messages."""
+    view_before: tuple[ChatMessage, ...] = ()
+    view_after: tuple[ChatMessage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -231,6 +239,94 @@ class ChatSession:
         self._log = UnitLog(self._counter, view)
         self._system_prompt = prompt
 
+    def preview_compaction(
+        self, target_tokens: int | None = None, compactor: Compactor | None = None
+    ) -> CompactionReport:
+        """What :meth:`compact` would do (``report.view_after`` is the resulting view); changes nothing."""
+        target = target_tokens if target_tokens is not None else self.effective_limit
+        if target is None:
+            raise UsageError("preview_compaction() needs target_tokens when the session has no max_tokens")
+        return self._plan(compactor or self.compactor or TruncateCompactor(), target)[0]
+
+    def undo_compaction(self) -> CompactionReport | None:
+        """Restore the view from before the latest compaction still in force, keeping every message
+        added since; ``None`` if there is nothing to undo. Recorded like a compaction (``action="undo"``),
+        so a store keeps the audit trail and a reload shows the same view."""
+        in_force: list[CompactionReport] = []
+        for report in self.compactions:
+            if report.action == "undo":
+                if in_force:
+                    in_force.pop()
+            else:
+                in_force.append(report)
+        if not in_force:
+            return None
+        top = in_force[-1]
+        added = {id(m) for m in top.added}
+        restored = [m for m in top.view_before if id(m) not in added]
+        restored += [m for m in self._history[top.position :] if id(m) not in added]
+        before_view = tuple(self._log.messages())
+        before = self._log.request_tokens()
+        self._log = UnitLog(self._counter, restored)
+        report = CompactionReport(
+            before_tokens=before,
+            after_tokens=self._log.request_tokens(),
+            target_tokens=0,
+            dropped=[],
+            compactor="undo",
+            action="undo",
+            position=len(self._history),
+            view_before=before_view,
+            view_after=tuple(restored),
+        )
+        self.compactions.append(report)
+        return report
+
+    def fork(self, at: int | None = None) -> ChatSession:
+        """A new session sharing this one's history up to and including ``history[at]`` (default: all).
+
+        A session saved to a store forks there: one appended record, whatever its length, and the
+        fork is saved too (blocking; inside an event loop use ``await fork_chat_session(...)`` from
+        :mod:`sessionforge.storage.chuk`). Otherwise the fork is in memory and shares the message
+        objects (messages are immutable values).
+        """
+        from .storage.chuk import _LINK, fork_chat_session
+
+        if getattr(self, _LINK, None) is not None:
+            from ._sync import run_sync
+
+            return run_sync(fork_chat_session(self, at), async_name="fork_chat_session(session, at)")
+        return self._fork_in_memory(at)
+
+    def _fork_in_memory(self, at: int | None, session_id: str | None = None) -> ChatSession:
+        end = len(self._history) if at is None else at + 1
+        if not 0 < end <= len(self._history):
+            raise UsageError(f"fork(at={at}) is outside the history of {len(self._history)} messages")
+        prefix = self._history[:end]
+        shared = {id(m) for m in prefix}
+        view = [m for m in self._log.messages() if id(m) in shared]
+        child = ChatSession(
+            max_tokens=self.max_tokens,
+            compactor=self.compactor,
+            safety_margin=self.safety_margin,
+            compact_to=self.compact_to,
+            model=self._model,
+            session_id=session_id,
+            metadata=self.metadata,
+        )
+        child._rebuild(prefix, view, [r for r in self.compactions if r.position <= end])
+        return child
+
+    def _rebuild(
+        self, history: Sequence[ChatMessage], view: Sequence[ChatMessage], compactions: Sequence[CompactionReport]
+    ) -> None:
+        """Take a history, a view and compaction reports as they are (loading and forking use this)."""
+        self._history = list(history)
+        self._log = UnitLog(self._counter, view)
+        self.compactions = list(compactions)
+        first = view[:1] or history[:1]
+        self._system_prompt = first[0].text if first and first[0].role == "system" else None
+
     def restore(self, snapshot: Sequence[ChatMessage]) -> None:
         """Put back a view taken from :attr:`messages` (used to undo a failed call)."""
         self._log = UnitLog(self._counter, snapshot)
@@ -309,7 +405,7 @@ class ChatSession:
             raise
         if incoming is not None:
             self._history.append(incoming)
-        self.compactions.append(report)
+        self.compactions.append(dataclasses.replace(report, position=len(self._history)))
 
     def _apply(self, compactor: Compactor, target: int) -> CompactionReport:
         report = self._compact_log(compactor, target)
@@ -318,31 +414,42 @@ class ChatSession:
 
     def _compact_log(self, compactor: Compactor, target: int) -> CompactionReport:
         """Run ``compactor`` over the view and keep its result. Raises before changing anything."""
+        report, log = self._plan(compactor, target)
+        self._log = log
+        self._history.extend(report.added)
+        return report
+
+    def _plan(self, compactor: Compactor, target: int) -> tuple[CompactionReport, UnitLog]:
+        """The compaction's report and resulting log; the session itself is left as it is."""
         before = self._log.request_tokens()
+        view_before = tuple(self._log.messages())
         added: list[ChatMessage] = []
         if isinstance(compactor, UnitCompactor):
             kept, dropped_units, total = compactor.compact_units(
                 self._log.units, target, self._counter, self._log.total
             )
             dropped = flatten(dropped_units)
-            self._log.replace(kept, total)
+            log = copy.copy(self._log)
+            log.replace(kept, total)
         else:
-            view = self._log.messages()
-            result = compactor(view, target, self._counter)
+            result = compactor(list(view_before), target, self._counter)
             kept_ids = {id(m) for m in result}
-            old_ids = {id(m) for m in view}
-            dropped = [m for m in view if id(m) not in kept_ids]
+            old_ids = {id(m) for m in view_before}
+            dropped = [m for m in view_before if id(m) not in kept_ids]
             added = [m for m in result if id(m) not in old_ids]
-            self._log = UnitLog(self._counter, result)
-            self._history.extend(added)
-        return CompactionReport(
+            log = UnitLog(self._counter, result)
+        report = CompactionReport(
             before_tokens=before,
-            after_tokens=self._log.request_tokens(),
+            after_tokens=log.request_tokens(),
             target_tokens=target,
             dropped=dropped,
             added=added,
             compactor=repr(compactor),
+            position=len(self._history) + len(added),
+            view_before=view_before,
+            view_after=tuple(log.messages()),
         )
+        return report, log
 
     def __repr__(self) -> str:
         return (

@@ -18,12 +18,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from .compaction import CompactionPreview, apply_compaction, plan_compaction, visible_events
+from .compaction import undo_compaction as _undo_compaction
+from .context.compactors import Compactor
 from .context.segments import (
     SegmentPolicy,
     Summarizer,
     extractive_summary,
     start_next_segment,
 )
+from .context.views import CompactionRecord
 from .core.events import (
     EventSource,
     EventType,
@@ -256,6 +260,43 @@ class SessionManager:
         for event in session.events[before:]:
             self._segment.add(event)
 
+    # ---- forks and compaction (appended records; nothing is rewritten) -------------------------------
+
+    async def fork(self, at: str | int | None = None, new_session_id: str | None = None) -> SessionManager:
+        """A manager on a new fork of the current segment, sharing its history up to ``at`` (an event
+        id or seq; default: everything so far) without copying it. See :mod:`sessionforge.forks`."""
+        from .forks import fork as _fork
+
+        session = await self._ensure()
+        position: str | int | None = at
+        if isinstance(at, str):
+            origin = session.position_of(at)
+            if origin is not None:  # known in memory: no scan of the log
+                position = origin.seq if origin.session_id == session.id else at
+        child = await _fork(session.id, at=position, store=session.store, new_session_id=new_session_id)
+        return SessionManager(session_id=child, store=session.store, model=self._model,
+                              summarizer=self._summarizer)
+
+    async def preview_compaction(
+        self, target_tokens: int, compactor: Compactor | None = None
+    ) -> CompactionPreview:
+        """What :meth:`compact` would record and the messages the model would then see; writes nothing."""
+        session = await self._ensure()
+        return plan_compaction(session, target_tokens, counter_for_model(self._model), compactor,
+                               self._system_prompt)
+
+    async def compact(self, target_tokens: int, compactor: Compactor | None = None) -> CompactionRecord:
+        """Shrink the view to ``target_tokens`` by appending a ``COMPACTION`` record (truncation by
+        default); the compacted events stay in the store and :meth:`undo_compaction` brings them back."""
+        preview = await self.preview_compaction(target_tokens, compactor)
+        await apply_compaction(await self._ensure(), preview)
+        return preview.record
+
+    async def undo_compaction(self) -> CompactionRecord | None:
+        """Append a record restoring the view from before the latest compaction in force."""
+        session = await self._ensure()
+        return await _undo_compaction(session, counter_for_model(self._model), self._system_prompt)
+
     # ---- reading ------------------------------------------------------------------------------------
 
     async def get_messages_for_llm(self, include_system: bool = True) -> list[dict[str, Any]]:
@@ -268,7 +309,7 @@ class SessionManager:
         out: list[dict[str, Any]] = []
         if include_system and self._system_prompt:
             out.append({"role": "system", "content": self._system_prompt})
-        for event in session.events:
+        for event in visible_events(session):  # compaction records applied; the log keeps everything
             if event.type == EventType.TOOL_CALL:
                 out.extend(_provider_dict(m) for m in tool_event_messages(event))
             else:

@@ -30,6 +30,7 @@ from ..errors import (
     UsageError,
 )
 from .events import EventSource, EventType, SessionEvent
+from .lineage import ForkOrigin, InheritedPart, fork_origin, inherited_records
 from .usage import TokenSummary
 
 if TYPE_CHECKING:
@@ -176,6 +177,8 @@ class Session(BaseModel):
     _summary: TokenSummary = PrivateAttr(default_factory=TokenSummary)
     _summed: int = PrivateAttr(default=0)  # events[:_summed] are folded into _summary
     _save_lock: asyncio.Lock = PrivateAttr(default_factory=asyncio.Lock)  # one save in flight
+    _fork_of: ForkOrigin | None = PrivateAttr(default=None)
+    _owners: list[tuple[str, int]] = PrivateAttr(default_factory=list)  # (ancestor, events) shared, in order
 
     # ---- creating and loading -------------------------------------------------------------------
 
@@ -222,6 +225,9 @@ class Session(BaseModel):
             return None
         session = cls(id=session_id)
         session._store = backend
+        session._fork_of = fork_origin(records[0].record)
+        if session._fork_of is not None:
+            session._fold_inherited(await inherited_records(backend, session_id, records[0].record))
         session._fold(records)
         session._persisted_meta = _meta_view(session)
         return session
@@ -243,6 +249,42 @@ class Session(BaseModel):
         if new:
             self._fold(new)
         return True
+
+    def _fold_inherited(self, parts: list[InheritedPart]) -> None:
+        """Take in a fork's shared prefix: the ancestors' events, and their properties and state as of
+        the fork point (the fork's own records, folded next, override them)."""
+        view: dict[str, Any] = {}
+        for part in parts:
+            count = 0
+            for stored in part.records:
+                event = _decode(part.session_id, stored)
+                if event.type == EventType.SESSION_META and isinstance(event.message, dict):
+                    fold_meta(view, {k: event.message.get(k) for k in ("properties", "state")})
+                else:
+                    self.events.append(event)
+                    count += 1
+            self._owners.append((part.session_id, count))
+        self._checked = len(self.events)
+        self._persisted_meta = {"properties": view.get("properties", {}), "state": view.get("state", {})}
+
+    @property
+    def fork_of(self) -> ForkOrigin | None:
+        """The session and position this session was forked from, or ``None``."""
+        return self._fork_of
+
+    def position_of(self, event_id: str) -> ForkOrigin | None:
+        """Which stored log holds ``event_id`` and at which seq: this session's own log, or the
+        ancestor it shares the event from. ``None`` if the event is unknown or not saved yet."""
+        index = 0
+        for owner, count in self._owners:
+            for event in self.events[index : index + count]:
+                if event.id == event_id and event.seq is not None:
+                    return ForkOrigin(owner, event.seq)
+            index += count
+        for event in self.events[index:]:
+            if event.id == event_id and event.seq is not None:
+                return ForkOrigin(self.id, event.seq)
+        return None
 
     def _fold(self, records: list[StoredRecord]) -> None:
         """Apply stored records in order: meta records to the metadata, events to the event list."""
