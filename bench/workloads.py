@@ -208,17 +208,17 @@ async def _run_turns(
 ) -> tuple[list[float], list[int], bool]:
     """Time every turn. Sync and async drivers share this loop; an async one runs in one event loop,
     as an application would, so no per-turn loop start-up is charged to it."""
-    is_async = inspect.iscoroutinefunction(driver.turn)
     durations: list[float] = []
     sizes: list[int] = []
     stop_at = time.perf_counter() + deadline_s
     for user, reply in pairs:
         t0 = time.perf_counter()
-        size = await driver.turn(user, reply) if is_async else driver.turn(user, reply)  # type: ignore[misc]
+        outcome = driver.turn(user, reply)
+        size = await outcome if inspect.isawaitable(outcome) else outcome
         t1 = time.perf_counter()
         durations.append(t1 - t0)
         if size is not None:
-            sizes.append(size)  # type: ignore[arg-type]
+            sizes.append(size)
         if t1 > stop_at:
             return durations, sizes, len(durations) < len(pairs)
     return durations, sizes, False
@@ -322,7 +322,7 @@ def sessionforge_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> 
     from sessionforge.storage.config import open_store
 
     url = f"sqlite:///{workdir / 'sessionforge.db'}"
-    chat = [ChatMessage(role=role, content=text) for role, text in messages]  # type: ignore[arg-type]
+    chat = [ChatMessage(role=role, content=text) for role, text in messages]
 
     async def persist() -> None:
         store = open_store(url)
@@ -547,7 +547,7 @@ def agents_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> Persis
     async def persist() -> None:
         session = SQLiteSession("bench", db_path=path)
         for role, text in messages:
-            await session.add_items([{"role": role, "content": text}])  # type: ignore[list-item]
+            await session.add_items([{"role": role, "content": text}])  # type: ignore[list-item,misc]
         session.close()
 
     async def reload() -> int:
