@@ -16,4 +16,5 @@ lint:
 
 bench:
 	@scripts/bootstrap.sh
-	@for b in bench/*.py; do .venv/bin/python $$b || exit 1; done
+	@.venv/bin/pip install -q -e '.[bench]'
+	@.venv/bin/python bench/compare.py

@@ -1,0 +1,363 @@
+"""sessionforge against the libraries users would pick instead, on one scripted workload, in one run.
+
+    .venv/bin/python bench/compare.py            # full run, about 5 minutes on 2 cores
+    .venv/bin/python bench/compare.py --quick    # about 1 minute: 1,000 turns only, shorter caps
+
+Workloads (see ``workloads.py``): (a) a conversation of 1,000 and 10,000 turns under a 4,000-token
+budget, timed per turn at the start and at the end, in total, and for peak memory; (b) persist and
+reload 1,000 messages with each library's own persistence; (c) token-count accuracy against tiktoken's
+own loader on a mixed corpus. Every figure is a median over repeated runs, and every ratio compares
+figures measured in this same run, with sessionforge as 1.00.
+
+Each measurement runs in a fresh worker process, so one library's imports, caches and garbage never
+weigh on another's time or memory. A peer that is not importable here runs under ``--peers-python``
+(default ``.venv-peers/bin/python`` when it exists): results come back as JSON either way, which is
+what lets the peers live in their own virtualenv when their pins clash with ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import workloads as wl
+
+RESULT_PREFIX = "BENCH-RESULT "
+PEERS_PYTHON = wl.ROOT / ".venv-peers" / "bin" / "python"
+BUDGET = 4000
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Sizes, repeats and the per-measurement caps that keep a run inside its time."""
+
+    sizes: tuple[int, ...]
+    repeats: int
+    cap_s: float
+    persist_messages: int = 1000
+
+
+FULL = Plan(sizes=(1000, 10000), repeats=3, cap_s=12.0)
+QUICK = Plan(sizes=(1000,), repeats=3, cap_s=3.0, persist_messages=300)
+
+
+# ---- worker side -----------------------------------------------------------------------------------
+
+
+def worker(key: str, task: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Run one task for one contender in this process and return JSON-ready results."""
+    contender = wl.BY_KEY[key]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _run_task(contender, task, args)
+    notes = sorted({f"{w.category.__name__}: {_first_sentence(str(w.message))}" for w in caught})
+    return {"result": result, "warnings": notes}
+
+
+def _first_sentence(text: str, limit: int = 110) -> str:
+    head = text.split(" See ")[0].split(". ")[0]
+    return head if len(head) <= limit else head[: limit - 1] + "…"
+
+
+def _run_task(contender: wl.Contender, task: str, args: dict[str, Any]) -> Any:
+    if task == "conversation":
+        return _conversation_task(contender, **args)
+    if task == "persist":
+        return _persist_task(contender, **args)
+    if task == "accuracy":
+        assert contender.counter is not None
+        return wl.mean_abs_pct_error(contender.counter(), wl.reference_counter())
+    if task == "probe":
+        return wl.chuk_offline_probe()
+    raise ValueError(f"unknown task {task!r}")
+
+
+def _conversation_task(
+    contender: wl.Contender, turns: int, budget: int, repeats: int, cap_s: float
+) -> dict[str, Any]:
+    """Warm up (imports and first-call caches are not what a long conversation costs), then time
+    ``repeats`` runs, stopping early once the runs add up past ``cap_s``; then one run traced for peak
+    memory, which tracemalloc slows down, so it may reach fewer turns: its peak is then a lower bound."""
+    assert contender.conversation is not None
+    wl.run_conversation(contender.conversation, 5, budget)
+    runs: list[wl.ConversationRun] = []
+    spent = 0.0
+    while len(runs) < repeats and spent < cap_s:
+        run = wl.run_conversation(contender.conversation, turns, budget, deadline_s=cap_s)
+        runs.append(run)
+        spent += run.total_s
+        if run.stopped:
+            break
+    traced = wl.run_conversation(contender.conversation, turns, budget, deadline_s=cap_s, trace_memory=True)
+    return {"runs": [r.to_json() for r in runs], "peak_mib": traced.peak_mib, "peak_turns": traced.turns_done}
+
+
+def _persist_task(contender: wl.Contender, messages: int, repeats: int, cap_s: float) -> list[dict[str, Any]]:
+    assert contender.persist is not None
+    history = wl.history_messages(messages)
+    runs: list[wl.PersistRun] = []
+    spent = 0.0
+    while len(runs) < repeats and spent < cap_s:
+        with tempfile.TemporaryDirectory() as tmp:
+            run = contender.persist(history, Path(tmp))
+        runs.append(run)
+        spent += run.persist_s + run.reload_s
+    return [r.to_json() for r in runs]
+
+
+# ---- harness side ----------------------------------------------------------------------------------
+
+
+def interpreter_for(contender: wl.Contender, peers_python: Path) -> str | None:
+    """This interpreter if it can import the contender, else the peers' one if it exists."""
+    if all(find_spec(module) is not None for module in contender.requires):
+        return sys.executable
+    return str(peers_python) if peers_python.exists() else None
+
+
+def spawn(python: str, key: str, task: str, args: dict[str, Any], env: dict[str, str], timeout: float) -> Any:
+    """Run a worker; return its payload, or a dict with ``error`` saying what went wrong."""
+    command = [python, str(Path(__file__).resolve()), "--worker", key, task, json.dumps(args)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": f"no answer within {timeout:.0f} s"}
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX) :])
+    tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    return {"error": f"worker failed: {tail[:200]}"}
+
+
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def _ratio(value: float | None, base: float | None) -> str:
+    if value is None or base is None or base == 0:
+        return "—"
+    return f"{value / base:.2f}"
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table, so the output can go straight into the README."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def conversation_table(size: int, results: dict[str, Any]) -> str:
+    base = _conversation_summary(results.get(wl.BASELINE)) or {}
+    rows = []
+    for key, payload in results.items():
+        label = wl.BY_KEY[key].label
+        if "error" in payload:
+            rows.append([label, payload["error"], *["—"] * 8])
+            continue
+        s = _conversation_summary(payload)
+        assert s is not None
+        turns = f"{s['turns']:,}" if not s["stopped"] else f"stopped at {s['turns']:,}"
+        total = _fmt(s["total_s"], 2) if not s["stopped"] else f"> {s['total_s']:.0f}"
+        # A stopped run's last turns come before the baseline's, in a shorter history: a lower bound.
+        at_least = "≥ " if s["stopped"] else ""
+        partial = "≥ " if s["peak_turns"] < size else ""
+        peak = _fmt(s["peak_mib"]) + (f" @ {s['peak_turns']:,}" if partial else "")
+        rows.append(
+            [
+                label,
+                turns + ("" if s["n"] >= 3 else f" (n={s['n']})"),
+                _fmt(s["first100_us"], 0),
+                _ratio(s["first100_us"], base.get("first100_us")),
+                _fmt(s["last100_us"], 0),
+                at_least + _ratio(s["last100_us"], base.get("last100_us")),
+                total,
+                "—" if s["stopped"] else _ratio(s["total_s"], base.get("total_s")),
+                partial + peak,
+                "—" if partial else _ratio(s["peak_mib"], base.get("peak_mib")),
+            ]
+        )
+    headers = [
+        f"{size:,} turns, {BUDGET:,}-token budget",
+        "turns",
+        "µs/turn first 100",
+        "×",
+        "µs/turn last 100",
+        "×",
+        "total s",
+        "×",
+        "peak MiB",
+        "×",
+    ]
+    return table(headers, rows)
+
+
+def _conversation_summary(payload: Any) -> dict[str, Any] | None:
+    if not payload or "error" in payload:
+        return None
+    runs = payload["runs"]
+    return {
+        "n": len(runs),
+        "turns": runs[-1]["turns_done"],
+        "stopped": runs[-1]["stopped"],
+        "first100_us": _median([r["first100_us"] for r in runs]),
+        "last100_us": _median([r["last100_us"] for r in runs]),
+        "total_s": _median([r["total_s"] for r in runs]),
+        "peak_mib": payload["peak_mib"],
+        "peak_turns": payload["peak_turns"],
+        "max_request_tokens": runs[-1]["max_request_tokens"],
+    }
+
+
+def persist_table(messages: int, results: dict[str, Any]) -> str:
+    base = results.get(wl.BASELINE)
+    base_p = _median([r["persist_s"] for r in base]) if isinstance(base, list) else None
+    base_r = _median([r["reload_s"] for r in base]) if isinstance(base, list) else None
+    rows = []
+    for key, runs in results.items():
+        label = wl.BY_KEY[key].label
+        if isinstance(runs, dict):
+            rows.append([label, runs["error"], *["—"] * 5])
+            continue
+        p = _median([r["persist_s"] for r in runs])
+        r_ = _median([r["reload_s"] for r in runs])
+        n = "" if len(runs) >= 3 else f" (n={len(runs)})"
+        rows.append(
+            [
+                label,
+                runs[0]["backend"] + n,
+                _fmt(p * 1000, 0),
+                _ratio(p, base_p),
+                _fmt(r_ * 1000, 1),
+                # Reading back less than was written is not a faster reload.
+                _ratio(r_, base_r) if runs[-1]["reloaded"] == messages else "—",
+                f"{runs[-1]['reloaded']:,} of {messages:,}",
+            ]
+        )
+    headers = [
+        f"persist + reload {messages:,} messages",
+        "backend",
+        "persist ms",
+        "×",
+        "reload ms",
+        "×",
+        "reloaded",
+    ]
+    return table(headers, rows)
+
+
+def accuracy_table(results: dict[str, Any]) -> str:
+    categories = [*wl.CORPUS, "all"]
+    rows = []
+    for key, errors in results.items():
+        label = wl.BY_KEY[key].label
+        if "error" in errors:
+            rows.append([label, errors["error"], *["—"] * (len(categories) - 1)])
+            continue
+        rows.append([label, *(f"{errors[c]:.1f}" for c in categories)])
+    return table(["token count, mean abs % error vs tiktoken o200k", *categories], rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="about a minute: 1,000 turns, short caps")
+    parser.add_argument("--only", nargs="*", help="contender keys to run (default: all)")
+    parser.add_argument("--peers-python", type=Path, default=PEERS_PYTHON, help="interpreter for peers")
+    parser.add_argument("--worker", nargs=3, metavar=("KEY", "TASK", "ARGS"), help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    if options.worker:
+        key, task, args = options.worker
+        print(RESULT_PREFIX + json.dumps(worker(key, task, json.loads(args))))
+        return 0
+
+    plan = QUICK if options.quick else FULL
+    started = time.perf_counter()
+    cache = wl.prepare_tiktoken_cache(Path(tempfile.mkdtemp(prefix="sessionforge-bench-tiktoken-")))
+    env = {**os.environ, "TIKTOKEN_CACHE_DIR": str(cache), "PYTHONWARNINGS": "ignore"}
+    chosen = [c for c in wl.CONTENDERS if not options.only or c.key in options.only]
+
+    skipped: list[str] = []
+    notes: set[str] = set()
+    runnable: dict[str, str] = {}
+    for contender in chosen:
+        if contender.skip:
+            skipped.append(f"{contender.label}: skipped, {contender.skip}")
+            continue
+        python = interpreter_for(contender, options.peers_python)
+        if python is None:
+            skipped.append(f"{contender.label}: skipped, not installed here nor in {options.peers_python}")
+            continue
+        runnable[contender.key] = python
+
+    def run(
+        key: str, task: str, args: dict[str, Any], timeout: float, extra_env: dict[str, str] | None = None
+    ) -> Any:
+        payload = spawn(runnable[key], key, task, args, {**env, **(extra_env or {})}, timeout)
+        if "error" in payload:
+            return payload
+        notes.update(f"{wl.BY_KEY[key].label}: {w}" for w in payload["warnings"])
+        return payload["result"]
+
+    print(
+        f"sessionforge bench: {'quick' if options.quick else 'full'} run, medians of up to {plan.repeats} "
+        f"runs; × = contender / sessionforge (above 1.00: slower, larger or less accurate)\n"
+    )
+    for size in plan.sizes:
+        args = {"turns": size, "budget": BUDGET, "repeats": plan.repeats, "cap_s": plan.cap_s}
+        results = {
+            key: run(key, "conversation", args, timeout=plan.cap_s * 8 + 60)
+            for key in runnable
+            if wl.BY_KEY[key].conversation
+        }
+        print(conversation_table(size, results), end="\n\n", flush=True)
+        base = _conversation_summary(results.get(wl.BASELINE))
+        if base is not None:
+            notes.add(
+                f"sessionforge: largest request {base['max_request_tokens']:,} tokens (budget {BUDGET:,})"
+            )
+
+    args = {"messages": plan.persist_messages, "repeats": plan.repeats, "cap_s": plan.cap_s * 2}
+    persisted = {
+        key: run(key, "persist", args, timeout=plan.cap_s * 8 + 60)
+        for key in runnable
+        if wl.BY_KEY[key].persist
+    }
+    print(persist_table(plan.persist_messages, persisted), end="\n\n", flush=True)
+
+    accuracy = {key: run(key, "accuracy", {}, timeout=120) for key in runnable if wl.BY_KEY[key].counter}
+    print(accuracy_table(accuracy), end="\n\n")
+
+    if "chuk" in runnable:
+        with tempfile.TemporaryDirectory() as empty:
+            probe = run("chuk", "probe", {}, timeout=60, extra_env={"TIKTOKEN_CACHE_DIR": empty})
+        notes.add(f"chuk-ai-session-manager offline without tiktoken's cache: {probe}")
+    notes.update(f"{c.label}: {n}" for c in chosen if c.key in runnable for n in c.notes)
+    for line in skipped:
+        print(f"- {line}")
+    for line in sorted(notes):
+        print(f"- {line}")
+    print(f"\n{len(runnable)} contenders in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,640 @@
+"""The scripted workloads of ``bench/compare.py`` and the table of contenders that run them.
+
+Every contender is one row of :data:`CONTENDERS`: a conversation driver factory, a persist-and-reload
+function and a token counter, any of which may be missing. Adding a sessionforge face (the async
+``SessionManager``, ``ChatSession.save/load``) to the comparison means writing one small function and
+adding it to a row, so the harness, the timing and the table never change.
+
+A *turn* is the same for everybody: add the user's message, build the request the model would get
+(inside the token budget, in whatever way the library offers), add the reply. Workloads only return
+what they measured; ``compare.py`` repeats them, takes medians and prints ratios.
+
+This module imports no contender at module level: a peer library is imported inside its own functions,
+so the file loads in any interpreter (the harness may run peers in a separate virtualenv).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src"
+if SRC.is_dir() and str(SRC) not in sys.path:
+    # Measure the checkout this file belongs to, not some other installed copy.
+    sys.path.insert(0, str(SRC))
+
+MODEL = "gpt-4o-mini"
+"""Every contender counts for this model (o200k_base), the default of chuk's SessionManager too."""
+
+SYSTEM_PROMPT = "You are a concise assistant for a software team. Answer with code when it helps."
+
+TIKTOKEN_CACHE_KEYS = {
+    "o200k_base": "fb374d419588a4632f3f557e76b4b70aebbca790",
+    "cl100k_base": "9b5ad71b2ce5302211f9c61530b329a4922fc6a4",
+}
+"""tiktoken's cache file names (SHA-1 of the download URL) for the rank files sessionforge bundles.
+
+``tiktoken.get_encoding`` downloads its rank files on first use; with ``TIKTOKEN_CACHE_DIR`` holding
+these names it reads them instead, which makes tiktoken's own loader usable offline as the reference.
+"""
+
+
+def prepare_tiktoken_cache(directory: Path) -> Path:
+    """Copy the bundled rank files into ``directory`` under tiktoken's cache names and return it."""
+    encodings = SRC / "sessionforge" / "data" / "encodings"
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, key in TIKTOKEN_CACHE_KEYS.items():
+        target = directory / key
+        if not target.exists():
+            shutil.copyfile(encodings / f"{name}.tiktoken", target)
+    return directory
+
+
+# ---- the scripted conversation -------------------------------------------------------------------
+
+_PROSE = """
+the session keeps every message and sends the model only what fits the budget so older
+turns are dropped first while the system prompt and the newest question stay we measure
+how long each turn takes at the start and at the end of a long conversation deploy cache
+index query latency retry timeout schema migration token budget compaction summary store
+append reload
+"""
+_WORDS = _PROSE.split()
+
+_SNIPPETS = (
+    "def add(a: int, b: int) -> int:\n    return a + b\n",
+    "for i in range(10):\n    print(f'{i:>3} {i * i}')\n",
+    "SELECT id, name FROM users WHERE created_at > now() - interval '1 day';\n",
+    "const total = items.reduce((sum, x) => sum + x.price, 0);\n",
+    "会话历史需要保持在令牌预算之内。",
+    "トークン数を正確に数えます。",
+    "Deployed 🚀 and all checks are green ✅",
+)
+
+
+def conversation(turns: int, seed: int = 7) -> list[tuple[str, str]]:
+    """``turns`` (user message, assistant reply) pairs, the same for every contender and every run.
+
+    Users write 10-40 words, replies 30-120 words and now and then a snippet of code, CJK or emoji,
+    so a 4,000-token budget holds roughly the last 20-30 turns and compaction runs all along.
+    """
+    rng = random.Random(seed)
+    pairs = []
+    for turn in range(turns):
+        user = f"Turn {turn}: " + " ".join(rng.choices(_WORDS, k=rng.randint(10, 40))) + "?"
+        reply = " ".join(rng.choices(_WORDS, k=rng.randint(30, 120))) + "."
+        if rng.random() < 0.3:
+            reply += "\n" + rng.choice(_SNIPPETS)
+        pairs.append((user, reply))
+    return pairs
+
+
+# ---- the accuracy corpus -------------------------------------------------------------------------
+
+CORPUS: dict[str, list[str]] = {
+    "english": [
+        "The quick brown fox jumps over the lazy dog.",
+        "Token budgets keep long conversations inside the model's context window without surprises.",
+        "I'd've thought they'll re-run the migration; it's idempotent, isn't it? Yes - mostly.",
+        "Mr. O'Neil paid $1,234.56 on 2024-03-15 at 09:41 for 3 licences (order #A-77812).",
+        " ".join(_WORDS * 3),
+    ],
+    "code": [
+        _SNIPPETS[0] * 3,
+        "class Store(Protocol):\n    async def append(self, sid: str, recs: list[dict]) -> int: ...\n",
+        '{"role": "assistant", "tool_calls": [{"id": "call_1", "arguments": "{\\"q\\": 1}"}]}',
+        '#include <stdio.h>\nint main(void) {\n\tprintf("%d\\n", 42);\n\treturn 0;\n}\n',
+        "if (x !== undefined && x?.y?.z >= 0x1F) { arr.push(...rest); } // check <|endoftext|>",
+    ],
+    "cjk": [
+        "会话管理器会记录每一条消息，并在超过令牌预算时压缩较早的对话内容。",
+        "東京の天気は晴れ時々曇り、最高気温は二十三度の予報です。",
+        "토큰 예산을 넘으면 가장 오래된 메시지부터 제거됩니다.",
+        "这是一个用于测试分词准确性的句子，包含数字123和English单词。",
+    ],
+    "emoji": [
+        "🚀🔥✨ Shipping today! 🎉🎉🎉",
+        "👨‍👩‍👧‍👦 family, 🏳️‍🌈 flag, 👍🏽 thumbs, 🇯🇵🇫🇷 flags",
+        "😀😃😄😁😆😅😂🤣🥲☺️😊😇🙂🙃😉😌😍🥰😘😗",
+    ],
+    "long runs": [
+        "a" * 3000,
+        "=" * 2000,
+        "1234567890" * 200,
+        " " * 1000 + "x",
+        "\n" * 500,
+        "ab" * 1500,
+    ],
+}
+
+
+def mean_abs_pct_error(counter: Callable[[str], int], reference: Callable[[str], int]) -> dict[str, float]:
+    """Mean absolute % error of ``counter`` against ``reference`` per corpus category and overall."""
+    errors: dict[str, list[float]] = {}
+    for category, texts in CORPUS.items():
+        for text in texts:
+            ref = reference(text)
+            errors.setdefault(category, []).append(abs(counter(text) - ref) / ref * 100)
+    result = {category: sum(v) / len(v) for category, v in errors.items()}
+    every = [e for v in errors.values() for e in v]
+    result["all"] = sum(every) / len(every)
+    return result
+
+
+def reference_counter() -> Callable[[str], int]:
+    """tiktoken's own loader for o200k_base; offline only when ``TIKTOKEN_CACHE_DIR`` is prepared."""
+    import tiktoken
+
+    encoding = tiktoken.get_encoding("o200k_base")
+    return lambda text: len(encoding.encode_ordinary(text))
+
+
+# ---- what the workloads return -------------------------------------------------------------------
+
+
+@dataclass
+class ConversationRun:
+    """One run of the conversation workload."""
+
+    turns_planned: int
+    turns_done: int
+    total_s: float
+    first100_us: float
+    last100_us: float
+    max_request_tokens: int | None = None
+    request_messages_at_end: int | None = None
+    peak_mib: float | None = None
+    stopped: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PersistRun:
+    """One run of the persist-and-reload workload."""
+
+    messages: int
+    persist_s: float
+    reload_s: float
+    reloaded: int
+    backend: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Driver(Protocol):
+    """A conversation in progress. ``turn`` returns the request's size in tokens when known."""
+
+    def turn(self, user: str, reply: str) -> int | Awaitable[int | None] | None: ...
+
+
+async def _run_turns(
+    driver: Driver, pairs: Sequence[tuple[str, str]], deadline_s: float
+) -> tuple[list[float], list[int], bool]:
+    """Time every turn. Sync and async drivers share this loop; an async one runs in one event loop,
+    as an application would, so no per-turn loop start-up is charged to it."""
+    durations: list[float] = []
+    sizes: list[int] = []
+    stop_at = time.perf_counter() + deadline_s
+    for user, reply in pairs:
+        t0 = time.perf_counter()
+        outcome = driver.turn(user, reply)
+        size = await outcome if inspect.isawaitable(outcome) else outcome
+        t1 = time.perf_counter()
+        durations.append(t1 - t0)
+        if size is not None:
+            sizes.append(size)
+        if t1 > stop_at:
+            return durations, sizes, len(durations) < len(pairs)
+    return durations, sizes, False
+
+
+def run_conversation(
+    factory: Callable[[int], Driver],
+    turns: int,
+    budget: int,
+    *,
+    deadline_s: float = 60.0,
+    trace_memory: bool = False,
+) -> ConversationRun:
+    """Drive ``turns`` scripted turns through a fresh driver; stop early past ``deadline_s``.
+
+    With ``trace_memory`` the peak of Python allocations (tracemalloc) is recorded; that slows the run,
+    so the harness measures time and memory in separate runs.
+    """
+    pairs = conversation(turns)
+    if trace_memory:
+        tracemalloc.start()
+    try:
+        driver = factory(budget)
+        start = time.perf_counter()
+        durations, sizes, stopped = asyncio.run(_run_turns(driver, pairs, deadline_s))
+        total = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace_memory else None
+        request_messages = getattr(driver, "request_messages", None)
+        close = getattr(driver, "close", None)
+        if close is not None:
+            result = close()
+            if inspect.isawaitable(result):
+                asyncio.run(_await(result))
+    finally:
+        if trace_memory:
+            tracemalloc.stop()
+    head, tail = durations[:100], durations[-100:]
+    return ConversationRun(
+        turns_planned=turns,
+        turns_done=len(durations),
+        total_s=total,
+        first100_us=sum(head) / len(head) * 1e6,
+        last100_us=sum(tail) / len(tail) * 1e6,
+        max_request_tokens=max(sizes) if sizes else None,
+        request_messages_at_end=request_messages,
+        peak_mib=peak,
+        stopped=stopped,
+    )
+
+
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+def history_messages(count: int) -> list[tuple[str, str]]:
+    """``count`` (role, text) messages of the scripted conversation, alternating user/assistant."""
+    flat = [
+        m for user, reply in conversation((count + 1) // 2) for m in (("user", user), ("assistant", reply))
+    ]
+    return flat[:count]
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - t0
+
+
+# ---- sessionforge ------------------------------------------------------------------------------------
+
+
+class SessionforgeChatSession:
+    """``ChatSession`` with ``max_tokens`` and ``TruncateCompactor``: the request view is ``messages``,
+    kept inside the budget by the enforced add of the user's message (the reply is added with
+    ``enforce=False``, as a reply already paid for is never refused)."""
+
+    def __init__(self, budget: int) -> None:
+        from sessionforge.chat_session import ChatSession
+        from sessionforge.context.compactors import TruncateCompactor
+        from sessionforge.core.messages import ChatMessage
+
+        self._message = ChatMessage
+        self.session = ChatSession(
+            system_prompt=SYSTEM_PROMPT, max_tokens=budget, compactor=TruncateCompactor(), model=MODEL
+        )
+        self.request_messages = 0
+
+    def turn(self, user: str, reply: str) -> int:
+        self.session.add_message(self._message.user(user))
+        request = self.session.messages
+        size = self.session.estimate_tokens()
+        self.session.add_message(self._message.assistant(reply), enforce=False)
+        self.request_messages = len(request)
+        return size
+
+
+def sessionforge_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> PersistRun:
+    """One store append per message (as a live session persists), then a cold load into messages."""
+    from sessionforge.core.events import SessionEvent, as_chat_message, chat_message_event
+    from sessionforge.core.messages import ChatMessage
+    from sessionforge.storage.config import open_store
+
+    url = f"sqlite:///{workdir / 'sessionforge.db'}"
+    chat = [ChatMessage(role=role, content=text) for role, text in messages]
+
+    async def persist() -> None:
+        store = open_store(url)
+        async with store:
+            for message in chat:
+                await store.append("bench", [chat_message_event(message).to_record()])
+
+    async def reload() -> list[ChatMessage]:
+        store = open_store(url)
+        async with store:
+            records = await store.load("bench")
+        loaded = [as_chat_message(SessionEvent.from_record(r.record, r.seq)) for r in records]
+        return [m for m in loaded if m is not None]
+
+    _, persist_s = _timed(lambda: asyncio.run(persist()))
+    loaded, reload_s = _timed(lambda: asyncio.run(reload()))
+    return PersistRun(len(messages), persist_s, reload_s, len(loaded), "SQLite file")
+
+
+def sessionforge_counter() -> Callable[[str], int]:
+    from sessionforge.core.tokens import counter_for_model
+
+    return counter_for_model(MODEL).count_text
+
+
+# ---- chuk-ai-session-manager -------------------------------------------------------------------------
+
+
+class ChukSessionManager:
+    """``SessionManager.user_says / ai_responds`` with infinite context at the token budget (its way of
+    bounding what the model gets: a new segment with a summary once the threshold is passed); the
+    request is ``get_messages_for_llm()``. Storage is its default (chuk-sessions' memory provider)."""
+
+    def __init__(self, budget: int) -> None:
+        from chuk_ai_session_manager import SessionManager
+
+        self.manager = SessionManager(
+            system_prompt=SYSTEM_PROMPT,
+            infinite_context=True,
+            token_threshold=budget,
+            max_turns_per_segment=10**9,
+            default_model=MODEL,
+        )
+        self.request_messages = 0
+
+    async def turn(self, user: str, reply: str) -> None:
+        await self.manager.user_says(user)
+        request = await self.manager.get_messages_for_llm()
+        await self.manager.ai_responds(reply, model=MODEL, provider="openai")
+        self.request_messages = len(request)
+
+
+def chuk_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> PersistRun:
+    """Its persistence is chuk-sessions (memory provider by default, Redis otherwise; no file backend):
+    every ``user_says``/``ai_responds`` saves the session; reload is a new storage object reading it."""
+    from chuk_ai_session_manager import SessionManager
+    from chuk_ai_session_manager.session_storage import ChukSessionsStore, SessionStorage
+
+    sandbox = f"bench-{os.getpid()}-{workdir.name}"
+
+    async def persist() -> str:
+        manager = SessionManager(
+            store=ChukSessionsStore(SessionStorage(sandbox_id=sandbox)), default_model=MODEL
+        )
+        for role, text in messages:
+            if role == "user":
+                await manager.user_says(text)
+            else:
+                await manager.ai_responds(text, model=MODEL, provider="openai")
+        return manager.session_id
+
+    async def reload(session_id: str) -> int:
+        store = ChukSessionsStore(SessionStorage(sandbox_id=sandbox))
+        manager = SessionManager(session_id=session_id, store=store, default_model=MODEL)
+        return len(await manager.get_conversation())
+
+    session_id, persist_s = _timed(lambda: asyncio.run(persist()))
+    count, reload_s = _timed(lambda: asyncio.run(reload(session_id)))
+    return PersistRun(len(messages), persist_s, reload_s, count, "chuk-sessions memory provider")
+
+
+def chuk_counter() -> Callable[[str], int]:
+    from chuk_ai_session_manager.models.token_usage import TokenUsage
+
+    return lambda text: TokenUsage._count_tokens_sync(text, MODEL)
+
+
+def chuk_offline_probe() -> str:
+    """What chuk does on a machine without tiktoken's cache (run with an empty ``TIKTOKEN_CACHE_DIR``)."""
+    from chuk_ai_session_manager import SessionManager
+
+    async def probe() -> None:
+        await SessionManager(default_model=MODEL).user_says("hello")
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:
+        return f"user_says raises {type(exc).__module__}.{type(exc).__name__} (tiktoken download)"
+    return "works without tiktoken's cache"
+
+
+# ---- langchain-core ----------------------------------------------------------------------------------
+
+
+def _tiktoken_message_counter() -> Callable[[Any], int]:
+    """Per-message tiktoken counter with OpenAI's chat overhead, as langchain's docs suggest writing."""
+    import tiktoken
+
+    encoding = tiktoken.get_encoding("o200k_base")
+
+    def count(messages: list[Any]) -> int:
+        return sum(3 + len(encoding.encode_ordinary(str(m.content))) + 1 for m in messages) + 3
+
+    return count
+
+
+class LangchainTrim:
+    """``InMemoryChatMessageHistory`` holding everything, ``trim_messages`` building each request."""
+
+    def __init__(self, budget: int, exact: bool) -> None:
+        from langchain_core.chat_history import InMemoryChatMessageHistory
+        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, trim_messages
+        from langchain_core.messages.utils import count_tokens_approximately
+
+        self.history = InMemoryChatMessageHistory()
+        self.history.add_message(SystemMessage(SYSTEM_PROMPT))
+        self._human, self._ai, self._trim = HumanMessage, AIMessage, trim_messages
+        self._counter = _tiktoken_message_counter() if exact else count_tokens_approximately
+        self._budget = budget
+        self.request_messages = 0
+
+    def turn(self, user: str, reply: str) -> int:
+        self.history.add_message(self._human(user))
+        request = self._trim(
+            self.history.messages,
+            max_tokens=self._budget,
+            token_counter=self._counter,
+            strategy="last",
+            include_system=True,
+            start_on="human",
+        )
+        self.history.add_message(self._ai(reply))
+        self.request_messages = len(request)
+        return int(self._counter(request))
+
+
+def langchain_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> PersistRun:
+    """langchain-core ships no durable history; its own serializer (``messages_to_dict``) to a JSON file
+    is what it offers, written once per message the way a live chat would."""
+    from langchain_core.chat_history import InMemoryChatMessageHistory
+    from langchain_core.messages import AIMessage, HumanMessage, messages_from_dict, messages_to_dict
+
+    path = workdir / "langchain.json"
+
+    def persist() -> None:
+        history = InMemoryChatMessageHistory()
+        for role, text in messages:
+            history.add_message(HumanMessage(text) if role == "user" else AIMessage(text))
+            path.write_text(json.dumps(messages_to_dict(history.messages)), encoding="utf-8")
+
+    def reload() -> int:
+        history = InMemoryChatMessageHistory(messages=messages_from_dict(json.loads(path.read_text("utf-8"))))
+        return len(history.messages)
+
+    _, persist_s = _timed(persist)
+    count, reload_s = _timed(reload)
+    return PersistRun(len(messages), persist_s, reload_s, count, "JSON file (messages_to_dict)")
+
+
+def langchain_counter() -> Callable[[str], int]:
+    from langchain_core.messages import HumanMessage
+    from langchain_core.messages.utils import count_tokens_approximately
+
+    return lambda text: int(count_tokens_approximately([HumanMessage(text)], extra_tokens_per_message=0))
+
+
+# ---- OpenAI Agents SDK -------------------------------------------------------------------------------
+
+
+class AgentsSQLiteSession:
+    """``agents.SQLiteSession`` (in-memory database, its default). It has no token budget, so the
+    request is ``get_items()`` (what the Runner loads before each call) cut to the newest items that
+    fit, with each item counted once by tiktoken when it is added."""
+
+    def __init__(self, budget: int) -> None:
+        import tiktoken
+        from agents import SQLiteSession
+
+        self.session = SQLiteSession("bench")
+        self._encoding = tiktoken.get_encoding("o200k_base")
+        self._counts: list[int] = []
+        self._budget = budget
+        self.request_messages = 0
+
+    async def turn(self, user: str, reply: str) -> int:
+        await self._add({"role": "user", "content": user})
+        items = await self.session.get_items()
+        size, kept = 3, 0
+        for tokens in reversed(self._counts):
+            if size + tokens > self._budget:
+                break
+            size, kept = size + tokens, kept + 1
+        request = items[len(items) - kept :]
+        await self._add({"role": "assistant", "content": reply})
+        self.request_messages = len(request)
+        return size
+
+    async def _add(self, item: dict[str, str]) -> None:
+        await self.session.add_items([item])  # type: ignore[list-item]
+        self._counts.append(4 + len(self._encoding.encode_ordinary(item["content"])))
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def agents_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> PersistRun:
+    """``add_items`` per message into a SQLite file, then a new ``SQLiteSession`` and ``get_items()``."""
+    from agents import SQLiteSession
+
+    path = workdir / "agents.db"
+
+    async def persist() -> None:
+        session = SQLiteSession("bench", db_path=path)
+        for role, text in messages:
+            await session.add_items([{"role": role, "content": text}])  # type: ignore[list-item,misc]
+        session.close()
+
+    async def reload() -> int:
+        session = SQLiteSession("bench", db_path=path)
+        items = await session.get_items()
+        session.close()
+        return len(items)
+
+    _, persist_s = _timed(lambda: asyncio.run(persist()))
+    count, reload_s = _timed(lambda: asyncio.run(reload()))
+    return PersistRun(len(messages), persist_s, reload_s, count, "SQLite file")
+
+
+# ---- the table ---------------------------------------------------------------------------------------
+
+
+def chars_over_four() -> Callable[[str], int]:
+    return lambda text: math.ceil(len(text) / 4)
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One row of the comparison. ``requires`` are the modules it imports (checked before running);
+    ``skip`` is a reason to print instead of running, for a contender that cannot be installed."""
+
+    key: str
+    label: str
+    requires: tuple[str, ...] = ()
+    conversation: Callable[[int], Driver] | None = None
+    persist: Callable[[Sequence[tuple[str, str]], Path], PersistRun] | None = None
+    counter: Callable[[], Callable[[str], int]] | None = None
+    skip: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+BASELINE = "sessionforge"
+
+CONTENDERS: list[Contender] = [
+    Contender(
+        key="sessionforge",
+        label="sessionforge ChatSession + TruncateCompactor",
+        requires=("sessionforge",),
+        conversation=SessionforgeChatSession,
+        persist=sessionforge_persist,
+        counter=sessionforge_counter,
+    ),
+    Contender(
+        key="chuk",
+        label="chuk-ai-session-manager SessionManager",
+        requires=("chuk_ai_session_manager",),
+        conversation=ChukSessionManager,
+        persist=chuk_persist,
+        counter=chuk_counter,
+        notes=[
+            "reload finds no messages: chuk-sessions' allocate_session keeps the metadata of the first "
+            "save, so every later save of the session JSON is dropped",
+            "its counter falls back to characters / 4 on text containing special-token strings "
+            "such as <|endoftext|> (tiktoken's encode refuses them)",
+        ],
+    ),
+    Contender(
+        key="forge_llm",
+        label="forge_llm ChatSession + TruncateCompactor",
+        skip="no forge-llm / forge_llm distribution on the package registry",
+    ),
+    Contender(
+        key="langchain",
+        label="langchain-core history + trim_messages (approximate)",
+        requires=("langchain_core",),
+        conversation=lambda budget: LangchainTrim(budget, exact=False),
+        persist=langchain_persist,
+        counter=langchain_counter,
+    ),
+    Contender(
+        key="langchain-tiktoken",
+        label="langchain-core history + trim_messages (tiktoken)",
+        requires=("langchain_core", "tiktoken"),
+        conversation=lambda budget: LangchainTrim(budget, exact=True),
+    ),
+    Contender(
+        key="agents",
+        label="openai-agents SQLiteSession",
+        requires=("agents",),
+        conversation=AgentsSQLiteSession,
+        persist=agents_persist,
+    ),
+    Contender(key="chars/4", label="characters / 4", counter=chars_over_four),
+]
+
+BY_KEY = {c.key: c for c in CONTENDERS}

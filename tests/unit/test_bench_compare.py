@@ -1,0 +1,117 @@
+"""The sessionforge side of every benchmark workload, at tiny sizes: it must do what the table claims.
+
+Timing is never asserted (DESIGN.md: bench prints figures, tests check behaviour); these tests keep
+the benchmark honest as the library changes: every turn runs, the budget holds, persistence round-trips,
+and sessionforge's counts equal the reference encoder's.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.fixture(scope="module")
+def workloads() -> Iterator[ModuleType]:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import workloads as module
+
+        yield module
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+@pytest.fixture
+def tiktoken_cache(workloads: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tiktoken's own loader, fed the bundled rank files: the reference works with no network."""
+    cache = workloads.prepare_tiktoken_cache(tmp_path / "tiktoken")
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(cache))
+    return cache
+
+
+def test_conversation_is_scripted_and_repeatable(workloads: ModuleType) -> None:
+    first, again = workloads.conversation(50), workloads.conversation(50)
+    assert first == again
+    assert len(first) == 50
+    assert workloads.history_messages(7)[-1][0] == "user"
+    assert [role for role, _ in workloads.history_messages(4)] == ["user", "assistant"] * 2
+
+
+def test_conversation_runs_every_turn_inside_the_budget(workloads: ModuleType) -> None:
+    budget = 600
+    contender = workloads.BY_KEY[workloads.BASELINE]
+    run = workloads.run_conversation(contender.conversation, 120, budget)
+    assert run.turns_done == run.turns_planned == 120
+    assert not run.stopped
+    assert run.max_request_tokens is not None
+    assert 0 < run.max_request_tokens <= budget
+    # The budget forced compaction: far fewer messages are sent than were added.
+    assert run.request_messages_at_end is not None
+    assert run.request_messages_at_end < 120
+
+
+def test_conversation_records_peak_memory_when_traced(workloads: ModuleType) -> None:
+    contender = workloads.BY_KEY[workloads.BASELINE]
+    run = workloads.run_conversation(contender.conversation, 20, 600, trace_memory=True)
+    assert run.peak_mib is not None
+    assert run.peak_mib > 0
+
+
+def test_conversation_stops_at_its_deadline(workloads: ModuleType) -> None:
+    contender = workloads.BY_KEY[workloads.BASELINE]
+    run = workloads.run_conversation(contender.conversation, 50, 600, deadline_s=0.0)
+    assert run.stopped
+    assert run.turns_done == 1
+
+
+def test_persist_and_reload_round_trips(workloads: ModuleType, tmp_path: Path) -> None:
+    messages = workloads.history_messages(25)
+    run = workloads.BY_KEY[workloads.BASELINE].persist(messages, tmp_path)
+    assert run.messages == run.reloaded == 25
+    assert run.persist_s > 0
+    assert run.reload_s > 0
+
+
+@pytest.mark.usefixtures("tiktoken_cache")
+def test_sessionforge_counts_match_the_reference_exactly(workloads: ModuleType) -> None:
+    errors = workloads.mean_abs_pct_error(workloads.sessionforge_counter(), workloads.reference_counter())
+    assert set(errors) == {*workloads.CORPUS, "all"}
+    assert all(error == 0.0 for error in errors.values())
+
+
+@pytest.mark.usefixtures("tiktoken_cache")
+def test_characters_over_four_is_measurably_off(workloads: ModuleType) -> None:
+    errors = workloads.mean_abs_pct_error(workloads.chars_over_four(), workloads.reference_counter())
+    assert errors["cjk"] > 10
+    assert errors["all"] > 10
+
+
+def test_harness_worker_reports_json(workloads: ModuleType) -> None:
+    """The worker protocol the harness relies on (peers may run in another interpreter)."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import compare
+    finally:
+        sys.path.remove(str(BENCH))
+    payload = compare.worker(
+        workloads.BASELINE, "conversation", {"turns": 30, "budget": 600, "repeats": 1, "cap_s": 30.0}
+    )
+    json.dumps(payload)
+    (run,) = payload["result"]["runs"]
+    assert run["turns_done"] == 30
+    assert payload["result"]["peak_mib"] > 0
+
+
+def test_every_contender_is_runnable_or_says_why(workloads: ModuleType) -> None:
+    for contender in workloads.CONTENDERS:
+        does_something = contender.conversation or contender.persist or contender.counter
+        assert does_something or contender.skip, contender.key
+    assert workloads.CONTENDERS[0].key == workloads.BASELINE
