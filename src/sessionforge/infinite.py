@@ -59,14 +59,28 @@ class InfiniteConversationManager:
     ) -> None:
         if token_threshold < 1 or max_turns_per_segment < 1:
             raise UsageError("token_threshold and max_turns_per_segment must be at least 1")
-        self.token_threshold = token_threshold
-        self.max_turns_per_segment = max_turns_per_segment
-        self.summarization_strategy = SummarizationStrategy(summarization_strategy)
-        self.summarizer = summarizer
+        self._token_threshold = token_threshold
+        self._max_turns = max_turns_per_segment
+        self._strategy = SummarizationStrategy(summarization_strategy)
+        self._summarizer = summarizer
         self._store = store
         # Managers of recently used conversations, by current segment id: a call that continues one
         # appends to it without reloading its history.
         self._kept: OrderedDict[str, SessionManager] = OrderedDict()
+
+    # Read-only: the managers kept for live conversations were built with these settings.
+
+    @property
+    def token_threshold(self) -> int:
+        return self._token_threshold
+
+    @property
+    def max_turns_per_segment(self) -> int:
+        return self._max_turns
+
+    @property
+    def summarization_strategy(self) -> SummarizationStrategy:
+        return self._strategy
 
     async def process_message(
         self,
@@ -86,7 +100,6 @@ class InfiniteConversationManager:
         """
         sm = await self._manager(session_id, create=True)
         sm.model = model
-        sm.summarization_strategy = self.summarization_strategy
         source = EventSource(source)
         if source == EventSource.USER:
             await sm.segment_if_full(llm_callback=llm_callback)
@@ -176,10 +189,10 @@ class InfiniteConversationManager:
             session_id=session_id,
             store=backend,
             infinite_context=True,
-            token_threshold=self.token_threshold,
-            max_turns_per_segment=self.max_turns_per_segment,
-            summarization_strategy=self.summarization_strategy,
-            summarizer=self.summarizer,
+            token_threshold=self._token_threshold,
+            max_turns_per_segment=self._max_turns,
+            summarization_strategy=self._strategy,
+            summarizer=self._summarizer,
         )
 
     def _keep(self, sm: SessionManager) -> str:
