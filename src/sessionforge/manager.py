@@ -8,7 +8,9 @@ process or after a restart.
 With ``infinite_context=True`` a full segment (``token_threshold`` tokens or
 ``max_turns_per_segment`` user turns) is closed and the conversation continues in a child session
 that opens with a summary; :mod:`sessionforge.context.segments` holds that logic and takes the
-summarizer as a parameter.
+summarizer (or the spec's ``llm_callback``) and the :class:`SummarizationStrategy` as parameters.
+:class:`~sessionforge.infinite.InfiniteConversationManager` and ``track_infinite_conversation`` run
+on this class, so all three segment a conversation the same way.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from typing import Any
 from .compaction import CompactionPreview, apply_compaction, plan_compaction, visible_events
 from .compaction import undo_compaction as _undo_compaction
 from .context.compactors import Compactor
-from .context.segments import (
-    SegmentPolicy,
+from .context.segments import SegmentPolicy, start_next_segment
+from .context.summarize import (
+    LLMCallback,
+    SummarizationStrategy,
     Summarizer,
-    extractive_summary,
-    start_next_segment,
+    llm_callback_summarizer,
 )
 from .context.views import CompactionRecord
 from .core.events import (
@@ -49,13 +52,19 @@ SYSTEM_PROMPT = "system_prompt"
 
 @dataclass
 class _Tally:
-    """Running counts of one or more segments."""
+    """Running counts of one or more segments.
+
+    ``tokens`` and ``cost`` are everything the conversation used, summaries included; ``size`` is
+    what a segment holds for the model to read, which is what fills it: a summary adds only its own
+    text, not the transcript it was written from.
+    """
 
     user: int = 0
     ai: int = 0
     tools: int = 0
     tokens: int = 0
     cost: float = 0.0
+    size: int = 0
 
     def add(self, event: SessionEvent) -> None:
         if event.type == EventType.MESSAGE and event.source == EventSource.USER:
@@ -67,6 +76,10 @@ class _Tally:
         if event.token_usage is not None:
             self.tokens += event.token_usage.total_tokens
             self.cost += event.token_usage.estimated_cost_usd or 0.0
+            if event.type == EventType.SUMMARY:
+                self.size += event.token_usage.completion_tokens
+            else:
+                self.size += event.token_usage.total_tokens
 
     def __add__(self, other: _Tally) -> _Tally:
         return _Tally(
@@ -75,6 +88,7 @@ class _Tally:
             self.tools + other.tools,
             self.tokens + other.tokens,
             self.cost + other.cost,
+            self.size + other.size,
         )
 
     @classmethod
@@ -97,8 +111,13 @@ class SessionManager:
         store: where the session lives; the default store otherwise.
         infinite_context: continue in a child segment once a segment is full.
         token_threshold / max_turns_per_segment: when a segment is full.
-        summarizer: opens each new segment (sync or async ``messages -> text``); extractive by default.
-        model: the model whose tokenizer counts user messages until ``ai_responds`` names one.
+        summarization_strategy: what each segment's opening summary keeps.
+        llm_callback: writes the summaries: the spec's callback, OpenAI-style message dicts in, text
+            out (sync or async). Takes precedence over ``summarizer``.
+        summarizer: writes the summaries from a :func:`~sessionforge.context.summarize.build_summary_request`
+            request (sync or async); the extractive summarizer (no model call) by default.
+        model: the model whose tokenizer counts user messages until ``ai_responds`` names one, and
+            which prices summaries.
     """
 
     def __init__(
@@ -112,7 +131,9 @@ class SessionManager:
         token_threshold: int = 4000,
         max_turns_per_segment: int = 20,
         *,
-        summarizer: Summarizer = extractive_summary,
+        summarization_strategy: SummarizationStrategy | str = SummarizationStrategy.BASIC,
+        llm_callback: LLMCallback | None = None,
+        summarizer: Summarizer | None = None,
         model: str = "gpt-3.5-turbo",
     ) -> None:
         self._is_new = session_id is None
@@ -123,7 +144,8 @@ class SessionManager:
         self._store = store
         self._infinite = infinite_context
         self._policy = SegmentPolicy(token_threshold, max_turns_per_segment)
-        self._summarizer = summarizer
+        self._strategy = SummarizationStrategy(summarization_strategy)
+        self._summarizer = llm_callback_summarizer(llm_callback) if llm_callback else summarizer
         self._model = model
         self._session: Session | None = None
         self._opening: asyncio.Lock | None = None  # concurrent first calls create the session once
@@ -160,13 +182,29 @@ class SessionManager:
         """The current segment's ``Session`` once the manager has been used."""
         return self._session
 
+    @property
+    def model(self) -> str:
+        """The model that counts the next user message and prices summaries."""
+        return self._model
+
+    @model.setter
+    def model(self, model: str) -> None:
+        self._model = model
+
+    @property
+    def summarization_strategy(self) -> SummarizationStrategy:
+        return self._strategy
+
+    @summarization_strategy.setter
+    def summarization_strategy(self, strategy: SummarizationStrategy | str) -> None:
+        self._strategy = SummarizationStrategy(strategy)
+
     # ---- recording ----------------------------------------------------------------------------------
 
     async def user_says(self, message: str, **metadata: Any) -> str:
         """Record the user's message; returns the id of the session it went into."""
+        await self.segment_if_full()
         session = await self._ensure()
-        if self._infinite and self._policy.is_full(self._segment.tokens, self._segment.user):
-            session = await self._next_segment(session)
         counter = counter_for_model(self._model)
         usage = TokenUsage.of(
             counter.count_text(message), 0, model=self._model, accuracy=counter.accuracy
@@ -237,6 +275,28 @@ class SessionManager:
                 metadata=metadata,
             )
         )
+        return session.id
+
+    async def record_event(self, event: SessionEvent) -> str:
+        """Append any event to the current segment (counted in the totals); returns its session id.
+
+        For events the three methods above do not cover, such as a system note; segmentation is
+        checked only before user messages, so that a question and its answer share a segment.
+        """
+        await self._record(event)
+        return self.session_id
+
+    async def segment_if_full(self, *, llm_callback: LLMCallback | None = None) -> str:
+        """With infinite context, continue in a new segment if the current one is full.
+
+        ``user_says`` calls this first; a caller with a per-call ``llm_callback`` (the spec's
+        ``InfiniteConversationManager.process_message``) calls it itself, so that that callback
+        writes the summary. Returns the id of the current segment.
+        """
+        session = await self._ensure()
+        if self._infinite and self._policy.is_full(self._segment.size, self._segment.user):
+            summarizer = llm_callback_summarizer(llm_callback) if llm_callback else self._summarizer
+            session = await self._next_segment(session, summarizer)
         return session.id
 
     async def update_system_prompt(self, prompt: str) -> None:
@@ -351,6 +411,11 @@ class SessionManager:
             self._chain = chain
         return list(self._chain)
 
+    async def get_segments(self) -> list[Session]:
+        """The sessions of this conversation, root first, current segment last (expired ones left out)."""
+        session = await self._ensure()
+        return [*(await self._earlier_segments()), session]
+
     async def get_stats(self, include_all_segments: bool = False) -> dict[str, Any]:
         """Counts, tokens and cost of the current segment, or of the whole chain."""
         session = await self._ensure()
@@ -421,13 +486,15 @@ class SessionManager:
         for added in session.events[before:]:  # ours, and any other writer's the save took in
             self._segment.add(added)
 
-    async def _next_segment(self, session: Session) -> Session:
+    async def _next_segment(self, session: Session, summarizer: Summarizer | None) -> Session:
         """Close the full segment and continue in its child (see :mod:`.context.segments`)."""
         chain = await self.get_session_chain()
-        child = await start_next_segment(session, summarizer=self._summarizer)
+        child = await start_next_segment(
+            session, summarizer=summarizer, strategy=self._strategy, model=self._model
+        )
         self._closed[session.id] = self._segment
         self._closed_sessions[session.id] = session
-        self._segment = _Tally()
+        self._segment = _Tally.of(child)
         self._session = child
         self._chain = [*chain, child.id]
         return child

@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from .context.summarize import LLMCallback, SummarizationStrategy
 from .manager import SessionManager
 from .storage.base import Store
 
@@ -154,8 +155,14 @@ async def track_infinite_conversation(
     max_turns: int = 20,
     *,
     store: Store | None = None,
+    summarization_strategy: SummarizationStrategy | str = SummarizationStrategy.BASIC,
+    llm_callback: LLMCallback | None = None,
 ) -> str:
-    """Like :func:`track_conversation` with segmentation on; returns the current segment's id."""
+    """Like :func:`track_conversation` with segmentation on; returns the current segment's id.
+
+    When a segment is full, its summary is written by ``llm_callback`` (OpenAI-style message dicts
+    in, text out; sync or async) following ``summarization_strategy``, or extractively without one.
+    """
     sm = await _manager(
         session_id,
         store,
@@ -164,6 +171,9 @@ async def track_infinite_conversation(
         max_turns=max_turns,
         model=model,
     )
+    sm.model = model
+    sm.summarization_strategy = summarization_strategy
+    await sm.segment_if_full(llm_callback=llm_callback)
     await sm.user_says(user_message)
     await sm.ai_responds(ai_response, model=model, provider=provider)
     return _keep(sm, store)

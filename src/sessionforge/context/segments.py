@@ -5,33 +5,40 @@ opens with a ``SUMMARY`` event, so a model reading only the current segment stil
 before, while every word of the earlier segments stays in the store. Nothing here rewrites or drops
 a stored event.
 
-The decision (:class:`SegmentPolicy`) and the summary (a *summarizer* callable, sync or async, from
-messages to text) are separate so either can be replaced: the default summarizer is extractive and
-deterministic (no model call), and an LLM-backed summarizer can be passed instead.
+The decision (:class:`SegmentPolicy`) and the summary are separate so either can be replaced. The
+summary is written by the summarizers of :mod:`.summarize` (the same request building, strategies
+and sync/async handling as the summarizing compactor): the default is extractive and deterministic
+(no model call); an LLM-backed summarizer or the spec's ``llm_callback`` can be passed instead. Each
+summary rolls: the previous segment's own opening summary is folded into the next one, so the
+newest segment's summary alone covers the whole conversation.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from ..core.events import EventSource, EventType, SessionEvent, as_chat_message
 from ..core.messages import ChatMessage
 from ..core.session import Session
+from ..core.tokens import counter_for_model
+from ..core.usage import TokenUsage
 from ..storage.base import Store
+from .summarize import (
+    SummarizationStrategy,
+    Summarizer,
+    build_summary_request,
+    extractive_summarizer,
+    summarize,
+)
 
 __all__ = [
+    "SEGMENT_INDEX",
     "SegmentPolicy",
-    "Summarizer",
-    "extractive_summary",
-    "run_summarizer",
+    "opening_summary",
     "segment_messages",
     "start_next_segment",
+    "summary_usage",
 ]
-
-Summarizer = Callable[[list[ChatMessage]], str | Awaitable[str]]
-"""Turns the messages of a finished segment into the summary that opens the next one."""
 
 SEGMENT_INDEX = "segment_index"
 
@@ -47,56 +54,72 @@ class SegmentPolicy:
         return tokens >= self.token_threshold or turns >= self.max_turns
 
 
-def extractive_summary(messages: Sequence[ChatMessage], *, max_chars: int = 1200) -> str:
-    """A deterministic summary without a model: the user's questions and the last answer, clipped.
-
-    Questions say what the conversation was about; the last answer says where it stood.
-    """
-    questions = [m.text.strip() for m in messages if m.role == "user" and m.text.strip()]
-    answers = [m.text.strip() for m in messages if m.role == "assistant" and m.text.strip()]
-    parts: list[str] = []
-    if questions:
-        parts.append("The user asked: " + " | ".join(_clip(q, 160) for q in questions))
-    if answers:
-        parts.append("Last answer: " + _clip(answers[-1], 400))
-    return _clip(" ".join(parts) or "(no messages)", max_chars)
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-async def run_summarizer(summarizer: Summarizer, messages: list[ChatMessage]) -> str:
-    """Call a sync or async summarizer (the one place that tells them apart)."""
-    result = summarizer(messages)
-    if inspect.isawaitable(result):
-        result = await result
-    return str(result)
-
-
 def segment_messages(session: Session) -> list[ChatMessage]:
-    """The dialogue of one segment (its opening summary included), as the summarizer reads it."""
+    """The dialogue of one segment as the summarizer reads it; its opening summary is left out
+    (it reaches the summarizer as the previous summary, see :func:`opening_summary`)."""
     out: list[ChatMessage] = []
     for event in session.events:
+        if event.type == EventType.SUMMARY:
+            continue
         message = as_chat_message(event)
         if message is not None:
             out.append(message)
     return out
 
 
+def opening_summary(session: Session) -> str | None:
+    """The text of the summary a segment opens with (the latest one), or ``None`` for a root."""
+    for event in reversed(session.events):
+        if event.type == EventType.SUMMARY and event.message:
+            return event.message if isinstance(event.message, str) else str(event.message)
+    return None
+
+
+def summary_usage(
+    request: list[ChatMessage], summary: str, model: str, *, by_model: bool
+) -> TokenUsage:
+    """What a summary cost: the request as prompt tokens, the summary as completion tokens.
+
+    Counted with ``model``'s tokenizer and priced for it when a model wrote the summary. The
+    built-in extractive summarizer sends nothing to a model, so its summary records only the tokens
+    it adds to the next segment's context, at no cost.
+    """
+    counter = counter_for_model(model)
+    completion = counter.count_text(summary)
+    if not by_model:
+        return TokenUsage(
+            completion_tokens=completion,
+            model=model,
+            estimated_cost_usd=0.0,
+            accuracy=counter.accuracy,
+        )
+    return TokenUsage.of(
+        counter.count_messages(request), completion, model=model, accuracy=counter.accuracy
+    )
+
+
 async def start_next_segment(
     session: Session,
     *,
-    summarizer: Summarizer = extractive_summary,
+    summarizer: Summarizer | None = None,
+    strategy: SummarizationStrategy | str = SummarizationStrategy.BASIC,
+    model: str = "gpt-3.5-turbo",
     store: Store | None = None,
 ) -> Session:
     """Close ``session`` and open its successor: a child session that starts with a summary.
 
-    The child inherits the parent's properties (so the system prompt carries over) and records its
+    The summary is a ``SUMMARY`` event with its own token usage (see :func:`summary_usage`). The
+    child inherits the parent's properties (so the system prompt carries over) and records its
     position in the chain as ``segment_index``.
     """
-    summary = await run_summarizer(summarizer, segment_messages(session))
+    chosen = summarizer or extractive_summarizer
+    strategy = SummarizationStrategy(strategy)
+    previous = opening_summary(session)
+    request = build_summary_request(segment_messages(session), strategy, previous)
+    # A segment of small talk may leave the extractive summarizer nothing to keep; the earlier
+    # summary still holds, and must not be lost because this segment added nothing to it.
+    text = await summarize(chosen, request) or previous or "(no facts to carry over yet)"
+    usage = summary_usage(request, text, model, by_model=chosen is not extractive_summarizer)
     properties = dict(session.metadata.properties)
     properties[SEGMENT_INDEX] = int(properties.get(SEGMENT_INDEX, 0)) + 1
     child = await Session.create(parent_id=session.id, metadata=properties, store=store or session.store)
@@ -105,8 +128,13 @@ async def start_next_segment(
         SessionEvent(
             source=EventSource.SYSTEM,
             type=EventType.SUMMARY,
-            message=summary,
-            metadata={"summarized_session": session.id},
+            message=text,
+            token_usage=usage,
+            metadata={
+                "summarized_session": session.id,
+                "strategy": strategy.value,
+                "summarizer": getattr(chosen, "__name__", type(chosen).__name__),
+            },
         )
     )
     return child

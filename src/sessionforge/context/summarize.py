@@ -31,10 +31,12 @@ from ..core.tokens import TokenCounter
 from ..errors import ContextOverflowError, MissingDependencyError, UsageError
 from ._text import fit_message, text_head, text_tail, with_content
 from .compactors import drop_oldest_units, flatten_units, window_units
+from .prompts import message_to_openai
 from .units import split_units
 
 __all__ = [
     "SUMMARY_PREFIX",
+    "LLMCallback",
     "SummarizationStrategy",
     "SummarizeCompactor",
     "SummarizeFlow",
@@ -44,12 +46,17 @@ __all__ = [
     "call_summarizer",
     "extractive_summarizer",
     "is_summary",
+    "llm_callback_summarizer",
     "local_model_summarizer",
     "render_transcript",
+    "summarize",
 ]
 
 Summarizer: TypeAlias = Callable[[list[ChatMessage]], "str | Awaitable[str]"]
 """Turns a summarization request (from :func:`build_summary_request`) into summary text."""
+
+LLMCallback: TypeAlias = Callable[[list[dict[str, Any]]], "str | Awaitable[str]"]
+"""The session-manager spec's summarization callback: provider-style message dicts in, text out."""
 
 SummarizeFlow: TypeAlias = Generator[list[ChatMessage], Any, list[ChatMessage]]
 """Yields summarization requests, receives summaries (checked to be text), returns the messages."""
@@ -186,6 +193,18 @@ async def _awaited(result: Awaitable[Any]) -> Any:
     return await result
 
 
+async def summarize(summarizer: Summarizer, request: list[ChatMessage]) -> str:
+    """Run one summarization request from async code and check that the answer is text.
+
+    The async driver for callers that summarize once rather than through a compaction flow (the
+    segments of an infinite conversation).
+    """
+    result = call_summarizer(summarizer, request)
+    if inspect.iscoroutine(result):
+        result = await result
+    return _as_text(result)
+
+
 def _as_text(value: Any) -> str:
     if not isinstance(value, str):
         raise UsageError(f"a summarizer must return the summary as str, got {type(value).__name__}")
@@ -283,6 +302,20 @@ def extractive_summarizer(request: list[ChatMessage]) -> str:
                 chosen.append(item)
         kept = sorted(chosen, key=lambda k: k[1])
     return "\n".join(f"- {line}" for _, _, line in kept)
+
+
+def llm_callback_summarizer(callback: LLMCallback) -> Summarizer:
+    """A summarizer that sends the request to ``callback`` as OpenAI-style message dicts.
+
+    This is how the session-manager spec's ``llm_callback`` (any model client the caller already has)
+    summarizes: the strategy's instructions arrive as the system message and the transcript as the
+    user message. The callback may be sync or async; :func:`call_summarizer` tells them apart.
+    """
+    def summarize_with_callback(request: list[ChatMessage]) -> str | Awaitable[str]:
+        return callback([message_to_openai(m) for m in request])
+
+    summarize_with_callback.__name__ = getattr(callback, "__name__", "llm_callback")
+    return summarize_with_callback
 
 
 def local_model_summarizer(*, max_tokens: int = 400, **options: Any) -> Summarizer:
