@@ -36,7 +36,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -291,6 +291,7 @@ class SessionAwareToolProcessor:
         self._cache: dict[str, Any] = {}
         self._key_locks: dict[str, asyncio.Lock] = {}
         self._record_lock = asyncio.Lock()
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # the wait between retries
 
     @classmethod
     async def create(
@@ -416,7 +417,7 @@ class SessionAwareToolProcessor:
                 return outcome
             if attempt <= self.max_retries:
                 outcome.retry_errors.append(outcome.error)
-                await asyncio.sleep(delay)
+                await self._sleep(delay)
                 delay *= 2
         if outcome.attempts > 1:
             outcome.error = f"{outcome.error} (gave up after {outcome.attempts} attempts)"
