@@ -440,3 +440,21 @@ async def test_duration_is_measured() -> None:
     assert result.duration_ms >= 10
     [event] = await tool_events()
     assert event.metadata["duration_ms"] == result.duration_ms
+
+
+async def test_other_writers_between_replies_are_kept() -> None:
+    registry = ToolRegistry()
+
+    @registry.tool
+    def ping() -> str:
+        return "pong"
+
+    processor = await make(registry, enable_caching=False)
+    await processor.process_llm_message([{"name": "ping"}])
+    await SessionManager(session_id="s1").user_says("meanwhile, another writer")
+    await processor.process_llm_message([{"name": "ping"}])
+    session = await Session.load("s1")
+    assert session is not None
+    kinds = [e.type for e in session.events]
+    assert kinds == [EventType.TOOL_CALL, EventType.MESSAGE, EventType.TOOL_CALL]
+    assert [e.seq for e in session.events] == sorted(e.seq for e in session.events if e.seq is not None)
