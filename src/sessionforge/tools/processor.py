@@ -1,0 +1,453 @@
+"""``SessionAwareToolProcessor``: run the tool calls of a model reply and record them in a session.
+
+The processor sits between a model reply and a :class:`~sessionforge.tools.registry.ToolRegistry`:
+
+* it reads the tool calls out of whatever the caller has: an OpenAI message (``{"tool_calls": [...]}``,
+  a full completion with ``choices``, or the SDK's objects), Anthropic ``tool_use`` content blocks, or
+  a list of our :class:`~sessionforge.core.messages.ToolCall`;
+* it runs the calls **concurrently**, each under its own ``timeout``; ``async def`` tools run in the
+  event loop and plain functions in a daemon thread each, so a blocking tool neither stalls the loop
+  nor, if it never returns, keeps the interpreter from exiting (a thread cannot be killed: a timed-out
+  sync tool is abandoned, not stopped);
+* a failed attempt (an exception or a timeout) is retried up to ``max_retries`` times, waiting
+  ``retry_delay`` seconds, doubled after each retry;
+* with ``enable_caching`` a call whose tool name and canonical JSON arguments match an earlier
+  successful call of this processor is answered from the cache; identical calls in flight at the same
+  time run the tool once;
+* every call becomes one ``TOOL_CALL`` event with the same message shape
+  :meth:`SessionManager.tool_used <sessionforge.manager.SessionManager.tool_used>` writes
+  (``tool``, ``arguments``, ``result``, ``error``, ``call_id``) and the story of the call in the event's
+  metadata: ``attempts``, ``retries``, ``retry_errors``, ``cached``, ``timed_out``, ``duration_ms``.
+  One event per call (not per attempt) keeps ``get_stats()["tool_calls"]`` equal to the number of calls
+  the model made; the events of one reply are appended in call order in a single store write.
+
+A tool's failure never escapes as an exception: an unknown tool, arguments that are not JSON or do
+not fit the tool's schema, a tool that raises and a tool that hangs each come back as a result with
+``error`` set, and are recorded as such, so the caller can hand the error to the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import inspect
+import json
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+
+from ..core.events import EventSource, EventType, SessionEvent
+from ..core.messages import ChatMessage, ToolCall
+from ..core.session import Session
+from ..errors import SessionAlreadyExists, ToolProcessingError, UsageError
+from ..storage.base import Store
+from .registry import Tool, ToolRegistry
+
+__all__ = ["LLMCallback", "SessionAwareToolProcessor", "ToolCallResult", "parse_tool_calls"]
+
+LLMCallback = Callable[[list[dict[str, Any]]], Any]
+"""Called with the results as OpenAI-style ``tool`` messages; may be sync or async."""
+
+
+@dataclass(frozen=True)
+class ToolCallResult:
+    """The final outcome of one tool call, in the order the model asked for it.
+
+    ``result`` is what the tool returned (``None`` on failure); ``error`` says why it failed.
+    ``attempts`` counts the times the tool actually ran: 0 when it was served from the cache or
+    rejected before running (unknown tool, bad arguments).
+    """
+
+    tool: str
+    arguments: Any
+    result: Any = None
+    error: str | None = None
+    call_id: str = ""
+    cached: bool = False
+    attempts: int = 0
+    duration_ms: float = 0.0
+    timed_out: bool = False
+    retry_errors: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def content(self) -> str:
+        """The text a model reads for this call."""
+        if self.error is not None:
+            return f"Error: {self.error}"
+        if isinstance(self.result, str):
+            return self.result
+        return json.dumps(to_jsonable_python(self.result, fallback=str), ensure_ascii=False)
+
+    def to_message(self) -> dict[str, Any]:
+        """This result as an OpenAI-style ``tool`` message answering the call."""
+        return {"role": "tool", "tool_call_id": self.call_id, "name": self.tool, "content": self.content}
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A tool call read from a reply: arguments as sent (JSON text, an object, or missing)."""
+
+    call_id: str
+    name: str
+    arguments: Any
+
+
+@dataclass
+class _Outcome:
+    result: Any = None
+    error: str | None = None
+    attempts: int = 0
+    timed_out: bool = False
+    retry_errors: list[str] = field(default_factory=list)
+
+
+# ---- reading tool calls ---------------------------------------------------------------------------
+
+
+def _new_call_id() -> str:
+    return f"call_{uuid.uuid4().hex[:12]}"
+
+
+def _plain(value: Any) -> Any:
+    """An SDK object (pydantic) as plain dicts and lists; anything else unchanged."""
+    if isinstance(value, BaseModel) and not isinstance(value, (ToolCall, ChatMessage)):
+        return value.model_dump()
+    return value
+
+
+def _one_call(item: Any) -> _Call | None:
+    """One tool call in any supported shape, or ``None`` for a block that is not a tool call."""
+    if isinstance(item, ToolCall):
+        return _Call(item.id, item.name, dict(item.arguments))
+    item = _plain(item)
+    if not isinstance(item, Mapping):
+        raise ToolProcessingError(f"cannot read a tool call from {type(item).__name__!r}")
+    kind = item.get("type")
+    if kind == "tool_use":  # Anthropic content block
+        return _Call(str(item.get("id") or _new_call_id()), str(item.get("name") or ""), item.get("input"))
+    if kind is not None and kind not in ("function", "function_call"):
+        return None  # text, thinking and other non-call blocks
+    function = item.get("function")
+    if isinstance(function, Mapping):  # OpenAI chat completions
+        call_id = item.get("id")
+        return _Call(str(call_id or _new_call_id()), str(function.get("name") or ""), function.get("arguments"))
+    if "name" in item:  # OpenAI Responses ``function_call`` item, or a bare {"name", "arguments"}
+        call_id = item.get("call_id") or item.get("id")
+        return _Call(str(call_id or _new_call_id()), str(item["name"]), item.get("arguments", item.get("input")))
+    raise ToolProcessingError(f"cannot read a tool call from {dict(item)!r}")
+
+
+def parse_tool_calls(llm_response: Any) -> list[tuple[str, str, Any]]:
+    """The ``(call_id, name, arguments)`` of each tool call in a model reply, in order.
+
+    Accepts an OpenAI message or completion (dicts or the SDK's objects), an Anthropic message or its
+    content blocks, a :class:`ChatMessage`, a list of :class:`ToolCall`, or a single call. A reply
+    without tool calls gives an empty list; something that is not a reply raises
+    :class:`ToolProcessingError`.
+    """
+    return [(c.call_id, c.name, c.arguments) for c in _read_calls(llm_response)]
+
+
+def _read_calls(reply: Any) -> list[_Call]:
+    if reply is None:
+        return []
+    if isinstance(reply, ChatMessage):
+        return [_Call(c.id, c.name, dict(c.arguments)) for c in reply.tool_calls]
+    if isinstance(reply, ToolCall):
+        return [_Call(reply.id, reply.name, dict(reply.arguments))]
+    reply = _plain(reply)
+    if isinstance(reply, Sequence) and not isinstance(reply, (str, bytes)):
+        return [call for item in reply if (call := _one_call(item)) is not None]
+    if not isinstance(reply, Mapping):
+        raise ToolProcessingError(
+            f"cannot read tool calls from {type(reply).__name__!r}: pass a model reply "
+            "(OpenAI or Anthropic, dict or SDK object) or a list of ToolCall"
+        )
+    choices = reply.get("choices")
+    if isinstance(choices, Sequence) and choices:  # a whole completion: its first choice
+        first = _plain(choices[0])
+        return _read_calls(first.get("message") if isinstance(first, Mapping) else first)
+    if reply.get("tool_calls"):
+        return _read_calls(reply["tool_calls"])
+    content = reply.get("content")
+    if isinstance(content, Sequence) and not isinstance(content, str):
+        return _read_calls(content)
+    if reply.get("type") in ("tool_use", "function", "function_call") or "function" in reply:
+        call = _one_call(reply)
+        return [call] if call is not None else []
+    return []
+
+
+# ---- running tools --------------------------------------------------------------------------------
+
+
+def _decode_arguments(name: str, raw: Any) -> tuple[Any, str | None]:
+    """The arguments as an object for the record, and an error if they are not a JSON object."""
+    if raw is None or raw == "":
+        return {}, None
+    if isinstance(raw, str):
+        try:
+            decoded = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            return raw, f"the arguments for tool {name!r} are not valid JSON ({exc.msg}); send a JSON object"
+    else:
+        decoded = _plain(raw)
+    if not isinstance(decoded, Mapping):
+        return decoded, f"the arguments for tool {name!r} must be a JSON object"
+    return dict(decoded), None
+
+
+def _cache_key(name: str, arguments: Mapping[str, Any]) -> str:
+    canonical = json.dumps(
+        to_jsonable_python(arguments, fallback=str), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return f"{name}\x00{canonical}"
+
+
+def _in_daemon_thread(function: Callable[..., Any], kwargs: dict[str, Any], name: str) -> asyncio.Future[Any]:
+    """Run a blocking tool in its own daemon thread; the future resolves in the calling loop.
+
+    Not the loop's default executor: a tool that never returns would otherwise hold up
+    ``asyncio.run``'s executor shutdown and the interpreter's exit.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(ok: bool, value: Any) -> None:
+        if future.done():
+            return
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+    def target() -> None:
+        try:
+            outcome: tuple[bool, Any] = (True, context.run(function, **kwargs))
+        except BaseException as exc:
+            outcome = (False, exc)
+        with contextlib.suppress(RuntimeError):  # the loop closed while the tool ran: nobody waits
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=target, name=f"sessionforge-tool-{name}", daemon=True).start()
+    return future
+
+
+async def _invoke(tool: Tool, kwargs: dict[str, Any]) -> Any:
+    if tool.is_async:
+        result = await tool.function(**kwargs)
+    else:
+        result = await _in_daemon_thread(tool.function, kwargs, tool.name)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+class SessionAwareToolProcessor:
+    """Run a model's tool calls with timeouts, retries and a cache, and log each call to a session.
+
+    Build one with :meth:`create`. The cache lives as long as the processor and holds successful
+    results only, so a failure is always retried on the next identical call.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        registry: ToolRegistry | None = None,
+        *,
+        enable_caching: bool = True,
+        max_retries: int = 2,
+        retry_delay: float = 1.0,
+        timeout: float | None = 30.0,
+    ) -> None:
+        if max_retries < 0:
+            raise UsageError("max_retries must be 0 or more")
+        if retry_delay < 0:
+            raise UsageError("retry_delay must be 0 or more")
+        if timeout is not None and timeout <= 0:
+            raise UsageError("timeout must be a positive number of seconds, or None for no limit")
+        if registry is None:
+            from .sample_tools import default_registry
+
+            registry = default_registry()
+        self.session = session
+        self.registry = registry
+        self.enable_caching = enable_caching
+        self.max_retries = max_retries
+        self.retry_delay = retry_delay
+        self.timeout = timeout
+        self._cache: dict[str, Any] = {}
+        self._key_locks: dict[str, asyncio.Lock] = {}
+        self._record_lock = asyncio.Lock()
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # the wait between retries
+
+    @classmethod
+    async def create(
+        cls,
+        session_id: str,
+        registry: ToolRegistry | None = None,
+        enable_caching: bool = True,
+        max_retries: int = 2,
+        retry_delay: float = 1.0,
+        timeout: float | None = 30.0,  # noqa: ASYNC109 - each tool call's limit, not this call's
+        store: Store | None = None,
+    ) -> SessionAwareToolProcessor:
+        """A processor that logs to session ``session_id``, creating that session if it does not exist.
+
+        Creating a missing session (rather than raising :class:`SessionNotFound`) lets a processor be
+        the first thing to touch a conversation, as the spec's example does with ``"session-123"``.
+        Without a ``registry`` the demo tools of :mod:`sessionforge.sample_tools` are used.
+        """
+        session = await Session.load(session_id, store)
+        if session is None:
+            try:
+                session = await Session.create(session_id=session_id, store=store)
+            except SessionAlreadyExists:  # another writer created it first
+                session = await Session.load(session_id, store)
+                if session is None:
+                    raise
+        return cls(
+            session,
+            registry,
+            enable_caching=enable_caching,
+            max_retries=max_retries,
+            retry_delay=retry_delay,
+            timeout=timeout,
+        )
+
+    @property
+    def session_id(self) -> str:
+        return self.session.id
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    async def process_llm_message(
+        self, llm_response: Any, llm_callback: LLMCallback | None = None
+    ) -> list[ToolCallResult]:
+        """Run every tool call of ``llm_response`` and return the results in call order.
+
+        The calls run concurrently; their events are appended to the session once all have finished.
+        ``llm_callback``, if given, is then called (and awaited if it returns an awaitable) with the
+        results as ``tool`` messages, ready to send back to the model; its return value is not used.
+        """
+        calls = _read_calls(llm_response)
+        if not calls:
+            return []
+        results = list(await asyncio.gather(*(self._run(call) for call in calls)))
+        await self._record(results)
+        if llm_callback is not None:
+            reply = llm_callback([r.to_message() for r in results])
+            if inspect.isawaitable(reply):
+                await reply
+        return results
+
+    async def run_tool(self, name: str, arguments: Mapping[str, Any] | str | None = None) -> ToolCallResult:
+        """Run and record a single call, as if the model had asked for it."""
+        return (await self.process_llm_message([{"name": name, "arguments": arguments}]))[0]
+
+    # ---- one call ---------------------------------------------------------------------------------
+
+    async def _run(self, call: _Call) -> ToolCallResult:
+        started = time.perf_counter()
+
+        def finish(arguments: Any, outcome: _Outcome, cached: bool = False) -> ToolCallResult:
+            return ToolCallResult(
+                tool=call.name,
+                arguments=arguments,
+                result=outcome.result,
+                error=outcome.error,
+                call_id=call.call_id,
+                cached=cached,
+                attempts=outcome.attempts,
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                timed_out=outcome.timed_out,
+                retry_errors=tuple(outcome.retry_errors),
+            )
+
+        arguments, problem = _decode_arguments(call.name, call.arguments)
+        if problem is None:
+            try:
+                tool, kwargs = self.registry.bind(call.name, arguments)
+            except ToolProcessingError as exc:
+                problem = str(exc)
+        if problem is not None:
+            return finish(arguments, _Outcome(error=problem))
+
+        if not self.enable_caching:
+            return finish(arguments, await self._attempt(tool, kwargs))
+        key = _cache_key(call.name, arguments)
+        lock = self._key_locks.setdefault(key, asyncio.Lock())
+        async with lock:  # identical calls in flight wait for the first, then read the cache
+            if key in self._cache:
+                return finish(arguments, _Outcome(result=self._cache[key]), cached=True)
+            outcome = await self._attempt(tool, kwargs)
+            if outcome.error is None:
+                self._cache[key] = outcome.result
+        return finish(arguments, outcome)
+
+    async def _attempt(self, tool: Tool, kwargs: dict[str, Any]) -> _Outcome:
+        outcome = _Outcome()
+        delay = self.retry_delay
+        for attempt in range(1, self.max_retries + 2):
+            outcome.attempts = attempt
+            try:
+                outcome.result = await asyncio.wait_for(_invoke(tool, kwargs), self.timeout)
+            except TimeoutError:
+                outcome.timed_out = True
+                outcome.error = f"tool {tool.name!r} timed out after {self.timeout:g}s"
+            except Exception as exc:
+                outcome.timed_out = False
+                outcome.error = f"tool {tool.name!r} failed: {type(exc).__name__}: {exc}"
+            else:
+                outcome.error = None
+                outcome.timed_out = False
+                return outcome
+            if attempt <= self.max_retries:
+                outcome.retry_errors.append(outcome.error)
+                await self._sleep(delay)
+                delay *= 2
+        if outcome.attempts > 1:
+            outcome.error = f"{outcome.error} (gave up after {outcome.attempts} attempts)"
+        return outcome
+
+    # ---- recording --------------------------------------------------------------------------------
+
+    async def _record(self, results: list[ToolCallResult]) -> None:
+        async with self._record_lock:  # one reply's events stay together, in call order
+            for r in results:
+                await self.session.add_event(
+                    SessionEvent(
+                        source=EventSource.SYSTEM,
+                        type=EventType.TOOL_CALL,
+                        message={
+                            "tool": r.tool,
+                            "arguments": to_jsonable_python(r.arguments, fallback=str),
+                            "result": to_jsonable_python(r.result, fallback=str),
+                            "error": r.error,
+                            "call_id": r.call_id,
+                        },
+                        metadata={
+                            "processor": type(self).__name__,
+                            "attempts": r.attempts,
+                            "retries": max(r.attempts - 1, 0),
+                            "retry_errors": list(r.retry_errors),
+                            "cached": r.cached,
+                            "timed_out": r.timed_out,
+                            "duration_ms": r.duration_ms,
+                        },
+                    )
+                )
+            await self.session.save()
