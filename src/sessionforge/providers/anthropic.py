@@ -9,20 +9,19 @@ assistant message and their results ``tool_result`` blocks of a user message; ro
 from __future__ import annotations
 
 import base64
-import os
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any
 
 from ..core.messages import ChatMessage, ImagePart, ToolCall
-from ..errors import ConfigurationError
 from ..tools.registry import ToolSchema
 from ._errors import translate
-from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason, StreamItem
+from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason
 from .openai import usage_of
+from .sdk import SDKAdapter
 
 if TYPE_CHECKING:
-    import anthropic
+    pass
 
 __all__ = ["DEFAULT_MAX_TOKENS", "AnthropicProvider", "StreamAssembler", "from_wire", "map_errors", "to_wire"]
 
@@ -226,12 +225,14 @@ def map_errors(provider: str) -> Iterator[None]:
 # ---- the client ----------------------------------------------------------------------------------
 
 
-class AnthropicProvider:
+class AnthropicProvider(SDKAdapter):
     """The Messages API over ``Anthropic``/``AsyncAnthropic``.
 
     The key and base URL come from the arguments, else ``ANTHROPIC_API_KEY``/``ANTHROPIC_BASE_URL``.
     Retries of 429/5xx/timeouts are the SDK's own.
     """
+
+    path = PATH
 
     def __init__(
         self,
@@ -242,41 +243,25 @@ class AnthropicProvider:
         timeout: float | None = None,
         max_retries: int = 2,
     ) -> None:
-        self.name = name
-        self.api_key = api_key or os.environ.get("ANTHROPIC_API_KEY")
-        if not self.api_key:
-            raise ConfigurationError(
-                "no API key for anthropic: pass api_key= or set the ANTHROPIC_API_KEY environment variable"
-            )
-        self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL")
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self._sync: anthropic.Anthropic | None = None
-        self._async: anthropic.AsyncAnthropic | None = None
+        super().__init__(
+            name=name,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            api_key_env="ANTHROPIC_API_KEY",
+            base_url_env="ANTHROPIC_BASE_URL",
+        )
 
-    def _options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"api_key": self.api_key, "max_retries": self.max_retries}
-        if self.base_url:
-            options["base_url"] = self.base_url
-        if self.timeout is not None:
-            options["timeout"] = self.timeout
-        return options
+    def _client_class(self, *, asynchronous: bool) -> type[Any]:
+        import anthropic
 
-    @property
-    def client(self) -> anthropic.Anthropic:
-        if self._sync is None:
-            import anthropic
+        return anthropic.AsyncAnthropic if asynchronous else anthropic.Anthropic
 
-            self._sync = anthropic.Anthropic(**self._options())
-        return self._sync
+    def _stream_class(self, *, asynchronous: bool) -> type[Any]:
+        import anthropic
 
-    @property
-    def async_client(self) -> anthropic.AsyncAnthropic:
-        if self._async is None:
-            import anthropic
-
-            self._async = anthropic.AsyncAnthropic(**self._options())
-        return self._async
+        return anthropic.AsyncStream if asynchronous else anthropic.Stream
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
         body = to_wire(
@@ -289,60 +274,11 @@ class AnthropicProvider:
         body.update(request.options)
         return body
 
-    # Posted through the SDK client as exact wire JSON: see the note in the OpenAI adapter.
+    def parse(self, raw: Mapping[str, Any]) -> ChatResponse:
+        return from_wire(raw, provider=self.name)
 
-    def send(self, request: ChatRequest) -> ChatResponse:
-        with map_errors(self.name):
-            raw = self.client.post(PATH, cast_to=object, body=self.body(request))
-        return from_wire(cast(dict[str, Any], raw), provider=self.name)
+    def assembler(self) -> StreamAssembler:
+        return StreamAssembler(provider=self.name)
 
-    async def asend(self, request: ChatRequest) -> ChatResponse:
-        with map_errors(self.name):
-            raw = await self.async_client.post(PATH, cast_to=object, body=self.body(request))
-        return from_wire(cast(dict[str, Any], raw), provider=self.name)
-
-    def stream(self, request: ChatRequest) -> Iterator[StreamItem]:
-        import anthropic
-
-        assembler = StreamAssembler(provider=self.name)
-        with map_errors(self.name):
-            events = self.client.post(
-                PATH,
-                cast_to=object,
-                body={**self.body(request), "stream": True},
-                stream=True,
-                stream_cls=anthropic.Stream[object],
-            )
-            for event in events:
-                text = assembler.feed(cast(dict[str, Any], event))
-                if text:
-                    yield text
-        yield assembler.result()
-
-    async def astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
-        import anthropic
-
-        assembler = StreamAssembler(provider=self.name)
-        with map_errors(self.name):
-            events = await self.async_client.post(
-                PATH,
-                cast_to=object,
-                body={**self.body(request), "stream": True},
-                stream=True,
-                stream_cls=anthropic.AsyncStream[object],
-            )
-            async for event in events:
-                text = assembler.feed(cast(dict[str, Any], event))
-                if text:
-                    yield text
-        yield assembler.result()
-
-    def close(self) -> None:
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
-
-    async def aclose(self) -> None:
-        if self._async is not None:
-            await self._async.close()
-            self._async = None
+    def errors(self) -> AbstractContextManager[None]:
+        return map_errors(self.name)

@@ -8,20 +8,19 @@ reached is only a ``base_url`` and a key, chosen in :mod:`sessionforge.providers
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any
 
 from ..core.messages import ChatMessage, ImagePart, ToolCall
 from ..core.usage import TokenUsage
-from ..errors import ConfigurationError
 from ..tools.registry import ToolSchema
 from ._errors import translate
-from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason, StreamItem
+from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason
+from .sdk import SDKAdapter
 
 if TYPE_CHECKING:
-    import openai
+    pass
 
 __all__ = ["OpenAIProvider", "StreamAssembler", "from_wire", "map_errors", "to_wire"]
 
@@ -233,12 +232,14 @@ def map_errors(provider: str) -> Iterator[None]:
 # ---- the client ----------------------------------------------------------------------------------
 
 
-class OpenAIProvider:
+class OpenAIProvider(SDKAdapter):
     """Chat Completions over ``OpenAI``/``AsyncOpenAI``, for any server that speaks it.
 
     The key and base URL come from the arguments, else ``OPENAI_API_KEY``/``OPENAI_BASE_URL`` (or
     the ``*_env`` names a preset gives). Retries of 429/5xx/timeouts are the SDK's own.
     """
+
+    path = PATH
 
     def __init__(
         self,
@@ -254,42 +255,28 @@ class OpenAIProvider:
         default_api_key: str | None = None,
         max_tokens_field: str = "max_completion_tokens",
     ) -> None:
-        self.name = name
-        self.api_key = api_key or os.environ.get(api_key_env) or default_api_key
-        if not self.api_key:
-            raise ConfigurationError(
-                f"no API key for {name}: pass api_key= or set the {api_key_env} environment variable"
-            )
-        self.base_url = base_url or os.environ.get(base_url_env) or default_base_url
-        self.timeout = timeout
-        self.max_retries = max_retries
+        super().__init__(
+            name=name,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            api_key_env=api_key_env,
+            base_url_env=base_url_env,
+            default_api_key=default_api_key,
+            default_base_url=default_base_url,
+        )
         self.max_tokens_field = max_tokens_field
-        self._sync: openai.OpenAI | None = None
-        self._async: openai.AsyncOpenAI | None = None
 
-    def _options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"api_key": self.api_key, "max_retries": self.max_retries}
-        if self.base_url:
-            options["base_url"] = self.base_url
-        if self.timeout is not None:
-            options["timeout"] = self.timeout
-        return options
+    def _client_class(self, *, asynchronous: bool) -> type[Any]:
+        import openai
 
-    @property
-    def client(self) -> openai.OpenAI:
-        if self._sync is None:
-            import openai
+        return openai.AsyncOpenAI if asynchronous else openai.OpenAI
 
-            self._sync = openai.OpenAI(**self._options())
-        return self._sync
+    def _stream_class(self, *, asynchronous: bool) -> type[Any]:
+        import openai
 
-    @property
-    def async_client(self) -> openai.AsyncOpenAI:
-        if self._async is None:
-            import openai
-
-            self._async = openai.AsyncOpenAI(**self._options())
-        return self._async
+        return openai.AsyncStream if asynchronous else openai.Stream
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
         body = to_wire(
@@ -303,65 +290,14 @@ class OpenAIProvider:
         body.update(request.options)
         return body
 
-    def _stream_body(self, request: ChatRequest) -> dict[str, Any]:
+    def stream_body(self, request: ChatRequest) -> dict[str, Any]:
         return {**self.body(request), "stream": True, "stream_options": {"include_usage": True}}
 
-    # The body is already exact wire JSON, so it is posted through the SDK client as it is: auth,
-    # retries, timeouts and error classes stay the SDK's, without re-checking the request against
-    # the SDK's typed parameters (a cost that grows with the conversation on every call).
+    def parse(self, raw: Mapping[str, Any]) -> ChatResponse:
+        return from_wire(raw, provider=self.name)
 
-    def send(self, request: ChatRequest) -> ChatResponse:
-        with map_errors(self.name):
-            raw = self.client.post(PATH, cast_to=object, body=self.body(request))
-        return from_wire(cast(dict[str, Any], raw), provider=self.name)
+    def assembler(self) -> StreamAssembler:
+        return StreamAssembler(provider=self.name)
 
-    async def asend(self, request: ChatRequest) -> ChatResponse:
-        with map_errors(self.name):
-            raw = await self.async_client.post(PATH, cast_to=object, body=self.body(request))
-        return from_wire(cast(dict[str, Any], raw), provider=self.name)
-
-    def stream(self, request: ChatRequest) -> Iterator[StreamItem]:
-        import openai
-
-        assembler = StreamAssembler(provider=self.name)
-        with map_errors(self.name):
-            chunks = self.client.post(
-                PATH,
-                cast_to=object,
-                body=self._stream_body(request),
-                stream=True,
-                stream_cls=openai.Stream[object],
-            )
-            for chunk in chunks:
-                text = assembler.feed(cast(dict[str, Any], chunk))
-                if text:
-                    yield text
-        yield assembler.result()
-
-    async def astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
-        import openai
-
-        assembler = StreamAssembler(provider=self.name)
-        with map_errors(self.name):
-            chunks = await self.async_client.post(
-                PATH,
-                cast_to=object,
-                body=self._stream_body(request),
-                stream=True,
-                stream_cls=openai.AsyncStream[object],
-            )
-            async for chunk in chunks:
-                text = assembler.feed(cast(dict[str, Any], chunk))
-                if text:
-                    yield text
-        yield assembler.result()
-
-    def close(self) -> None:
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
-
-    async def aclose(self) -> None:
-        if self._async is not None:
-            await self._async.close()
-            self._async = None
+    def errors(self) -> AbstractContextManager[None]:
+        return map_errors(self.name)
