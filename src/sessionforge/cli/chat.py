@@ -210,8 +210,11 @@ def chat(
     try:
         for line in _lines(script) if script is not None else _interactive():
             if line.startswith("/"):
-                if not loop.command(line):
-                    break
+                try:
+                    if not loop.command(line):
+                        break
+                except SessionforgeError as exc:
+                    err_console.print(f"[red]{escape(line.split()[0])} failed:[/] {escape(str(exc))}")
                 continue
             try:
                 loop.turn(line)
