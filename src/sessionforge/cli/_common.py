@@ -25,8 +25,11 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 STORE_OPTION: Any = typer.Option(
-    None, "--store", help="Store URL (sqlite:///path, redis://..., postgresql://...); default: $SESSIONFORGE_STORE "
-    "or an SQLite file in the user data directory.", show_default=False
+    None,
+    "--store",
+    help="Store URL (sqlite:///path, redis://..., postgresql://...); default: $SESSIONFORGE_STORE "
+    "or an SQLite file in the user data directory.",
+    show_default=False,
 )
 
 

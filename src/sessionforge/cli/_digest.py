@@ -72,7 +72,9 @@ def _entry(event: SessionEvent) -> dict[str, Any] | None:
             role="tool",
             name=name,
             text=_text(payload.get("error") or payload.get("result")),
-            tool_calls=[{"id": str(payload.get("call_id") or ""), "name": name, "arguments": payload.get("arguments")}],
+            tool_calls=[
+                {"id": str(payload.get("call_id") or ""), "name": name, "arguments": payload.get("arguments")}
+            ],
         )
     else:
         role = {"user": "user", "llm": "assistant"}.get(event.source.value, "system")
@@ -120,12 +122,16 @@ def _turns(session: Session, entries: list[dict[str, Any]]) -> list[dict[str, An
     return out
 
 
-def summary_row(session: Session, branches: list[str], turns: list[dict[str, Any]], messages: int) -> dict[str, Any]:
+def summary_row(
+    session: Session, branches: list[str], turns: list[dict[str, Any]], messages: int
+) -> dict[str, Any]:
     """The one-line facts about a session (a row of ``sessions list``, a node of the inspector's tree)."""
     props = session.metadata.properties
     origin = session.fork_of
     kind = "fork" if origin is not None else "segment" if session.parent_id else "session"
-    models = sorted({t["model"] for t in turns if t["model"]}) or ([str(props["model"])] if props.get("model") else [])
+    models = sorted({t["model"] for t in turns if t["model"]}) or (
+        [str(props["model"])] if props.get("model") else []
+    )
     return {
         "id": session.id,
         "kind": kind,

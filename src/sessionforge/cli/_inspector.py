@@ -44,7 +44,9 @@ class InspectorServer(ThreadingHTTPServer):
         super().__init__((host, port), _Handler)
         self.store = store
         self.loop = asyncio.new_event_loop()
-        self._loop_thread = threading.Thread(target=self.loop.run_forever, name="inspector-store", daemon=True)
+        self._loop_thread = threading.Thread(
+            target=self.loop.run_forever, name="inspector-store", daemon=True
+        )
         self._loop_thread.start()
 
     @property
@@ -96,13 +98,17 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if path in {"/", "/index.html"}:
                 nonce = secrets.token_urlsafe(16)
-                csp = (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
-                       "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'")
-                self._send(HTTPStatus.OK, _page(nonce), "text/html; charset=utf-8", {"Content-Security-Policy": csp})
+                csp = (
+                    f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
+                    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
+                )
+                self._send(
+                    HTTPStatus.OK, _page(nonce), "text/html; charset=utf-8", {"Content-Security-Policy": csp}
+                )
             elif path == "/api/sessions":
                 self._json(HTTPStatus.OK, self.server.call(overview(self.server.store)))
             elif path.startswith("/api/sessions/"):
-                session_id = unquote(path[len("/api/sessions/"):])
+                session_id = unquote(path[len("/api/sessions/") :])
                 self._json(HTTPStatus.OK, self.server.call(digest(session_id, self.server.store)))
             else:
                 self._json(HTTPStatus.NOT_FOUND, {"error": f"no such page: {path}"})

@@ -81,7 +81,9 @@ class ChatLoop:
         self.session.metadata[TURNS_KEY] = turns  # a new list, so the saved metadata sees a change
         total_tokens = sum(t["prompt_tokens"] + t["completion_tokens"] for t in turns)
         total_cost = sum(t["cost_usd"] or 0.0 for t in turns)
-        cost = "n/a (unpriced model)" if usage.estimated_cost_usd is None else f"${usage.estimated_cost_usd:.6f}"
+        cost = (
+            "n/a (unpriced model)" if usage.estimated_cost_usd is None else f"${usage.estimated_cost_usd:.6f}"
+        )
         console.print(
             f"[dim]turn {len(turns)}: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion = "
             f"{usage.total_tokens} tokens ({usage.accuracy}), cost {cost} | session: {total_tokens} tokens, "
@@ -109,7 +111,9 @@ class ChatLoop:
             model = arg if name == "model" else None
             self.agent.close()
             self.agent = self._agent(provider, model)
-            console.print(f"[yellow]now talking to {self.agent.provider.name} / {escape(self.agent.model)}[/]")
+            console.print(
+                f"[yellow]now talking to {self.agent.provider.name} / {escape(self.agent.model)}[/]"
+            )
         elif name == "fork":
             parent = self.session.session_id
             self.session = self.session.fork()
@@ -168,7 +172,9 @@ def _interactive() -> Iterator[str]:
             yield line
 
 
-def _open_session(store: Store, session_id: str | None, system: str | None, budget: int | None) -> ChatSession:
+def _open_session(
+    store: Store, session_id: str | None, system: str | None, budget: int | None
+) -> ChatSession:
     compactor = TruncateCompactor() if budget else None
     if session_id is not None:
         try:
@@ -190,9 +196,13 @@ def chat(
     session_id: str | None = typer.Option(
         None, "--session", "-s", help="Resume this session, or start a new one under this id."
     ),
-    script: str | None = typer.Option(None, "--script", help="Run the lines of FILE (- for stdin), then exit."),
+    script: str | None = typer.Option(
+        None, "--script", help="Run the lines of FILE (- for stdin), then exit."
+    ),
     max_tokens: int | None = typer.Option(None, "--max-tokens", help="Longest reply, in tokens."),
-    budget: int | None = typer.Option(None, "--budget", help="Token budget of the session (compacts past it)."),
+    budget: int | None = typer.Option(
+        None, "--budget", help="Token budget of the session (compacts past it)."
+    ),
     system: str | None = typer.Option(None, "--system", help="System prompt of a new session."),
     store_url: str | None = STORE_OPTION,
 ) -> None:

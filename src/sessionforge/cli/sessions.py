@@ -24,10 +24,18 @@ from ._progress import progress_bar
 
 __all__ = ["app"]
 
-app = typer.Typer(help="List, show, export, delete, fork and account for stored sessions.", no_args_is_help=True)
+app = typer.Typer(
+    help="List, show, export, delete, fork and account for stored sessions.", no_args_is_help=True
+)
 
-ROLE_STYLE = {"user": "cyan", "assistant": "green", "system": "magenta", "tool": "yellow", "summary": "blue",
-              "compaction": "blue"}
+ROLE_STYLE = {
+    "user": "cyan",
+    "assistant": "green",
+    "system": "magenta",
+    "tool": "yellow",
+    "summary": "blue",
+    "compaction": "blue",
+}
 
 
 def _cost(value: float | None) -> str:
@@ -50,8 +58,16 @@ def list_sessions(
         console.print_json(json.dumps(rows))
         return
     table = Table(title=f"{len(rows)} sessions")
-    for column, justify in [("id", "left"), ("kind", "left"), ("updated", "left"), ("messages", "right"),
-                            ("turns", "right"), ("tokens", "right"), ("cost (USD)", "right"), ("model", "left")]:
+    for column, justify in [
+        ("id", "left"),
+        ("kind", "left"),
+        ("updated", "left"),
+        ("messages", "right"),
+        ("turns", "right"),
+        ("tokens", "right"),
+        ("cost (USD)", "right"),
+        ("model", "left"),
+    ]:
         table.add_column(column, justify=justify, no_wrap=column in {"id", "updated"})  # type: ignore[arg-type]
     for row in rows:
         kind = row["kind"]
@@ -59,9 +75,16 @@ def list_sessions(
             kind += f" of {row['fork_of']['session_id'][:8]}"
         elif row["parent_id"]:
             kind += f" of {row['parent_id'][:8]}"
-        table.add_row(row["id"], kind, row["updated_at"][:19].replace("T", " "), str(row["messages"]),
-                      str(row["turns"]), str(row["total_tokens"]), _cost(row["cost_usd"]),
-                      escape(", ".join(row["models"])))
+        table.add_row(
+            row["id"],
+            kind,
+            row["updated_at"][:19].replace("T", " "),
+            str(row["messages"]),
+            str(row["turns"]),
+            str(row["total_tokens"]),
+            _cost(row["cost_usd"]),
+            escape(", ".join(row["models"])),
+        )
     console.print(table)
 
 
@@ -100,19 +123,29 @@ def show(
         if entry.get("name"):
             head += f" ({escape(str(entry['name']))})"
         if entry["kind"] == "compaction":
-            head += f" {entry['action']}: {entry['before_tokens']} -> {entry['after_tokens']} tokens, " \
-                    f"{entry['dropped']} messages left the view"
+            head += (
+                f" {entry['action']}: {entry['before_tokens']} -> {entry['after_tokens']} tokens, "
+                f"{entry['dropped']} messages left the view"
+            )
         console.print(f"{head}: {escape(entry['text'])}" if entry["text"] else head)
         for call in entry.get("tool_calls") or []:
-            console.print(f"    [yellow]calls {escape(call['name'])}[/]({escape(json.dumps(call['arguments']))})")
+            console.print(
+                f"    [yellow]calls {escape(call['name'])}[/]({escape(json.dumps(call['arguments']))})"
+            )
     if data["usage"]:
         table = Table(title="tokens and cost per turn")
         for column in ("turn", "prompt", "completion", "total", "cost (USD)", "cumulative (USD)", "model"):
             table.add_column(column, justify="left" if column == "model" else "right")
         for turn in data["usage"]:
-            table.add_row(str(turn["turn"]), str(turn["prompt_tokens"]), str(turn["completion_tokens"]),
-                          str(turn["total_tokens"]), _cost(turn["cost_usd"]), _cost(turn["cumulative_cost_usd"]),
-                          escape(turn["model"]))
+            table.add_row(
+                str(turn["turn"]),
+                str(turn["prompt_tokens"]),
+                str(turn["completion_tokens"]),
+                str(turn["total_tokens"]),
+                _cost(turn["cost_usd"]),
+                _cost(turn["cumulative_cost_usd"]),
+                escape(turn["model"]),
+            )
         console.print(table)
 
 
@@ -133,7 +166,9 @@ def stats(
     by_model: dict[str, dict[str, float]] = {}
     for data in digests:
         for turn in data["usage"]:
-            row = by_model.setdefault(turn["model"] or "unknown", {"turns": 0, "prompt": 0, "completion": 0, "cost": 0.0})
+            row = by_model.setdefault(
+                turn["model"] or "unknown", {"turns": 0, "prompt": 0, "completion": 0, "cost": 0.0}
+            )
             row["turns"] += 1
             row["prompt"] += turn["prompt_tokens"]
             row["completion"] += turn["completion_tokens"]
@@ -144,11 +179,23 @@ def stats(
     for column in ("model", "turns", "prompt tokens", "completion tokens", "total tokens", "cost (USD)"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for model, row in sorted(by_model.items()):
-        table.add_row(escape(model), str(int(row["turns"])), str(int(row["prompt"])), str(int(row["completion"])),
-                      str(int(row["prompt"] + row["completion"])), f"{row['cost']:.6f}")
+        table.add_row(
+            escape(model),
+            str(int(row["turns"])),
+            str(int(row["prompt"])),
+            str(int(row["completion"])),
+            str(int(row["prompt"] + row["completion"])),
+            f"{row['cost']:.6f}",
+        )
     total = {k: sum(r[k] for r in by_model.values()) for k in ("turns", "prompt", "completion", "cost")}
-    table.add_row("[bold]total[/]", str(int(total["turns"])), str(int(total["prompt"])), str(int(total["completion"])),
-                  str(int(total["prompt"] + total["completion"])), f"{total['cost']:.6f}")
+    table.add_row(
+        "[bold]total[/]",
+        str(int(total["turns"])),
+        str(int(total["prompt"])),
+        str(int(total["completion"])),
+        str(int(total["prompt"] + total["completion"])),
+        f"{total['cost']:.6f}",
+    )
     console.print(table)
 
 
@@ -179,7 +226,9 @@ def delete(
 @friendly
 def fork(
     session_id: str = typer.Argument(..., help="The session to fork."),
-    at: str | None = typer.Option(None, "--at", help="A record seq or event id to fork after (default: the end)."),
+    at: str | None = typer.Option(
+        None, "--at", help="A record seq or event id to fork after (default: the end)."
+    ),
     new_id: str | None = typer.Option(None, "--id", help="Id of the fork (default: a new UUID)."),
     store_url: str | None = STORE_OPTION,
 ) -> None:
@@ -230,7 +279,9 @@ def export(
         list[str] | None, typer.Argument(help="Sessions to export (with --all: every session).")
     ] = None,
     all_sessions: bool = typer.Option(False, "--all", help="Export every session of the store."),
-    fmt: str = typer.Option("jsonl", "--format", "-f", help="jsonl (lossless), openai or anthropic (messages)."),
+    fmt: str = typer.Option(
+        "jsonl", "--format", "-f", help="jsonl (lossless), openai or anthropic (messages)."
+    ),
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="A file (one session) or a directory.")
     ] = None,

@@ -40,7 +40,9 @@ def _detect(path: Path, text: str | None) -> str:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise MessageFormatError(f"{path}: not JSON Lines of {FORMAT} nor a JSON message list", field=None) from exc
+        raise MessageFormatError(
+            f"{path}: not JSON Lines of {FORMAT} nor a JSON message list", field=None
+        ) from exc
     items = data.get("messages") if isinstance(data, dict) else data
     if isinstance(data, dict) and "system" in data:
         return "anthropic"
@@ -50,8 +52,14 @@ def _detect(path: Path, text: str | None) -> str:
             return "langchain"
         if "role" not in first or first.get("type") in {"message", "function_call", "function_call_output"}:
             return "openai-agents"
-        if any(isinstance(i.get("content"), list) and any(isinstance(b, dict) and b.get("type") in
-               {"tool_use", "tool_result"} for b in i["content"]) for i in items if isinstance(i, dict)):
+        if any(
+            isinstance(i.get("content"), list)
+            and any(
+                isinstance(b, dict) and b.get("type") in {"tool_use", "tool_result"} for b in i["content"]
+            )
+            for i in items
+            if isinstance(i, dict)
+        ):
             return "anthropic"
     return "openai"
 
@@ -139,7 +147,9 @@ def migrate_command(
                 if len(await target.load(session_id)) != len(await source.load(session_id)):
                     missing.append(session_id)
             if missing:
-                raise StorageError(f"after migrating, the target's record counts differ for: {', '.join(missing)}")
+                raise StorageError(
+                    f"after migrating, the target's record counts differ for: {', '.join(missing)}"
+                )
             return report.sessions, report.records, report.skipped
         finally:
             await source.aclose()

@@ -23,11 +23,16 @@ def _load(store_url: str, session_id: str) -> ChatSession:
 
 
 @pytest.mark.usefixtures("provider_env")
-def test_scripted_chat_streams_saves_and_accounts_each_turn(runner: CliRunner, store_url: str, tmp_path: Path) -> None:
+def test_scripted_chat_streams_saves_and_accounts_each_turn(
+    runner: CliRunner, store_url: str, tmp_path: Path
+) -> None:
     script = tmp_path / "lines.txt"
-    script.write_text("# a comment line is skipped\nHello, my name is Ada.\n/stats\nWhat is my name?\n/quit\nnever sent\n")
+    script.write_text(
+        "# a comment line is skipped\nHello, my name is Ada.\n/stats\nWhat is my name?\n/quit\nnever sent\n"
+    )
     result = runner.invoke(
-        app, ["chat", "--provider", "openai", "--script", str(script), "--session", "s1", "--store", store_url]
+        app,
+        ["chat", "--provider", "openai", "--script", str(script), "--session", "s1", "--store", store_url],
     )
     assert result.exit_code == 0, result.output
     assert "Your name is Ada" in result.output  # the history reached the server
@@ -42,7 +47,8 @@ def test_scripted_chat_streams_saves_and_accounts_each_turn(runner: CliRunner, s
     assert all(t["model"] == "gpt-4o-mini" and t["cost_usd"] > 0 for t in turns)
 
     resumed = runner.invoke(
-        app, ["chat", "-p", "openai", "--script", "-", "--session", "s1", "--store", store_url],
+        app,
+        ["chat", "-p", "openai", "--script", "-", "--session", "s1", "--store", store_url],
         input="What is my name?\n",
     )
     assert resumed.exit_code == 0, resumed.output
@@ -55,7 +61,20 @@ def test_scripted_chat_streams_saves_and_accounts_each_turn(runner: CliRunner, s
 def test_slash_commands_fork_clear_compact_and_switch_model(runner: CliRunner, store_url: str) -> None:
     lines = "Hello, my name is Ada.\n/compact\nWhat is my name?\nAnd again, what is my name?\n/compact\n/clear\n/model gpt-4o\nHi again\n/fork\nIn the fork\n/nonsense\n"
     result = runner.invoke(
-        app, ["chat", "-p", "openai", "--script", "-", "--session", "s2", "--store", store_url, "--system", "Be brief."],
+        app,
+        [
+            "chat",
+            "-p",
+            "openai",
+            "--script",
+            "-",
+            "--session",
+            "s2",
+            "--store",
+            store_url,
+            "--system",
+            "Be brief.",
+        ],
         input=lines,
     )
     assert result.exit_code == 0, result.output
@@ -74,7 +93,9 @@ def test_slash_commands_fork_clear_compact_and_switch_model(runner: CliRunner, s
 
 
 def test_a_provider_without_credentials_fails_with_a_message(runner: CliRunner, store_url: str) -> None:
-    result = runner.invoke(app, ["chat", "-p", "openai", "--script", "-", "--store", store_url], input="Hello\n")
+    result = runner.invoke(
+        app, ["chat", "-p", "openai", "--script", "-", "--store", store_url], input="Hello\n"
+    )
     assert result.exit_code == 1
     assert "OPENAI_API_KEY" in result.output or "api key" in result.output.lower()
 
@@ -90,14 +111,34 @@ def test_python_dash_m_runs_a_scripted_chat(openai_server: object, store_url: st
         COLUMNS="200",
     )
     done = subprocess.run(
-        [sys.executable, "-m", "sessionforge", "chat", "-p", "openai", "--script", "-", "-s", "sub", "--store", store_url],
-        input="Hello, my name is Ada.\nWhat is my name?\n", capture_output=True, text=True, env=env, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "sessionforge",
+            "chat",
+            "-p",
+            "openai",
+            "--script",
+            "-",
+            "-s",
+            "sub",
+            "--store",
+            store_url,
+        ],
+        input="Hello, my name is Ada.\nWhat is my name?\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "Your name is Ada" in done.stdout
     listed = subprocess.run(
         [sys.executable, "-m", "sessionforge", "sessions", "list", "--store", store_url],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert listed.returncode == 0, listed.stderr
     assert "sub" in listed.stdout and "gpt-4o-mini" in listed.stdout
@@ -106,7 +147,20 @@ def test_python_dash_m_runs_a_scripted_chat(openai_server: object, store_url: st
 @pytest.mark.local_model
 def test_scripted_chat_on_the_embedded_model(runner: CliRunner, store_url: str) -> None:
     result = runner.invoke(
-        app, ["chat", "--provider", "local", "--max-tokens", "8", "--script", "-", "-s", "loc", "--store", store_url],
+        app,
+        [
+            "chat",
+            "--provider",
+            "local",
+            "--max-tokens",
+            "8",
+            "--script",
+            "-",
+            "-s",
+            "loc",
+            "--store",
+            store_url,
+        ],
         input="Say hello.\n",
     )
     assert result.exit_code == 0, result.output

@@ -19,11 +19,21 @@ def _seed(store_url: str, session_id: str = "alpha") -> None:
     """A stored conversation with a tool call and a compaction, as the library writes them."""
     session = ChatSession(system_prompt="Be brief.", session_id=session_id, model="gpt-4o-mini")
     session.add_message(ChatMessage.user("What is the weather in Paris?"))
-    session.add_message(ChatMessage.assistant(None, tool_calls=[ToolCall(id="c1", name="weather", arguments={"city": "Paris"})]))
+    session.add_message(
+        ChatMessage.assistant(
+            None, tool_calls=[ToolCall(id="c1", name="weather", arguments={"city": "Paris"})]
+        )
+    )
     session.add_message(ChatMessage.tool("sunny, 21C", tool_call_id="c1", name="weather"))
     session.add_message(ChatMessage.assistant("It is sunny in Paris."))
     session.metadata["turns"] = [
-        {"label": "weather", "prompt_tokens": 30, "completion_tokens": 10, "cost_usd": 0.00001, "model": "gpt-4o-mini"}
+        {
+            "label": "weather",
+            "prompt_tokens": 30,
+            "completion_tokens": 10,
+            "cost_usd": 0.00001,
+            "model": "gpt-4o-mini",
+        }
     ]
     session.save(open_store(store_url, namespace="default"))
 
@@ -38,12 +48,21 @@ def test_list_show_stats(runner: CliRunner, store_url: str) -> None:
 
     shown = runner.invoke(app, ["sessions", "show", "alpha", "--store", store_url])
     assert shown.exit_code == 0, shown.output
-    for text in ("user: What is the weather in Paris?", 'calls weather({"city": "Paris"})', "tool (weather): sunny",
-                 "assistant: It is sunny in Paris.", "tokens and cost per turn"):
+    for text in (
+        "user: What is the weather in Paris?",
+        'calls weather({"city": "Paris"})',
+        "tool (weather): sunny",
+        "assistant: It is sunny in Paris.",
+        "tokens and cost per turn",
+    ):
         assert text in shown.output
     stats = runner.invoke(app, ["sessions", "stats", "--store", store_url])
     assert stats.exit_code == 0, stats.output
-    assert "gpt-4o-mini" in stats.output and "0.000010" in stats.output and "1 sessions: 5 messages" in stats.output
+    assert (
+        "gpt-4o-mini" in stats.output
+        and "0.000010" in stats.output
+        and "1 sessions: 5 messages" in stats.output
+    )
 
     missing = runner.invoke(app, ["sessions", "show", "nope", "--store", store_url])
     assert missing.exit_code == 1 and "nope" in missing.output
@@ -51,7 +70,9 @@ def test_list_show_stats(runner: CliRunner, store_url: str) -> None:
 
 def test_fork_then_delete(runner: CliRunner, store_url: str) -> None:
     _seed(store_url)
-    forked = runner.invoke(app, ["sessions", "fork", "alpha", "--at", "3", "--id", "beta", "--store", store_url])
+    forked = runner.invoke(
+        app, ["sessions", "fork", "alpha", "--at", "3", "--id", "beta", "--store", store_url]
+    )
     assert forked.exit_code == 0, forked.output
     assert forked.output.strip() == "beta"
     store = open_store(store_url, namespace="default")
@@ -74,7 +95,9 @@ def test_fork_then_delete(runner: CliRunner, store_url: str) -> None:
 def test_export_then_import_round_trip(runner: CliRunner, store_url: str, tmp_path: Path, fmt: str) -> None:
     _seed(store_url)
     out = tmp_path / f"alpha.{fmt}"
-    exported = runner.invoke(app, ["sessions", "export", "alpha", "-f", fmt, "-o", str(out), "--store", store_url])
+    exported = runner.invoke(
+        app, ["sessions", "export", "alpha", "-f", fmt, "-o", str(out), "--store", store_url]
+    )
     assert exported.exit_code == 0, exported.output
     text = out.read_text()
     if fmt == "openai":
@@ -84,7 +107,12 @@ def test_export_then_import_round_trip(runner: CliRunner, store_url: str, tmp_pa
     elif fmt == "anthropic":
         body = json.loads(text)
         assert body["system"] == "Be brief."
-        assert any(b.get("type") == "tool_use" for m in body["messages"] if isinstance(m["content"], list) for b in m["content"])
+        assert any(
+            b.get("type") == "tool_use"
+            for m in body["messages"]
+            if isinstance(m["content"], list)
+            for b in m["content"]
+        )
     target = f"sqlite:///{tmp_path / 'other.db'}"
     imported = runner.invoke(app, ["import", str(out), "--id", "copy", "--store", target])
     assert imported.exit_code == 0, imported.output
@@ -99,7 +127,9 @@ def test_export_then_import_round_trip(runner: CliRunner, store_url: str, tmp_pa
 def test_export_all_to_a_directory_and_stdout(runner: CliRunner, store_url: str, tmp_path: Path) -> None:
     for name in ("a1", "a2", "a3"):
         _seed(store_url, name)
-    result = runner.invoke(app, ["sessions", "export", "--all", "-o", str(tmp_path / "out"), "--store", store_url])
+    result = runner.invoke(
+        app, ["sessions", "export", "--all", "-o", str(tmp_path / "out"), "--store", store_url]
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a1.jsonl", "a2.jsonl", "a3.jsonl"]
     to_stdout = runner.invoke(app, ["sessions", "export", "a1", "--store", store_url])
@@ -123,10 +153,16 @@ def test_migrate_between_two_sqlite_files(runner: CliRunner, store_url: str, tmp
     assert same.exit_code == 1
 
 
-def test_import_an_openai_message_list_by_detection(runner: CliRunner, store_url: str, tmp_path: Path) -> None:
+def test_import_an_openai_message_list_by_detection(
+    runner: CliRunner, store_url: str, tmp_path: Path
+) -> None:
     path = tmp_path / "chat.json"
-    path.write_text(json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]))
+    path.write_text(
+        json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}])
+    )
     result = runner.invoke(app, ["import", str(path), "--store", store_url])
     assert result.exit_code == 0, result.output
     session_id = result.output.split("imported ")[1].split()[0]
-    assert [m.text for m in ChatSession.load(session_id, open_store(store_url, namespace="default")).history] == ["hi", "hello"]
+    assert [
+        m.text for m in ChatSession.load(session_id, open_store(store_url, namespace="default")).history
+    ] == ["hi", "hello"]
