@@ -27,6 +27,7 @@ from ._progress import progress_bar
 
 __all__ = ["import_command", "migrate_command"]
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
 FORMATS = ("auto", "jsonl", "openai", "anthropic", "langchain", "openai-agents", "openai-agents-db")
 
 
@@ -67,7 +68,12 @@ def _detect(path: Path, text: str | None) -> str:
 async def _import_one(path: Path, fmt: str, store: Store, new_id: str | None) -> list[str]:
     if fmt == "openai-agents-db":
         return list((await import_openai_agents_sqlite(path, store)).values())
-    text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise MessageFormatError(
+            f"{path} is not UTF-8 text; for an Agents SDK database use -f openai-agents-db", field=None
+        ) from exc
     if fmt == "jsonl":
         return [await import_session(text, store, new_id)]
     data: Any = json.loads(text)
@@ -104,11 +110,12 @@ def import_command(
             with progress_bar() as bar:
                 task = bar.add_task("importing", total=len(files), current="")
                 for path in files:
-                    try:
-                        text: str | None = await asyncio.to_thread(path.read_text, encoding="utf-8")
-                    except UnicodeDecodeError:
-                        text = None
-                    kind = _detect(path, text) if fmt == "auto" else fmt
+                    kind = fmt
+                    if fmt == "auto":
+                        raw = await asyncio.to_thread(path.read_bytes)
+                        kind = _detect(
+                            path, None if raw.startswith(SQLITE_MAGIC) else raw.decode("utf-8", "replace")
+                        )
                     imported += await _import_one(path, kind, store, new_id)
                     bar.update(task, advance=1, current=path.name)
         finally:

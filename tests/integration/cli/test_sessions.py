@@ -166,3 +166,28 @@ def test_import_an_openai_message_list_by_detection(
     assert [
         m.text for m in ChatSession.load(session_id, open_store(store_url, namespace="default")).history
     ] == ["hi", "hello"]
+
+
+def test_import_an_openai_agents_sdk_database(runner: CliRunner, store_url: str, tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "agents.db"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE agent_sessions (session_id TEXT PRIMARY KEY, created_at TEXT, updated_at TEXT)"
+    )
+    conn.execute(
+        "CREATE TABLE agent_messages (id INTEGER PRIMARY KEY, session_id TEXT, message_data TEXT, created_at TEXT)"
+    )
+    conn.execute("INSERT INTO agent_sessions VALUES ('sdk-1', '2026-01-01', '2026-01-01')")
+    for item in ({"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}):
+        conn.execute(
+            "INSERT INTO agent_messages (session_id, message_data) VALUES ('sdk-1', ?)", (json.dumps(item),)
+        )
+    conn.commit()
+    conn.close()
+    result = runner.invoke(app, ["import", str(path), "--store", store_url])
+    assert result.exit_code == 0, result.output
+    assert "imported sdk-1" in result.output
+    history = ChatSession.load("sdk-1", open_store(store_url, namespace="default")).history
+    assert [(m.role, m.text) for m in history] == [("user", "hi"), ("assistant", "hello there")]
