@@ -135,7 +135,9 @@ def show(
     if data["usage"]:
         table = Table(title="tokens and cost per turn")
         for column in ("turn", "prompt", "completion", "total", "cost (USD)", "cumulative (USD)", "model"):
-            table.add_column(column, justify="left" if column == "model" else "right")
+            table.add_column(
+                column, justify="left" if column == "model" else "right", no_wrap=column == "model"
+            )
         for turn in data["usage"]:
             table.add_row(
                 str(turn["turn"]),
@@ -177,7 +179,7 @@ def stats(
     messages = sum(d["messages"] for d in digests)
     table = Table(title=f"{title}: {messages} messages")
     for column in ("model", "turns", "prompt tokens", "completion tokens", "total tokens", "cost (USD)"):
-        table.add_column(column, justify="left" if column == "model" else "right")
+        table.add_column(column, justify="left" if column == "model" else "right", no_wrap=column == "model")
     for model, row in sorted(by_model.items()):
         table.add_row(
             escape(model),
