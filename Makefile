@@ -1,9 +1,15 @@
 # The two commands of the README. Both set up what they need on a fresh machine.
 .PHONY: demo test lint bench
 
+# A scripted chat with the embedded model (no key, no network), saved to the default store; then the
+# stored session is read back by a separate process, with its tokens and cost per turn.
 demo:
 	@scripts/bootstrap.sh
-	@.venv/bin/sessionforge demo
+	@id=demo-$$(date +%Y%m%d-%H%M%S) && \
+	  .venv/bin/sessionforge chat --provider local --max-tokens 48 --session $$id --script examples/demo_chat.txt && \
+	  .venv/bin/sessionforge sessions show $$id && \
+	  .venv/bin/sessionforge sessions stats $$id && \
+	  echo "Browse every stored session: .venv/bin/sessionforge inspect"
 
 test:
 	@scripts/bootstrap.sh --services

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import demo
+from . import chat, demo, inspect, sessions, transfer
 
 app = typer.Typer(
     name="sessionforge",
@@ -12,6 +12,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.command("chat")(chat.chat)
+app.add_typer(sessions.app, name="sessions")
+app.command("import")(transfer.import_command)
+app.command("migrate")(transfer.migrate_command)
+app.command("inspect")(inspect.inspect)
 app.command("demo")(demo.demo)
 
 

@@ -1,0 +1,21 @@
+"""The progress bar every long operation shows (exports of many sessions, migrations)."""
+
+from __future__ import annotations
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ._common import err_console
+
+__all__ = ["progress_bar"]
+
+
+def progress_bar() -> Progress:
+    """A bar on stderr, so that ``sessions export ... > file`` keeps stdout clean."""
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[current]}"),
+        console=err_console,
+    )

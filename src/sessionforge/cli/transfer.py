@@ -1,0 +1,169 @@
+"""``sessionforge import`` and ``sessionforge migrate``: sessions into a store, and between stores."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from ..errors import MessageFormatError, StorageError, UsageError
+from ..importers import (
+    from_anthropic_messages,
+    from_langchain,
+    from_openai_agents_items,
+    from_openai_messages,
+    import_messages,
+    import_openai_agents_sqlite,
+)
+from ..portable import FORMAT, import_session, migrate
+from ..storage.base import Store
+from ..storage.config import DEFAULT_NAMESPACE, open_store
+from ._common import STORE_OPTION, console, friendly, open_cli_store, run
+from ._progress import progress_bar
+
+__all__ = ["import_command", "migrate_command"]
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+FORMATS = ("auto", "jsonl", "openai", "anthropic", "langchain", "openai-agents", "openai-agents-db")
+
+
+def _detect(path: Path, text: str | None) -> str:
+    """Guess a file's format from its first bytes; ``--format`` overrides the guess."""
+    if text is None:
+        return "openai-agents-db"
+    head = text.lstrip()[:2000]
+    if head.startswith("{") and f'"{FORMAT}"' in head.splitlines()[0]:
+        return "jsonl"
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MessageFormatError(
+            f"{path}: not JSON Lines of {FORMAT} nor a JSON message list", field=None
+        ) from exc
+    items = data.get("messages") if isinstance(data, dict) else data
+    if isinstance(data, dict) and "system" in data:
+        return "anthropic"
+    if isinstance(items, list) and items and isinstance(items[0], dict):
+        first = items[0]
+        if "type" in first and "data" in first:
+            return "langchain"
+        if "role" not in first or first.get("type") in {"message", "function_call", "function_call_output"}:
+            return "openai-agents"
+        if any(
+            isinstance(i.get("content"), list)
+            and any(
+                isinstance(b, dict) and b.get("type") in {"tool_use", "tool_result"} for b in i["content"]
+            )
+            for i in items
+            if isinstance(i, dict)
+        ):
+            return "anthropic"
+    return "openai"
+
+
+async def _import_one(path: Path, fmt: str, store: Store, new_id: str | None) -> list[str]:
+    if fmt == "openai-agents-db":
+        return list((await import_openai_agents_sqlite(path, store)).values())
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise MessageFormatError(
+            f"{path} is not UTF-8 text; for an Agents SDK database use -f openai-agents-db", field=None
+        ) from exc
+    if fmt == "jsonl":
+        return [await import_session(text, store, new_id)]
+    data: Any = json.loads(text)
+    items = data.get("messages", []) if isinstance(data, dict) else data
+    if fmt == "openai":
+        messages = from_openai_messages(items)
+    elif fmt == "anthropic":
+        messages = from_anthropic_messages(items, data.get("system") if isinstance(data, dict) else None)
+    elif fmt == "langchain":
+        messages = from_langchain(items)
+    else:
+        messages = from_openai_agents_items(items)
+    return [await import_messages(messages, store, new_id, metadata={"imported_from": f"{fmt}:{path.name}"})]
+
+
+@friendly
+def import_command(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Files to import.")],
+    fmt: str = typer.Option("auto", "--format", "-f", help=f"One of {', '.join(FORMATS)}."),
+    new_id: str | None = typer.Option(None, "--id", help="Session id to import under (one file only)."),
+    store_url: str | None = STORE_OPTION,
+) -> None:
+    """Import sessions: our JSON Lines exports, OpenAI/Anthropic/LangChain message lists, or an
+    OpenAI Agents SDK SQLite database."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if new_id is not None and len(files) > 1:
+        raise UsageError("--id names one session: import one file at a time with it")
+    store = open_cli_store(store_url)
+
+    async def work() -> list[str]:
+        imported: list[str] = []
+        try:
+            with progress_bar() as bar:
+                task = bar.add_task("importing", total=len(files), current="")
+                for path in files:
+                    kind = fmt
+                    if fmt == "auto":
+                        raw = await asyncio.to_thread(path.read_bytes)
+                        kind = _detect(
+                            path, None if raw.startswith(SQLITE_MAGIC) else raw.decode("utf-8", "replace")
+                        )
+                    imported += await _import_one(path, kind, store, new_id)
+                    bar.update(task, advance=1, current=path.name)
+        finally:
+            await store.aclose()
+        return imported
+
+    for session_id in run(work()):
+        console.print(f"imported {session_id}")
+
+
+@friendly
+def migrate_command(
+    from_url: str = typer.Option(..., "--from", help="Source store URL."),
+    to_url: str = typer.Option(..., "--to", help="Target store URL."),
+    namespace: str = typer.Option(DEFAULT_NAMESPACE, "--namespace", help="Namespace of both stores."),
+    prefix: str = typer.Option("", "--prefix", help="Only sessions whose id starts with this."),
+) -> None:
+    """Copy every session from one store to another, then verify the target holds them all."""
+    if from_url == to_url:
+        raise UsageError("--from and --to name the same store")
+
+    async def work() -> tuple[int, int, list[str]]:
+        source = open_store(from_url, namespace=namespace)
+        target = open_store(to_url, namespace=namespace)
+        try:
+            total = len(await source.list_sessions(prefix))
+            with progress_bar() as bar:
+                task = bar.add_task("migrating", total=total, current="")
+
+                def advance(done: int, total: int, session_id: str) -> None:
+                    bar.update(task, completed=done, total=total, current=session_id)
+
+                report = await migrate(source, target, advance, namespace=namespace, prefix=prefix)
+            missing = []
+            for session_id in await source.list_sessions(prefix):
+                if len(await target.load(session_id)) != len(await source.load(session_id)):
+                    missing.append(session_id)
+            if missing:
+                raise StorageError(
+                    f"after migrating, the target's record counts differ for: {', '.join(missing)}"
+                )
+            return report.sessions, report.records, report.skipped
+        finally:
+            await source.aclose()
+            await target.aclose()
+
+    sessions, records, skipped = run(work())
+    console.print(
+        f"migrated {sessions} sessions ({records} records copied, {len(skipped)} already present) "
+        f"from {escape(from_url)} to {escape(to_url)}; record counts verified"
+    )
