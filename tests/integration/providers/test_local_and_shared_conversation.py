@@ -5,6 +5,8 @@ The embedded model is 135M parameters: tests check structure and token accountin
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from faces import Face
 
@@ -19,7 +21,7 @@ local_model = pytest.mark.local_model
 
 @local_model
 def test_local_chat_counts_tokens_exactly(face: Face) -> None:
-    pytest.importorskip("llama_cpp")
+    importlib.import_module("llama_cpp")  # the local extra is a dev dependency: fail, never skip
     session = ChatSession(system_prompt="Be brief.")
     agent = face.agent(provider="local", max_output_tokens=8)
     response = face.chat(agent, "Say hello.", session)
@@ -37,7 +39,7 @@ def test_local_chat_counts_tokens_exactly(face: Face) -> None:
 
 @local_model
 def test_local_streaming(face: Face) -> None:
-    pytest.importorskip("llama_cpp")
+    importlib.import_module("llama_cpp")  # the local extra is a dev dependency: fail, never skip
     session = ChatSession(system_prompt="Be brief.")
     agent = face.agent(provider="local", max_output_tokens=6)
     chunks = face.stream(agent, "Count to three.", session)
@@ -60,7 +62,7 @@ def test_one_conversation_through_every_provider(
     assert anthropic_reply.content == "Your name is Alice."
     roles = ["system", "user", "assistant", "user", "assistant"]
     if with_local:
-        pytest.importorskip("llama_cpp")
+        importlib.import_module("llama_cpp")  # the local extra is a dev dependency: fail, never skip
         local_reply = face.chat(face.agent(provider="local", max_output_tokens=6), "And now?", session)
         assert local_reply.provider == "local"
         assert local_reply.usage.prompt_tokens == counter_for_model("smollm2-135m").count_messages(
