@@ -74,19 +74,25 @@ def offload_message(
     preview = content[:preview_chars]
     text = (
         f"[Output of {call.name} offloaded: {len(content)} characters (~{tokens} tokens), shown "
-        f"truncated. Handle: {handle}. Read more with {RECALL_TOOL}(handle=\"{handle}\", "
+        f'truncated. Handle: {handle}. Read more with {RECALL_TOOL}(handle="{handle}", '
         f"start=0, length={DEFAULT_RECALL_LENGTH}).]\n{preview}"
     )
     marks = dict((metadata or {}).get("sessionforge", {}))
     marks[_MARK] = {"handle": handle, "content": content, "chars": len(content), "tokens": tokens}
-    return ChatMessage.tool(text, call.id, name=call.name, metadata={**(metadata or {}), "sessionforge": marks})
+    return ChatMessage.tool(
+        text, call.id, name=call.name, metadata={**(metadata or {}), "sessionforge": marks}
+    )
 
 
 def offloaded_text(message: ChatMessage) -> tuple[str, str] | None:
     """``(handle, whole text)`` if ``message`` holds an offloaded output, else ``None``."""
     marks = message.metadata.get("sessionforge")
     entry = marks.get(_MARK) if isinstance(marks, dict) else None
-    if isinstance(entry, dict) and isinstance(entry.get("handle"), str) and isinstance(entry.get("content"), str):
+    if (
+        isinstance(entry, dict)
+        and isinstance(entry.get("handle"), str)
+        and isinstance(entry.get("content"), str)
+    ):
         return entry["handle"], entry["content"]
     return None
 
@@ -99,7 +105,9 @@ def recall(messages: Iterable[ChatMessage], arguments: Mapping[str, Any]) -> Too
     if not isinstance(handle, str):
         return ToolResult(f"Error: {RECALL_TOOL} needs a string 'handle'", is_error=True)
     if not isinstance(start, int) or not isinstance(length, int) or start < 0 or length < 1:
-        return ToolResult("Error: 'start' must be an integer >= 0 and 'length' an integer >= 1", is_error=True)
+        return ToolResult(
+            "Error: 'start' must be an integer >= 0 and 'length' an integer >= 1", is_error=True
+        )
     known: list[str] = []
     for message in messages:
         found = offloaded_text(message)
@@ -113,4 +121,6 @@ def recall(messages: Iterable[ChatMessage], arguments: Mapping[str, Any]) -> Too
             return ToolResult(f"[{handle}: characters {start}-{end} of {len(text)}]\n{text[start:end]}")
         known.append(found[0])
     listing = ", ".join(known) or "none"
-    return ToolResult(f"Error: no offloaded output with handle {handle!r}; known handles: {listing}", is_error=True)
+    return ToolResult(
+        f"Error: no offloaded output with handle {handle!r}; known handles: {listing}", is_error=True
+    )
