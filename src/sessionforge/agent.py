@@ -93,8 +93,9 @@ class _AgentCore:
         self, session: ChatSession
     ) -> tuple[Callable[[ChatRequest], None] | None, Callable[[ChatResponse], None] | None]:
         """Check each call of the turn against the session's budget before it is sent, and charge
-        its reported usage after. Tool schemas are counted once per turn; the messages' count is the
-        session's running total, so a check costs the same at any conversation length."""
+        its reported usage after. The messages' count is the session's running total (exact for
+        OpenAI models), so a check costs the same at any conversation length; tool schemas are
+        counted once per turn as their JSON text, close to how providers bill them."""
         budget = session.budget
         if budget is None:
             return None, None
