@@ -19,6 +19,7 @@ __version__ = get_version()
 _EXPORTS: dict[str, str] = {
     # faces
     "AsyncChatAgent": ".agent",
+    "Budget": ".budget",
     "ChatAgent": ".agent",
     "ChatResponse": ".providers.base",
     "ChatSession": ".chat_session",
@@ -118,6 +119,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
     # ruff: noqa: F401
+    from .budget import Budget
     from .chat_session import ChatSession, CompactionReport
     from .context.compactors import Compactor, SlidingWindowCompactor, TruncateCompactor
     from .core.messages import ChatMessage, ImagePart, TextPart, ToolCall

@@ -8,7 +8,9 @@ back to exactly what it was, so the caller can retry the same call.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import asdict
 from types import TracebackType
 from typing import Self
 
@@ -16,8 +18,9 @@ from .chat_session import ChatSession, SessionCheckpoint
 from .core.messages import ChatMessage
 from .errors import UsageError
 from .providers import DEFAULT_MODELS, create_provider
-from .providers.base import ChatResponse, Flow, Provider, adrive, drive, turn_flow
-from .tools.registry import ToolRegistry
+from .providers.base import ChatRequest, ChatResponse, Flow, Provider, adrive, drive, turn_flow
+from .tools.offload import RECALL_SCHEMA, RECALL_TOOL
+from .tools.registry import ToolRegistry, ToolSchema
 
 __all__ = ["AsyncChatAgent", "ChatAgent"]
 
@@ -38,6 +41,7 @@ class _AgentCore:
         *,
         max_output_tokens: int | None = None,
         temperature: float | None = None,
+        offload_over_tokens: int | None = None,
     ) -> None:
         if isinstance(provider, str):
             self.provider: Provider = create_provider(
@@ -50,11 +54,16 @@ class _AgentCore:
             raise UsageError(f"provider {self.provider.name!r} needs a model name: pass model=")
         if max_tool_iterations < 0:
             raise UsageError(f"max_tool_iterations must be 0 or more, got {max_tool_iterations}")
+        if offload_over_tokens is not None and offload_over_tokens <= 0:
+            raise UsageError(f"offload_over_tokens must be a positive number of tokens, got {offload_over_tokens}")
+        if offload_over_tokens is not None and tools is not None and RECALL_TOOL in tools:
+            raise UsageError(f"with offload_over_tokens the agent provides {RECALL_TOOL!r}: rename your tool")
         self.model: str = resolved
         self.tools = tools
         self.max_tool_iterations = max_tool_iterations
         self.max_output_tokens = max_output_tokens
         self.temperature = temperature
+        self.offload_over_tokens = offload_over_tokens
         self.last_response: ChatResponse | None = None
 
     def _begin(self, message: str | ChatMessage | None, session: ChatSession) -> Flow:
@@ -66,6 +75,7 @@ class _AgentCore:
             session.add_message(message if isinstance(message, ChatMessage) else ChatMessage.user(message))
         if not session.messages:
             raise UsageError("nothing to send: pass a message, or a session that has messages")
+        before, after = self._budget_hooks(session)
         return turn_flow(
             session,
             model=self.model,
@@ -73,7 +83,42 @@ class _AgentCore:
             max_tool_iterations=self.max_tool_iterations,
             max_tokens=self.max_output_tokens,
             temperature=self.temperature,
+            before_call=before,
+            after_call=after,
+            offload_over_tokens=self.offload_over_tokens,
+            count_tokens=session.counter.count_text,
         )
+
+    def _budget_hooks(
+        self, session: ChatSession
+    ) -> tuple[Callable[[ChatRequest], None] | None, Callable[[ChatResponse], None] | None]:
+        """Check each call of the turn against the session's budget before it is sent, and charge
+        its reported usage after. The messages' count is the session's running total (exact for
+        OpenAI models), so a check costs the same at any conversation length; tool schemas are
+        counted once per turn as their JSON text, close to how providers bill them."""
+        budget = session.budget
+        if budget is None:
+            return None, None
+        tool_tokens = sum(session.counter.count_text(json.dumps(asdict(s))) for s in self._schemas())
+
+        def before(request: ChatRequest) -> None:
+            budget.check(
+                session.estimate_tokens() + tool_tokens,
+                model=self.model,
+                provider=self.provider.name,
+                max_output_tokens=self.max_output_tokens,
+                session_id=session.session_id,
+            )
+
+        def after(response: ChatResponse) -> None:
+            budget.charge(response.usage)
+
+        return before, after
+
+    def _schemas(self) -> list[ToolSchema]:
+        if self.tools is None:
+            return []
+        return [*self.tools.schemas(), *([RECALL_SCHEMA] if self.offload_over_tokens is not None else [])]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(provider={self.provider.name!r}, model={self.model!r})"
@@ -91,6 +136,14 @@ class ChatAgent(_AgentCore):
         tools: the tools the model may call; the agent runs them and calls the model again.
         max_tool_iterations: rounds of tool calls allowed in one turn.
         timeout, max_retries: per request; retries (429, 5xx, timeouts) are the SDK's own.
+        max_output_tokens: the reply's limit; also the output bound a session budget checks with.
+        offload_over_tokens: a tool result longer than this enters the session as a preview and a
+            handle, and the model gets a ``recall_tool_output`` tool to read the rest in slices
+            (:mod:`sessionforge.tools.offload`).
+
+    A session with a :class:`~sessionforge.budget.Budget` has every model call checked before it is
+    sent and its reported usage added after; a refused call raises ``BudgetExceededError`` and leaves
+    the session as it was (usage of calls already made in the turn stays charged: it was spent).
     """
 
     def chat(

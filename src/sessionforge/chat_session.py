@@ -23,6 +23,7 @@ from .core.tokens import TokenCounter, counter_for_model
 from .errors import ContextOverflowError, UsageError
 
 if TYPE_CHECKING:
+    from .budget import Budget
     from .storage.base import Store
 
 __all__ = ["ChatSession", "CompactionReport"]
@@ -73,6 +74,9 @@ class ChatSession:
             turns rather than on every turn.
         model: the model whose tokenizer counts (exact for OpenAI families). An agent sets it.
         session_id: defaults to a new UUID.
+        budget: limits on the tokens and USD the session's model calls may spend, with the totals
+            so far (:class:`~sessionforge.budget.Budget`). An agent checks it before each call and
+            adds each call's usage; :meth:`save` stores the totals, :meth:`load` resumes them.
     """
 
     def __init__(
@@ -86,6 +90,7 @@ class ChatSession:
         model: str | None = None,
         session_id: str | None = None,
         metadata: dict[str, Any] | None = None,
+        budget: Budget | None = None,
     ) -> None:
         if max_tokens is not None and max_tokens <= 0:
             raise UsageError(f"max_tokens must be a positive number of tokens, got {max_tokens}")
@@ -99,6 +104,7 @@ class ChatSession:
         self.safety_margin = safety_margin
         self.compact_to = compact_to
         self.metadata: dict[str, Any] = dict(metadata or {})
+        self.budget: Budget | None = budget
         self.compactions: list[CompactionReport] = []
         self._model = model
         self._counter: TokenCounter = counter_for_model(model)
@@ -313,6 +319,7 @@ class ChatSession:
             model=self._model,
             session_id=session_id,
             metadata=self.metadata,
+            budget=self.budget.model_copy() if self.budget is not None else None,
         )
         child._rebuild(prefix, view, [r for r in self.compactions if r.position <= end])
         return child

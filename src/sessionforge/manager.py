@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from .budget import BUDGET_PROPERTY, Budget
 from .compaction import CompactionPreview, apply_compaction, plan_compaction, visible_events
 from .compaction import undo_compaction as _undo_compaction
 from .context.compactors import Compactor
@@ -118,6 +119,10 @@ class SessionManager:
             request (sync or async); the extractive summarizer (no model call) by default.
         model: the model whose tokenizer counts user messages until ``ai_responds`` names one, and
             which prices summaries.
+        budget: token and USD limits (:class:`~sessionforge.budget.Budget`). Every recorded event's
+            usage is added, and the totals are stored with that event (one metadata patch in the
+            same append), so a resumed session keeps its totals; ``check_budget`` refuses a call
+            before it is made.
     """
 
     def __init__(
@@ -135,6 +140,7 @@ class SessionManager:
         llm_callback: LLMCallback | None = None,
         summarizer: Summarizer | None = None,
         model: str = "gpt-3.5-turbo",
+        budget: Budget | None = None,
     ) -> None:
         self._is_new = session_id is None
         self._session_id = session_id or str(uuid.uuid4())
@@ -153,6 +159,7 @@ class SessionManager:
         self._chain: list[str] | None = None  # root first; None until first asked
         self._closed: dict[str, _Tally] = {}  # earlier segments, by id
         self._closed_sessions: dict[str, Session] = {}
+        self._budget = budget
 
     # ---- properties ------------------------------------------------------------------------------
 
@@ -198,6 +205,20 @@ class SessionManager:
     @summarization_strategy.setter
     def summarization_strategy(self, strategy: SummarizationStrategy | str) -> None:
         self._strategy = SummarizationStrategy(strategy)
+
+    @property
+    def budget(self) -> Budget | None:
+        """The budget with its totals (resumed from the store once the manager has been used)."""
+        return self._budget
+
+    async def check_budget(self, prompt_tokens: int, max_output_tokens: int | None = None) -> None:
+        """Raise :class:`~sessionforge.errors.BudgetExceededError` if a call with ``prompt_tokens``
+        and up to ``max_output_tokens`` of reply would pass the budget; call it before the call."""
+        await self._ensure()
+        if self._budget is not None:
+            self._budget.check(
+                prompt_tokens, model=self._model, max_output_tokens=max_output_tokens, session_id=self.session_id
+            )
 
     # ---- recording ----------------------------------------------------------------------------------
 
@@ -477,11 +498,18 @@ class SessionManager:
                 await session.metadata.set_property(SYSTEM_PROMPT, self._system_prompt)
                 await session.save()
             self._segment = _Tally.of(session)
+        if self._budget is not None:
+            self._budget = self._budget.resumed(session.metadata.properties.get(BUDGET_PROPERTY))
+        elif (stored := Budget.from_stored(session.metadata.properties.get(BUDGET_PROPERTY))) is not None:
+            self._budget = stored
         return session
 
     async def _record(self, event: SessionEvent) -> None:
         session = await self._ensure()
         before = len(session.events)
+        if self._budget is not None and event.token_usage is not None:
+            self._budget.charge(event.token_usage)
+            session.metadata.properties[BUDGET_PROPERTY] = self._budget.totals()
         await session.add_event_and_save(event)
         for added in session.events[before:]:  # ours, and any other writer's the save took in
             self._segment.add(added)

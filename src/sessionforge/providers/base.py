@@ -12,7 +12,7 @@ blocking and one async, so the tool loop exists exactly once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..core.messages import ChatMessage, ToolCall
 from ..core.usage import TokenUsage
 from ..errors import ToolProcessingError
+from ..tools.offload import RECALL_SCHEMA, RECALL_TOOL, offload_message, recall
 from ..tools.registry import ToolRegistry, ToolResult, ToolSchema
 
 __all__ = [
@@ -197,14 +198,27 @@ def turn_flow(
     max_tool_iterations: int,
     max_tokens: int | None = None,
     temperature: float | None = None,
+    before_call: Callable[[ChatRequest], None] | None = None,
+    after_call: Callable[[ChatResponse], None] | None = None,
+    offload_over_tokens: int | None = None,
+    count_tokens: Callable[[str], int] | None = None,
 ) -> Flow:
     """One turn: call the model, run the tools it asks for, call again, until it answers in text.
 
     Every message of the turn (tool calls, tool results, the reply) is appended to ``session`` with
     ``enforce=False``: it was already paid for. Raises :class:`ToolProcessingError` when the model is
     still calling tools after ``max_tool_iterations`` rounds.
+
+    ``before_call`` sees each request before it is yielded (a budget raises there, so a refused call
+    sends nothing); ``after_call`` sees each reply (a budget adds its usage). With
+    ``offload_over_tokens``, a tool result longer than that (counted by ``count_tokens``) enters the
+    session as a preview and a handle (:mod:`sessionforge.tools.offload`), and the turn answers the
+    model's ``recall_tool_output`` calls itself from the session's history.
     """
     schemas = tools.schemas() if tools is not None else []
+    offloading = tools is not None and offload_over_tokens is not None
+    if offloading:
+        schemas.append(RECALL_SCHEMA)
     total: TokenUsage | None = None
     rounds = 0
     while True:
@@ -215,7 +229,11 @@ def turn_flow(
             max_tokens=max_tokens,
             temperature=temperature,
         )
+        if before_call is not None:
+            before_call(request)
         response: ChatResponse = yield ModelCall(request)
+        if after_call is not None:
+            after_call(response)
         total = response.usage if total is None else total + response.usage
         session.add_message(response.message, enforce=False)
         if not response.tool_calls or tools is None:
@@ -226,11 +244,28 @@ def turn_flow(
                 "raise max_tool_iterations or make the tools' results more conclusive"
             )
         rounds += 1
-        results: list[ToolResult] = yield ToolRun(response.tool_calls)
-        for call, result in zip(response.tool_calls, results, strict=True):
+        calls = response.tool_calls
+        recalls = {i for i, c in enumerate(calls) if offloading and c.name == RECALL_TOOL}
+        to_run = [c for i, c in enumerate(calls) if i not in recalls]
+        ran: list[ToolResult] = (yield ToolRun(to_run)) if to_run else []
+        answers = iter(ran)
+        for index, call in enumerate(calls):
+            result = recall(_offload_sources(session), call.arguments) if index in recalls else next(answers)
             metadata = {"is_error": True} if result.is_error else {}
-            tool_message = ChatMessage.tool(result.content, call.id, name=call.name, metadata=metadata)
+            measure = offloading and index not in recalls and count_tokens is not None
+            tokens = count_tokens(result.content) if measure and count_tokens is not None else 0
+            if offload_over_tokens is not None and tokens > offload_over_tokens:
+                tool_message = offload_message(call, result.content, tokens=tokens, metadata=metadata)
+            else:
+                tool_message = ChatMessage.tool(result.content, call.id, name=call.name, metadata=metadata)
             session.add_message(tool_message, enforce=False)
+
+
+def _offload_sources(session: Conversation) -> list[ChatMessage]:
+    """Where offloaded outputs can be found: every message ever added (compaction may have dropped
+    the tool message from the view, never from the history), or the view for a plain conversation."""
+    history = getattr(session, "history", None)
+    return history if isinstance(history, list) else session.messages
 
 
 def drive(

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..budget import BUDGET_PROPERTY, Budget
 from ..context.views import CompactionRecord, ViewReplay
 from ..core.events import EventSource, EventType, SessionEvent, chat_message_event
 from ..core.messages import ChatMessage
@@ -124,6 +125,8 @@ async def save_chat_session(store: Store | None, chat_session: ChatSession) -> N
             "metadata": dict(chat_session.metadata),
         }
     )
+    if chat_session.budget is not None:  # a changed total is a patch of this one key, appended
+        twin.metadata.properties[BUDGET_PROPERTY] = chat_session.budget.totals()
     history = chat_session.history
 
     async def add_messages(upto: int) -> None:
@@ -210,6 +213,9 @@ def _link_from(twin: Session) -> tuple[_ChatLink, list[ChatMessage], list[Compac
 async def load_chat_session(store: Store | None, session_id: str, **kwargs: Any) -> ChatSession:
     """Rebuild a ChatSession from its stored messages and compaction records.
 
+    A stored budget comes back with its totals; a ``budget=`` passed here keeps its limits and takes
+    the stored totals, so reopening a session never resets what it spent.
+
     ``history`` is every stored message; ``messages`` (the view) is what the compaction records say
     the model saw, and ``compactions`` lists them, so ``undo_compaction`` works after a reload.
     """
@@ -223,6 +229,9 @@ async def load_chat_session(store: Store | None, session_id: str, **kwargs: Any)
     kwargs.setdefault("max_tokens", props.get("max_tokens"))
     kwargs.setdefault("model", props.get("model"))
     kwargs.setdefault("metadata", props.get("metadata"))
+    stored_budget = props.get(BUDGET_PROPERTY)
+    given = kwargs.get("budget")
+    kwargs["budget"] = given.resumed(stored_budget) if given is not None else Budget.from_stored(stored_budget)
     link, history, reports = _link_from(twin)
     by_id = {event_id: message for message in history if (event_id := link.ids.get(id(message)))}
     chat = ChatSession(session_id=session_id, **kwargs)
