@@ -54,7 +54,10 @@ async def main() -> None:
     parser.add_argument("--repeats", type=int, default=50)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        stores: dict[str, Store] = {"memory": MemoryStore(), "sqlite": SQLiteStore(str(Path(tmp) / "bench.db"))}
+        stores: dict[str, Store] = {
+            "memory": MemoryStore(),
+            "sqlite": SQLiteStore(str(Path(tmp) / "bench.db")),
+        }
         for name, store in stores.items():
             small = await fork_times(store, args.small, args.repeats)
             large = await fork_times(store, args.large, args.repeats)

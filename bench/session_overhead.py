@@ -31,7 +31,9 @@ def run_once(turns: int, max_tokens: int) -> list[float]:
         model="gpt-4o-mini",
     )
     # Messages are built outside the timed region: the bench measures the session layer.
-    questions = [ChatMessage.user(f"Question {i}: what about item {i % 97} in 東京? 🚀") for i in range(turns)]
+    questions = [
+        ChatMessage.user(f"Question {i}: what about item {i % 97} in 東京? 🚀") for i in range(turns)
+    ]
     answers = [ChatMessage.assistant(f"Answer {i}: item {i % 97} is fine, thanks.") for i in range(turns)]
     per_turn: list[float] = []
     clock = time.perf_counter
@@ -59,7 +61,9 @@ def main() -> None:
         late.append(statistics.mean(times[-WINDOW:]))
         totals.append(sum(times))
     e, l_ = statistics.median(early), statistics.median(late)
-    print(f"session overhead: {args.turns} turns, budget {args.max_tokens} tokens, {args.repeats} runs (median)")
+    print(
+        f"session overhead: {args.turns} turns, budget {args.max_tokens} tokens, {args.repeats} runs (median)"
+    )
     print(f"{'where':<28}{'per turn (us)':>16}")
     print(f"{f'turns 10..{10 + WINDOW - 1}':<28}{e * 1e6:>16.1f}")
     print(f"{f'last {WINDOW} turns':<28}{l_ * 1e6:>16.1f}")

@@ -55,7 +55,9 @@ class _AgentCore:
         if max_tool_iterations < 0:
             raise UsageError(f"max_tool_iterations must be 0 or more, got {max_tool_iterations}")
         if offload_over_tokens is not None and offload_over_tokens <= 0:
-            raise UsageError(f"offload_over_tokens must be a positive number of tokens, got {offload_over_tokens}")
+            raise UsageError(
+                f"offload_over_tokens must be a positive number of tokens, got {offload_over_tokens}"
+            )
         if offload_over_tokens is not None and tools is not None and RECALL_TOOL in tools:
             raise UsageError(f"with offload_over_tokens the agent provides {RECALL_TOOL!r}: rename your tool")
         self.model: str = resolved

@@ -11,10 +11,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .context.compactors import Compactor, TruncateCompactor, UnitCompactor
 from .context.units import UnitLog, flatten
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .storage.base import Store
 
 __all__ = ["ChatSession", "CompactionReport"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -301,7 +303,11 @@ class ChatSession:
         if getattr(self, _LINK, None) is not None:
             from ._sync import run_sync
 
-            return run_sync(fork_chat_session(self, at), async_name="fork_chat_session(session, at)")
+            store = getattr(self, _LINK).twin.store
+            return run_sync(
+                _releasing(fork_chat_session(self, at), store),
+                async_name="fork_chat_session(session, at)",
+            )
         return self._fork_in_memory(at)
 
     def _fork_in_memory(self, at: int | None, session_id: str | None = None) -> ChatSession:
@@ -325,7 +331,10 @@ class ChatSession:
         return child
 
     def _rebuild(
-        self, history: Sequence[ChatMessage], view: Sequence[ChatMessage], compactions: Sequence[CompactionReport]
+        self,
+        history: Sequence[ChatMessage],
+        view: Sequence[ChatMessage],
+        compactions: Sequence[CompactionReport],
     ) -> None:
         """Take a history, a view and compaction reports as they are (loading and forking use this)."""
         self._history = list(history)
@@ -360,9 +369,13 @@ class ChatSession:
         Blocking; inside an event loop use ``await save_chat_session(store, session)``.
         """
         from ._sync import run_sync
-        from .storage.chuk import save_chat_session
+        from .storage.chuk import _backend, save_chat_session
 
-        run_sync(save_chat_session(store, self), async_name="save_chat_session(store, session)")
+        backend = _backend(store)
+        run_sync(
+            _releasing(save_chat_session(backend, self), backend),
+            async_name="save_chat_session(store, session)",
+        )
 
     @classmethod
     def load(cls, session_id: str, store: Store | None = None, **kwargs: Any) -> ChatSession:
@@ -371,10 +384,11 @@ class ChatSession:
         Blocking; inside an event loop use ``await load_chat_session(store, session_id)``.
         """
         from ._sync import run_sync
-        from .storage.chuk import load_chat_session
+        from .storage.chuk import _backend, load_chat_session
 
+        backend = _backend(store)
         return run_sync(
-            load_chat_session(store, session_id, **kwargs),
+            _releasing(load_chat_session(backend, session_id, **kwargs), backend),
             async_name="load_chat_session(store, session_id)",
         )
 
@@ -463,3 +477,13 @@ class ChatSession:
             f"ChatSession(session_id={self.session_id!r}, messages={len(self._log.messages())}, "
             f"tokens={self.estimate_tokens()}, max_tokens={self.max_tokens})"
         )
+
+
+async def _releasing(coro: Coroutine[Any, Any, T], store: Store) -> T:
+    """Await ``coro`` in a blocking call's own loop, then free the store's hold on that loop."""
+    from .storage.base import release_loop
+
+    try:
+        return await coro
+    finally:
+        await release_loop(store)

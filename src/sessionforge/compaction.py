@@ -69,7 +69,9 @@ def visible_events(session: Session) -> list[SessionEvent]:
     return [by_id[i] for i in replay_view(session).view]
 
 
-def _request(system: ChatMessage | None, events: list[SessionEvent]) -> tuple[list[ChatMessage], dict[int, str]]:
+def _request(
+    system: ChatMessage | None, events: list[SessionEvent]
+) -> tuple[list[ChatMessage], dict[int, str]]:
     messages: list[ChatMessage] = [system] if system is not None else []
     owner: dict[int, str] = {}
     for event in events:
@@ -95,7 +97,9 @@ def plan_compaction(
     kept = {owner[id(m)] for m in result if id(m) in owner}
     added = [m for m in result if id(m) not in owner and m is not system]
     summary_events = [
-        SessionEvent(source=EventSource.SYSTEM, type=EventType.SUMMARY, message=m, metadata={"compactor": repr(engine)})
+        SessionEvent(
+            source=EventSource.SYSTEM, type=EventType.SUMMARY, message=m, metadata={"compactor": repr(engine)}
+        )
         for m in added
     ]
     added_ids = {id(m): e.id for m, e in zip(added, summary_events, strict=True)}
@@ -153,6 +157,8 @@ async def undo_compaction(
         after_tokens=counter.count_messages(after),
     )
     await session.add_event_and_save(
-        SessionEvent(source=EventSource.SYSTEM, type=EventType.COMPACTION, message=record.model_dump(mode="json"))
+        SessionEvent(
+            source=EventSource.SYSTEM, type=EventType.COMPACTION, message=record.model_dump(mode="json")
+        )
     )
     return record

@@ -59,9 +59,7 @@ def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(
-            str(p.get("text", "")) if isinstance(p, Mapping) else str(p) for p in content
-        )
+        return "".join(str(p.get("text", "")) if isinstance(p, Mapping) else str(p) for p in content)
     return json.dumps(content, ensure_ascii=False)
 
 
@@ -80,20 +78,31 @@ def from_openai_messages(messages: Iterable[Mapping[str, Any]]) -> list[ChatMess
             out.append(ChatMessage.user(_text(item.get("content"))))
         elif role == "assistant":
             calls = [
-                ToolCall(id=c["id"], name=c["function"]["name"], arguments=_arguments(c["function"].get("arguments")))
+                ToolCall(
+                    id=c["id"],
+                    name=c["function"]["name"],
+                    arguments=_arguments(c["function"].get("arguments")),
+                )
                 for c in item.get("tool_calls") or []
             ]
             content = item.get("content")
-            out.append(ChatMessage.assistant(_text(content) if content is not None else None, tool_calls=calls))
+            out.append(
+                ChatMessage.assistant(_text(content) if content is not None else None, tool_calls=calls)
+            )
         elif role == "tool":
-            out.append(ChatMessage.tool(_text(item.get("content")), tool_call_id=str(item["tool_call_id"]),
-                                        name=item.get("name")))
+            out.append(
+                ChatMessage.tool(
+                    _text(item.get("content")), tool_call_id=str(item["tool_call_id"]), name=item.get("name")
+                )
+            )
         else:
             raise _unknown("an OpenAI message", item)
     return out
 
 
-def from_anthropic_messages(messages: Iterable[Mapping[str, Any]], system: str | None = None) -> list[ChatMessage]:
+def from_anthropic_messages(
+    messages: Iterable[Mapping[str, Any]], system: str | None = None
+) -> list[ChatMessage]:
     """Anthropic Messages API messages (and its separate ``system``) as ChatMessages."""
     out: list[ChatMessage] = [ChatMessage.system(system)] if system else []
     for item in messages:
@@ -108,9 +117,13 @@ def from_anthropic_messages(messages: Iterable[Mapping[str, Any]], system: str |
             if kind == "text":
                 texts.append(str(block.get("text", "")))
             elif kind == "tool_use":
-                calls.append(ToolCall(id=block["id"], name=block["name"], arguments=_arguments(block.get("input"))))
+                calls.append(
+                    ToolCall(id=block["id"], name=block["name"], arguments=_arguments(block.get("input")))
+                )
             elif kind == "tool_result":
-                out.append(ChatMessage.tool(_text(block.get("content")), tool_call_id=str(block["tool_use_id"])))
+                out.append(
+                    ChatMessage.tool(_text(block.get("content")), tool_call_id=str(block["tool_use_id"]))
+                )
         if role == "assistant":
             out.append(ChatMessage.assistant("".join(texts) if texts else None, tool_calls=calls))
         elif texts:
@@ -130,12 +143,16 @@ def from_langchain(messages: Iterable[Mapping[str, Any]]) -> list[ChatMessage]:
             out.append(ChatMessage.user(content))
         elif kind in ("ai", "AIMessageChunk"):
             calls = [
-                ToolCall(id=str(c.get("id") or f"call_{i}"), name=c["name"], arguments=_arguments(c.get("args")))
+                ToolCall(
+                    id=str(c.get("id") or f"call_{i}"), name=c["name"], arguments=_arguments(c.get("args"))
+                )
                 for i, c in enumerate(data.get("tool_calls") or [])
             ]
             out.append(ChatMessage.assistant(content or (None if calls else ""), tool_calls=calls))
         elif kind == "tool":
-            out.append(ChatMessage.tool(content, tool_call_id=str(data["tool_call_id"]), name=data.get("name")))
+            out.append(
+                ChatMessage.tool(content, tool_call_id=str(data["tool_call_id"]), name=data.get("name"))
+            )
         else:
             raise _unknown("a LangChain message", item)
     return out
@@ -159,7 +176,9 @@ def from_openai_agents_items(items: Iterable[Mapping[str, Any]]) -> list[ChatMes
             else:
                 raise _unknown("an Agents SDK message", item)
         elif kind == "function_call":
-            call = ToolCall(id=str(item["call_id"]), name=item["name"], arguments=_arguments(item.get("arguments")))
+            call = ToolCall(
+                id=str(item["call_id"]), name=item["name"], arguments=_arguments(item.get("arguments"))
+            )
             last = out[-1] if out else None
             if last is not None and last.role == "assistant" and (last.tool_calls or not last.text):
                 out[-1] = ChatMessage.assistant(last.text or None, tool_calls=[*last.tool_calls, call])
@@ -167,8 +186,11 @@ def from_openai_agents_items(items: Iterable[Mapping[str, Any]]) -> list[ChatMes
                 out.append(ChatMessage.assistant(None, tool_calls=[call]))
         elif kind == "function_call_output":
             output = item.get("output")
-            out.append(ChatMessage.tool(output if isinstance(output, str) else _text(output),
-                                        tool_call_id=str(item["call_id"])))
+            out.append(
+                ChatMessage.tool(
+                    output if isinstance(output, str) else _text(output), tool_call_id=str(item["call_id"])
+                )
+            )
     return out
 
 
@@ -207,7 +229,12 @@ def _read_agents_db(
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open {path}: {exc}") from exc
     try:
-        ids = [row[0] for row in conn.execute(f"SELECT session_id FROM {sessions_table} ORDER BY created_at, session_id")]
+        ids = [
+            row[0]
+            for row in conn.execute(
+                f"SELECT session_id FROM {sessions_table} ORDER BY created_at, session_id"
+            )
+        ]
         out: dict[str, list[dict[str, Any]]] = {}
         for session_id in ids:
             if only is not None and session_id not in only:

@@ -107,9 +107,7 @@ class InfiniteConversationManager:
         elif source == EventSource.LLM:
             await sm.ai_responds(message, model=model)
         else:
-            await sm.record_event(
-                SessionEvent(source=source, type=EventType.MESSAGE, message=message)
-            )
+            await sm.record_event(SessionEvent(source=source, type=EventType.MESSAGE, message=message))
         return self._keep(sm)
 
     async def build_context_for_llm(

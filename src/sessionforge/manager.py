@@ -217,7 +217,10 @@ class SessionManager:
         await self._ensure()
         if self._budget is not None:
             self._budget.check(
-                prompt_tokens, model=self._model, max_output_tokens=max_output_tokens, session_id=self.session_id
+                prompt_tokens,
+                model=self._model,
+                max_output_tokens=max_output_tokens,
+                session_id=self.session_id,
             )
 
     # ---- recording ----------------------------------------------------------------------------------
@@ -227,9 +230,7 @@ class SessionManager:
         await self.segment_if_full()
         session = await self._ensure()
         counter = counter_for_model(self._model)
-        usage = TokenUsage.of(
-            counter.count_text(message), 0, model=self._model, accuracy=counter.accuracy
-        )
+        usage = TokenUsage.of(counter.count_text(message), 0, model=self._model, accuracy=counter.accuracy)
         await self._record(
             SessionEvent(
                 source=EventSource.USER,
@@ -355,16 +356,18 @@ class SessionManager:
             if origin is not None:  # known in memory: no scan of the log
                 position = origin.seq if origin.session_id == session.id else at
         child = await _fork(session.id, at=position, store=session.store, new_session_id=new_session_id)
-        return SessionManager(session_id=child, store=session.store, model=self._model,
-                              summarizer=self._summarizer)
+        return SessionManager(
+            session_id=child, store=session.store, model=self._model, summarizer=self._summarizer
+        )
 
     async def preview_compaction(
         self, target_tokens: int, compactor: Compactor | None = None
     ) -> CompactionPreview:
         """What :meth:`compact` would record and the messages the model would then see; writes nothing."""
         session = await self._ensure()
-        return plan_compaction(session, target_tokens, counter_for_model(self._model), compactor,
-                               self._system_prompt)
+        return plan_compaction(
+            session, target_tokens, counter_for_model(self._model), compactor, self._system_prompt
+        )
 
     async def compact(self, target_tokens: int, compactor: Compactor | None = None) -> CompactionRecord:
         """Shrink the view to ``target_tokens`` by appending a ``COMPACTION`` record (truncation by
@@ -565,8 +568,10 @@ class SessionManager:
 
 def _provider_dict(message: ChatMessage) -> dict[str, Any]:
     """A message in the OpenAI chat shape, which OpenAI-compatible servers also accept."""
-    out: dict[str, Any] = {"role": message.role, "content": message.content if message.content is None
-                           else message.text}
+    out: dict[str, Any] = {
+        "role": message.role,
+        "content": message.content if message.content is None else message.text,
+    }
     if message.tool_calls:
         out["tool_calls"] = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json}}

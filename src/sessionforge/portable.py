@@ -76,8 +76,14 @@ async def export_records(
         raise SessionNotFound(session_id)
     origin = fork_origin(records[0].record)
     if origin is not None and inline_forks:
-        records = _inline(records, [r for part in await inherited_records(backend, session_id, records[0].record)
-                                    for r in part.records])
+        records = _inline(
+            records,
+            [
+                r
+                for part in await inherited_records(backend, session_id, records[0].record)
+                for r in part.records
+            ],
+        )
         origin = None
     header = ExportHeader(
         session_id=session_id,
@@ -129,7 +135,9 @@ def _parse(data: str | bytes | Iterable[str]) -> tuple[ExportHeader, list[dict[s
     try:
         raw = json.loads(lines[0])
         if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-            raise MessageFormatError(f"not a {FORMAT} export: the first line has no matching 'format'", field="format")
+            raise MessageFormatError(
+                f"not a {FORMAT} export: the first line has no matching 'format'", field="format"
+            )
         if not isinstance(raw.get("version"), int) or raw["version"] > VERSION:
             raise MessageFormatError(
                 f"export version {raw.get('version')!r} is newer than this sessionforge reads ({VERSION}); "
@@ -228,5 +236,3 @@ async def migrate(
             await source.aclose()
         if isinstance(to_url, str):
             await target.aclose()
-
-

@@ -67,8 +67,15 @@ def test_a_session_survives_a_restart(tmp_path: Path) -> None:
     read = _run(READER, db, session_id)
     written_stats = dict(written["stats"])  # type: ignore[call-overload]
     read_stats = dict(read["stats"])  # type: ignore[call-overload]
-    for key in ("user_messages", "ai_messages", "tool_calls", "total_tokens", "session_segments",
-                "created_at", "session_chain"):
+    for key in (
+        "user_messages",
+        "ai_messages",
+        "tool_calls",
+        "total_tokens",
+        "session_segments",
+        "created_at",
+        "session_chain",
+    ):
         assert read_stats[key] == written_stats[key], key
     assert read_stats["estimated_cost"] == written_stats["estimated_cost"]
     assert read["history"] == [text for i in range(7) for text in (f"question {i}", f"answer {i}")]

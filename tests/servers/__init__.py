@@ -4,7 +4,7 @@ Wire-protocol servers for OpenAI and Anthropic (the real SDKs talk to them over 
 and real Redis, Redis Cluster and PostgreSQL servers on loopback ports.
 """
 
-from .databases import PostgresServer, RedisCluster, RedisServer, ServerMissing, free_port
+from .databases import PostgresServer, RedisCluster, RedisServer, ServerMissing, free_port, start_or_fail
 from .httpd import GOOD_KEY, Recorded, WireServer
 from .protocols import AnthropicServer, OpenAIServer
 
@@ -19,4 +19,5 @@ __all__ = [
     "ServerMissing",
     "WireServer",
     "free_port",
+    "start_or_fail",
 ]

@@ -17,8 +17,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-__all__ = ["PostgresServer", "RedisCluster", "RedisServer", "ServerMissing", "free_port"]
+__all__ = ["PostgresServer", "RedisCluster", "RedisServer", "ServerMissing", "free_port", "start_or_fail"]
 
 INSTALL_HINT = "run `scripts/bootstrap.sh --services` (or `make test`), which apt-installs it"
 
@@ -240,3 +241,13 @@ class PostgresServer:
             self.stop("immediate")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def start_or_fail(server_cls: type[Any], **kwargs: Any) -> Any:
+    """Start a server for a test, or fail that test with the install command: never a quiet skip."""
+    import pytest
+
+    try:
+        return server_cls(**kwargs).start()
+    except ServerMissing as exc:
+        pytest.fail(str(exc), pytrace=False)

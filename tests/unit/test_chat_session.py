@@ -111,7 +111,9 @@ def test_clear_preserves_or_drops_system() -> None:
 def test_serialization_round_trip() -> None:
     session = ChatSession(system_prompt="sys")
     session.add_message(ChatMessage.user("hi"))
-    session.add_message(ChatMessage.assistant(None, tool_calls=[ToolCall(id="c1", name="f", arguments={"a": 1})]))
+    session.add_message(
+        ChatMessage.assistant(None, tool_calls=[ToolCall(id="c1", name="f", arguments={"a": 1})])
+    )
     session.add_message(ChatMessage.tool("1", tool_call_id="c1"))
     data = session.to_dict_list()
     again = ChatSession.from_dict_list(data)

@@ -21,7 +21,7 @@ async def test_get_save_delete_list() -> None:
     assert await store.list_sessions(prefix="user-") == ["user-1"]
     loaded = await store.get("user-1")
     assert loaded is not None
-    assert loaded.metadata.properties == {'topic': 'x'}
+    assert loaded.metadata.properties == {"topic": "x"}
     assert await store.delete("user-1") is True
     assert await store.get("user-1") is None
     with pytest.raises(UsageError):

@@ -143,8 +143,12 @@ async def test_a_summary_is_an_event_with_its_own_usage_and_cost(store: MemorySt
     assert usage.estimated_cost_usd > 0
     # the summary's cost is part of the conversation's cost
     stats = await SessionManager(session_id=sid, store=store).get_stats(include_all_segments=True)
-    turns = sum(e.token_usage.total_tokens for s in chain for e in s.events
-                if e.token_usage is not None and e.type == EventType.MESSAGE)
+    turns = sum(
+        e.token_usage.total_tokens
+        for s in chain
+        for e in s.events
+        if e.token_usage is not None and e.type == EventType.MESSAGE
+    )
     assert stats["total_tokens"] == turns + usage.total_tokens
 
 
@@ -153,9 +157,7 @@ async def test_each_strategys_prompt_reaches_the_callback(
     store: MemoryStore, strategy: SummarizationStrategy
 ) -> None:
     callback = Callback()
-    icm = InfiniteConversationManager(
-        max_turns_per_segment=1, summarization_strategy=strategy, store=store
-    )
+    icm = InfiniteConversationManager(max_turns_per_segment=1, summarization_strategy=strategy, store=store)
     sid = await exchange(icm, "conv", "What is a qubit?", "A two-state system.", callback)
     await exchange(icm, sid, "More?", "Later.", callback)
     (request,) = callback.requests
@@ -281,8 +283,9 @@ async def test_a_restart_resumes_the_chain_from_the_store(tmp_path: Path) -> Non
 async def test_session_manager_and_simple_api_segment_the_same_way(store: MemoryStore) -> None:
     turns = [(f"Question {i}?", f"Answer {i}.") for i in range(3)]
 
-    icm = InfiniteConversationManager(max_turns_per_segment=1, store=store,
-                                      summarization_strategy="key_points")
+    icm = InfiniteConversationManager(
+        max_turns_per_segment=1, store=store, summarization_strategy="key_points"
+    )
     icm_callback = Callback()
     sid = "icm"
     for question, answer in turns:
@@ -290,8 +293,14 @@ async def test_session_manager_and_simple_api_segment_the_same_way(store: Memory
     by_icm = await icm.get_session_chain(sid)
 
     callback = Callback()
-    sm = SessionManager(store=store, infinite_context=True, max_turns_per_segment=1,
-                        summarization_strategy="key_points", llm_callback=callback, model=MODEL)
+    sm = SessionManager(
+        store=store,
+        infinite_context=True,
+        max_turns_per_segment=1,
+        summarization_strategy="key_points",
+        llm_callback=callback,
+        model=MODEL,
+    )
     for question, answer in turns:
         await sm.user_says(question)
         await sm.ai_responds(answer, model=MODEL)
@@ -301,8 +310,14 @@ async def test_session_manager_and_simple_api_segment_the_same_way(store: Memory
     api_sid: str | None = None
     for question, answer in turns:
         api_sid = await track_infinite_conversation(
-            question, answer, session_id=api_sid, model=MODEL, max_turns=1, store=store,
-            summarization_strategy=SummarizationStrategy.KEY_POINTS, llm_callback=api_callback,
+            question,
+            answer,
+            session_id=api_sid,
+            model=MODEL,
+            max_turns=1,
+            store=store,
+            summarization_strategy=SummarizationStrategy.KEY_POINTS,
+            llm_callback=api_callback,
         )
     assert api_sid is not None
     by_api = await icm.get_session_chain(api_sid)

@@ -25,8 +25,17 @@ from sessionforge.errors import SessionNotFound
 from sessionforge.storage.memory import MemoryStore
 
 STATS_KEYS = {
-    "session_id", "total_messages", "user_messages", "ai_messages", "tool_calls", "total_tokens",
-    "estimated_cost", "session_segments", "created_at", "last_update", "infinite_context",
+    "session_id",
+    "total_messages",
+    "user_messages",
+    "ai_messages",
+    "tool_calls",
+    "total_tokens",
+    "estimated_cost",
+    "session_segments",
+    "created_at",
+    "last_update",
+    "infinite_context",
 }
 
 
@@ -103,7 +112,11 @@ async def test_tool_event_shape(store: CountingStore) -> None:
     await sm.tool_used("search", {"q": "x"}, ["r"], call_id="call_1")
     assert sm.session is not None
     assert sm.session.events[-1].message == {
-        "tool": "search", "arguments": {"q": "x"}, "result": ["r"], "error": None, "call_id": "call_1",
+        "tool": "search",
+        "arguments": {"q": "x"},
+        "result": ["r"],
+        "error": None,
+        "call_id": "call_1",
     }
 
 
@@ -126,8 +139,8 @@ async def test_resume_continues_the_same_session(store: CountingStore) -> None:
     resumed = SessionManager(session_id=sm.session_id, store=store)
     await resumed.user_says("again")
     stats = await resumed.get_stats()
-    assert stats['user_messages'] == 2
-    assert stats['ai_messages'] == 1
+    assert stats["user_messages"] == 2
+    assert stats["ai_messages"] == 1
     assert [t["content"] for t in await resumed.get_conversation()] == ["hello", "hi", "again"]
     conversation = await resumed.get_conversation()
     assert {"role", "content", "timestamp"} == set(conversation[0])
@@ -151,15 +164,15 @@ async def test_segments_by_turns_with_a_summary(store: CountingStore) -> None:
     assert chain[-1] == sm.session_id
     stats = await sm.get_stats(include_all_segments=True)
     assert stats["session_segments"] == 3
-    assert stats['user_messages'] == 5
-    assert stats['ai_messages'] == 5
+    assert stats["user_messages"] == 5
+    assert stats["ai_messages"] == 5
     assert len(await sm.get_conversation(include_all_segments=True)) == 10
     assert len(await sm.get_conversation()) == 2
     messages = await sm.get_messages_for_llm()
     assert messages[0] == {"role": "system", "content": "sys"}
-    assert messages[1]['role'] == 'system'
-    assert 'Rome' in messages[1]['content']
-    assert 'Oslo' in messages[1]['content']  # the summary rolls: it folds in the one before
+    assert messages[1]["role"] == "system"
+    assert "Rome" in messages[1]["content"]
+    assert "Oslo" in messages[1]["content"]  # the summary rolls: it folds in the one before
     # the chain is readable from the store alone, e.g. after a restart
     resumed = SessionManager(session_id=sm.session_id, store=store)
     assert await resumed.get_session_chain() == chain
@@ -175,7 +188,10 @@ async def test_segments_by_tokens_with_an_async_summarizer(store: CountingStore)
         return f"summary {len(seen)}"
 
     sm = SessionManager(
-        store=store, infinite_context=True, token_threshold=20, max_turns_per_segment=100,
+        store=store,
+        infinite_context=True,
+        token_threshold=20,
+        max_turns_per_segment=100,
         summarizer=summarizer,
     )
     for _ in range(3):
@@ -191,7 +207,7 @@ async def test_segments_by_tokens_with_an_async_summarizer(store: CountingStore)
 def test_properties_before_first_use() -> None:
     sm = SessionManager(system_prompt="p", infinite_context=True)
     assert sm.session_id
-    assert sm.system_prompt == 'p'
+    assert sm.system_prompt == "p"
     assert sm.is_infinite
     assert sm._is_new
 
@@ -217,28 +233,37 @@ async def test_track_llm_call_accepts_sync_and_async_functions() -> None:
     response, sid = await track_llm_call("ping", async_llm, model="gpt-4o")
     assert response == "async: ping"
     response, sid2 = await track_llm_call("pong", lambda p: f"sync: {p}", session_id=sid)
-    assert response == 'sync: pong'
+    assert response == "sync: pong"
     assert sid2 == sid
     assert len(await get_conversation_history(sid)) == 4
 
 
 async def test_quick_conversation_and_infinite_tracking() -> None:
     stats = await quick_conversation("Explain X", "X is...", model="gpt-4")
-    assert stats['total_tokens'] > 0
-    assert stats['estimated_cost'] > 0
+    assert stats["total_tokens"] > 0
+    assert stats["estimated_cost"] > 0
     sid = None
     for i in range(3):
         sid = await track_infinite_conversation(f"q{i}", f"a{i}", session_id=sid, max_turns=1)
     assert sid is not None
     stats = await get_session_stats(sid, include_all_segments=True)
-    assert stats['session_segments'] == 3
-    assert stats['user_messages'] == 3
+    assert stats["session_segments"] == 3
+    assert stats["user_messages"] == 3
 
 
 def test_is_available_reports_this_branchs_components() -> None:
     available = is_available()
-    for component in ("core_enums", "core_models", "simple_api", "storage", "token_tracking",
-                      "exceptions", "session_manager", "infinite_context", "prompt_builder"):
+    for component in (
+        "core_enums",
+        "core_models",
+        "simple_api",
+        "storage",
+        "token_tracking",
+        "exceptions",
+        "session_manager",
+        "infinite_context",
+        "prompt_builder",
+    ):
         assert available[component] is True
     # tool_processor comes from a module built on another branch.
 

@@ -75,9 +75,7 @@ def opening_summary(session: Session) -> str | None:
     return None
 
 
-def summary_usage(
-    request: list[ChatMessage], summary: str, model: str, *, by_model: bool
-) -> TokenUsage:
+def summary_usage(request: list[ChatMessage], summary: str, model: str, *, by_model: bool) -> TokenUsage:
     """What a summary cost: the request as prompt tokens, the summary as completion tokens.
 
     Counted with ``model``'s tokenizer and priced for it when a model wrote the summary. The
@@ -93,9 +91,7 @@ def summary_usage(
             estimated_cost_usd=0.0,
             accuracy=counter.accuracy,
         )
-    return TokenUsage.of(
-        counter.count_messages(request), completion, model=model, accuracy=counter.accuracy
-    )
+    return TokenUsage.of(counter.count_messages(request), completion, model=model, accuracy=counter.accuracy)
 
 
 async def start_next_segment(

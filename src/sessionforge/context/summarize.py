@@ -311,6 +311,7 @@ def llm_callback_summarizer(callback: LLMCallback) -> Summarizer:
     summarizes: the strategy's instructions arrive as the system message and the transcript as the
     user message. The callback may be sync or async; :func:`call_summarizer` tells them apart.
     """
+
     def summarize_with_callback(request: list[ChatMessage]) -> str | Awaitable[str]:
         return callback([message_to_openai(m) for m in request])
 

@@ -84,8 +84,9 @@ class UnitLog:
             if self._newest_user is last:
                 self._newest_user = self.units[-1]
         else:
-            unit = Unit([message], tokens, message.role == "system",
-                        frozenset(c.id for c in message.tool_calls))
+            unit = Unit(
+                [message], tokens, message.role == "system", frozenset(c.id for c in message.tool_calls)
+            )
             self.units.append(unit)
             if message.role == "user":
                 if self._newest_user is not None and not self._newest_user.is_system:

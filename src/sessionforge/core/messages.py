@@ -165,9 +165,7 @@ class ChatMessage(BaseModel):
         Raises :class:`MessageFormatError` naming the first bad field.
         """
         if not isinstance(data, dict):
-            raise MessageFormatError(
-                f"a message must be a dict, got {type(data).__name__}", field=None
-            )
+            raise MessageFormatError(f"a message must be a dict, got {type(data).__name__}", field=None)
         payload = dict(data)
         version = payload.pop("schema_version", MESSAGE_SCHEMA_VERSION)
         if not isinstance(version, int) or version > MESSAGE_SCHEMA_VERSION:

@@ -196,8 +196,10 @@ class Session(BaseModel):
         the parent does not exist.
         """
         backend = _resolve_store(store)
-        meta = metadata if isinstance(metadata, SessionMetadata) else SessionMetadata(
-            properties=dict(metadata or {})
+        meta = (
+            metadata
+            if isinstance(metadata, SessionMetadata)
+            else SessionMetadata(properties=dict(metadata or {}))
         )
         session = cls(metadata=meta, parent_id=parent_id)
         if session_id is not None:

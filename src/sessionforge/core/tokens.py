@@ -191,9 +191,7 @@ def load_encoding(name: str) -> tiktoken.Encoding:
     expected_hash, pat_str, special_tokens = _ENCODINGS[name]
     with _load_lock:
         ranks = load_tiktoken_bpe(bundled_encoding_path(name), expected_hash=expected_hash)
-    return tiktoken.Encoding(
-        name=name, pat_str=pat_str, mergeable_ranks=ranks, special_tokens=special_tokens
-    )
+    return tiktoken.Encoding(name=name, pat_str=pat_str, mergeable_ranks=ranks, special_tokens=special_tokens)
 
 
 # ---- model -> counter ----------------------------------------------------------------------------

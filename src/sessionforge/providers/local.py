@@ -166,3 +166,17 @@ class LocalProvider:
 
     async def aclose(self) -> None:
         """The model stays loaded for the process; nothing to close per agent."""
+
+
+def complete_text(
+    messages: list[ChatMessage], *, max_tokens: int = DEFAULT_MAX_TOKENS, **options: Any
+) -> str:
+    """One completion's text from the embedded model: what a summarizer of last resort needs.
+
+    Blocking; :func:`sessionforge.context.summarize.local_model_summarizer` wraps it so that it can
+    serve any compactor or the infinite-context manager with no key and no network.
+    """
+    request = ChatRequest(
+        model=MODEL_NAME, messages=list(messages), max_tokens=max_tokens, options=dict(options)
+    )
+    return LocalProvider().send(request).content

@@ -63,9 +63,7 @@ class Store(Protocol):
         """Append ``records``; return the session's last sequence number afterwards."""
         ...
 
-    async def load(
-        self, session_id: str, after_seq: int = 0, limit: int | None = None
-    ) -> list[StoredRecord]:
+    async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         """Records with ``seq > after_seq``, oldest first, at most ``limit``."""
         ...
 
@@ -80,6 +78,13 @@ class Store(Protocol):
     async def aclose(self) -> None:
         """Close what the store owns."""
         ...
+
+
+async def release_loop(store: Store) -> None:
+    """Call ``store.release_loop()`` where the store has one (stores outside ours may not)."""
+    release = getattr(store, "release_loop", None)
+    if release is not None:
+        await release()
 
 
 def check_session_id(session_id: str) -> str:
@@ -130,6 +135,15 @@ class BaseStore(ABC):
     async def delete(self, session_id: str) -> bool: ...
 
     async def aclose(self) -> None:
+        return None
+
+    async def release_loop(self) -> None:
+        """Let go of what is bound to the running event loop, which is about to end.
+
+        Blocking faces (``ChatSession.save``/``load``/``fork``) run each call in its own short
+        loop; a pool or client left open there would hang that loop's shutdown. Backends holding
+        such resources close them here and reopen them lazily on the next call.
+        """
         return None
 
     async def exists(self, session_id: str) -> bool:

@@ -142,7 +142,9 @@ async def save_chat_session(store: Store | None, chat_session: ChatSession) -> N
 
     for report in chat_session.compactions[link.reports :]:
         await add_messages(report.position)
-        undoes = link.replay.in_force[-1].record_id if report.action == "undo" and link.replay.in_force else None
+        undoes = (
+            link.replay.in_force[-1].record_id if report.action == "undo" and link.replay.in_force else None
+        )
         body = CompactionRecord(
             action="undo" if report.action == "undo" else "compact",
             view=ids(report.view_after),
@@ -165,7 +167,9 @@ async def save_chat_session(store: Store | None, chat_session: ChatSession) -> N
 
 
 async def _add_record(link: _ChatLink, body: CompactionRecord) -> None:
-    event = SessionEvent(source=EventSource.SYSTEM, type=EventType.COMPACTION, message=body.model_dump(mode="json"))
+    event = SessionEvent(
+        source=EventSource.SYSTEM, type=EventType.COMPACTION, message=body.model_dump(mode="json")
+    )
     link.replay.apply(event.id, body)
     await link.twin.add_event(event)
 
@@ -231,7 +235,9 @@ async def load_chat_session(store: Store | None, session_id: str, **kwargs: Any)
     kwargs.setdefault("metadata", props.get("metadata"))
     stored_budget = props.get(BUDGET_PROPERTY)
     given = kwargs.get("budget")
-    kwargs["budget"] = given.resumed(stored_budget) if given is not None else Budget.from_stored(stored_budget)
+    kwargs["budget"] = (
+        given.resumed(stored_budget) if given is not None else Budget.from_stored(stored_budget)
+    )
     link, history, reports = _link_from(twin)
     by_id = {event_id: message for message in history if (event_id := link.ids.get(id(message)))}
     chat = ChatSession(session_id=session_id, **kwargs)

@@ -42,8 +42,9 @@ class RecordCodec:
     def encode(self, record: Mapping[str, Any]) -> str:
         body = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
         if self._fernet is None:
-            return json.dumps({"f": RECORD_FORMAT, "r": json.loads(body)}, ensure_ascii=False,
-                              separators=(",", ":"))
+            return json.dumps(
+                {"f": RECORD_FORMAT, "r": json.loads(body)}, ensure_ascii=False, separators=(",", ":")
+            )
         token = self._fernet.encrypt(body.encode("utf-8")).decode("ascii")
         return json.dumps({"f": RECORD_FORMAT, "enc": "fernet", "d": token}, separators=(",", ":"))
 
@@ -52,14 +53,18 @@ class RecordCodec:
         try:
             envelope = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise CorruptRecordError(f"{where} is not valid JSON: it is corrupt or was not written by "
-                                     "sessionforge", session_id=session_id) from exc
+            raise CorruptRecordError(
+                f"{where} is not valid JSON: it is corrupt or was not written by sessionforge",
+                session_id=session_id,
+            ) from exc
         if not isinstance(envelope, dict) or "f" not in envelope:
             raise CorruptRecordError(f"{where} is not a sessionforge record", session_id=session_id)
         if envelope["f"] != RECORD_FORMAT:
             raise CorruptRecordError(
                 f"{where} has record format {envelope['f']!r}; this sessionforge reads format "
-                f"{RECORD_FORMAT}: upgrade sessionforge", session_id=session_id)
+                f"{RECORD_FORMAT}: upgrade sessionforge",
+                session_id=session_id,
+            )
         if "enc" in envelope:
             return self._decrypt(envelope, where, session_id)
         record = envelope.get("r")
@@ -70,7 +75,8 @@ class RecordCodec:
     def _decrypt(self, envelope: dict[str, Any], where: str, session_id: str) -> dict[str, Any]:
         if self._fernet is None:
             raise CorruptRecordError(
-                f"{where} is encrypted: open the store with its encryption_key", session_id=session_id)
+                f"{where} is encrypted: open the store with its encryption_key", session_id=session_id
+            )
         fernet_module = require("cryptography.fernet", extra="crypto")
         try:
             body = self._fernet.decrypt(str(envelope.get("d", "")).encode("ascii"))
@@ -78,7 +84,8 @@ class RecordCodec:
         except (fernet_module.InvalidToken, ValueError) as exc:
             raise CorruptRecordError(
                 f"{where} cannot be decrypted: wrong encryption_key, or the record is corrupt",
-                session_id=session_id) from exc
+                session_id=session_id,
+            ) from exc
         if not isinstance(record, dict):
             raise CorruptRecordError(f"{where} has no record body", session_id=session_id)
         return record

@@ -58,9 +58,7 @@ class MemoryStore(BaseStore):
             self._touch(log)
             return len(log.rows)
 
-    async def load(
-        self, session_id: str, after_seq: int = 0, limit: int | None = None
-    ) -> list[StoredRecord]:
+    async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)
         async with self._lock:
             log = self._live(session_id)

@@ -193,6 +193,10 @@ class PostgresStore(BaseStore):
             )
             return bool(cur.rowcount > 0)
 
+    async def release_loop(self) -> None:
+        """A blocking call's loop is ending: close what this store owns; it reopens on next use."""
+        await self.aclose()
+
     async def aclose(self) -> None:
         """Close the pool if this store created it, and only if its loop is the running one."""
         if not self._owned or self._pool is None:

@@ -7,8 +7,12 @@ contiguous by construction), moves the ``:head`` counter and sets the expiry of 
 other writer can interleave, on one server or on a cluster.
 
 Listing needs an index per namespace, ``sf:{<namespace>}:sessions`` (a ZSET scored by expiry time).
-It lives in another slot, so it is updated by a second command after the append; the session keys
-are the truth and ``list_sessions`` drops index entries whose head key no longer exists.
+On a single server the same scripts update it, so a stored session is never missing from the index
+and an index entry never outlives its session (``delete`` is one MULTI). On a cluster it lives in
+another slot, so it is updated by a separate command *before* the append: a failure between the two
+leaves at worst an entry with no session behind it, which ``list_sessions`` filters out, never a
+stored session that listing cannot find. (Only a delete racing an append to the same session can
+leave that session unlisted, until its next append re-indexes it.)
 
 Async clients are bound to the event loop that created them, and the simple API may run several
 ``asyncio.run`` calls in one process; a client this store owns is therefore created lazily and
@@ -30,10 +34,11 @@ from .base import BaseStore, StoredRecord, check_session_id
 
 __all__ = ["RedisStore"]
 
-# KEYS: head, log, ids. ARGV: ttl in ms (0 = none), then (record id or "", body) pairs.
+# KEYS: head, log, ids[, index]. ARGV: ttl in ms (0 = none), index score, session id, then
+# (record id or "", body) pairs. The index is a KEY only on a single server (see the module doc).
 _APPEND = """
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-for i = 2, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local rid = ARGV[i]
   if rid == '' or redis.call('SADD', KEYS[3], rid) == 1 then
     n = redis.call('RPUSH', KEYS[2], ARGV[i + 1])
@@ -44,15 +49,18 @@ local ttl = tonumber(ARGV[1])
 if ttl > 0 then
   for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ttl) end
 end
+if KEYS[4] then redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3]) end
 return n
 """
 
-# KEYS: head, log, ids. ARGV: start index, stop index, ttl in ms to refresh (0 = do not touch).
+# KEYS: head, log, ids[, index]. ARGV: start index, stop index, ttl in ms to refresh (0 = do not
+# touch), index score, session id. Reading refreshes an index entry, never creates one (XX).
 _LOAD = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local ttl = tonumber(ARGV[3])
 if ttl > 0 then
   for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ttl) end
+  if KEYS[4] then redis.call('ZADD', KEYS[4], 'XX', ARGV[4], ARGV[5]) end
 end
 return redis.call('LRANGE', KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
 """
@@ -149,32 +157,31 @@ class RedisStore(BaseStore):
     async def _script(
         self, client: Any, script: tuple[str, str], keys: list[str], args: list[Any], index: Any = None
     ) -> Any:
-        """EVALSHA and the index command that follows it, in one round trip on a single server.
+        """Run one of the scripts, loading it once if the server does not know it yet.
 
-        A cluster refuses EVALSHA in a pipeline, and its index lives on another node anyway, so
-        there the two go one after the other. A server that does not know the script yet (first
-        use, restart, SCRIPT FLUSH) gets it loaded once.
+        On a single server the script updates the index itself (it gets the index as a fourth
+        key). A cluster keeps the index on another node, so ``index(client)`` runs first, as its
+        own command.
         """
         no_script = require("redis.exceptions", extra="redis").NoScriptError
         text, sha = script
-        cluster = hasattr(client, "get_nodes")
+        if self._cluster(client):
+            if index is not None:
+                await index(client)
+        else:
+            keys = [*keys, self._index]
         for attempt in range(2):
             try:
-                if cluster:
-                    result = await client.evalsha(sha, len(keys), *keys, *args)
-                    if index is not None:
-                        await index(client)
-                    return result
-                pipe = client.pipeline(transaction=False)
-                pipe.evalsha(sha, len(keys), *keys, *args)
-                if index is not None:
-                    index(pipe)
-                return (await pipe.execute())[0]
+                return await client.evalsha(sha, len(keys), *keys, *args)
             except no_script:
                 if attempt:
                     raise
                 await client.script_load(text)
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _cluster(client: Any) -> bool:
+        return hasattr(client, "get_nodes")
 
     def _keys(self, session_id: str) -> list[str]:
         tag = f"sf:{{{self.namespace}:{session_id}}}"
@@ -187,14 +194,15 @@ class RedisStore(BaseStore):
     def _ttl_ms(self) -> int:
         return 0 if self.ttl_seconds is None else max(1, int(self.ttl_seconds * 1000))
 
-    def _expiry_score(self) -> float:
-        return float("inf") if self.ttl_seconds is None else time.time() + self.ttl_seconds
+    def _expiry_score(self) -> str:
+        return "+inf" if self.ttl_seconds is None else repr(time.time() + self.ttl_seconds)
 
     # ---- the contract --------------------------------------------------------------------------
 
     async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
         check_session_id(session_id)
-        args: list[Any] = [self._ttl_ms()]
+        score = self._expiry_score()
+        args: list[Any] = [self._ttl_ms(), score, session_id]
         for record_id, body in self._encode_all(records):
             args += [record_id or "", body]
         with _translate(self._where, session_id):
@@ -204,7 +212,7 @@ class RedisStore(BaseStore):
                 (_APPEND, _APPEND_SHA),
                 self._keys(session_id),
                 args,
-                lambda pipe: pipe.zadd(self._index, {session_id: self._expiry_score()}),
+                lambda c: c.zadd(self._index, {session_id: score}),
             )
         return int(last)
 
@@ -217,15 +225,13 @@ class RedisStore(BaseStore):
         touch = self._ttl_ms() if self.touch_on_read else 0
         with _translate(self._where, session_id):
             client = await self._connect()
-            # The index entry is refreshed only if present (XX): reading never creates one.
+            score = self._expiry_score()
             rows = await self._script(
                 client,
                 (_LOAD, _LOAD_SHA),
                 self._keys(session_id),
-                [start, stop, touch],
-                (lambda pipe: pipe.zadd(self._index, {session_id: self._expiry_score()}, xx=True))
-                if touch
-                else None,
+                [start, stop, touch, score, session_id],
+                (lambda c: c.zadd(self._index, {session_id: score}, xx=True)) if touch else None,
             )
         return [
             StoredRecord(seq, self.codec.decode(body, session_id=session_id, seq=seq))
@@ -248,7 +254,9 @@ class RedisStore(BaseStore):
                 pipe.exists(self._keys(session_id)[0])
             alive = [bool(n) for n in await pipe.execute()]
             gone = [s for s, ok in zip(candidates, alive, strict=True) if not ok]
-            if gone:
+            if gone and not self._cluster(client):
+                # Atomic appends make these leftovers of expiry; on a cluster an entry without a
+                # session may be a first append in flight, so it is only filtered out.
                 await client.zrem(self._index, *gone)
         return [s for s, ok in zip(candidates, alive, strict=True) if ok]
 
@@ -256,11 +264,19 @@ class RedisStore(BaseStore):
         check_session_id(session_id)
         with _translate(self._where, session_id):
             client = await self._connect()
-            # Index first: an append racing with us then leaves at worst a stale index entry,
-            # which list_sessions prunes, never a live session missing from the index.
-            await client.zrem(self._index, session_id)
-            removed = int(await client.delete(*self._keys(session_id)))
+            if self._cluster(client):
+                await client.zrem(self._index, session_id)
+                removed = int(await client.delete(*self._keys(session_id)))
+            else:
+                pipe = client.pipeline(transaction=True)
+                pipe.zrem(self._index, session_id)
+                pipe.delete(*self._keys(session_id))
+                removed = int((await pipe.execute())[1])
         return removed > 0
+
+    async def release_loop(self) -> None:
+        """A blocking call's loop is ending: close what this store owns; it reopens on next use."""
+        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the client if this store created it, and only if its loop is the running one."""

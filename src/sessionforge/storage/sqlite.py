@@ -35,7 +35,9 @@ def _translate(path: str, session_id: str | None = None) -> Iterator[None]:
     except sqlite3.OperationalError as exc:
         raise StoreUnavailableError(
             f"SQLite database {path!r} is unavailable ({exc}); check the path, its permissions and "
-            f"free disk space", session_id=session_id) from exc
+            f"free disk space",
+            session_id=session_id,
+        ) from exc
     except sqlite3.DatabaseError as exc:
         raise StorageError(f"SQLite database {path!r} failed: {exc}", session_id=session_id) from exc
 
@@ -143,9 +145,7 @@ class SQLiteStore(BaseStore):
 
         return await self._run(write, session_id)
 
-    async def load(
-        self, session_id: str, after_seq: int = 0, limit: int | None = None
-    ) -> list[StoredRecord]:
+    async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)
         ns = self.namespace
 
@@ -170,8 +170,7 @@ class SQLiteStore(BaseStore):
 
         rows = await self._run(read, session_id)
         return [
-            StoredRecord(seq, self.codec.decode(body, session_id=session_id, seq=seq))
-            for seq, body in rows
+            StoredRecord(seq, self.codec.decode(body, session_id=session_id, seq=seq)) for seq, body in rows
         ]
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
@@ -204,9 +203,7 @@ class SQLiteStore(BaseStore):
         return await self._run(write, session_id)
 
     def _purge(self, conn: sqlite3.Connection, session_id: str) -> bool:
-        conn.execute(
-            "DELETE FROM events WHERE namespace=? AND session_id=?", (self.namespace, session_id)
-        )
+        conn.execute("DELETE FROM events WHERE namespace=? AND session_id=?", (self.namespace, session_id))
         cur = conn.execute(
             "DELETE FROM sessions WHERE namespace=? AND session_id=?", (self.namespace, session_id)
         )

@@ -141,10 +141,14 @@ def _one_call(item: Any) -> _Call | None:
     function = item.get("function")
     if isinstance(function, Mapping):  # OpenAI chat completions
         call_id = item.get("id")
-        return _Call(str(call_id or _new_call_id()), str(function.get("name") or ""), function.get("arguments"))
+        return _Call(
+            str(call_id or _new_call_id()), str(function.get("name") or ""), function.get("arguments")
+        )
     if "name" in item:  # OpenAI Responses ``function_call`` item, or a bare {"name", "arguments"}
         call_id = item.get("call_id") or item.get("id")
-        return _Call(str(call_id or _new_call_id()), str(item["name"]), item.get("arguments", item.get("input")))
+        return _Call(
+            str(call_id or _new_call_id()), str(item["name"]), item.get("arguments", item.get("input"))
+        )
     raise ToolProcessingError(f"cannot read a tool call from {dict(item)!r}")
 
 

@@ -231,7 +231,9 @@ class ToolRegistry:
             raise ToolProcessingError(f"invalid arguments for tool {name!r}: {problems}") from exc
         return tool, {key: getattr(validated, key) for key in type(validated).model_fields}
 
-    def bind(self, name: str, arguments: str | Mapping[str, Any] | None = None) -> tuple[Tool, dict[str, Any]]:
+    def bind(
+        self, name: str, arguments: str | Mapping[str, Any] | None = None
+    ) -> tuple[Tool, dict[str, Any]]:
         """The tool and its validated keyword arguments, without running it.
 
         For a caller that runs tools its own way (the session-aware processor adds timeouts, retries

@@ -1,29 +1,56 @@
 """A ``store`` fixture over every backend these tests run on.
 
-Adding a backend is one entry in ``BACKENDS`` (Redis and PostgreSQL join once their stores land).
+Memory and SQLite, plus real Redis and PostgreSQL servers (started once per run by the integration
+conftest; each test gets a flushed Redis database or a new PostgreSQL database).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sessionforge.storage.base import Store
-from sessionforge.storage.memory import MemoryStore
-from sessionforge.storage.sqlite import SQLiteStore
+from sessionforge.storage.config import open_store
 
-BACKENDS: dict[str, Callable[[Path], Store]] = {
-    "memory": lambda tmp: MemoryStore(),
-    "sqlite": lambda tmp: SQLiteStore(str(tmp / "store.db")),
-}
+BACKENDS = [
+    pytest.param("memory", id="memory"),
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("redis", id="redis", marks=pytest.mark.redis),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+def _backend_url(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if name == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    if name == "redis":
+        import redis
+
+        server = request.getfixturevalue("redis_server")
+        with redis.Redis.from_url(server.url) as client:
+            client.flushdb()
+        return str(server.url)
+    if name == "postgres":
+        return str(request.getfixturevalue("postgres_server").create_database())
+    return "memory://"
+
+
+@pytest.fixture(params=BACKENDS)
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Store]:
-    """A factory, for sync tests that drive their own event loops (``ChatSession``)."""
-    return lambda: BACKENDS[request.param](tmp_path)
+    """A factory, for sync tests that drive their own event loops (``ChatSession``).
+
+    Every store it opens sees the same data (one memory dict, one file, one database).
+    """
+    url = _backend_url(request.param, request, tmp_path)
+    if url == "memory://":
+        from sessionforge.storage.memory import MemoryStore
+
+        shared: dict[str, Any] = {}
+        return lambda: MemoryStore(data=shared)
+    return lambda: open_store(url)
 
 
 @pytest.fixture

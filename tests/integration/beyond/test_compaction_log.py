@@ -75,7 +75,9 @@ async def test_chat_session_compaction_record_contents(store: Store) -> None:
 
 
 @pytest.mark.parametrize("make_compactor", COMPACTORS)
-async def test_manager_preview_compact_reload_undo(store: Store, make_compactor: Callable[[], Compactor]) -> None:
+async def test_manager_preview_compact_reload_undo(
+    store: Store, make_compactor: Callable[[], Compactor]
+) -> None:
     manager = SessionManager(store=store, system_prompt="You are terse.", model="gpt-4o-mini")
     for i in range(8):
         await manager.user_says(f"question {i} about the weather in some city")

@@ -64,8 +64,15 @@ async def test_fork_of_a_fork_resolves_recursively(store: Store) -> None:
     await second.user_says("second fork says")
     texts = [m["content"] for m in await second.get_messages_for_llm()]
     assert texts == [
-        "Be brief.", "question 0", "answer 0", "question 1", "answer 1", "question 2", "answer 2",
-        "first fork says", "second fork says",
+        "Be brief.",
+        "question 0",
+        "answer 0",
+        "question 1",
+        "answer 1",
+        "question 2",
+        "answer 2",
+        "first fork says",
+        "second fork says",
     ]
     assert await list_branches(first.session_id, store) == [second.session_id]
     # A fork at an event the fork itself shares points past it, at the ancestor that owns it.

@@ -67,7 +67,9 @@ async def test_forks_export_by_reference_or_inline(store: Store) -> None:
     standalone = await import_session(inline, target)
     assert await _records(target, standalone) == await _records(store, child)
     # By reference, the fork reads once its parent is there too.
-    await import_session(await export_session(manager.session_id, store), target, new_session_id=manager.session_id)
+    await import_session(
+        await export_session(manager.session_id, store), target, new_session_id=manager.session_id
+    )
     referenced = await import_session(by_reference, target, new_session_id="by-ref")
     assert await _records(target, referenced) == await _records(store, child)
 
@@ -84,6 +86,7 @@ async def test_import_refuses_newer_versions_and_truncated_files(store: Store) -
 
 async def test_openai_agents_sdk_sqlite_file(store: Store, tmp_path: Path) -> None:
     import agents  # the real SDK writes the file (a dev dependency)
+
     path = tmp_path / "agents.db"
     sdk = agents.SQLiteSession("support-42", str(path))
     await sdk.add_items(
@@ -113,6 +116,7 @@ async def test_openai_agents_sdk_sqlite_file(store: Store, tmp_path: Path) -> No
 
 async def test_langchain_dump(store: Store) -> None:
     import langchain_core.messages as messages  # a real LangChain dump (a dev dependency)
+
     dump = messages.messages_to_dict(
         [
             messages.SystemMessage("Be kind."),
@@ -138,8 +142,13 @@ def test_plain_openai_and_anthropic_lists() -> None:
         [
             {"role": "system", "content": "sys"},
             {"role": "user", "content": "hi"},
-            {"role": "assistant", "content": None,
-             "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+                ],
+            },
             {"role": "tool", "tool_call_id": "c1", "content": "ok"},
         ]
     )
@@ -147,8 +156,13 @@ def test_plain_openai_and_anthropic_lists() -> None:
     anthropic = from_anthropic_messages(
         [
             {"role": "user", "content": "hi"},
-            {"role": "assistant", "content": [{"type": "text", "text": "Let me check."},
-                                              {"type": "tool_use", "id": "tu1", "name": "f", "input": {"x": 1}}]},
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "text", "text": "Let me check."},
+                    {"type": "tool_use", "id": "tu1", "name": "f", "input": {"x": 1}},
+                ],
+            },
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "tu1", "content": "done"}]},
         ],
         system="sys",

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from cryptography.fernet import Fernet
 
-from conftest import Backend
+from servers.backends import Backend
 from sessionforge.storage.base import BaseStore, Store
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_BACKENDS, Backend
+from servers.backends import SHARED_BACKENDS, Backend
 from sessionforge.storage.base import BaseStore
 
 WRITER = Path(__file__).with_name("writer.py")

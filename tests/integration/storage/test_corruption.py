@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Backend
+from servers.backends import Backend
 from sessionforge.errors import CorruptRecordError
 from sessionforge.storage.base import BaseStore
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from cryptography.fernet import Fernet
 
-from conftest import Backend
+from servers.backends import Backend
 from sessionforge.errors import ConfigurationError, CorruptRecordError
 from sessionforge.storage.base import BaseStore
 

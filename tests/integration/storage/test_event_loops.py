@@ -8,7 +8,7 @@ import psycopg_pool
 import pytest
 import redis.asyncio
 
-from conftest import SHARED_BACKENDS, Backend
+from servers.backends import SHARED_BACKENDS, Backend
 from sessionforge.storage.postgres import PostgresStore
 from sessionforge.storage.redis import RedisStore
 

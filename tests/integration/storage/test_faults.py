@@ -9,8 +9,7 @@ from typing import TypeVar
 
 import pytest
 
-from conftest import _start
-from servers import PostgresServer, RedisCluster, RedisServer
+from servers import PostgresServer, RedisCluster, RedisServer, start_or_fail
 from sessionforge.errors import StoreUnavailableError
 from sessionforge.storage.base import BaseStore
 from sessionforge.storage.postgres import PostgresStore
@@ -54,7 +53,7 @@ async def _conversation_survives(
 
 @pytest.mark.redis
 async def test_redis_restart() -> None:
-    server: RedisServer = _start(RedisServer, durable=True)
+    server: RedisServer = start_or_fail(RedisServer, durable=True)
     store = RedisStore.from_url(server.url, client_options={"socket_timeout": 5})
     try:
         await _conversation_survives(store, server.stop, server.start, "Redis")
@@ -67,7 +66,7 @@ async def test_redis_restart() -> None:
 async def test_redis_cluster_node_restart() -> None:
     import redis.cluster
 
-    cluster: RedisCluster = _start(RedisCluster, durable=True)
+    cluster: RedisCluster = start_or_fail(RedisCluster, durable=True)
     store = RedisStore.from_url(cluster.url, client_options={"socket_timeout": 5})
     try:
         with redis.cluster.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port) as probe:

@@ -13,8 +13,10 @@ def test_tool_call_and_results_form_one_unit() -> None:
     messages = [
         ChatMessage.system("s"),
         ChatMessage.user("u"),
-        ChatMessage.assistant(None, tool_calls=[
-            ToolCall(id="a", name="f", arguments={}), ToolCall(id="b", name="g", arguments={})]),
+        ChatMessage.assistant(
+            None,
+            tool_calls=[ToolCall(id="a", name="f", arguments={}), ToolCall(id="b", name="g", arguments={})],
+        ),
         ChatMessage.tool("ra", tool_call_id="a"),
         ChatMessage.tool("rb", tool_call_id="b"),
         ChatMessage.assistant("done"),
@@ -29,7 +31,11 @@ def test_truncation_never_splits_a_tool_pair() -> None:
     counter = counter_for_model("gpt-4o")
     messages = [ChatMessage.system("s")]
     for i in range(20):
-        messages += [ChatMessage.user(f"q{i}"), _call(f"c{i}"), ChatMessage.tool("r" * 50, tool_call_id=f"c{i}")]
+        messages += [
+            ChatMessage.user(f"q{i}"),
+            _call(f"c{i}"),
+            ChatMessage.tool("r" * 50, tool_call_id=f"c{i}"),
+        ]
     messages.append(ChatMessage.user("last"))
     kept = TruncateCompactor()(messages, 200, counter)
     assert counter.count_messages(kept) <= 200

@@ -59,11 +59,20 @@ def test_bundled_files_match_published_hashes() -> None:
         assert Path(bundled_encoding_path(name)).stat().st_size > 1_000_000
 
 
-@pytest.mark.parametrize(("model", "encoding"), [
-    ("gpt-4o-mini", "o200k_base"), ("gpt-4o", "o200k_base"), ("gpt-4.1", "o200k_base"),
-    ("o3-mini", "o200k_base"), ("gpt-5", "o200k_base"), ("openai/gpt-4o", "o200k_base"),
-    ("gpt-4", "cl100k_base"), ("gpt-4-turbo", "cl100k_base"), ("gpt-3.5-turbo", "cl100k_base"),
-])
+@pytest.mark.parametrize(
+    ("model", "encoding"),
+    [
+        ("gpt-4o-mini", "o200k_base"),
+        ("gpt-4o", "o200k_base"),
+        ("gpt-4.1", "o200k_base"),
+        ("o3-mini", "o200k_base"),
+        ("gpt-5", "o200k_base"),
+        ("openai/gpt-4o", "o200k_base"),
+        ("gpt-4", "cl100k_base"),
+        ("gpt-4-turbo", "cl100k_base"),
+        ("gpt-3.5-turbo", "cl100k_base"),
+    ],
+)
 def test_model_families_map_to_their_encoding(model: str, encoding: str) -> None:
     assert encoding_for_model(model) == encoding
     counter = counter_for_model(model)
@@ -107,7 +116,9 @@ def test_message_count_is_cached_once_per_counter() -> None:
 def test_tool_calls_add_their_name_and_arguments() -> None:
     counter = counter_for_model("gpt-4o")
     bare = ChatMessage.assistant(None)
-    call = ChatMessage.assistant(None, tool_calls=[ToolCall(id="c", name="lookup", arguments={"q": "x" * 40})])
+    call = ChatMessage.assistant(
+        None, tool_calls=[ToolCall(id="c", name="lookup", arguments={"q": "x" * 40})]
+    )
     assert counter.count_message(call) > counter.count_message(bare) + counter.count_text("lookup")
 
 
@@ -121,7 +132,9 @@ def test_other_models_are_labelled_estimates(model: str | None) -> None:
         assert counter.count_text("Hello there, general Kenobi") > 0
 
 
-def test_estimate_is_closer_than_chars_over_four_on_cjk(reference_encodings: dict[str, tiktoken.Encoding]) -> None:
+def test_estimate_is_closer_than_chars_over_four_on_cjk(
+    reference_encodings: dict[str, tiktoken.Encoding],
+) -> None:
     text = CORPUS[3] * 10
     truth = len(reference_encodings["o200k_base"].encode_ordinary(text))
     estimate = counter_for_model("some-unknown-model").count_text(text)

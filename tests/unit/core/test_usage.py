@@ -33,7 +33,9 @@ def test_unknown_model_costs_none_with_one_warning() -> None:
 
 async def test_usage_from_text_counts_and_prices() -> None:
     usage = await TokenUsage.from_text("What is the capital of France?", "Paris.", model="gpt-4o-mini")
-    assert usage.prompt_tokens == await TokenUsage.count_tokens("What is the capital of France?", "gpt-4o-mini")
+    assert usage.prompt_tokens == await TokenUsage.count_tokens(
+        "What is the capital of France?", "gpt-4o-mini"
+    )
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
     assert usage.estimated_cost_usd is not None and usage.estimated_cost_usd > 0
     before = usage.estimated_cost_usd

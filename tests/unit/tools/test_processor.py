@@ -43,7 +43,9 @@ async def tool_events(session_id: str = "s1") -> list[SessionEvent]:
 def test_reads_every_supported_reply_shape() -> None:
     expected = [("c1", "add", '{"a": 1}')]
     assert parse_tool_calls({"tool_calls": [openai_call("add", '{"a": 1}', "c1")]}) == expected
-    completion = {"choices": [{"message": {"role": "assistant", "tool_calls": [openai_call("add", '{"a": 1}', "c1")]}}]}
+    completion = {
+        "choices": [{"message": {"role": "assistant", "tool_calls": [openai_call("add", '{"a": 1}', "c1")]}}]
+    }
     assert parse_tool_calls(completion) == expected
     anthropic = {
         "role": "assistant",
@@ -133,7 +135,12 @@ async def test_anthropic_blocks_run_and_results_keep_call_order() -> None:
     processor = await make(registry)
     reply = {
         "content": [
-            {"type": "tool_use", "id": "slow", "name": "wait_then_echo", "input": {"text": "a", "delay": 0.05}},
+            {
+                "type": "tool_use",
+                "id": "slow",
+                "name": "wait_then_echo",
+                "input": {"text": "a", "delay": 0.05},
+            },
             {"type": "tool_use", "id": "fast", "name": "wait_then_echo", "input": {"text": "b", "delay": 0}},
         ]
     }
@@ -253,7 +260,13 @@ async def test_a_tool_that_fails_twice_then_succeeds_is_retried_with_backoff() -
     assert (result.result, result.error, result.attempts) == ("ok", None, 3)
     assert waits == [0.5, 1.0]
     [event] = await tool_events()
-    assert event.message == {"tool": "flaky", "arguments": {}, "result": "ok", "error": None, "call_id": result.call_id}
+    assert event.message == {
+        "tool": "flaky",
+        "arguments": {},
+        "result": "ok",
+        "error": None,
+        "call_id": result.call_id,
+    }
     assert event.metadata["attempts"] == 3
     assert event.metadata["retries"] == 2
     assert event.metadata["retry_errors"] == [
@@ -289,8 +302,12 @@ async def test_identical_calls_are_served_from_the_cache() -> None:
         return {"city": city, "days": days}
 
     processor = await make(registry)
-    first = await processor.process_llm_message({"tool_calls": [openai_call("lookup", '{"city": "Oslo", "days": 2}')]})
-    second = await processor.process_llm_message({"tool_calls": [openai_call("lookup", '{"days": 2, "city": "Oslo"}')]})
+    first = await processor.process_llm_message(
+        {"tool_calls": [openai_call("lookup", '{"city": "Oslo", "days": 2}')]}
+    )
+    second = await processor.process_llm_message(
+        {"tool_calls": [openai_call("lookup", '{"days": 2, "city": "Oslo"}')]}
+    )
     assert runs == 1
     assert (first[0].cached, second[0].cached) == (False, True)
     assert second[0].attempts == 0
@@ -334,7 +351,10 @@ async def test_failures_are_not_cached_and_caching_can_be_off() -> None:
         (openai_call("nope", "{}"), "unknown tool 'nope'; the tools available are: add"),
         (openai_call("add", '{"a": 1,'), "the arguments for tool 'add' are not valid JSON"),
         (openai_call("add", "[1, 2]"), "the arguments for tool 'add' must be a JSON object"),
-        (openai_call("add", '{"a": "one"}'), "invalid arguments for tool 'add': a: Input should be a valid integer"),
+        (
+            openai_call("add", '{"a": "one"}'),
+            "invalid arguments for tool 'add': a: Input should be a valid integer",
+        ),
         (openai_call("add", "{}"), "invalid arguments for tool 'add': a: Field required"),
         (openai_call("add", '{"a": 1, "c": 2}'), "invalid arguments for tool 'add': c: Extra inputs"),
     ],
@@ -381,7 +401,9 @@ async def test_the_callback_gets_the_results_as_tool_messages() -> None:
 
     processor = await make(registry)
     await processor.process_llm_message({"tool_calls": [openai_call("double", '{"x": 4}', "c9")]}, callback)
-    await processor.process_llm_message({"tool_calls": [openai_call("double", '{"x": 5}', "c10")]}, received.append)
+    await processor.process_llm_message(
+        {"tool_calls": [openai_call("double", '{"x": 5}', "c10")]}, received.append
+    )
     assert received == [
         [{"role": "tool", "tool_call_id": "c9", "name": "double", "content": "8"}],
         [{"role": "tool", "tool_call_id": "c10", "name": "double", "content": "10"}],
