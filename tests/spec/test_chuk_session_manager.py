@@ -15,7 +15,6 @@ import sessionforge
 from sessionforge.core.session import Session
 from sessionforge.storage.config import open_store
 
-
 def test_import_structure() -> None:
     from sessionforge import (
         # Simple API - Primary interface for most users
@@ -27,18 +26,22 @@ def test_import_structure() -> None:
         track_tool_use,
         get_session_stats,
         get_conversation_history,
+
         # Core Models
         Session,
         SessionEvent,
         SessionMetadata,
         SessionRun,
         RunStatus,
+
         # Enums
         EventSource,
         EventType,
+
         # Token Management
         TokenUsage,
         TokenSummary,
+
         # Advanced Components
         InfiniteConversationManager,
         SummarizationStrategy,
@@ -46,8 +49,10 @@ def test_import_structure() -> None:
         build_prompt_from_session,
         PromptStrategy,
         truncate_prompt_to_token_limit,
+
         # Storage
         setup_chuk_sessions_storage,
+
         # Exceptions
         SessionManagerError,
         SessionNotFound,
@@ -56,10 +61,11 @@ def test_import_structure() -> None:
         TokenLimitExceeded,
         StorageError,
         ToolProcessingError,
+
         # Utilities
         configure_storage,
         get_version,
-        is_available,
+        is_available
     )
 
 
@@ -105,7 +111,7 @@ async def test_quick_start_basic_usage() -> None:
         user_message="What's the weather like?",
         ai_response="I don't have access to real-time weather data.",
         model="gpt-3.5-turbo",
-        provider="openai",
+        provider="openai"
     )
 
     print(f"Conversation tracked in session: {session_id}")
@@ -119,13 +125,13 @@ async def test_quick_start_with_statistics() -> None:
         user_message="Explain quantum computing",
         ai_response="Quantum computing uses quantum mechanical phenomena...",
         model="gpt-4",
-        provider="openai",
+        provider="openai"
     )
 
     print(f"Tokens used: {stats['total_tokens']}")
     print(f"Estimated cost: ${stats['estimated_cost']:.4f}")
-    assert stats["total_tokens"] > 0
-    assert stats["estimated_cost"] > 0
+    assert stats['total_tokens'] > 0
+    assert stats['estimated_cost'] > 0
 
 
 async def test_quick_start_llm_integration_with_a_local_function() -> None:
@@ -139,7 +145,7 @@ async def test_quick_start_llm_integration_with_a_local_function() -> None:
         user_input="Explain machine learning",
         llm_function=my_openai_call,
         model="gpt-3.5-turbo",
-        provider="openai",
+        provider="openai"
     )
 
     print(f"AI Response: {response}")
@@ -156,7 +162,7 @@ async def test_simple_api_section() -> None:
         track_infinite_conversation,
         track_tool_use,
         get_session_stats,
-        get_conversation_history,
+        get_conversation_history
     )
 
     session_id = await track_conversation(
@@ -166,7 +172,7 @@ async def test_simple_api_section() -> None:
         provider="openai",
         session_id=None,  # Optional: continue existing session
         infinite_context=False,  # Enable infinite context
-        token_threshold=4000,  # Token limit for segmentation
+        token_threshold=4000  # Token limit for segmentation
     )
 
     # Returns the session ID for continuing the conversation later
@@ -178,7 +184,7 @@ async def test_simple_api_section() -> None:
         user_input="Explain machine learning",
         llm_function=call_openai,
         model="gpt-3.5-turbo",
-        provider="openai",
+        provider="openai"
     )
 
     # Start a conversation
@@ -187,7 +193,7 @@ async def test_simple_api_section() -> None:
         ai_response="Computing history begins with ancient calculating devices...",
         model="gpt-4",
         token_threshold=4000,  # Auto-segment after 4000 tokens
-        max_turns=20,  # Or after 20 conversation turns
+        max_turns=20  # Or after 20 conversation turns
     )
 
     # Continue the conversation
@@ -195,7 +201,7 @@ async def test_simple_api_section() -> None:
         user_message="What about quantum computers?",
         ai_response="Quantum computing represents a fundamental shift...",
         session_id=session_id,  # Continue the same conversation
-        model="gpt-4",
+        model="gpt-4"
     )
 
     session_id = await track_tool_use(
@@ -203,7 +209,7 @@ async def test_simple_api_section() -> None:
         arguments={"operation": "add", "a": 5, "b": 3},
         result={"result": 8},
         session_id=session_id,
-        error=None,  # Optional error message
+        error=None  # Optional error message
     )
 
     stats = await get_session_stats(session_id)
@@ -219,27 +225,27 @@ async def test_session_manager_class_and_monitoring(capsys: pytest.CaptureFixtur
         system_prompt="You are a helpful assistant specialized in Python programming.",
         infinite_context=True,
         token_threshold=4000,
-        max_turns_per_segment=20,
+        max_turns_per_segment=20
     )
 
     # Track conversations
     await sm.user_says("How do I create a list comprehension?")
     await sm.ai_responds(
-        "A list comprehension is a concise way to create lists in Python...", model="gpt-4", provider="openai"
+        "A list comprehension is a concise way to create lists in Python...",
+        model="gpt-4",
+        provider="openai"
     )
 
     # Track tool usage
     await sm.tool_used(
         tool_name="code_executor",
         arguments={"code": "print([x**2 for x in range(5)])"},
-        result={"output": "[0, 1, 4, 9, 16]"},
+        result={"output": "[0, 1, 4, 9, 16]"}
     )
 
     # Get session statistics
     stats = await sm.get_stats()
-    print(
-        f"Session {stats['session_id']}: {stats['total_messages']} messages, ${stats['estimated_cost']:.4f}"
-    )
+    print(f"Session {stats['session_id']}: {stats['total_messages']} messages, ${stats['estimated_cost']:.4f}")
 
     # Get comprehensive session analytics
     stats = await sm.get_stats(include_all_segments=True)
@@ -247,28 +253,28 @@ async def test_session_manager_class_and_monitoring(capsys: pytest.CaptureFixtur
     print(f"""
     🚀 Session Analytics Dashboard
     ============================
-    Session ID: {stats["session_id"]}
-    Total Messages: {stats["total_messages"]}
-    User Messages: {stats["user_messages"]}
-    AI Messages: {stats["ai_messages"]}
-    Tool Calls: {stats["tool_calls"]}
-    Total Tokens: {stats["total_tokens"]}
-    Total Cost: ${stats["estimated_cost"]:.6f}
-    Session Segments: {stats.get("session_segments", 1)}
-    Created: {stats["created_at"]}
-    Last Update: {stats["last_update"]}
-    Infinite Context: {stats.get("infinite_context", False)}
+    Session ID: {stats['session_id']}
+    Total Messages: {stats['total_messages']}
+    User Messages: {stats['user_messages']}
+    AI Messages: {stats['ai_messages']}
+    Tool Calls: {stats['tool_calls']}
+    Total Tokens: {stats['total_tokens']}
+    Total Cost: ${stats['estimated_cost']:.6f}
+    Session Segments: {stats.get('session_segments', 1)}
+    Created: {stats['created_at']}
+    Last Update: {stats['last_update']}
+    Infinite Context: {stats.get('infinite_context', False)}
     """)
 
     # Get conversation history
     conversation = await sm.get_conversation(include_all_segments=True)
     for i, turn in enumerate(conversation):
-        print(f"{i + 1}. {turn['role']}: {turn['content'][:50]}...")
+        print(f"{i+1}. {turn['role']}: {turn['content'][:50]}...")
 
     out = capsys.readouterr().out
-    assert "2 messages" in out
-    assert "Tool Calls: 1" in out
-    assert "Infinite Context: True" in out
+    assert '2 messages' in out
+    assert 'Tool Calls: 1' in out
+    assert 'Infinite Context: True' in out
 
 
 async def test_working_with_system_prompts() -> None:
@@ -308,7 +314,7 @@ async def test_managing_long_conversations() -> None:
     sm = SessionManager(
         infinite_context=True,
         token_threshold=3000,  # Segment at 3000 tokens
-        max_turns_per_segment=15,  # Or 15 conversation turns
+        max_turns_per_segment=15  # Or 15 conversation turns
     )
 
     # The session will auto-segment when limits are reached
@@ -334,7 +340,7 @@ async def test_core_models_session() -> None:
     # Create a new session
     session = await Session.create(
         parent_id=None,  # Optional parent session
-        metadata={"user_id": "user123", "topic": "programming"},
+        metadata={"user_id": "user123", "topic": "programming"}
     )
 
     # Session properties
@@ -353,7 +359,7 @@ async def test_core_models_session() -> None:
         prompt="Hello world!",
         model="gpt-3.5-turbo",
         source=EventSource.USER,
-        type=EventType.MESSAGE,
+        type=EventType.MESSAGE
     )
 
     await session.add_event_and_save(event)
@@ -373,7 +379,7 @@ async def test_core_models_session_event() -> None:
         completion=None,  # For user messages
         model="gpt-3.5-turbo",
         source=EventSource.USER,
-        type=EventType.MESSAGE,
+        type=EventType.MESSAGE
     )
 
     # Event properties
@@ -389,7 +395,7 @@ async def test_core_models_session_event() -> None:
     # Check metadata
     user_id = await event.get_metadata("user_id")
     has_intent = await event.has_metadata("intent")
-    assert user_id == "user123"
+    assert user_id == 'user123'
     assert has_intent
 
 
@@ -400,7 +406,7 @@ async def test_core_models_token_usage() -> None:
     usage = await TokenUsage.from_text(
         prompt="What is the capital of France?",
         completion="The capital of France is Paris.",
-        model="gpt-3.5-turbo",
+        model="gpt-3.5-turbo"
     )
 
     print(f"Prompt tokens: {usage.prompt_tokens}")
@@ -420,16 +426,16 @@ def test_core_models_enums() -> None:
     from sessionforge import EventSource, EventType
 
     # Event sources
-    EventSource.USER  # User input
-    EventSource.LLM  # AI model response
-    EventSource.SYSTEM  # System/tool events
+    EventSource.USER     # User input
+    EventSource.LLM      # AI model response
+    EventSource.SYSTEM   # System/tool events
 
     # Event types
-    EventType.MESSAGE  # Conversation messages
-    EventType.TOOL_CALL  # Tool/function calls
-    EventType.SUMMARY  # Session summaries
-    EventType.REFERENCE  # References to other content
-    EventType.CONTEXT_BRIDGE  # Context bridging events
+    EventType.MESSAGE       # Conversation messages
+    EventType.TOOL_CALL     # Tool/function calls
+    EventType.SUMMARY       # Session summaries
+    EventType.REFERENCE     # References to other content
+    EventType.CONTEXT_BRIDGE # Context bridging events
 
 
 async def test_session_storage_backend() -> None:
@@ -438,10 +444,17 @@ async def test_session_storage_backend() -> None:
         await Session.create(session_id="session-123", metadata={"k": "v"}, store=existing)
         await Session.create(session_id="user-7", store=existing)
 
-    from sessionforge import setup_chuk_sessions_storage, SessionStorage, ChukSessionsStore
+    from sessionforge import (
+        setup_chuk_sessions_storage,
+        SessionStorage,
+        ChukSessionsStore
+    )
 
     # Setup storage (usually done automatically)
-    backend = setup_chuk_sessions_storage(sandbox_id="my-ai-app", default_ttl_hours=48)
+    backend = setup_chuk_sessions_storage(
+        sandbox_id="my-ai-app",
+        default_ttl_hours=48
+    )
 
     # Get the store
     store = ChukSessionsStore(backend)
@@ -453,7 +466,7 @@ async def test_session_storage_backend() -> None:
     session_ids = await store.list_sessions(prefix="user-")
 
     assert session is not None
-    assert session.metadata.properties == {"k": "v"}
+    assert session.metadata.properties == {'k': 'v'}
     assert session_ids == ["user-7"]
     assert await store.get("session-123") is None
     await backend.aclose()
@@ -465,7 +478,7 @@ def test_storage_configuration(capsys: pytest.CaptureFixture[str]) -> None:
 
     success = configure_storage(
         sandbox_id="my-application",
-        default_ttl_hours=72,  # 3 day TTL
+        default_ttl_hours=72  # 3 day TTL
     )
 
     if success:
@@ -484,12 +497,20 @@ def test_package_configuration() -> None:
     print("Available components:", availability)
 
     # Configure storage
-    success = casm.configure_storage(sandbox_id="my-app", default_ttl_hours=24)
+    success = casm.configure_storage(
+        sandbox_id="my-app",
+        default_ttl_hours=24
+    )
     assert success is True
 
 
 async def test_error_handling(capsys: pytest.CaptureFixture[str]) -> None:
-    from sessionforge import SessionManagerError, SessionNotFound, TokenLimitExceeded, StorageError
+    from sessionforge import (
+        SessionManagerError,
+        SessionNotFound,
+        TokenLimitExceeded,
+        StorageError
+    )
 
     from sessionforge import track_conversation  # the spec's earlier import, which this snippet relies on
 

@@ -11,13 +11,17 @@ import pytest
 
 
 async def test_infinite_conversation_manager(capsys: pytest.CaptureFixture[str]) -> None:
-    from sessionforge import InfiniteConversationManager, SummarizationStrategy, EventSource
+    from sessionforge import (
+        InfiniteConversationManager,
+        SummarizationStrategy,
+        EventSource
+    )
 
     # Create manager with custom settings
     icm = InfiniteConversationManager(
         token_threshold=3000,
         max_turns_per_segment=15,
-        summarization_strategy=SummarizationStrategy.KEY_POINTS,
+        summarization_strategy=SummarizationStrategy.KEY_POINTS
     )
 
     # Process messages (automatically segments when needed)
@@ -30,12 +34,14 @@ async def test_infinite_conversation_manager(capsys: pytest.CaptureFixture[str])
         message="Tell me about quantum computing",
         source=EventSource.USER,
         llm_callback=my_llm_callback,
-        model="gpt-4",
+        model="gpt-4"
     )
 
     # Build context for LLM calls
     context = await icm.build_context_for_llm(
-        session_id=current_session_id, max_messages=10, include_summaries=True
+        session_id=current_session_id,
+        max_messages=10,
+        include_summaries=True
     )
 
     # Get session chain
@@ -54,7 +60,7 @@ async def test_infinite_conversation_manager_segments_a_long_conversation() -> N
     icm = InfiniteConversationManager(
         token_threshold=3000,
         max_turns_per_segment=15,
-        summarization_strategy=SummarizationStrategy.KEY_POINTS,
+        summarization_strategy=SummarizationStrategy.KEY_POINTS
     )
     requests: list[list[dict[str, str]]] = []
 
@@ -88,9 +94,9 @@ def test_summarization_strategies() -> None:
     from sessionforge import SummarizationStrategy
 
     # Different summarization approaches
-    SummarizationStrategy.BASIC  # General overview
-    SummarizationStrategy.KEY_POINTS  # Focus on key information
+    SummarizationStrategy.BASIC        # General overview
+    SummarizationStrategy.KEY_POINTS   # Focus on key information
     SummarizationStrategy.TOPIC_BASED  # Organize by topics
-    SummarizationStrategy.QUERY_FOCUSED  # Focus on user questions
+    SummarizationStrategy.QUERY_FOCUSED # Focus on user questions
 
     assert len(SummarizationStrategy) == 4

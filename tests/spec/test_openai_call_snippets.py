@@ -25,7 +25,8 @@ async def test_basic_integration_with_your_llm(openai_server: OpenAIServer) -> N
 
     async def my_openai_call(prompt):
         response = await openai.chat.completions.create(
-            model="gpt-3.5-turbo", messages=[{"role": "user", "content": prompt}]
+            model="gpt-3.5-turbo",
+            messages=[{"role": "user", "content": prompt}]
         )
         return response.choices[0].message.content
 
@@ -34,7 +35,7 @@ async def test_basic_integration_with_your_llm(openai_server: OpenAIServer) -> N
         user_input="Explain machine learning",
         llm_function=my_openai_call,
         model="gpt-3.5-turbo",
-        provider="openai",
+        provider="openai"
     )
 
     print(f"AI Response: {response}")
@@ -43,7 +44,6 @@ async def test_basic_integration_with_your_llm(openai_server: OpenAIServer) -> N
     sent = openai_server.requests[-1].body
     assert sent["messages"] == [{"role": "user", "content": "Explain machine learning"}]
     from sessionforge import get_conversation_history
-
     history = await get_conversation_history(session_id)
     assert [t["content"] for t in history] == ["Explain machine learning", response]
 
@@ -55,7 +55,8 @@ async def test_track_llm_call_section(openai_server: OpenAIServer) -> None:
     async def call_openai(prompt):
         # Your OpenAI API call here
         response = await openai.chat.completions.create(
-            model="gpt-3.5-turbo", messages=[{"role": "user", "content": prompt}]
+            model="gpt-3.5-turbo",
+            messages=[{"role": "user", "content": prompt}]
         )
         return response.choices[0].message.content
 
@@ -63,7 +64,7 @@ async def test_track_llm_call_section(openai_server: OpenAIServer) -> None:
         user_input="Explain machine learning",
         llm_function=call_openai,
         model="gpt-3.5-turbo",
-        provider="openai",
+        provider="openai"
     )
 
     assert isinstance(response, str) and response

@@ -38,7 +38,11 @@ async def session() -> Session:
 
 
 async def test_building_prompts_from_sessions(session: Session) -> None:
-    from sessionforge import build_prompt_from_session, PromptStrategy, truncate_prompt_to_token_limit
+    from sessionforge import (
+        build_prompt_from_session,
+        PromptStrategy,
+        truncate_prompt_to_token_limit
+    )
 
     # Build prompts with different strategies
     prompt = await build_prompt_from_session(
@@ -47,25 +51,17 @@ async def test_building_prompts_from_sessions(session: Session) -> None:
         max_tokens=3000,
         model="gpt-4",
         include_parent_context=True,
-        max_history=10,
+        max_history=10
     )
 
     # Prompt strategies
-    PromptStrategy.MINIMAL  # Just task and latest context
-    PromptStrategy.TASK_FOCUSED  # Focus on the task
-    PromptStrategy.TOOL_FOCUSED  # Emphasize tool usage
-    PromptStrategy.CONVERSATION  # Include conversation history
-    PromptStrategy.HIERARCHICAL  # Include parent session context
+    PromptStrategy.MINIMAL      # Just task and latest context
+    PromptStrategy.TASK_FOCUSED # Focus on the task
+    PromptStrategy.TOOL_FOCUSED # Emphasize tool usage
+    PromptStrategy.CONVERSATION # Include conversation history
+    PromptStrategy.HIERARCHICAL # Include parent session context
 
-    assert [m["role"] for m in prompt] == [
-        "system",
-        "user",
-        "assistant",
-        "assistant",
-        "tool",
-        "assistant",
-        "user",
-    ]
+    assert [m["role"] for m in prompt] == ["system", "user", "assistant", "assistant", "tool", "assistant", "user"]
     assert "metric units" in prompt[0]["content"]  # the parent's context, loaded from the store
     assert prompt[-1]["content"] == "And its population?"
     assert truncate_prompt_to_token_limit is not None
@@ -73,14 +69,15 @@ async def test_building_prompts_from_sessions(session: Session) -> None:
 
 async def test_token_limit_management(session: Session) -> None:
     from sessionforge import build_prompt_from_session
-
     messages = await build_prompt_from_session(session)
 
     from sessionforge import truncate_prompt_to_token_limit
 
     # Ensure prompt fits within token limits
     truncated_prompt = await truncate_prompt_to_token_limit(
-        prompt=messages, max_tokens=3000, model="gpt-3.5-turbo"
+        prompt=messages,
+        max_tokens=3000,
+        model="gpt-3.5-turbo"
     )
 
     assert truncated_prompt == messages

@@ -17,13 +17,21 @@ async def test_session_aware_tool_processor(capsys: pytest.CaptureFixture[str]) 
 
     # Create processor for a session
     processor = await SessionAwareToolProcessor.create(
-        session_id="session-123", enable_caching=True, max_retries=2, retry_delay=1.0
+        session_id="session-123",
+        enable_caching=True,
+        max_retries=2,
+        retry_delay=1.0
     )
 
     # Process LLM message with tool calls
     llm_response = {
         "tool_calls": [
-            {"function": {"name": "calculator", "arguments": '{"operation": "add", "a": 5, "b": 3}'}}
+            {
+                "function": {
+                    "name": "calculator",
+                    "arguments": '{"operation": "add", "a": 5, "b": 3}'
+                }
+            }
         ]
     }
 
@@ -41,7 +49,11 @@ async def test_session_aware_tool_processor(capsys: pytest.CaptureFixture[str]) 
 
 def test_sample_tools() -> None:
     # The package includes sample tools for demonstration
-    from sessionforge.sample_tools import CalculatorTool, WeatherTool, SearchTool
+    from sessionforge.sample_tools import (
+        CalculatorTool,
+        WeatherTool,
+        SearchTool
+    )
 
     # These are registered with chuk_tool_processor
     # You can see how to structure your own tools
