@@ -10,10 +10,12 @@ The processor sits between a model reply and a :class:`~sessionforge.tools.regis
   nor, if it never returns, keeps the interpreter from exiting (a thread cannot be killed: a timed-out
   sync tool is abandoned, not stopped);
 * a failed attempt (an exception or a timeout) is retried up to ``max_retries`` times, waiting
-  ``retry_delay`` seconds, doubled after each retry;
+  ``retry_delay`` seconds, doubled after each retry; ``retry_on`` narrows which exceptions are worth
+  another attempt (a ``ValueError`` from bad arguments will fail the same way three times);
 * with ``enable_caching`` a call whose tool name and canonical JSON arguments match an earlier
   successful call of this processor is answered from the cache; identical calls in flight at the same
-  time run the tool once;
+  time run the tool once. The cache keeps the ``cache_size`` most recently used results, so a
+  long-lived processor does not grow without bound;
 * every call becomes one ``TOOL_CALL`` event with the same message shape
   :meth:`SessionManager.tool_used <sessionforge.manager.SessionManager.tool_used>` writes
   (``tool``, ``arguments``, ``result``, ``error``, ``call_id``) and the story of the call in the event's
@@ -36,6 +38,7 @@ import json
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -263,7 +266,8 @@ class SessionAwareToolProcessor:
     """Run a model's tool calls with timeouts, retries and a cache, and log each call to a session.
 
     Build one with :meth:`create`. The cache lives as long as the processor and holds successful
-    results only, so a failure is always retried on the next identical call.
+    results only (the ``cache_size`` most recently used), so a failure is always retried on the next
+    identical call.
     """
 
     def __init__(
@@ -275,7 +279,11 @@ class SessionAwareToolProcessor:
         max_retries: int = 2,
         retry_delay: float = 1.0,
         timeout: float | None = 30.0,
+        retry_on: tuple[type[BaseException], ...] = (Exception,),
+        cache_size: int = 1024,
     ) -> None:
+        if cache_size < 1:
+            raise UsageError("cache_size must be 1 or more (use enable_caching=False for no cache)")
         if max_retries < 0:
             raise UsageError("max_retries must be 0 or more")
         if retry_delay < 0:
@@ -292,8 +300,10 @@ class SessionAwareToolProcessor:
         self.max_retries = max_retries
         self.retry_delay = retry_delay
         self.timeout = timeout
-        self._cache: dict[str, Any] = {}
-        self._key_locks: dict[str, asyncio.Lock] = {}
+        self.retry_on = retry_on
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, Any] = OrderedDict()
+        self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._record_lock = asyncio.Lock()
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # the wait between retries
 
@@ -307,6 +317,8 @@ class SessionAwareToolProcessor:
         retry_delay: float = 1.0,
         timeout: float | None = 30.0,  # noqa: ASYNC109 - each tool call's limit, not this call's
         store: Store | None = None,
+        retry_on: tuple[type[BaseException], ...] = (Exception,),
+        cache_size: int = 1024,
     ) -> SessionAwareToolProcessor:
         """A processor that logs to session ``session_id``, creating that session if it does not exist.
 
@@ -329,6 +341,8 @@ class SessionAwareToolProcessor:
             max_retries=max_retries,
             retry_delay=retry_delay,
             timeout=timeout,
+            retry_on=retry_on,
+            cache_size=cache_size,
         )
 
     @property
@@ -393,13 +407,24 @@ class SessionAwareToolProcessor:
         if not self.enable_caching:
             return finish(arguments, await self._attempt(tool, kwargs))
         key = _cache_key(call.name, arguments)
-        lock = self._key_locks.setdefault(key, asyncio.Lock())
-        async with lock:  # identical calls in flight wait for the first, then read the cache
-            if key in self._cache:
-                return finish(arguments, _Outcome(result=self._cache[key]), cached=True)
-            outcome = await self._attempt(tool, kwargs)
-            if outcome.error is None:
-                self._cache[key] = outcome.result
+        lock, users = self._key_locks.get(key, (asyncio.Lock(), 0))
+        self._key_locks[key] = (lock, users + 1)
+        try:
+            async with lock:  # identical calls in flight wait for the first, then read the cache
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                    return finish(arguments, _Outcome(result=self._cache[key]), cached=True)
+                outcome = await self._attempt(tool, kwargs)
+                if outcome.error is None:
+                    self._cache[key] = outcome.result
+                    while len(self._cache) > self.cache_size:
+                        self._cache.popitem(last=False)
+        finally:  # a key's lock lives only while calls with that key are in flight
+            lock, users = self._key_locks[key]
+            if users == 1:
+                del self._key_locks[key]
+            else:
+                self._key_locks[key] = (lock, users - 1)
         return finish(arguments, outcome)
 
     async def _attempt(self, tool: Tool, kwargs: dict[str, Any]) -> _Outcome:
@@ -415,6 +440,8 @@ class SessionAwareToolProcessor:
             except Exception as exc:
                 outcome.timed_out = False
                 outcome.error = f"tool {tool.name!r} failed: {type(exc).__name__}: {exc}"
+                if not isinstance(exc, self.retry_on):
+                    break  # not worth another attempt: it would fail the same way
             else:
                 outcome.error = None
                 outcome.timed_out = False

@@ -480,3 +480,47 @@ async def test_other_writers_between_replies_are_kept() -> None:
     kinds = [e.type for e in session.events]
     assert kinds == [EventType.TOOL_CALL, EventType.MESSAGE, EventType.TOOL_CALL]
     assert [e.seq for e in session.events] == sorted(e.seq for e in session.events if e.seq is not None)
+
+
+async def test_retry_on_limits_retries_to_the_failures_worth_repeating() -> None:
+    registry = ToolRegistry()
+    runs = {"bad_input": 0, "flaky": 0}
+
+    @registry.tool
+    def bad_input() -> str:
+        runs["bad_input"] += 1
+        raise ValueError("no such city")
+
+    @registry.tool
+    def flaky() -> str:
+        runs["flaky"] += 1
+        if runs["flaky"] == 1:
+            raise ConnectionError("reset")
+        return "ok"
+
+    processor = await make(registry, max_retries=3, retry_on=(ConnectionError, TimeoutError))
+    bad, good = await processor.process_llm_message([{"name": "bad_input"}, {"name": "flaky"}])
+    assert runs == {"bad_input": 1, "flaky": 2}
+    assert (bad.attempts, bad.error) == (1, "tool 'bad_input' failed: ValueError: no such city")
+    assert (good.attempts, good.result) == (2, "ok")
+    events = await tool_events()
+    assert [e.metadata["retries"] for e in events] == [0, 1]
+
+
+async def test_the_cache_keeps_only_the_most_recently_used_results() -> None:
+    registry = ToolRegistry()
+    runs: list[int] = []
+
+    @registry.tool
+    def square(n: int) -> int:
+        runs.append(n)
+        return n * n
+
+    processor = await make(registry, cache_size=2)
+    for n in (1, 2, 1, 3, 1, 2):  # 3 evicts 2 (1 was used more recently); 2 then runs again
+        await processor.process_llm_message([{"name": "square", "arguments": {"n": n}}])
+    assert runs == [1, 2, 3, 2]
+    assert len(processor._cache) == 2
+    assert processor._key_locks == {}  # nothing in flight, nothing kept per key
+    with pytest.raises(UsageError, match="cache_size"):
+        await make(registry, cache_size=0)
