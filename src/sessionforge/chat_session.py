@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import uuid
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -305,7 +305,7 @@ class ChatSession:
 
             store = getattr(self, _LINK).twin.store
             return run_sync(
-                _releasing(fork_chat_session(self, at), store),
+                _releasing(lambda: fork_chat_session(self, at), store),
                 async_name="fork_chat_session(session, at)",
             )
         return self._fork_in_memory(at)
@@ -373,7 +373,7 @@ class ChatSession:
 
         backend = _backend(store)
         run_sync(
-            _releasing(save_chat_session(backend, self), backend),
+            _releasing(lambda: save_chat_session(backend, self), backend),
             async_name="save_chat_session(store, session)",
         )
 
@@ -388,7 +388,7 @@ class ChatSession:
 
         backend = _backend(store)
         return run_sync(
-            _releasing(load_chat_session(backend, session_id, **kwargs), backend),
+            _releasing(lambda: load_chat_session(backend, session_id, **kwargs), backend),
             async_name="load_chat_session(store, session_id)",
         )
 
@@ -479,11 +479,15 @@ class ChatSession:
         )
 
 
-async def _releasing(coro: Coroutine[Any, Any, T], store: Store) -> T:
-    """Await ``coro`` in a blocking call's own loop, then free the store's hold on that loop."""
+async def _releasing(call: Callable[[], Awaitable[T]], store: Store) -> T:
+    """Await ``call()`` in a blocking call's own loop, then free the store's hold on that loop.
+
+    Taking a callable, not a coroutine, means a refused call (inside a running loop) leaves no
+    coroutine that was never awaited.
+    """
     from .storage.base import release_loop
 
     try:
-        return await coro
+        return await call()
     finally:
         await release_loop(store)

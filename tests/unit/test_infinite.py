@@ -329,3 +329,30 @@ async def test_session_manager_and_simple_api_segment_the_same_way(store: Memory
     assert len(by_icm) == 3
     assert icm_callback.requests == callback.requests == api_callback.requests
     assert "key points" in callback.requests[0][0]["content"]
+
+
+async def test_two_writers_closing_the_same_full_segment_continue_in_one_child(tmp_path: Path) -> None:
+    path = tmp_path / "chain.db"
+    seed = InfiniteConversationManager(max_turns_per_segment=2, store=SQLiteStore(path))
+    sid = "conv"
+    for i in range(2):
+        sid = await exchange(seed, sid, f"Question {i}?", f"Answer {i}.")
+    assert sid == "conv"  # full, not yet closed: the next user message closes it
+
+    # Two processes (separate stores on one file, nothing shared in memory) resume the full segment
+    # and each takes the next user message at the same time.
+    writers = [InfiniteConversationManager(max_turns_per_segment=2, store=SQLiteStore(path)) for _ in range(2)]
+    a = await writers[0].process_message(sid, "From A?", EventSource.USER, Callback("A's summary"), MODEL)
+    b = await writers[1].process_message(sid, "From B?", EventSource.USER, Callback("B's summary"), MODEL)
+    assert a == b != sid
+
+    reader = SQLiteStore(path)
+    root = await Session.load(sid, reader)
+    child = await Session.load(a, reader)
+    assert root is not None and child is not None
+    assert root.child_ids == [a]  # one link, written once
+    [summary] = summary_events(child)
+    assert summary.message == "A's summary (1)"  # the first writer's summary stands
+    assert [e.message for e in child.events if e.type == EventType.MESSAGE] == ["From A?", "From B?"]
+    chain = await InfiniteConversationManager(store=reader).get_session_chain(a)
+    assert [s.id for s in chain] == [sid, a]

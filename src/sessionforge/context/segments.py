@@ -11,10 +11,15 @@ and sync/async handling as the summarizing compactor): the default is extractive
 (no model call); an LLM-backed summarizer or the spec's ``llm_callback`` can be passed instead. Each
 summary rolls: the previous segment's own opening summary is folded into the next one, so the
 newest segment's summary alone covers the whole conversation.
+
+A segment's successor has an id derived from the segment's own (:func:`next_segment_id`) and is
+created idempotently, so two processes that close the same full segment at once continue in the
+same child instead of splitting the conversation into two chains.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from ..core.events import EventSource, EventType, SessionEvent, as_chat_message
@@ -33,7 +38,9 @@ from .summarize import (
 
 __all__ = [
     "SEGMENT_INDEX",
+    "SEGMENT_ROOT",
     "SegmentPolicy",
+    "next_segment_id",
     "opening_summary",
     "segment_messages",
     "start_next_segment",
@@ -41,6 +48,20 @@ __all__ = [
 ]
 
 SEGMENT_INDEX = "segment_index"
+SEGMENT_ROOT = "segment_root"
+
+
+def next_segment_id(session: Session) -> str:
+    """The id the segment after ``session`` gets: the same for every process that closes it.
+
+    Readable (the chain's first id and the new segment's number) and unique per closed segment (a
+    digest of its id, so a fork of a segment never collides with the original's successor).
+    """
+    properties = session.metadata.properties
+    root = str(properties.get(SEGMENT_ROOT) or session.id)
+    index = int(properties.get(SEGMENT_INDEX, 0)) + 1
+    digest = hashlib.sha256(session.id.encode()).hexdigest()[:12]
+    return f"{root[:160]}.seg{index}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -118,19 +139,24 @@ async def start_next_segment(
     usage = summary_usage(request, text, model, by_model=chosen is not extractive_summarizer)
     properties = dict(session.metadata.properties)
     properties[SEGMENT_INDEX] = int(properties.get(SEGMENT_INDEX, 0)) + 1
-    child = await Session.create(parent_id=session.id, metadata=properties, store=store or session.store)
-    session.note_stored_child(child.id)
-    await child.add_event_and_save(
-        SessionEvent(
-            source=EventSource.SYSTEM,
-            type=EventType.SUMMARY,
-            message=text,
-            token_usage=usage,
-            metadata={
-                "summarized_session": session.id,
-                "strategy": strategy.value,
-                "summarizer": getattr(chosen, "__name__", type(chosen).__name__),
-            },
-        )
+    properties[SEGMENT_ROOT] = str(properties.get(SEGMENT_ROOT) or session.id)
+    summary = SessionEvent(
+        source=EventSource.SYSTEM,
+        type=EventType.SUMMARY,
+        message=text,
+        token_usage=usage,
+        metadata={
+            "summarized_session": session.id,
+            "strategy": strategy.value,
+            "summarizer": getattr(chosen, "__name__", type(chosen).__name__),
+        },
     )
+    child = await Session.create_once(
+        next_segment_id(session),
+        parent_id=session.id,
+        metadata=properties,
+        events=[summary],
+        store=store or session.store,
+    )
+    session.note_stored_child(child.id)
     return child

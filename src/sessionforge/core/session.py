@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -213,6 +214,45 @@ class Session(BaseModel):
         if parent_id is not None:
             await backend.append(parent_id, [_meta_record({"op": "patch", "child_ids_added": [session.id]})])
         return session
+
+    @classmethod
+    async def create_once(
+        cls,
+        session_id: str,
+        *,
+        parent_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        events: Sequence[SessionEvent] = (),
+        store: Store | None = None,
+    ) -> Session:
+        """Create ``session_id`` with its first ``events``, or return it if someone already did.
+
+        Every record written here has an id derived from ``session_id``, and stores skip a record
+        id they have seen, so writers racing to create the same session (two processes closing the
+        same full segment) all land on the one stored session, whose first writer's events win.
+        The parent's link to the child is just as idempotent. Returns the session as stored.
+        """
+        backend = _resolve_store(store)
+        draft = cls(id=session_id, metadata=SessionMetadata(properties=dict(metadata or {})))
+        draft.parent_id = parent_id
+        create = _meta_record({"op": "create", **_meta_view(draft)})
+        create["id"] = f"{session_id}#create"
+        records = [create]
+        for index, event in enumerate(events):
+            record = event.to_record()
+            record["id"] = f"{session_id}#{index}"
+            records.append(record)
+        if parent_id is not None and not await backend.load(parent_id, limit=1):
+            raise SessionNotFound(parent_id, f"parent session {parent_id!r} was not found")
+        await backend.append(session_id, records)
+        if parent_id is not None:
+            link = _meta_record({"op": "patch", "child_ids_added": [session_id]})
+            link["id"] = f"{session_id}#child-of"
+            await backend.append(parent_id, [link])
+        stored = await cls.load(session_id, backend)
+        if stored is None:  # expired or deleted in between: a clear error, not a None to trip on
+            raise SessionNotFound(session_id, f"session {session_id!r} vanished right after creation")
+        return stored
 
     @classmethod
     async def load(cls, session_id: str, store: Store | None = None) -> Session | None:
