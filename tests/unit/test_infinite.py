@@ -341,7 +341,9 @@ async def test_two_writers_closing_the_same_full_segment_continue_in_one_child(t
 
     # Two processes (separate stores on one file, nothing shared in memory) resume the full segment
     # and each takes the next user message at the same time.
-    writers = [InfiniteConversationManager(max_turns_per_segment=2, store=SQLiteStore(path)) for _ in range(2)]
+    writers = [
+        InfiniteConversationManager(max_turns_per_segment=2, store=SQLiteStore(path)) for _ in range(2)
+    ]
     a = await writers[0].process_message(sid, "From A?", EventSource.USER, Callback("A's summary"), MODEL)
     b = await writers[1].process_message(sid, "From B?", EventSource.USER, Callback("B's summary"), MODEL)
     assert a == b != sid

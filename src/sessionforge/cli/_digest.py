@@ -8,6 +8,7 @@ JSON-ready dicts because the inspector serves them as they are.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from ..core.events import EventType, SessionEvent
@@ -15,13 +16,39 @@ from ..core.messages import ChatMessage
 from ..core.session import Session
 from ..errors import SessionNotFound
 from ..forks import list_branches
+from ..providers.base import USAGE_KEY
 from ..storage.base import Store
 
-__all__ = ["TURNS_KEY", "digest", "overview", "summary_row"]
+__all__ = ["LEGACY_TURNS_KEY", "digest", "message_usage", "overview", "summary_row", "usage_rows"]
 
-TURNS_KEY = "turns"
-"""Key of ``ChatSession.metadata`` under which ``sessionforge chat`` records each turn's usage: the
-ChatSession face stores messages only, and a reply's tokens and cost are known only to the agent."""
+LEGACY_TURNS_KEY = "turns"
+"""Key of ``ChatSession.metadata`` under which early versions of ``sessionforge chat`` kept a list of
+per-turn usage. Replies now carry their own usage (``USAGE_KEY`` in the message metadata); the list
+is still read for sessions stored that way."""
+
+
+def message_usage(message: ChatMessage) -> dict[str, Any] | None:
+    """The usage the agent stored with an assistant reply, or ``None``."""
+    usage = message.metadata.get(USAGE_KEY) if message.role == "assistant" else None
+    return usage if isinstance(usage, dict) else None
+
+
+def usage_rows(messages: Iterable[ChatMessage]) -> list[dict[str, Any]]:
+    """One row per model call that wrote one of ``messages``: tokens, cost, model, provider."""
+    rows = []
+    for message in messages:
+        usage = message_usage(message)
+        if usage is not None:
+            rows.append(
+                {
+                    "prompt_tokens": int(usage.get("prompt_tokens", 0)),
+                    "completion_tokens": int(usage.get("completion_tokens", 0)),
+                    "cost_usd": usage.get("estimated_cost_usd"),
+                    "model": str(usage.get("model", "")),
+                    "provider": usage.get("provider"),
+                }
+            )
+    return rows
 
 
 def _text(payload: Any) -> str:
@@ -81,12 +108,14 @@ def _entry(event: SessionEvent) -> dict[str, Any] | None:
         base.update(kind="message", role=role, text=_text(payload), tool_calls=[])
     if event.token_usage is not None:
         base["usage"] = event.token_usage.model_dump(mode="json")
+    elif isinstance(payload, ChatMessage) and (usage := message_usage(payload)) is not None:
+        base["usage"] = usage
     return base
 
 
 def _turns(session: Session, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Tokens and cost per turn, with the cumulative cost: from the events' own usage, or from the
-    per-turn record ``sessionforge chat`` keeps in the ChatSession's metadata."""
+    """Tokens and cost per turn, with the cumulative cost: from the events' own usage or the usage a
+    reply carries, else from the per-turn list early versions of ``sessionforge chat`` kept."""
     raw: list[dict[str, Any]] = []
     for entry in entries:
         usage = entry.get("usage")
@@ -102,7 +131,7 @@ def _turns(session: Session, entries: list[dict[str, Any]]) -> list[dict[str, An
             )
     chat_meta = session.metadata.properties.get("metadata")
     if not raw and isinstance(chat_meta, dict):
-        for item in chat_meta.get(TURNS_KEY) or []:
+        for item in chat_meta.get(LEGACY_TURNS_KEY) or []:
             if isinstance(item, dict):
                 raw.append(
                     {

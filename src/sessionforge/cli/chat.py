@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.markup import escape
@@ -24,7 +23,7 @@ from ..errors import ProviderError, SessionforgeError, SessionNotFound, UsageErr
 from ..providers.base import ChatResponse
 from ..storage.base import Store
 from ._common import STORE_OPTION, console, err_console, friendly, open_cli_store, store_label
-from ._digest import TURNS_KEY
+from ._digest import usage_rows
 
 __all__ = ["chat"]
 
@@ -41,14 +40,16 @@ class ChatLoop:
         self.session = session
         self.max_output = max_output
         self.agent = self._agent(provider, model)
+        # Running totals: from the usage the stored replies carry, once; then one turn at a time.
+        history = session.history
+        calls = usage_rows(history)
+        self.turn_count = sum(1 for m in history if m.role == "user")
+        self.prompt_tokens = sum(c["prompt_tokens"] for c in calls)
+        self.completion_tokens = sum(c["completion_tokens"] for c in calls)
+        self.cost_usd = sum(c["cost_usd"] or 0.0 for c in calls)
 
     def _agent(self, provider: str, model: str | None) -> ChatAgent:
         return ChatAgent(provider=provider, model=model, max_output_tokens=self.max_output)
-
-    @property
-    def turns(self) -> list[dict[str, Any]]:
-        value = self.session.metadata.get(TURNS_KEY)
-        return list(value) if isinstance(value, list) else []
 
     def save(self) -> None:
         self.session.save(self.store)
@@ -64,30 +65,25 @@ class ChatLoop:
         console.print()
         response = self.agent.last_response
         assert response is not None
-        self._record(text, response)
+        self._record(response)
         self.save()
 
-    def _record(self, text: str, response: ChatResponse) -> None:
-        usage = response.usage
-        turn = {
-            "label": text[:60],
-            "prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "cost_usd": usage.estimated_cost_usd,
-            "model": response.model,
-            "provider": response.provider,
-        }
-        turns = [*self.turns, turn]
-        self.session.metadata[TURNS_KEY] = turns  # a new list, so the saved metadata sees a change
-        total_tokens = sum(t["prompt_tokens"] + t["completion_tokens"] for t in turns)
-        total_cost = sum(t["cost_usd"] or 0.0 for t in turns)
+    def _record(self, response: ChatResponse) -> None:
+        """Print the turn's usage and the session's totals (the usage itself travels with the replies)."""
+        usage = response.usage  # every model call of the turn, tool rounds included
+        self.turn_count += 1
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+        self.cost_usd += usage.estimated_cost_usd or 0.0
+        total_tokens = self.prompt_tokens + self.completion_tokens
+        total_cost = self.cost_usd
         cost = (
             "n/a (unpriced model)" if usage.estimated_cost_usd is None else f"${usage.estimated_cost_usd:.6f}"
         )
         console.print(
-            f"[dim]turn {len(turns)}: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion = "
-            f"{usage.total_tokens} tokens ({usage.accuracy}), cost {cost} | session: {total_tokens} tokens, "
-            f"${total_cost:.6f}, {len(self.session.messages)} messages in view[/]"
+            f"[dim]turn {self.turn_count}: {usage.prompt_tokens} prompt + {usage.completion_tokens} "
+            f"completion = {usage.total_tokens} tokens ({usage.accuracy}), cost {cost} | session: "
+            f"{total_tokens} tokens, ${total_cost:.6f}, {len(self.session.messages)} messages in view[/]"
         )
 
     # ---- slash commands ---------------------------------------------------------------------------
@@ -123,7 +119,6 @@ class ChatLoop:
         return True
 
     def stats(self) -> None:
-        turns = self.turns
         table = Table(title=f"session {self.session.session_id}")
         table.add_column("measure")
         table.add_column("value", justify="right")
@@ -131,10 +126,10 @@ class ChatLoop:
             ("provider / model", f"{self.agent.provider.name} / {self.agent.model}"),
             ("messages in view / stored", f"{len(self.session.messages)} / {len(self.session.history)}"),
             ("tokens in view", f"{self.session.estimate_tokens()} ({self.session.token_accuracy})"),
-            ("turns", str(len(turns))),
-            ("prompt tokens", str(sum(t["prompt_tokens"] for t in turns))),
-            ("completion tokens", str(sum(t["completion_tokens"] for t in turns))),
-            ("cost (USD)", f"{sum(t['cost_usd'] or 0.0 for t in turns):.6f}"),
+            ("turns", str(self.turn_count)),
+            ("prompt tokens", str(self.prompt_tokens)),
+            ("completion tokens", str(self.completion_tokens)),
+            ("cost (USD)", f"{self.cost_usd:.6f}"),
             ("compactions", str(len(self.session.compactions))),
         ]
         for measure, value in rows:

@@ -26,6 +26,7 @@ from ..tools.registry import ToolRegistry, ToolResult, ToolSchema
 
 __all__ = [
     "RAW_ARGUMENTS_KEY",
+    "USAGE_KEY",
     "ChatRequest",
     "ChatResponse",
     "Conversation",
@@ -44,6 +45,11 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"
 RAW_ARGUMENTS_KEY = "__raw_arguments__"
 """Key under which an adapter keeps tool arguments that were not a JSON object, so that the tool loop
 can report the problem to the model and the wire mapping can send the text back unchanged."""
+
+USAGE_KEY = "usage"
+"""Key of an assistant message's ``metadata`` holding the usage of the model call that wrote it
+(``TokenUsage`` as JSON). It travels with the message into the store, so per-call tokens and cost are
+appended with the reply instead of being kept in a session-wide record rewritten on every save."""
 
 
 class ChatResponse(BaseModel):
@@ -235,9 +241,13 @@ def turn_flow(
         if after_call is not None:
             after_call(response)
         total = response.usage if total is None else total + response.usage
-        session.add_message(response.message, enforce=False)
+        reply = response.message
+        reply = reply.model_copy(
+            update={"metadata": {**reply.metadata, USAGE_KEY: response.usage.model_dump(mode="json")}}
+        )
+        session.add_message(reply, enforce=False)
         if not response.tool_calls or tools is None:
-            return response.model_copy(update={"usage": total})
+            return response.model_copy(update={"usage": total, "message": reply})
         if rounds >= max_tool_iterations:
             raise ToolProcessingError(
                 f"the model was still calling tools after {max_tool_iterations} rounds; "

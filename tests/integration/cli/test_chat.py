@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from sessionforge.chat_session import ChatSession
 from sessionforge.cli import app
-from sessionforge.cli._digest import TURNS_KEY
+from sessionforge.cli._digest import usage_rows
 from sessionforge.storage.config import open_store
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -42,7 +42,8 @@ def test_scripted_chat_streams_saves_and_accounts_each_turn(
     assert "never sent" not in result.output
     session = _load(store_url, "s1")
     assert [m.role for m in session.history] == ["user", "assistant", "user", "assistant"]
-    turns = session.metadata[TURNS_KEY]
+    assert session.metadata == {}  # usage is appended with each reply, not kept in a rewritten list
+    turns = usage_rows(session.history)
     assert [t["prompt_tokens"] for t in turns] == [9, 27]
     assert all(t["model"] == "gpt-4o-mini" and t["cost_usd"] > 0 for t in turns)
 
@@ -89,7 +90,7 @@ def test_slash_commands_fork_clear_compact_and_switch_model(runner: CliRunner, s
     assert fork.history[-1].role == "assistant"
     assert any(m.text == "In the fork" for m in fork.history)
     assert not any(m.text == "In the fork" for m in _load(store_url, "s2").history)
-    assert fork.metadata[TURNS_KEY][-1]["model"].startswith("gpt-4o")
+    assert usage_rows(fork.history)[-1]["model"].startswith("gpt-4o")
 
 
 def test_a_provider_without_credentials_fails_with_a_message(runner: CliRunner, store_url: str) -> None:
@@ -168,4 +169,4 @@ def test_scripted_chat_on_the_embedded_model(runner: CliRunner, store_url: str) 
     assert "turn 1:" in result.output and "(exact), cost $0.000000" in result.output
     session = _load(store_url, "loc")
     assert [m.role for m in session.history] == ["user", "assistant"]
-    assert session.metadata[TURNS_KEY][0]["completion_tokens"] <= 8
+    assert usage_rows(session.history)[0]["completion_tokens"] <= 8
