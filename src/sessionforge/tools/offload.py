@@ -10,13 +10,14 @@ call without its result) holds unchanged.
 
 The model reads the text back with the built-in :data:`RECALL_TOOL` tool, in slices of characters.
 The turn answers those calls itself from the session's history, which is why the tool needs no
-registry entry of its own: it only exists while offloading is on.
+registry entry of its own: it only exists while offloading is on. The session-aware tool processor
+offloads the same way (the whole result stays in its ``TOOL_CALL`` event) and answers recalls too.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..core.messages import ChatMessage, ToolCall
@@ -27,9 +28,12 @@ __all__ = [
     "DEFAULT_RECALL_LENGTH",
     "RECALL_SCHEMA",
     "RECALL_TOOL",
+    "new_handle",
     "offload_message",
+    "offload_notice",
     "offloaded_text",
     "recall",
+    "recall_from",
 ]
 
 RECALL_TOOL = "recall_tool_output"
@@ -61,6 +65,28 @@ RECALL_SCHEMA = ToolSchema(
 )
 
 
+def new_handle() -> str:
+    """A fresh handle for one offloaded output."""
+    return f"out_{uuid.uuid4().hex[:12]}"
+
+
+def offload_notice(
+    tool: str,
+    content: str,
+    handle: str,
+    *,
+    tokens: int | None = None,
+    preview_chars: int = DEFAULT_PREVIEW_CHARS,
+) -> str:
+    """What the model reads in place of an offloaded output: its size, the handle, a preview."""
+    size = f"{len(content)} characters" + (f" (~{tokens} tokens)" if tokens is not None else "")
+    return (
+        f"[Output of {tool} offloaded: {size}, shown truncated. Handle: {handle}. Read more with "
+        f'{RECALL_TOOL}(handle="{handle}", start=0, length={DEFAULT_RECALL_LENGTH}).]\n'
+        f"{content[:preview_chars]}"
+    )
+
+
 def offload_message(
     call: ToolCall,
     content: str,
@@ -70,13 +96,8 @@ def offload_message(
     preview_chars: int = DEFAULT_PREVIEW_CHARS,
 ) -> ChatMessage:
     """The tool message for an over-long result: preview and handle as content, the whole in metadata."""
-    handle = f"out_{uuid.uuid4().hex[:12]}"
-    preview = content[:preview_chars]
-    text = (
-        f"[Output of {call.name} offloaded: {len(content)} characters (~{tokens} tokens), shown "
-        f'truncated. Handle: {handle}. Read more with {RECALL_TOOL}(handle="{handle}", '
-        f"start=0, length={DEFAULT_RECALL_LENGTH}).]\n{preview}"
-    )
+    handle = new_handle()
+    text = offload_notice(call.name, content, handle, tokens=tokens, preview_chars=preview_chars)
     marks = dict((metadata or {}).get("sessionforge", {}))
     marks[_MARK] = {"handle": handle, "content": content, "chars": len(content), "tokens": tokens}
     return ChatMessage.tool(
@@ -99,6 +120,18 @@ def offloaded_text(message: ChatMessage) -> tuple[str, str] | None:
 
 def recall(messages: Iterable[ChatMessage], arguments: Mapping[str, Any]) -> ToolResult:
     """Answer one ``recall_tool_output`` call from the offloaded outputs among ``messages``."""
+
+    def outputs() -> Iterator[tuple[str, str]]:
+        for message in messages:
+            found = offloaded_text(message)
+            if found is not None:
+                yield found
+
+    return recall_from(outputs(), arguments)
+
+
+def recall_from(outputs: Iterable[tuple[str, str]], arguments: Mapping[str, Any]) -> ToolResult:
+    """Answer one ``recall_tool_output`` call from ``(handle, whole text)`` pairs."""
     handle = arguments.get("handle")
     start = arguments.get("start", 0)
     length = arguments.get("length", DEFAULT_RECALL_LENGTH)
@@ -109,17 +142,13 @@ def recall(messages: Iterable[ChatMessage], arguments: Mapping[str, Any]) -> Too
             "Error: 'start' must be an integer >= 0 and 'length' an integer >= 1", is_error=True
         )
     known: list[str] = []
-    for message in messages:
-        found = offloaded_text(message)
-        if found is None:
-            continue
-        if found[0] == handle:
-            text = found[1]
+    for found_handle, text in outputs:
+        if found_handle == handle:
             end = min(start + length, len(text))
             if start >= len(text):
                 return ToolResult(f"[{handle}: start {start} is past the end ({len(text)} characters)]")
             return ToolResult(f"[{handle}: characters {start}-{end} of {len(text)}]\n{text[start:end]}")
-        known.append(found[0])
+        known.append(found_handle)
     listing = ", ".join(known) or "none"
     return ToolResult(
         f"Error: no offloaded output with handle {handle!r}; known handles: {listing}", is_error=True

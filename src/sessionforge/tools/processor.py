@@ -16,6 +16,10 @@ The processor sits between a model reply and a :class:`~sessionforge.tools.regis
   successful call of this processor is answered from the cache; identical calls in flight at the same
   time run the tool once. The cache keeps the ``cache_size`` most recently used results, so a
   long-lived processor does not grow without bound;
+* with ``offload_over_chars`` a result longer than that reaches the model as a preview and a handle
+  (:mod:`.offload`), while its ``TOOL_CALL`` event keeps it whole; the model reads it back with
+  ``recall_tool_output`` (:data:`~sessionforge.tools.offload.RECALL_SCHEMA`, to list among the
+  tools sent to the model), which the processor answers itself from the session's events;
 * every call becomes one ``TOOL_CALL`` event with the same message shape
   :meth:`SessionManager.tool_used <sessionforge.manager.SessionManager.tool_used>` writes
   (``tool``, ``arguments``, ``result``, ``error``, ``call_id``) and the story of the call in the event's
@@ -33,13 +37,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import inspect
 import json
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +56,7 @@ from ..core.messages import ChatMessage, ToolCall
 from ..core.session import Session
 from ..errors import SessionAlreadyExists, ToolProcessingError, UsageError
 from ..storage.base import Store
+from .offload import DEFAULT_PREVIEW_CHARS, RECALL_TOOL, new_handle, offload_notice, recall_from
 from .registry import Tool, ToolRegistry
 
 __all__ = ["LLMCallback", "SessionAwareToolProcessor", "ToolCallResult", "parse_tool_calls"]
@@ -78,19 +84,30 @@ class ToolCallResult:
     duration_ms: float = 0.0
     timed_out: bool = False
     retry_errors: tuple[str, ...] = ()
+    offload_handle: str | None = None
+    preview_chars: int = DEFAULT_PREVIEW_CHARS
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
     @property
-    def content(self) -> str:
-        """The text a model reads for this call."""
+    def full_content(self) -> str:
+        """The whole text of the result (or the error), offloaded or not."""
         if self.error is not None:
             return f"Error: {self.error}"
         if isinstance(self.result, str):
             return self.result
         return json.dumps(to_jsonable_python(self.result, fallback=str), ensure_ascii=False)
+
+    @property
+    def content(self) -> str:
+        """The text a model reads for this call: a preview and a handle if it was offloaded."""
+        if self.offload_handle is None:
+            return self.full_content
+        return offload_notice(
+            self.tool, self.full_content, self.offload_handle, preview_chars=self.preview_chars
+        )
 
     def to_message(self) -> dict[str, Any]:
         """This result as an OpenAI-style ``tool`` message answering the call."""
@@ -281,7 +298,11 @@ class SessionAwareToolProcessor:
         timeout: float | None = 30.0,
         retry_on: tuple[type[BaseException], ...] = (Exception,),
         cache_size: int = 1024,
+        offload_over_chars: int | None = None,
+        preview_chars: int = DEFAULT_PREVIEW_CHARS,
     ) -> None:
+        if offload_over_chars is not None and offload_over_chars < 1:
+            raise UsageError("offload_over_chars must be 1 or more, or None to send results whole")
         if cache_size < 1:
             raise UsageError("cache_size must be 1 or more (use enable_caching=False for no cache)")
         if max_retries < 0:
@@ -302,6 +323,8 @@ class SessionAwareToolProcessor:
         self.timeout = timeout
         self.retry_on = retry_on
         self.cache_size = cache_size
+        self.offload_over_chars = offload_over_chars
+        self.preview_chars = preview_chars
         self._cache: OrderedDict[str, Any] = OrderedDict()
         self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._record_lock = asyncio.Lock()
@@ -319,6 +342,8 @@ class SessionAwareToolProcessor:
         store: Store | None = None,
         retry_on: tuple[type[BaseException], ...] = (Exception,),
         cache_size: int = 1024,
+        offload_over_chars: int | None = None,
+        preview_chars: int = DEFAULT_PREVIEW_CHARS,
     ) -> SessionAwareToolProcessor:
         """A processor that logs to session ``session_id``, creating that session if it does not exist.
 
@@ -343,6 +368,8 @@ class SessionAwareToolProcessor:
             timeout=timeout,
             retry_on=retry_on,
             cache_size=cache_size,
+            offload_over_chars=offload_over_chars,
+            preview_chars=preview_chars,
         )
 
     @property
@@ -364,7 +391,7 @@ class SessionAwareToolProcessor:
         calls = _read_calls(llm_response)
         if not calls:
             return []
-        results = list(await asyncio.gather(*(self._run(call) for call in calls)))
+        results = [self._maybe_offload(r) for r in await asyncio.gather(*map(self._run, calls))]
         await self._record(results)
         if llm_callback is not None:
             reply = llm_callback([r.to_message() for r in results])
@@ -396,6 +423,11 @@ class SessionAwareToolProcessor:
             )
 
         arguments, problem = _decode_arguments(call.name, call.arguments)
+        if problem is None and call.name == RECALL_TOOL and self.offload_over_chars is not None:
+            answer = recall_from(self._offloaded(), arguments)
+            if answer.is_error:
+                return finish(arguments, _Outcome(error=answer.content.removeprefix("Error: ")))
+            return finish(arguments, _Outcome(result=answer.content, attempts=1))
         if problem is None:
             try:
                 tool, kwargs = self.registry.bind(call.name, arguments)
@@ -454,6 +486,25 @@ class SessionAwareToolProcessor:
             outcome.error = f"{outcome.error} (gave up after {outcome.attempts} attempts)"
         return outcome
 
+    # ---- offloading --------------------------------------------------------------------------------
+
+    def _maybe_offload(self, result: ToolCallResult) -> ToolCallResult:
+        limit = self.offload_over_chars
+        if limit is None or not result.ok or result.tool == RECALL_TOOL:
+            return result
+        if len(result.full_content) <= limit:
+            return result
+        return dataclasses.replace(result, offload_handle=new_handle(), preview_chars=self.preview_chars)
+
+    def _offloaded(self) -> Iterator[tuple[str, str]]:
+        """``(handle, whole text)`` of every offloaded result in the session, newest first."""
+        for event in reversed(self.session.events):
+            handle = event.metadata.get("offload_handle") if event.type == EventType.TOOL_CALL else None
+            if isinstance(handle, str) and isinstance(event.message, dict):
+                result = event.message.get("result")
+                text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
+                yield handle, text
+
     # ---- recording --------------------------------------------------------------------------------
 
     async def _record(self, results: list[ToolCallResult]) -> None:
@@ -478,6 +529,7 @@ class SessionAwareToolProcessor:
                             "cached": r.cached,
                             "timed_out": r.timed_out,
                             "duration_ms": r.duration_ms,
+                            **({"offload_handle": r.offload_handle} if r.offload_handle else {}),
                         },
                     )
                 )

@@ -524,3 +524,55 @@ async def test_the_cache_keeps_only_the_most_recently_used_results() -> None:
     assert processor._key_locks == {}  # nothing in flight, nothing kept per key
     with pytest.raises(UsageError, match="cache_size"):
         await make(registry, cache_size=0)
+
+
+async def test_a_long_result_is_offloaded_and_the_model_reads_it_back() -> None:
+    registry = ToolRegistry()
+    report = "".join(f"line {i:04d}: all systems nominal\n" for i in range(200))
+
+    @registry.tool
+    def fetch_report() -> str:
+        return report
+
+    @registry.tool
+    def short() -> str:
+        return "ok"
+
+    processor = await make(registry, offload_over_chars=1000, preview_chars=100)
+    sent: list[list[dict[str, Any]]] = []
+    long_one, short_one = await processor.process_llm_message(
+        [{"name": "fetch_report", "id": "c1"}, {"name": "short", "id": "c2"}], sent.append
+    )
+    handle = long_one.offload_handle
+    assert handle is not None and short_one.offload_handle is None
+    [to_model] = sent
+    assert to_model[1]["content"] == "ok"
+    notice = to_model[0]["content"]
+    assert to_model[0]["tool_call_id"] == "c1"  # the call keeps its result
+    assert handle in notice and "recall_tool_output" in notice
+    assert notice.endswith(report[:100]) and len(notice) < 400
+    [event, _] = await tool_events()
+    assert event.message["result"] == report  # the store keeps it whole
+    assert event.metadata["offload_handle"] == handle
+
+    # Another processor on the same session (a later process) answers the recall from the store.
+    later = await make(registry, offload_over_chars=1000)
+    [piece] = await later.process_llm_message(
+        [{"name": "recall_tool_output", "arguments": {"handle": handle, "start": 30, "length": 60}}]
+    )
+    assert piece.ok and piece.offload_handle is None
+    assert piece.result == f"[{handle}: characters 30-90 of {len(report)}]\n{report[30:90]}"
+    [missing] = await later.process_llm_message(
+        [{"name": "recall_tool_output", "arguments": {"handle": "out_nope"}}]
+    )
+    assert missing.error is not None and handle in missing.error  # names the handles it knows
+    recorded = await tool_events()
+    assert [e.message["tool"] for e in recorded][-2:] == ["recall_tool_output", "recall_tool_output"]
+
+
+async def test_without_offloading_recall_is_an_unknown_tool() -> None:
+    processor = await make(ToolRegistry())
+    [result] = await processor.process_llm_message([{"name": "recall_tool_output", "arguments": {}}])
+    assert result.error is not None and "recall_tool_output" in result.error
+    with pytest.raises(UsageError, match="offload_over_chars"):
+        await make(ToolRegistry(), offload_over_chars=0)
