@@ -274,6 +274,90 @@ async def _render(session_id: str, store: Store, fmt: str, inline_forks: bool) -
     return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
 
 
+@app.command("summarize")
+@friendly
+def summarize_session(
+    session_id: str = typer.Argument(..., help="The session to summarize."),
+    strategy: str = typer.Option(
+        "key_points", "--strategy", "-s", help="basic, key_points, topic_based or query_focused."
+    ),
+    summarizer_name: str = typer.Option(
+        "extractive",
+        "--with",
+        help="extractive (instant, no model) or local (the embedded model: slow, abstractive).",
+    ),
+    chunk_tokens: int = typer.Option(
+        1500, "--chunk-tokens", help="Transcript tokens per summarizer call (the summary rolls)."
+    ),
+    save: bool = typer.Option(
+        False, "--save", help="Append the summary to the session as a SUMMARY event (nothing is removed)."
+    ),
+    store_url: str | None = STORE_OPTION,
+) -> None:
+    """Summarize a whole session, chunk by chunk, with a progress bar; optionally store the summary."""
+    from ..context.chunked import summarize_in_chunks
+    from ..context.summarize import SummarizationStrategy, extractive_summarizer, local_model_summarizer
+    from ..core.events import EventSource, SessionEvent
+    from ..core.tokens import counter_for_model
+    from ..core.usage import TokenUsage
+
+    if strategy not in {s.value for s in SummarizationStrategy}:
+        raise UsageError(
+            f"unknown strategy {strategy!r}: use basic, key_points, topic_based or query_focused"
+        )
+    if summarizer_name not in {"extractive", "local"}:
+        raise UsageError(f"unknown summarizer {summarizer_name!r}: use extractive or local")
+    store = open_cli_store(store_url)
+
+    async def work() -> None:
+        session = await Session.load(session_id, store)
+        if session is None:
+            raise SessionNotFound(session_id)
+        messages = [m for m in _messages(session) if m.role != "system"]
+        if not messages:
+            raise UsageError(f"session {session_id} has no conversation to summarize")
+        counter = counter_for_model(str(session.metadata.properties.get("model") or "gpt-4o-mini"))
+        summarizer = extractive_summarizer if summarizer_name == "extractive" else local_model_summarizer()
+        with progress_bar() as bar:
+            task = bar.add_task(f"summarizing ({summarizer_name})", total=None, current="")
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, current=f"chunk {done} of {total}")
+
+            result = await summarize_in_chunks(
+                messages,
+                summarizer,
+                counter=counter,
+                strategy=strategy,
+                chunk_tokens=chunk_tokens,
+                on_chunk=advance,
+            )
+        console.print(escape(result.text))
+        console.print(
+            f"[dim]{len(messages)} messages in {result.chunks} chunks; {result.request_tokens} request "
+            f"tokens ({counter.accuracy}), summary {counter.count_text(result.text)} tokens[/]"
+        )
+        if save:
+            usage = TokenUsage(
+                prompt_tokens=result.request_tokens if summarizer_name == "local" else 0,
+                completion_tokens=counter.count_text(result.text),
+                model=summarizer_name,
+                estimated_cost_usd=0.0,  # both run in this process
+                accuracy=counter.accuracy,
+            )
+            event = SessionEvent(
+                source=EventSource.SYSTEM,
+                type=EventType.SUMMARY,
+                message=result.text,
+                token_usage=usage,
+                metadata={"strategy": strategy, "summarizer": summarizer_name, "chunks": result.chunks},
+            )
+            await session.add_event_and_save(event)
+            console.print(f"saved the summary to {session_id} as event {event.id}")
+
+    run(_closing(store, work()))
+
+
 @app.command("export")
 @friendly
 def export(

@@ -12,6 +12,7 @@ from sessionforge.chat_session import ChatSession
 from sessionforge.cli import app
 from sessionforge.core.messages import ChatMessage, ToolCall
 from sessionforge.forks import list_branches
+from sessionforge.providers.base import USAGE_KEY
 from sessionforge.storage.config import open_store
 
 
@@ -25,16 +26,9 @@ def _seed(store_url: str, session_id: str = "alpha") -> None:
         )
     )
     session.add_message(ChatMessage.tool("sunny, 21C", tool_call_id="c1", name="weather"))
-    session.add_message(ChatMessage.assistant("It is sunny in Paris."))
-    session.metadata["turns"] = [
-        {
-            "label": "weather",
-            "prompt_tokens": 30,
-            "completion_tokens": 10,
-            "cost_usd": 0.00001,
-            "model": "gpt-4o-mini",
-        }
-    ]
+    usage = {"prompt_tokens": 30, "completion_tokens": 10, "estimated_cost_usd": 0.00001, "model": "gpt-4o-mini"}
+    # The agent stores each reply with the usage of the call that wrote it.
+    session.add_message(ChatMessage.assistant("It is sunny in Paris.", metadata={USAGE_KEY: usage}))
     session.save(open_store(store_url, namespace="default"))
 
 
@@ -191,3 +185,31 @@ def test_import_an_openai_agents_sdk_database(runner: CliRunner, store_url: str,
     assert "imported sdk-1" in result.output
     history = ChatSession.load("sdk-1", open_store(store_url, namespace="default")).history
     assert [(m.role, m.text) for m in history] == [("user", "hi"), ("assistant", "hello there")]
+
+
+def test_summarize_a_long_session_in_chunks_and_store_the_summary(runner: CliRunner, store_url: str) -> None:
+    store = open_store(store_url, namespace="default")
+    session = ChatSession(session_id="long", model="gpt-4o-mini")
+    for i in range(40):
+        session.add_message(ChatMessage.user(f"Please note that order {1000 + i} ships to warehouse W{i}."))
+        session.add_message(ChatMessage.assistant(f"Noted: order {1000 + i} goes to warehouse W{i}."))
+    session.save(store)
+
+    args = ["sessions", "summarize", "long", "--chunk-tokens", "200", "--store", store_url]
+    result = runner.invoke(app, [*args, "--save"])
+    assert result.exit_code == 0, result.output
+    assert "80 messages in" in result.output and "chunks" in result.output
+    chunks = int(result.output.split("80 messages in ")[1].split(" chunks")[0])
+    assert chunks > 5  # the transcript was read in pieces, the summary rolled through them
+    assert "order 1039" in result.output  # the newest facts made it into the final summary
+    assert "saved the summary to long" in result.output
+
+    stored = ChatSession.load("long", store=open_store(store_url, namespace="default"))
+    assert len(stored.history) == 80  # nothing removed
+    shown = runner.invoke(app, ["sessions", "show", "long", "--store", store_url])
+    assert "summary" in shown.output
+
+    bad = runner.invoke(app, ["sessions", "summarize", "long", "--with", "magic", "--store", store_url])
+    assert bad.exit_code == 1 and "extractive or local" in bad.output
+    missing = runner.invoke(app, ["sessions", "summarize", "nope", "--store", store_url])
+    assert missing.exit_code == 1 and "nope" in missing.output
