@@ -26,7 +26,12 @@ def _seed(store_url: str, session_id: str = "alpha") -> None:
         )
     )
     session.add_message(ChatMessage.tool("sunny, 21C", tool_call_id="c1", name="weather"))
-    usage = {"prompt_tokens": 30, "completion_tokens": 10, "estimated_cost_usd": 0.00001, "model": "gpt-4o-mini"}
+    usage = {
+        "prompt_tokens": 30,
+        "completion_tokens": 10,
+        "estimated_cost_usd": 0.00001,
+        "model": "gpt-4o-mini",
+    }
     # The agent stores each reply with the usage of the call that wrote it.
     session.add_message(ChatMessage.assistant("It is sunny in Paris.", metadata={USAGE_KEY: usage}))
     session.save(open_store(store_url, namespace="default"))
