@@ -42,9 +42,8 @@ class RecordCodec:
     def encode(self, record: Mapping[str, Any]) -> str:
         body = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
         if self._fernet is None:
-            return json.dumps(
-                {"f": RECORD_FORMAT, "r": json.loads(body)}, ensure_ascii=False, separators=(",", ":")
-            )
+            # The envelope is spliced around the body: one serialization per record, not three.
+            return f'{{"f":{RECORD_FORMAT},"r":{body}}}'
         token = self._fernet.encrypt(body.encode("utf-8")).decode("ascii")
         return json.dumps({"f": RECORD_FORMAT, "enc": "fernet", "d": token}, separators=(",", ":"))
 

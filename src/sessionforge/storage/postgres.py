@@ -9,13 +9,16 @@ skipped by the unique index. Expiry uses the server's clock, so a fleet
 with drifting clocks still agrees on what is live.
 
 A pool this store owns (from :meth:`PostgresStore.from_url`) is opened lazily and, like the Redis
-client, rebuilt when the running event loop changes. The schema is created and upgraded on first
+client, rebuilt when the running event loop changes. psycopg_pool's maintenance tasks survive a
+cancellation, so a loop ending with the pool still open (``asyncio.run(store.load(...))`` with no
+``aclose``) would wait for them forever; a guard task closes the pool when its loop shuts down. The schema is created and upgraded on first
 use (:mod:`.postgres_schema`). All SQL is parameterized.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Self
@@ -94,6 +97,7 @@ class PostgresStore(BaseStore):
         self._pool: Any = pool
         self._loop: asyncio.AbstractEventLoop | None = None
         self._migrated = False
+        self._guard: asyncio.Task[None] | None = None
         self._where = _redact(url) if url else repr(pool)
 
     @classmethod
@@ -119,7 +123,22 @@ class PostgresStore(BaseStore):
             )
             self._loop = loop
             await self._pool.open(wait=False)
+            self._guard = asyncio.create_task(
+                self._close_with_loop(self._pool), name="sessionforge-postgres-pool-guard"
+            )
         return self._pool
+
+    async def _close_with_loop(self, pool: Any) -> None:
+        """Wait until cancelled (the loop is shutting down, or ``aclose``), then close ``pool``."""
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            if self._pool is pool:
+                self._pool, self._loop = None, None
+            if not pool.closed:
+                with contextlib.suppress(Exception):
+                    await pool.close(timeout=2.0)
+            raise
 
     @asynccontextmanager
     async def _connection(self, session_id: str | None = None) -> AsyncIterator[Any]:
@@ -201,8 +220,10 @@ class PostgresStore(BaseStore):
         """Close the pool if this store created it, and only if its loop is the running one."""
         if not self._owned or self._pool is None:
             return
-        pool, loop = self._pool, self._loop
-        self._pool, self._loop = None, None
+        pool, loop, guard = self._pool, self._loop, self._guard
+        self._pool, self._loop, self._guard = None, None, None
         if loop is asyncio.get_running_loop():
             with _translate(self._where):
                 await pool.close()
+            if guard is not None:
+                guard.cancel()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import psycopg_pool
 import pytest
@@ -48,3 +50,30 @@ async def test_postgres_pool_passed_in_is_not_closed(postgres_server: object) ->
         async with pool.connection() as conn:
             cur = await conn.execute("SELECT count(*) FROM sessionforge_events")
             assert (await cur.fetchone()) == (2,)
+
+
+_UNCLOSED_LOOPS = """
+import asyncio, sys
+from sessionforge.storage.postgres import PostgresStore
+
+store = PostgresStore.from_url(sys.argv[1])
+
+async def burst(i):
+    await store.append("s", [{"id": f"r{i}"}])
+    await asyncio.gather(*(store.load("s", limit=1) for _ in range(6)))  # the pool grows meanwhile
+
+for i in range(15):
+    asyncio.run(burst(i))  # never closed: each loop ends with the pool open, often mid-connect
+print(len(asyncio.run(store.load("s"))))
+"""
+
+
+@pytest.mark.postgres
+def test_a_loop_that_ends_with_the_pool_open_still_ends(postgres_server: object) -> None:
+    """psycopg_pool's workers swallow cancellation; without the store's guard this hangs forever."""
+    url = postgres_server.create_database()  # type: ignore[attr-defined]
+    done = subprocess.run(
+        [sys.executable, "-c", _UNCLOSED_LOOPS, url], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "15"
