@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import workloads as wl
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 RESULT_PREFIX = "BENCH-RESULT "
 PEERS_PYTHON = wl.ROOT / ".venv-peers" / "bin" / "python"
@@ -308,14 +310,43 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         runnable[contender.key] = python
 
+    steps = sum(
+        len(plan.sizes) * bool(wl.BY_KEY[k].conversation)
+        + bool(wl.BY_KEY[k].persist)
+        + bool(wl.BY_KEY[k].counter)
+        for k in runnable
+    )
+    # On stderr and transient, so that stdout (the tables) stays clean for redirecting.
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
+
+    def show(table: str) -> None:
+        """A finished table on stdout, the bar paused around it so that the two never interleave."""
+        bar.stop()
+        print(table, end="\n\n", flush=True)
+        bar.start()
+    progress = bar.add_task("measuring", total=steps)
+
     def run(
         key: str, task: str, args: dict[str, Any], timeout: float, extra_env: dict[str, str] | None = None
     ) -> Any:
+        bar.update(progress, description=f"{task}: {wl.BY_KEY[key].label}")
         payload = spawn(runnable[key], key, task, args, {**env, **(extra_env or {})}, timeout)
+        bar.advance(progress)
         if "error" in payload:
             return payload
         notes.update(f"{wl.BY_KEY[key].label}: {w}" for w in payload["warnings"])
         return payload["result"]
+
+    bar.start()
 
     print(
         f"sessionforge bench: {'quick' if options.quick else 'full'} run, medians of up to {plan.repeats} "
@@ -328,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for key in runnable
             if wl.BY_KEY[key].conversation
         }
-        print(conversation_table(size, results), end="\n\n", flush=True)
+        show(conversation_table(size, results))
         base = _conversation_summary(results.get(wl.BASELINE))
         if base is not None:
             notes.add(
@@ -341,9 +372,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key in runnable
         if wl.BY_KEY[key].persist
     }
-    print(persist_table(plan.persist_messages, persisted), end="\n\n", flush=True)
+    show(persist_table(plan.persist_messages, persisted))
 
     accuracy = {key: run(key, "accuracy", {}, timeout=120) for key in runnable if wl.BY_KEY[key].counter}
+    bar.stop()
     print(accuracy_table(accuracy), end="\n\n")
 
     if "chuk" in runnable:
