@@ -24,7 +24,7 @@ from .budget import BUDGET_PROPERTY, Budget
 from .compaction import CompactionPreview, apply_compaction, plan_compaction, visible_events
 from .compaction import undo_compaction as _undo_compaction
 from .context.compactors import Compactor
-from .context.segments import SegmentPolicy, start_next_segment
+from .context.segments import SegmentPolicy, next_segment_id, start_next_segment
 from .context.summarize import (
     LLMCallback,
     SummarizationStrategy,
@@ -316,7 +316,15 @@ class SessionManager:
         writes the summary. Returns the id of the current segment.
         """
         session = await self._ensure()
-        if self._infinite and self._policy.is_full(self._segment.size, self._segment.user):
+        if not self._infinite:
+            return session.id
+        # Other writers (another process, another manager on the same conversation) may have added
+        # to this segment or closed it since this manager last looked: take in what they appended
+        # (O(new records)) and move to the segment they continued in, so that the decision below,
+        # and the message after it, land where the conversation now is.
+        await self.refresh()
+        session = await self._follow_continuations(session)
+        if self._policy.is_full(self._segment.size, self._segment.user):
             summarizer = llm_callback_summarizer(llm_callback) if llm_callback else self._summarizer
             session = await self._next_segment(session, summarizer)
         return session.id
@@ -529,6 +537,24 @@ class SessionManager:
         self._session = child
         self._chain = [*chain, child.id]
         return child
+
+    async def _follow_continuations(self, session: Session) -> Session:
+        """Move to the newest segment if this one was closed elsewhere (or before a restart).
+
+        A segment's successor has an id derived from it (:func:`next_segment_id`), so it is told
+        apart from other children of the session (the spec's parent/child hierarchy).
+        """
+        while (successor := next_segment_id(session)) in session.child_ids:
+            child = await Session.load(successor, self._current_store())
+            if child is None:  # expired or deleted: stay where we are
+                break
+            chain = await self.get_session_chain()
+            self._closed[session.id] = self._segment
+            self._closed_sessions[session.id] = session
+            self._segment = _Tally.of(child)
+            self._session = session = child
+            self._chain = [*chain, child.id]
+        return session
 
     async def _earlier_segments(self) -> list[Session]:
         chain = await self.get_session_chain()

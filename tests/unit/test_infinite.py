@@ -358,3 +358,34 @@ async def test_two_writers_closing_the_same_full_segment_continue_in_one_child(t
     assert [e.message for e in child.events if e.type == EventType.MESSAGE] == ["From A?", "From B?"]
     chain = await InfiniteConversationManager(store=reader).get_session_chain(a)
     assert [s.id for s in chain] == [sid, a]
+
+
+async def test_a_manager_follows_a_segment_another_writer_closed(tmp_path: Path) -> None:
+    path = tmp_path / "chain.db"
+    a = SessionManager(infinite_context=True, max_turns_per_segment=2, store=SQLiteStore(path))
+    await a.user_says("Question 0?")
+    await a.ai_responds("Answer 0.", model=MODEL)
+    root = a.session_id
+    b = SessionManager(
+        session_id=root, infinite_context=True, max_turns_per_segment=2, store=SQLiteStore(path)
+    )
+    assert (await b.get_stats())["user_messages"] == 1  # b reads the segment with one turn in it
+
+    await a.user_says("Question 1?")  # fills the root
+    await a.ai_responds("Answer 1.", model=MODEL)
+    await a.user_says("Question 2 (from A)?")  # closes the root, continues in its successor
+    await a.ai_responds("Answer 2.", model=MODEL)
+    assert a.session_id != root
+    await b.user_says("Question 3 (from B)?")  # b's view is stale: it must not write to the root
+    assert b.session_id == a.session_id
+    await b.ai_responds("Answer 3.", model=MODEL)
+
+    reader = SessionManager(session_id=a.session_id, infinite_context=True, store=SQLiteStore(path))
+    assert await reader.get_session_chain() == [root, a.session_id]
+    history = await reader.get_conversation(include_all_segments=True)
+    assert [m["content"] for m in history if m["role"] == "user"] == [
+        "Question 0?",
+        "Question 1?",
+        "Question 2 (from A)?",
+        "Question 3 (from B)?",
+    ]
