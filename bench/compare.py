@@ -333,6 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bar.stop()
         print(table, end="\n\n", flush=True)
         bar.start()
+
     progress = bar.add_task("measuring", total=steps)
 
     def run(

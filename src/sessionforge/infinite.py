@@ -121,7 +121,7 @@ class InfiniteConversationManager:
         without the call it answers.
         """
         sm = await self._manager(session_id, create=False)
-        session = (await sm.get_segments())[-1]
+        session = await sm.current_segment()
         summary: ChatMessage | None = None
         dialogue: list[ChatMessage] = []
         for event in session.events:

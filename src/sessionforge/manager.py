@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .budget import BUDGET_PROPERTY, Budget
@@ -157,8 +158,10 @@ class SessionManager:
         self._opening: asyncio.Lock | None = None  # concurrent first calls create the session once
         self._segment = _Tally()  # the current segment
         self._chain: list[str] | None = None  # root first; None until first asked
-        self._closed: dict[str, _Tally] = {}  # earlier segments, by id
-        self._closed_sessions: dict[str, Session] = {}
+        # Counts of the closed segments, by id. Their events are not kept: a manager holds one segment
+        # in memory however long the conversation, and reads earlier ones from the store on demand.
+        self._closed: dict[str, _Tally] = {}
+        self._started_at: datetime | None = None  # the first segment's creation time, once read
         self._budget = budget
 
     # ---- properties ------------------------------------------------------------------------------
@@ -443,6 +446,10 @@ class SessionManager:
             self._chain = chain
         return list(self._chain)
 
+    async def current_segment(self) -> Session:
+        """The session the conversation is in now (the newest segment with infinite context)."""
+        return await self._ensure()
+
     async def get_segments(self) -> list[Session]:
         """The sessions of this conversation, root first, current segment last (expired ones left out)."""
         session = await self._ensure()
@@ -453,12 +460,17 @@ class SessionManager:
         session = await self._ensure()
         chain = await self.get_session_chain()
         tally, created = self._segment, session.metadata.created_at
-        if include_all_segments:
-            earlier = await self._earlier_segments()
-            for segment in earlier:
-                tally = tally + self._closed.setdefault(segment.id, _Tally.of(segment))
-            if earlier:
-                created = earlier[0].metadata.created_at
+        if include_all_segments and len(chain) > 1:
+            # Closed segments are counted once (when closed here, or on first read after a restart).
+            missing = [sid for sid in chain[:-1] if sid not in self._closed] or self._started_at is None
+            if missing:
+                earlier = await self._earlier_segments()
+                if earlier:
+                    self._started_at = earlier[0].metadata.created_at
+            for session_id in chain[:-1]:
+                if session_id in self._closed:
+                    tally = tally + self._closed[session_id]
+            created = self._started_at or created
         return {
             "session_id": session.id,
             "session_segments": len(chain) if include_all_segments or self._infinite else 1,
@@ -528,11 +540,12 @@ class SessionManager:
     async def _next_segment(self, session: Session, summarizer: Summarizer | None) -> Session:
         """Close the full segment and continue in its child (see :mod:`.context.segments`)."""
         chain = await self.get_session_chain()
+        if len(chain) == 1:
+            self._started_at = session.metadata.created_at
         child = await start_next_segment(
             session, summarizer=summarizer, strategy=self._strategy, model=self._model
         )
         self._closed[session.id] = self._segment
-        self._closed_sessions[session.id] = session
         self._segment = _Tally.of(child)
         self._session = child
         self._chain = [*chain, child.id]
@@ -550,7 +563,6 @@ class SessionManager:
                 break
             chain = await self.get_session_chain()
             self._closed[session.id] = self._segment
-            self._closed_sessions[session.id] = session
             self._segment = _Tally.of(child)
             self._session = session = child
             self._chain = [*chain, child.id]
@@ -560,12 +572,10 @@ class SessionManager:
         chain = await self.get_session_chain()
         out: list[Session] = []
         for session_id in chain[:-1]:
-            segment = self._closed_sessions.get(session_id)
+            segment = await Session.load(session_id, self._current_store())
             if segment is None:
-                segment = await Session.load(session_id, self._current_store())
-                if segment is None:
-                    continue  # an expired or deleted ancestor: the chain reports what remains
-                self._closed_sessions[session_id] = segment
+                continue  # an expired or deleted ancestor: the chain reports what remains
+            self._closed.setdefault(session_id, _Tally.of(segment))
             out.append(segment)
         return out
 
