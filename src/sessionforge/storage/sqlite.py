@@ -6,8 +6,8 @@ moves the head: O(1) in the length of the session, safe across threads and proce
 lock serialises writers; ``busy_timeout`` makes them wait instead of failing), and durable once it
 returns. Blocking calls run in a worker thread so the event loop never stalls.
 
-One exception, for speed: a small append whose write lock is free right now runs on the event loop
-itself (tens of microseconds, where the hop to a thread and back costs about a hundred). It never
+One exception, for speed: a small append whose write lock is free right now, or a read of the few
+records appended since a known position, runs on the event loop itself (tens of microseconds, where the hop to a thread and back costs about a hundred). It never
 waits: with ``busy_timeout`` at 0 for that attempt, a lock held by another thread or process sends it
 to the worker thread like any other call. Automatic WAL checkpoints are off, so a commit on the loop
 never writes the database file; every :data:`CHECKPOINT_EVERY` appends one goes through the thread
@@ -35,6 +35,8 @@ T = TypeVar("T")
 
 INLINE_MAX_RECORDS = 8
 """Appends of at most this many records may run on the event loop (see the module doc)."""
+INLINE_MAX_ROWS = 64
+"""A catch-up read or peek runs on the event loop when it returns fewer rows than this."""
 CHECKPOINT_EVERY = 256
 """Every this many appends of a store, one runs in the worker thread and checkpoints the WAL."""
 
@@ -193,7 +195,7 @@ class SQLiteStore(BaseStore):
         check_session_id(session_id)
         ns = self.namespace
 
-        def read(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+        def read(conn: sqlite3.Connection, limit: int | None = limit) -> list[tuple[int, str]]:
             now = time.time()
             head = conn.execute(
                 "SELECT expires_at FROM sessions WHERE namespace=? AND session_id=?", (ns, session_id)
@@ -212,7 +214,17 @@ class SQLiteStore(BaseStore):
             ).fetchall()
             return [(int(seq), str(body)) for seq, body in rows]
 
-        rows = await self._run(read, session_id)
+        rows: list[tuple[int, str]] | None = None
+        if after_seq > 0 or (limit is not None and limit <= INLINE_MAX_ROWS):
+            # A catch-up read (what other writers appended since) or a peek: usually a few rows, so
+            # it runs on the loop like a small append. If a full page comes back there may be more,
+            # and the whole read goes to the thread.
+            probe = INLINE_MAX_ROWS if limit is None else min(limit, INLINE_MAX_ROWS)
+            rows = self._run_inline(lambda conn: read(conn, probe), session_id)
+            if rows is not None and len(rows) == probe and probe != limit:
+                rows = None
+        if rows is None:
+            rows = await self._run(read, session_id)
         return [
             StoredRecord(seq, self.codec.decode(body, session_id=session_id, seq=seq)) for seq, body in rows
         ]
