@@ -7,11 +7,12 @@ lock serialises writers; ``busy_timeout`` makes them wait instead of failing), a
 returns. Blocking calls run in a worker thread so the event loop never stalls.
 
 One exception, for speed: a small append whose write lock is free right now, or a read of the few
-records appended since a known position, runs on the event loop itself (tens of microseconds, where the hop to a thread and back costs about a hundred). It never
-waits: with ``busy_timeout`` at 0 for that attempt, a lock held by another thread or process sends it
-to the worker thread like any other call. Automatic WAL checkpoints are off, so a commit on the loop
-never writes the database file; every :data:`CHECKPOINT_EVERY` appends one goes through the thread
-and checkpoints there.
+records appended since a known position, runs on the event loop itself (tens of microseconds, where
+the hop to a thread and back costs about a hundred). It never waits: with ``busy_timeout`` at 0 for
+that attempt, a lock held by another thread or process sends it to the worker thread like any other
+call. Automatic WAL checkpoints are off, so a commit on the loop never writes the database file;
+every :data:`CHECKPOINT_EVERY` appends one goes through the thread and checkpoints there (and SQLite
+checkpoints when the last connection to the file closes).
 """
 
 from __future__ import annotations
