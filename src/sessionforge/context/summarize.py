@@ -50,6 +50,8 @@ __all__ = [
     "local_model_summarizer",
     "render_transcript",
     "summarize",
+    "summary_request_for",
+    "summary_request_parts",
 ]
 
 Summarizer: TypeAlias = Callable[[list[ChatMessage]], "str | Awaitable[str]"]
@@ -155,6 +157,17 @@ def build_summary_request(
     summary replaces it rather than being stacked beside it. The system message records the strategy
     and ``max_tokens`` in ``metadata["sessionforge"]`` for summarizers that are not language models.
     """
+    return summary_request_for(render_transcript(messages), strategy, previous_summary, max_tokens=max_tokens)
+
+
+def summary_request_for(
+    transcript: str,
+    strategy: SummarizationStrategy | str = SummarizationStrategy.KEY_POINTS,
+    previous_summary: str | None = None,
+    *,
+    max_tokens: int | None = None,
+) -> list[ChatMessage]:
+    """:func:`build_summary_request` for a transcript already rendered as text."""
     strategy = SummarizationStrategy(strategy)
     instructions = _INSTRUCTIONS[strategy]
     if previous_summary:
@@ -167,12 +180,35 @@ def build_summary_request(
     sections = []
     if previous_summary:
         sections.append(f"<previous_summary>\n{previous_summary}\n</previous_summary>")
-    sections.append(f"<conversation>\n{render_transcript(messages)}\n</conversation>")
+    sections.append(f"<conversation>\n{transcript}\n</conversation>")
     marks: dict[str, Any] = {"summary_strategy": strategy.value, "max_tokens": max_tokens}
     return [
         ChatMessage.system(instructions, metadata={"sessionforge": marks}),
         ChatMessage.user("\n\n".join(sections)),
     ]
+
+
+_SECTION = re.compile(r"<(previous_summary|conversation)>\n(.*?)\n</\1>", re.S)
+
+
+def summary_request_parts(
+    request: Sequence[ChatMessage],
+) -> tuple[SummarizationStrategy, int | None, str | None, str] | None:
+    """``(strategy, max_tokens, previous summary, transcript)`` of a request built here, else ``None``."""
+    if len(request) != 2 or request[0].role != "system" or request[1].role != "user":
+        return None
+    marks = request[0].metadata.get("sessionforge")
+    strategy = marks.get("summary_strategy") if isinstance(marks, dict) else None
+    sections = dict(_SECTION.findall(request[1].text))
+    if strategy is None or "conversation" not in sections:
+        return None
+    max_tokens = marks.get("max_tokens") if isinstance(marks, dict) else None
+    return (
+        SummarizationStrategy(strategy),
+        max_tokens if isinstance(max_tokens, int) else None,
+        sections.get("previous_summary"),
+        sections["conversation"],
+    )
 
 
 def call_summarizer(summarizer: Summarizer, request: list[ChatMessage]) -> Any:
@@ -322,12 +358,15 @@ def llm_callback_summarizer(callback: LLMCallback) -> Summarizer:
 def local_model_summarizer(*, max_tokens: int = 400, **options: Any) -> Summarizer:
     """A summarizer backed by the embedded local model (the ``local`` extra).
 
-    Expected interface of :mod:`sessionforge.providers.local`: a function
-    ``complete_text(messages: list[ChatMessage], *, max_tokens: int, **options) -> str`` (sync or
-    async) that returns the model's reply text. Nothing else of that module is used, so this adapter
-    stays valid however the provider evolves. Raises :class:`MissingDependencyError` when the module
-    or its dependencies are not installed.
+    Uses three names of :mod:`sessionforge.providers.local`: ``complete_text(messages, *,
+    max_tokens, **options) -> str``, ``CONTEXT_WINDOW`` and ``MODEL_NAME`` (whose exact token
+    counter it registers). The model's window is small (2,048 tokens), so a request that does not fit
+    is summarized in pieces that do (:func:`.windowed.fit_to_window`), whatever chunk size the caller
+    chose. Raises :class:`MissingDependencyError` when the module or its dependencies are missing.
     """
+    from ..core.tokens import counter_for_model
+    from .windowed import fit_to_window
+
     module = require("sessionforge.providers.local", extra="local")
     complete = getattr(module, "complete_text", None)
     if not callable(complete):
@@ -336,11 +375,11 @@ def local_model_summarizer(*, max_tokens: int = 400, **options: Any) -> Summariz
             "upgrade sessionforge or pass summarizer= explicitly"
         )
 
-    def summarize(request: list[ChatMessage]) -> str | Awaitable[str]:
-        result: str | Awaitable[str] = complete(request, max_tokens=max_tokens, **options)
-        return result
+    def ask(request: list[ChatMessage]) -> str:
+        return _as_text(complete(request, max_tokens=max_tokens, **options))
 
-    return summarize
+    window = int(module.CONTEXT_WINDOW) - max_tokens - 16  # room for the answer, and a margin
+    return fit_to_window(ask, counter_for_model(str(module.MODEL_NAME)), window, answer_tokens=max_tokens)
 
 
 # ---- compactors ------------------------------------------------------------------------------------

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import types
-from typing import Any
 
 import pytest
 
@@ -191,19 +189,38 @@ def test_local_model_summarizer_without_the_module(monkeypatch: pytest.MonkeyPat
         local_model_summarizer()
 
 
-def test_local_model_summarizer_uses_complete_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[dict[str, Any]] = []
+@pytest.mark.local_model
+def test_the_local_model_summarizes_a_request_longer_than_its_window() -> None:
+    from sessionforge.providers.local import CONTEXT_WINDOW, MODEL_NAME
 
-    def complete_text(messages: list[ChatMessage], *, max_tokens: int) -> str:
-        calls.append({"n": len(messages), "max_tokens": max_tokens})
-        return "local summary"
+    local = counter_for_model(MODEL_NAME)
+    request = build_summary_request(long_chat(turns=80), "key_points", max_tokens=120)
+    assert local.count_messages(request) > CONTEXT_WINDOW  # one call could not even read it
+    summary = local_model_summarizer(max_tokens=120)(request)
+    assert isinstance(summary, str) and summary.strip()
+    assert local.count_text(summary) <= 120
 
-    fake = types.ModuleType("sessionforge.providers.local")
-    fake.complete_text = complete_text  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "sessionforge.providers.local", fake)
-    summarize = local_model_summarizer(max_tokens=99)
-    assert summarize([ChatMessage.user("hi")]) == "local summary"
-    assert calls == [{"n": 1, "max_tokens": 99}]
+
+def test_a_small_window_is_rolled_over_in_pieces_that_fit() -> None:
+    from sessionforge.context.windowed import fit_to_window
+
+    sizes: list[int] = []
+    seen: list[str] = []
+
+    def ask(request: list[ChatMessage]) -> str:
+        sizes.append(COUNTER.count_messages(request))
+        seen.append(request[1].text)
+        return extractive_summarizer(request)
+
+    messages = [ChatMessage.user(f"Order {1000 + i} ships to warehouse W{i} on day {i}.") for i in range(80)]
+    request = build_summary_request(messages, "key_points", "The codename is BLUEBIRD.", max_tokens=150)
+    assert COUNTER.count_messages(request) > 600
+    summary = fit_to_window(ask, COUNTER, 400, answer_tokens=150)(request)
+    assert len(sizes) > 2 and max(sizes) <= 400  # several calls, each within the window
+    assert "BLUEBIRD" in seen[0]  # the earlier summary went into the first call
+    assert "Order 1000 " in seen[0] and "Order 1079 " in seen[-1]  # every line was read, in order
+    assert all("<previous_summary>" in text for text in seen[1:])  # each call rolled the summary on
+    assert summary and COUNTER.count_text(summary) <= 150
 
 
 # ---- tool output pruning ----------------------------------------------------------------------------
