@@ -462,8 +462,7 @@ class SessionManager:
         tally, created = self._segment, session.metadata.created_at
         if include_all_segments and len(chain) > 1:
             # Closed segments are counted once (when closed here, or on first read after a restart).
-            missing = [sid for sid in chain[:-1] if sid not in self._closed] or self._started_at is None
-            if missing:
+            if self._started_at is None or any(sid not in self._closed for sid in chain[:-1]):
                 earlier = await self._earlier_segments()
                 if earlier:
                     self._started_at = earlier[0].metadata.created_at
@@ -539,17 +538,21 @@ class SessionManager:
 
     async def _next_segment(self, session: Session, summarizer: Summarizer | None) -> Session:
         """Close the full segment and continue in its child (see :mod:`.context.segments`)."""
-        chain = await self.get_session_chain()
-        if len(chain) == 1:
-            self._started_at = session.metadata.created_at
         child = await start_next_segment(
             session, summarizer=summarizer, strategy=self._strategy, model=self._model
         )
-        self._closed[session.id] = self._segment
+        await self._move_to(child, closing=session)
+        return child
+
+    async def _move_to(self, child: Session, *, closing: Session) -> None:
+        """Make ``child`` the current segment; ``closing`` is kept only as counts."""
+        chain = await self.get_session_chain()
+        if len(chain) == 1:
+            self._started_at = closing.metadata.created_at
+        self._closed[closing.id] = self._segment
         self._segment = _Tally.of(child)
         self._session = child
         self._chain = [*chain, child.id]
-        return child
 
     async def _follow_continuations(self, session: Session) -> Session:
         """Move to the newest segment if this one was closed elsewhere (or before a restart).
@@ -561,11 +564,8 @@ class SessionManager:
             child = await Session.load(successor, self._current_store())
             if child is None:  # expired or deleted: stay where we are
                 break
-            chain = await self.get_session_chain()
-            self._closed[session.id] = self._segment
-            self._segment = _Tally.of(child)
-            self._session = session = child
-            self._chain = [*chain, child.id]
+            await self._move_to(child, closing=session)
+            session = child
         return session
 
     async def _earlier_segments(self) -> list[Session]:

@@ -33,22 +33,20 @@ def message_usage(message: ChatMessage) -> dict[str, Any] | None:
     return usage if isinstance(usage, dict) else None
 
 
+def _usage_row(usage: dict[str, Any], label: str = "") -> dict[str, Any]:
+    """A stored ``TokenUsage`` (as JSON) as one row of a usage table."""
+    return {
+        "label": label,
+        "prompt_tokens": int(usage.get("prompt_tokens", 0)),
+        "completion_tokens": int(usage.get("completion_tokens", 0)),
+        "cost_usd": usage.get("estimated_cost_usd"),
+        "model": str(usage.get("model") or ""),
+    }
+
+
 def usage_rows(messages: Iterable[ChatMessage]) -> list[dict[str, Any]]:
-    """One row per model call that wrote one of ``messages``: tokens, cost, model, provider."""
-    rows = []
-    for message in messages:
-        usage = message_usage(message)
-        if usage is not None:
-            rows.append(
-                {
-                    "prompt_tokens": int(usage.get("prompt_tokens", 0)),
-                    "completion_tokens": int(usage.get("completion_tokens", 0)),
-                    "cost_usd": usage.get("estimated_cost_usd"),
-                    "model": str(usage.get("model", "")),
-                    "provider": usage.get("provider"),
-                }
-            )
-    return rows
+    """One row per model call that wrote one of ``messages``: tokens, cost and model."""
+    return [_usage_row(usage) for m in messages if (usage := message_usage(m)) is not None]
 
 
 def _text(payload: Any) -> str:
@@ -120,15 +118,7 @@ def _turns(session: Session, entries: list[dict[str, Any]]) -> list[dict[str, An
     for entry in entries:
         usage = entry.get("usage")
         if usage:
-            raw.append(
-                {
-                    "label": (entry.get("text") or entry.get("role") or "")[:40],
-                    "prompt_tokens": usage.get("prompt_tokens", 0),
-                    "completion_tokens": usage.get("completion_tokens", 0),
-                    "cost_usd": usage.get("estimated_cost_usd"),
-                    "model": usage.get("model", ""),
-                }
-            )
+            raw.append(_usage_row(usage, (entry.get("text") or entry.get("role") or "")[:40]))
     chat_meta = session.metadata.properties.get("metadata")
     if not raw and isinstance(chat_meta, dict):
         for item in chat_meta.get(LEGACY_TURNS_KEY) or []:

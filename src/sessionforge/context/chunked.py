@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter
-from ..errors import UsageError
-from .summarize import SummarizationStrategy, Summarizer, build_summary_request, summarize
+from .summarize import SummarizationStrategy, Summarizer, build_summary_request, chunk_messages, summarize
 
 __all__ = ["ChunkedSummary", "chunk_messages", "summarize_in_chunks"]
 
@@ -28,31 +27,6 @@ class ChunkedSummary:
     chunks: int
     request_tokens: int
     """Tokens of every request sent to the summarizer, counted with the session's counter."""
-
-
-def chunk_messages(
-    messages: Sequence[ChatMessage], counter: TokenCounter, chunk_tokens: int
-) -> list[list[ChatMessage]]:
-    """Consecutive runs of whole messages of at most ``chunk_tokens`` tokens each.
-
-    A single message over the limit makes a chunk of its own: messages are never split, so a
-    summarizer always reads a tool result beside the call that asked for it when both fit.
-    """
-    if chunk_tokens < 1:
-        raise UsageError("chunk_tokens must be at least 1")
-    chunks: list[list[ChatMessage]] = []
-    current: list[ChatMessage] = []
-    used = 0
-    for message in messages:
-        tokens = counter.count_message(message)
-        if current and used + tokens > chunk_tokens:
-            chunks.append(current)
-            current, used = [], 0
-        current.append(message)
-        used += tokens
-    if current:
-        chunks.append(current)
-    return chunks
 
 
 async def summarize_in_chunks(

@@ -44,6 +44,7 @@ __all__ = [
     "ToolOutputPruningCompactor",
     "build_summary_request",
     "call_summarizer",
+    "chunk_messages",
     "extractive_summarizer",
     "is_summary",
     "llm_callback_summarizer",
@@ -382,6 +383,31 @@ def local_model_summarizer(*, max_tokens: int = 400, **options: Any) -> Summariz
     return fit_to_window(ask, counter_for_model(str(module.MODEL_NAME)), window, answer_tokens=max_tokens)
 
 
+def chunk_messages(
+    messages: Sequence[ChatMessage], counter: TokenCounter, chunk_tokens: int
+) -> list[list[ChatMessage]]:
+    """Consecutive runs of whole messages of at most ``chunk_tokens`` tokens each.
+
+    A single message over the limit makes a chunk of its own: messages are never split, so a
+    summarizer always reads a tool result beside the call that asked for it when both fit.
+    """
+    if chunk_tokens < 1:
+        raise UsageError("chunk_tokens must be at least 1")
+    chunks: list[list[ChatMessage]] = []
+    current: list[ChatMessage] = []
+    used = 0
+    for message in messages:
+        tokens = counter.count_message(message)
+        if current and used + tokens > chunk_tokens:
+            chunks.append(current)
+            current, used = [], 0
+        current.append(message)
+        used += tokens
+    if current:
+        chunks.append(current)
+    return chunks
+
+
 # ---- compactors ------------------------------------------------------------------------------------
 
 
@@ -481,24 +507,14 @@ class SummarizeCompactor:
         return text_room + overhead
 
     def _chunks(self, dropped: list[ChatMessage], counter: TokenCounter) -> list[list[ChatMessage]]:
-        if not dropped:
-            return []
         limit = self.max_request_tokens
-        if limit is None:
-            return [dropped]
-        chunks: list[list[ChatMessage]] = [[]]
-        size = 0
-        for message in dropped:
-            tokens = counter.count_message(message)
-            if tokens > limit:
-                message = fit_message(message, limit, counter) or message
-                tokens = limit
-            if chunks[-1] and size + tokens > limit:
-                chunks.append([])
-                size = 0
-            chunks[-1].append(message)
-            size += tokens
-        return chunks
+        if not dropped or limit is None:
+            return [dropped] if dropped else []
+        # A message longer than a whole request is shortened to fit one (its head and tail kept).
+        fitted = [
+            m if counter.count_message(m) <= limit else (fit_message(m, limit, counter) or m) for m in dropped
+        ]
+        return chunk_messages(fitted, counter, limit)
 
     # ---- the two drivers ---------------------------------------------------------------------------
 

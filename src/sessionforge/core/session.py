@@ -151,6 +151,23 @@ def _meta_record(body: dict[str, Any]) -> dict[str, Any]:
     return SessionEvent(source=EventSource.SYSTEM, type=EventType.SESSION_META, message=body).to_record()
 
 
+async def _require_parent(backend: Store, parent_id: str | None) -> None:
+    if parent_id is not None and not await backend.load(parent_id, limit=1):
+        raise SessionNotFound(parent_id, f"parent session {parent_id!r} was not found")
+
+
+async def _link_to_parent(
+    backend: Store, parent_id: str | None, child_id: str, record_id: str | None = None
+) -> None:
+    """Record ``child_id`` in its parent's log (a patch; with ``record_id`` it is written once)."""
+    if parent_id is None:
+        return
+    link = _meta_record({"op": "patch", "child_ids_added": [child_id]})
+    if record_id is not None:
+        link["id"] = record_id
+    await backend.append(parent_id, [link])
+
+
 def _resolve_store(store: Store | None) -> Store:
     if store is not None:
         return store
@@ -207,12 +224,10 @@ class Session(BaseModel):
             session.id = session_id
             if await backend.load(session_id, limit=1):
                 raise SessionAlreadyExists(f"a session with id {session_id!r} already exists")
-        if parent_id is not None and not await backend.load(parent_id, limit=1):
-            raise SessionNotFound(parent_id, f"parent session {parent_id!r} was not found")
+        await _require_parent(backend, parent_id)
         session._store = backend
         await session.save()
-        if parent_id is not None:
-            await backend.append(parent_id, [_meta_record({"op": "patch", "child_ids_added": [session.id]})])
+        await _link_to_parent(backend, parent_id, session.id)
         return session
 
     @classmethod
@@ -242,13 +257,9 @@ class Session(BaseModel):
             record = event.to_record()
             record["id"] = f"{session_id}#{index}"
             records.append(record)
-        if parent_id is not None and not await backend.load(parent_id, limit=1):
-            raise SessionNotFound(parent_id, f"parent session {parent_id!r} was not found")
+        await _require_parent(backend, parent_id)
         await backend.append(session_id, records)
-        if parent_id is not None:
-            link = _meta_record({"op": "patch", "child_ids_added": [session_id]})
-            link["id"] = f"{session_id}#child-of"
-            await backend.append(parent_id, [link])
+        await _link_to_parent(backend, parent_id, session_id, record_id=f"{session_id}#child-of")
         stored = await cls.load(session_id, backend)
         if stored is None:  # expired or deleted in between: a clear error, not a None to trip on
             raise SessionNotFound(session_id, f"session {session_id!r} vanished right after creation")

@@ -5,14 +5,14 @@ unique by ``(namespace, session_id, seq)`` and by ``(namespace, session_id, reco
 is one call of the ``sessionforge_append`` function (one statement, so one transaction and one round
 trip): it upserts and so row-locks the head, inserts the new events after its ``last_seq`` and moves
 it. Concurrent writers queue on that lock and get contiguous seqs; a record id seen before is
-skipped by the unique index. Expiry uses the server's clock, so a fleet
-with drifting clocks still agrees on what is live.
+skipped by the unique index. Expiry uses the server's clock, so a fleet with drifting clocks still
+agrees on what is live.
 
 A pool this store owns (from :meth:`PostgresStore.from_url`) is opened lazily and, like the Redis
 client, rebuilt when the running event loop changes. psycopg_pool's maintenance tasks survive a
 cancellation, so a loop ending with the pool still open (``asyncio.run(store.load(...))`` with no
-``aclose``) would wait for them forever; a guard task closes the pool when its loop shuts down. The schema is created and upgraded on first
-use (:mod:`.postgres_schema`). All SQL is parameterized.
+``aclose``) would wait for them forever; a guard task closes the pool when its loop shuts down. The
+schema is created and upgraded on first use (:mod:`.postgres_schema`). All SQL is parameterized.
 """
 
 from __future__ import annotations

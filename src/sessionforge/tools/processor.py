@@ -96,9 +96,7 @@ class ToolCallResult:
         """The whole text of the result (or the error), offloaded or not."""
         if self.error is not None:
             return f"Error: {self.error}"
-        if isinstance(self.result, str):
-            return self.result
-        return json.dumps(to_jsonable_python(self.result, fallback=str), ensure_ascii=False)
+        return _result_text(self.result)
 
     @property
     def content(self) -> str:
@@ -112,6 +110,13 @@ class ToolCallResult:
     def to_message(self) -> dict[str, Any]:
         """This result as an OpenAI-style ``tool`` message answering the call."""
         return {"role": "tool", "tool_call_id": self.call_id, "name": self.tool, "content": self.content}
+
+
+def _result_text(result: Any) -> str:
+    """A tool's result as the model reads it: text as is, anything else as JSON."""
+    if isinstance(result, str):
+        return result
+    return json.dumps(to_jsonable_python(result, fallback=str), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -501,9 +506,7 @@ class SessionAwareToolProcessor:
         for event in reversed(self.session.events):
             handle = event.metadata.get("offload_handle") if event.type == EventType.TOOL_CALL else None
             if isinstance(handle, str) and isinstance(event.message, dict):
-                result = event.message.get("result")
-                text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
-                yield handle, text
+                yield handle, _result_text(event.message.get("result"))
 
     # ---- recording --------------------------------------------------------------------------------
 
