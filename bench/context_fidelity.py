@@ -21,7 +21,6 @@ import sys
 import time
 from dataclasses import dataclass
 
-from sessionforge.chat_session import ChatSession
 from sessionforge.context.compactors import Compactor, SlidingWindowCompactor, TruncateCompactor
 from sessionforge.context.summarize import (
     SummarizeCompactor,
@@ -32,6 +31,7 @@ from sessionforge.context.summarize import (
 from sessionforge.core.messages import ChatMessage, ToolCall
 from sessionforge.core.tokens import counter_for_model
 from sessionforge.errors import MissingDependencyError
+from sessionforge.faces.chat_session import ChatSession
 
 MODEL = "gpt-4o"
 

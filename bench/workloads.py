@@ -296,9 +296,9 @@ class SessionforgeChatSession:
     ``enforce=False``, as a reply already paid for is never refused)."""
 
     def __init__(self, budget: int) -> None:
-        from sessionforge.chat_session import ChatSession
         from sessionforge.context.compactors import TruncateCompactor
         from sessionforge.core.messages import ChatMessage
+        from sessionforge.faces.chat_session import ChatSession
 
         self._message = ChatMessage
         self.session = ChatSession(

@@ -18,22 +18,22 @@ __version__ = get_version()
 # name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {
     # faces
-    "AsyncChatAgent": ".agent",
-    "Budget": ".budget",
-    "ChatAgent": ".agent",
+    "AsyncChatAgent": ".faces.agent",
+    "Budget": ".core.budget",
+    "ChatAgent": ".faces.agent",
     "ChatResponse": ".providers.base",
-    "ChatSession": ".chat_session",
-    "CompactionReport": ".chat_session",
-    "InfiniteConversationManager": ".infinite",
-    "SessionManager": ".manager",
+    "ChatSession": ".faces.chat_session",
+    "CompactionReport": ".faces.chat_session",
+    "InfiniteConversationManager": ".faces.infinite",
+    "SessionManager": ".faces.manager",
     # simple API
-    "get_conversation_history": ".simple_api",
-    "get_session_stats": ".simple_api",
-    "quick_conversation": ".simple_api",
-    "track_conversation": ".simple_api",
-    "track_infinite_conversation": ".simple_api",
-    "track_llm_call": ".simple_api",
-    "track_tool_use": ".simple_api",
+    "get_conversation_history": ".faces.simple_api",
+    "get_session_stats": ".faces.simple_api",
+    "quick_conversation": ".faces.simple_api",
+    "track_conversation": ".faces.simple_api",
+    "track_infinite_conversation": ".faces.simple_api",
+    "track_llm_call": ".faces.simple_api",
+    "track_tool_use": ".faces.simple_api",
     # core models
     "ChatMessage": ".core.messages",
     "ImagePart": ".core.messages",
@@ -119,10 +119,10 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
     # ruff: noqa: F401
-    from .budget import Budget
-    from .chat_session import ChatSession, CompactionReport
     from .context.compactors import Compactor, SlidingWindowCompactor, TruncateCompactor
+    from .core.budget import Budget
     from .core.messages import ChatMessage, ImagePart, TextPart, ToolCall
     from .core.tokens import TokenCounter, counter_for_model
     from .core.usage import TokenSummary, TokenUsage
     from .errors import *  # noqa: F403
+    from .faces.chat_session import ChatSession, CompactionReport

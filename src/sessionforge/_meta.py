@@ -12,14 +12,14 @@ __all__ = ["COMPONENTS", "get_version", "is_available"]
 COMPONENTS: dict[str, str] = {
     "core_enums": "sessionforge.core.events",
     "core_models": "sessionforge.core.session",
-    "simple_api": "sessionforge.simple_api",
+    "simple_api": "sessionforge.faces.simple_api",
     "storage": "sessionforge.storage.config",
-    "infinite_context": "sessionforge.infinite",
+    "infinite_context": "sessionforge.faces.infinite",
     "tool_processor": "sessionforge.tools.processor",
     "prompt_builder": "sessionforge.context.prompts",
     "token_tracking": "sessionforge.core.usage",
     "exceptions": "sessionforge.errors",
-    "session_manager": "sessionforge.manager",
+    "session_manager": "sessionforge.faces.manager",
 }
 
 

@@ -28,9 +28,9 @@ from sessionforge.context.summarize import (
     extractive_summarizer,
     is_summary,
 )
-from sessionforge.context.units import newest_user_index, split_units
 from sessionforge.core.messages import ChatMessage, ToolCall
 from sessionforge.core.tokens import TokenCounter, counter_for_model
+from sessionforge.core.units import newest_user_index, split_units
 from sessionforge.errors import ContextOverflowError
 
 COUNTER = counter_for_model("gpt-4o")

@@ -7,7 +7,7 @@ import warnings
 import pytest
 
 from sessionforge import Budget
-from sessionforge.budget import DEFAULT_ESTIMATED_OUTPUT_TOKENS
+from sessionforge.core.budget import DEFAULT_ESTIMATED_OUTPUT_TOKENS
 from sessionforge.core.usage import TokenUsage, estimate_cost
 from sessionforge.errors import BudgetExceededError, UsageError
 

@@ -15,9 +15,9 @@ from ..core.events import EventType, SessionEvent
 from ..core.messages import ChatMessage
 from ..core.session import Session
 from ..errors import SessionNotFound
-from ..forks import list_branches
 from ..providers.base import USAGE_KEY
 from ..storage.base import Store
+from ..storage.forks import list_branches
 
 __all__ = ["LEGACY_TURNS_KEY", "digest", "message_usage", "overview", "summary_row", "usage_rows"]
 

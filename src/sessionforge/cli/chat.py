@@ -16,10 +16,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..agent import ChatAgent
-from ..chat_session import ChatSession
 from ..context.compactors import TruncateCompactor
 from ..errors import ProviderError, SessionforgeError, SessionNotFound, UsageError
+from ..faces.agent import ChatAgent
+from ..faces.chat_session import ChatSession
 from ..providers.base import ChatResponse
 from ..storage.base import Store
 from ._common import STORE_OPTION, console, err_console, friendly, open_cli_store, store_label

@@ -6,10 +6,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..chat_session import ChatSession
 from ..context.compactors import TruncateCompactor
 from ..core.messages import ChatMessage
 from ..core.usage import estimate_cost
+from ..faces.chat_session import ChatSession
 
 TOPICS = [
     "the history of the printing press",

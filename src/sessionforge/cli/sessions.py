@@ -15,9 +15,9 @@ from ..core.events import EventType, as_chat_message, tool_event_messages
 from ..core.messages import ChatMessage
 from ..core.session import Session
 from ..errors import SessionNotFound, UsageError
-from ..forks import fork as fork_session
-from ..portable import export_session
+from ..interop.portable import export_session
 from ..storage.base import Store
+from ..storage.forks import fork as fork_session
 from ._common import STORE_OPTION, console, friendly, open_cli_store, run
 from ._digest import digest, overview
 from ._progress import progress_bar

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import MessageFormatError, StorageError, UsageError
-from ..importers import (
+from ..interop.importers import (
     from_anthropic_messages,
     from_langchain,
     from_openai_agents_items,
@@ -19,7 +19,7 @@ from ..importers import (
     import_messages,
     import_openai_agents_sqlite,
 )
-from ..portable import FORMAT, import_session, migrate
+from ..interop.portable import FORMAT, import_session, migrate
 from ..storage.base import Store
 from ..storage.config import DEFAULT_NAMESPACE, open_store
 from ._common import STORE_OPTION, console, friendly, open_cli_store, run

@@ -25,9 +25,9 @@ from typing import Protocol, runtime_checkable
 
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter
+from ..core.units import Unit, split_units
+from ..core.units import flatten as flatten_units
 from ..errors import ContextOverflowError
-from .units import Unit, split_units
-from .units import flatten as flatten_units
 
 __all__ = [
     "Compactor",

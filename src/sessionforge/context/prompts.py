@@ -19,10 +19,10 @@ from typing import Any
 from ..core.events import EventType, SessionEvent, as_chat_message, tool_event_messages
 from ..core.messages import ChatMessage, ImagePart, ToolCall
 from ..core.tokens import TokenCounter, counter_for_model
+from ..core.units import Unit, split_units
 from ..errors import ContextOverflowError, SessionNotFound
 from ._text import TRUNCATION_MARK, fit_message, with_content
 from .compactors import drop_oldest_units, flatten_units
-from .units import Unit, split_units
 
 __all__ = [
     "ParentLoader",

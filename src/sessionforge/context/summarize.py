@@ -28,11 +28,11 @@ from .._optional import require
 from .._sync import run_sync
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter
+from ..core.units import split_units
 from ..errors import ContextOverflowError, MissingDependencyError, UsageError
 from ._text import fit_message, text_head, text_tail, with_content
 from .compactors import drop_oldest_units, flatten_units, window_units
 from .prompts import message_to_openai
-from .units import split_units
 
 __all__ = [
     "SUMMARY_PREFIX",

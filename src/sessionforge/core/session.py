@@ -30,8 +30,8 @@ from ..errors import (
     SessionNotFound,
     UsageError,
 )
+from ..storage.lineage import ForkOrigin, InheritedPart, fork_origin, inherited_records
 from .events import EventSource, EventType, SessionEvent
-from .lineage import ForkOrigin, InheritedPart, fork_origin, inherited_records
 from .usage import TokenSummary
 
 if TYPE_CHECKING:

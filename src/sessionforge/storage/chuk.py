@@ -15,16 +15,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..budget import BUDGET_PROPERTY, Budget
-from ..context.views import CompactionRecord, ViewReplay
+from ..core.budget import BUDGET_PROPERTY, Budget
 from ..core.events import EventSource, EventType, SessionEvent, chat_message_event
 from ..core.messages import ChatMessage
 from ..core.session import Session
+from ..core.views import CompactionRecord, ViewReplay
 from ..errors import SessionNotFound, UsageError
 from .base import Store
 
 if TYPE_CHECKING:
-    from ..chat_session import ChatSession, CompactionReport
+    from ..faces.chat_session import ChatSession, CompactionReport
 
 __all__ = [
     "ChukSessionsStore",
@@ -102,7 +102,7 @@ async def save_chat_session(store: Store | None, chat_session: ChatSession) -> N
     messages added since (its ``history`` is append-only, so an index marks what is stored).
 
     Each compaction since the last save becomes a ``COMPACTION`` event placed where it happened among
-    the messages (see :mod:`sessionforge.context.views`); the compacted messages stay stored. If the
+    the messages (see :mod:`sessionforge.core.views`); the compacted messages stay stored. If the
     view was changed otherwise (``clear``, ``restore``), one ``"view"`` record makes a reload match it.
     """
     backend = _backend(store)
@@ -176,7 +176,7 @@ async def _add_record(link: _ChatLink, body: CompactionRecord) -> None:
 
 def _link_from(twin: Session) -> tuple[_ChatLink, list[ChatMessage], list[CompactionReport]]:
     """Replay a stored ChatSession: its link, its history, and its compaction reports."""
-    from ..chat_session import CompactionReport
+    from ..faces.chat_session import CompactionReport
 
     link = _ChatLink(twin, 0)
     history: list[ChatMessage] = []
@@ -223,7 +223,7 @@ async def load_chat_session(store: Store | None, session_id: str, **kwargs: Any)
     ``history`` is every stored message; ``messages`` (the view) is what the compaction records say
     the model saw, and ``compactions`` lists them, so ``undo_compaction`` works after a reload.
     """
-    from ..chat_session import ChatSession
+    from ..faces.chat_session import ChatSession
 
     backend = _backend(store)
     twin = await Session.load(session_id, backend)
@@ -248,7 +248,7 @@ async def load_chat_session(store: Store | None, session_id: str, **kwargs: Any)
 
 async def fork_chat_session(chat_session: ChatSession, at: int | None = None) -> ChatSession:
     """Save ``chat_session`` to its store, fork it after ``history[at]`` (default: all), load the fork."""
-    from ..forks import fork
+    from .forks import fork
 
     link: _ChatLink | None = getattr(chat_session, _LINK, None)
     store = link.twin.store if link is not None else None

@@ -21,7 +21,7 @@ The processor sits between a model reply and a :class:`~sessionforge.tools.regis
   ``recall_tool_output`` (:data:`~sessionforge.tools.offload.RECALL_SCHEMA`, to list among the
   tools sent to the model), which the processor answers itself from the session's events;
 * every call becomes one ``TOOL_CALL`` event with the same message shape
-  :meth:`SessionManager.tool_used <sessionforge.manager.SessionManager.tool_used>` writes
+  :meth:`SessionManager.tool_used <sessionforge.faces.manager.SessionManager.tool_used>` writes
   (``tool``, ``arguments``, ``result``, ``error``, ``call_id``) and the story of the call in the event's
   metadata: ``attempts``, ``retries``, ``retry_errors``, ``cached``, ``timed_out``, ``duration_ms``.
   One event per call (not per attempt) keeps ``get_stats()["tool_calls"]`` equal to the number of calls

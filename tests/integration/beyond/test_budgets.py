@@ -23,7 +23,7 @@ from sessionforge import (
     SessionManager,
     ToolRegistry,
 )
-from sessionforge.budget import DEFAULT_ESTIMATED_OUTPUT_TOKENS
+from sessionforge.core.budget import DEFAULT_ESTIMATED_OUTPUT_TOKENS
 from sessionforge.core.events import EventType
 from sessionforge.errors import BudgetExceededError
 from sessionforge.storage.base import Store

@@ -10,7 +10,7 @@ from sessionforge import ChatMessage, ChatSession, SessionManager
 from sessionforge.context.compactors import Compactor, SlidingWindowCompactor, TruncateCompactor
 from sessionforge.core.events import EventType
 from sessionforge.core.session import Session
-from sessionforge.portable import export_records
+from sessionforge.interop.portable import export_records
 from sessionforge.storage.base import Store
 
 COMPACTORS: list[Callable[[], Compactor]] = [TruncateCompactor, lambda: SlidingWindowCompactor(window=4)]

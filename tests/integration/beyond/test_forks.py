@@ -9,9 +9,9 @@ import pytest
 from sessionforge import ChatMessage, ChatSession, SessionManager
 from sessionforge.core.session import Session
 from sessionforge.errors import SessionAlreadyExists, SessionNotFound, UsageError
-from sessionforge.forks import fork, list_branches
 from sessionforge.storage.base import Store
 from sessionforge.storage.chuk import ChukSessionsStore
+from sessionforge.storage.forks import fork, list_branches
 
 
 async def _conversation(store: Store, turns: int = 3) -> SessionManager:

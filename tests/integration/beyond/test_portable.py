@@ -10,15 +10,15 @@ import pytest
 from sessionforge import ChatMessage, ChatSession, SessionManager
 from sessionforge.core.session import Session
 from sessionforge.errors import MessageFormatError, SessionAlreadyExists
-from sessionforge.forks import fork
-from sessionforge.importers import (
+from sessionforge.interop.importers import (
     from_anthropic_messages,
     from_openai_messages,
     import_messages,
     import_openai_agents_sqlite,
 )
-from sessionforge.portable import export_session, import_session, migrate
+from sessionforge.interop.portable import export_session, import_session, migrate
 from sessionforge.storage.base import Store
+from sessionforge.storage.forks import fork
 from sessionforge.storage.memory import MemoryStore
 from sessionforge.storage.sqlite import SQLiteStore
 
@@ -126,7 +126,7 @@ async def test_langchain_dump(store: Store) -> None:
             messages.AIMessage("It rains."),
         ]
     )
-    from sessionforge.importers import from_langchain
+    from sessionforge.interop.importers import from_langchain
 
     session_id = await import_messages(from_langchain(json.loads(json.dumps(dump))), store, "lc")
     from sessionforge.storage.chuk import load_chat_session

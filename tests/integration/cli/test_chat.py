@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sessionforge.chat_session import ChatSession
 from sessionforge.cli import app
 from sessionforge.cli._digest import usage_rows
+from sessionforge.faces.chat_session import ChatSession
 from sessionforge.storage.config import open_store
 
 ROOT = Path(__file__).resolve().parents[3]

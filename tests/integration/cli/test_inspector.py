@@ -19,16 +19,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from sessionforge.chat_session import ChatSession
 from sessionforge.cli import app
 from sessionforge.cli._inspector import InspectorServer
 from sessionforge.core.events import EventSource, EventType, SessionEvent
 from sessionforge.core.messages import ChatMessage, ToolCall
 from sessionforge.core.session import Session
 from sessionforge.core.usage import TokenUsage
-from sessionforge.forks import fork
+from sessionforge.faces.chat_session import ChatSession
 from sessionforge.storage.base import Store
 from sessionforge.storage.config import open_store
+from sessionforge.storage.forks import fork
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sessionforge.chat_session import ChatSession
 from sessionforge.cli import app
 from sessionforge.core.messages import ChatMessage, ToolCall
-from sessionforge.forks import list_branches
+from sessionforge.faces.chat_session import ChatSession
 from sessionforge.providers.base import USAGE_KEY
 from sessionforge.storage.config import open_store
+from sessionforge.storage.forks import list_branches
 
 
 def _seed(store_url: str, session_id: str = "alpha") -> None:

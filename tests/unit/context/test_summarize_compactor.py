@@ -7,7 +7,6 @@ import sys
 
 import pytest
 
-from sessionforge.chat_session import ChatSession
 from sessionforge.context.summarize import (
     SUMMARY_PREFIX,
     SummarizationStrategy,
@@ -22,6 +21,7 @@ from sessionforge.context.summarize import (
 from sessionforge.core.messages import ChatMessage, ToolCall
 from sessionforge.core.tokens import counter_for_model
 from sessionforge.errors import MissingDependencyError, SyncInAsyncError, UsageError
+from sessionforge.faces.chat_session import ChatSession
 
 COUNTER = counter_for_model("gpt-4o")
 FILLER = "That sounds reasonable, tell me a bit more about how that usually works in practice."

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from sessionforge import ChatMessage, ToolCall, TruncateCompactor, counter_for_model
-from sessionforge.context.units import split_units
+from sessionforge.core.units import split_units
 
 
 def _call(call_id: str) -> ChatMessage:

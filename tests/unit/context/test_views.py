@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sessionforge.context.views import CompactionRecord, ViewReplay
+from sessionforge.core.views import CompactionRecord, ViewReplay
 
 
 def test_records_replace_the_view_and_later_events_append() -> None:

@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .context.compactors import Compactor, TruncateCompactor, UnitCompactor
-from .context.units import UnitLog, flatten
-from .core.messages import ChatMessage
-from .core.tokens import TokenCounter, counter_for_model
-from .errors import ContextOverflowError, UsageError
+from ..context.compactors import Compactor, TruncateCompactor, UnitCompactor
+from ..core.messages import ChatMessage
+from ..core.tokens import TokenCounter, counter_for_model
+from ..core.units import UnitLog, flatten
+from ..errors import ContextOverflowError, UsageError
 
 if TYPE_CHECKING:
-    from .budget import Budget
-    from .storage.base import Store
+    from ..core.budget import Budget
+    from ..storage.base import Store
 
 __all__ = ["ChatSession", "CompactionReport"]
 
@@ -77,7 +77,7 @@ class ChatSession:
         model: the model whose tokenizer counts (exact for OpenAI families). An agent sets it.
         session_id: defaults to a new UUID.
         budget: limits on the tokens and USD the session's model calls may spend, with the totals
-            so far (:class:`~sessionforge.budget.Budget`). An agent checks it before each call and
+            so far (:class:`~sessionforge.core.budget.Budget`). An agent checks it before each call and
             adds each call's usage; :meth:`save` stores the totals, :meth:`load` resumes them.
     """
 
@@ -298,10 +298,10 @@ class ChatSession:
         :mod:`sessionforge.storage.chuk`). Otherwise the fork is in memory and shares the message
         objects (messages are immutable values).
         """
-        from .storage.chuk import _LINK, fork_chat_session
+        from ..storage.chuk import _LINK, fork_chat_session
 
         if getattr(self, _LINK, None) is not None:
-            from ._sync import run_sync
+            from .._sync import run_sync
 
             store = getattr(self, _LINK).twin.store
             return run_sync(
@@ -368,8 +368,8 @@ class ChatSession:
 
         Blocking; inside an event loop use ``await save_chat_session(store, session)``.
         """
-        from ._sync import run_sync
-        from .storage.chuk import _backend, save_chat_session
+        from .._sync import run_sync
+        from ..storage.chuk import _backend, save_chat_session
 
         backend = _backend(store)
         run_sync(
@@ -383,8 +383,8 @@ class ChatSession:
 
         Blocking; inside an event loop use ``await load_chat_session(store, session_id)``.
         """
-        from ._sync import run_sync
-        from .storage.chuk import _backend, load_chat_session
+        from .._sync import run_sync
+        from ..storage.chuk import _backend, load_chat_session
 
         backend = _backend(store)
         return run_sync(
@@ -485,7 +485,7 @@ async def _releasing(call: Callable[[], Awaitable[T]], store: Store) -> T:
     Taking a callable, not a coroutine, means a refused call (inside a running loop) leaves no
     coroutine that was never awaited.
     """
-    from .storage.base import release_loop
+    from ..storage.base import release_loop
 
     try:
         return await call()

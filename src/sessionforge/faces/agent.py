@@ -14,13 +14,13 @@ from dataclasses import asdict
 from types import TracebackType
 from typing import Self
 
+from ..core.messages import ChatMessage
+from ..errors import UsageError
+from ..providers import DEFAULT_MODELS, create_provider
+from ..providers.base import ChatRequest, ChatResponse, Flow, Provider, adrive, drive, turn_flow
+from ..tools.offload import RECALL_SCHEMA, RECALL_TOOL
+from ..tools.registry import ToolRegistry, ToolSchema
 from .chat_session import ChatSession, SessionCheckpoint
-from .core.messages import ChatMessage
-from .errors import UsageError
-from .providers import DEFAULT_MODELS, create_provider
-from .providers.base import ChatRequest, ChatResponse, Flow, Provider, adrive, drive, turn_flow
-from .tools.offload import RECALL_SCHEMA, RECALL_TOOL
-from .tools.registry import ToolRegistry, ToolSchema
 
 __all__ = ["AsyncChatAgent", "ChatAgent"]
 
@@ -143,7 +143,7 @@ class ChatAgent(_AgentCore):
             handle, and the model gets a ``recall_tool_output`` tool to read the rest in slices
             (:mod:`sessionforge.tools.offload`).
 
-    A session with a :class:`~sessionforge.budget.Budget` has every model call checked before it is
+    A session with a :class:`~sessionforge.core.budget.Budget` has every model call checked before it is
     sent and its reported usage added after; a refused call raises ``BudgetExceededError`` and leaves
     the session as it was (usage of calls already made in the turn stays charged: it was spent).
     """

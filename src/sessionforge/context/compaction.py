@@ -2,7 +2,7 @@
 
 The compaction engine (:mod:`sessionforge.context.compactors`) stays a pure function of messages; this
 module runs it over the view of a :class:`Session` and records its result as events, in the shape
-:mod:`sessionforge.context.views` replays: messages a compactor adds (a summary) become ``SUMMARY``
+:mod:`sessionforge.core.views` replays: messages a compactor adds (a summary) become ``SUMMARY``
 events, then one ``COMPACTION`` event names the resulting view. The original events stay in the
 store, so the full history is always there to export, audit or restore.
 
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .context.compactors import Compactor, TruncateCompactor
-from .context.views import CompactionRecord, ViewReplay
-from .core.events import EventSource, EventType, SessionEvent, as_chat_message, tool_event_messages
-from .core.messages import ChatMessage
-from .core.session import Session
-from .core.tokens import TokenCounter
+from ..core.events import EventSource, EventType, SessionEvent, as_chat_message, tool_event_messages
+from ..core.messages import ChatMessage
+from ..core.session import Session
+from ..core.tokens import TokenCounter
+from ..core.views import CompactionRecord, ViewReplay
+from .compactors import Compactor, TruncateCompactor
 
 __all__ = [
     "CompactionPreview",

@@ -19,9 +19,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from .context.summarize import LLMCallback, SummarizationStrategy
+from ..context.summarize import LLMCallback, SummarizationStrategy
+from ..storage.base import Store
 from .manager import SessionManager
-from .storage.base import Store
 
 __all__ = [
     "get_conversation_history",
@@ -41,7 +41,7 @@ _kept: weakref.WeakKeyDictionary[Store, OrderedDict[_Key, SessionManager]] = wea
 def _store(store: Store | None) -> Store:
     if store is not None:
         return store
-    from .storage.config import get_default_store
+    from ..storage.config import get_default_store
 
     return get_default_store()
 

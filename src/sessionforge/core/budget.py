@@ -21,8 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .core.usage import TokenUsage, estimate_cost
-from .errors import BudgetExceededError, UsageError
+from ..errors import BudgetExceededError, UsageError
+from .usage import TokenUsage, estimate_cost
 
 __all__ = ["DEFAULT_ESTIMATED_OUTPUT_TOKENS", "Budget", "CallEstimate"]
 

@@ -4,7 +4,7 @@
 record, which names its origin (``{"fork": {"session_id": parent, "seq": position}}``), and a patch in
 the parent's log (``{"op": "patch", "branches_added": [...]}``) so :func:`list_branches` can answer
 from the parent. Loading the fork reads the parent's first ``position`` records and then the fork's
-own (see :mod:`sessionforge.core.lineage`), so every face shows a fork as the parent's prefix
+own (see :mod:`sessionforge.storage.lineage`), so every face shows a fork as the parent's prefix
 followed by what was added to the fork; a fork of a fork resolves level by level.
 
 Positions are sequence numbers of the parent's own log. ``at`` may be such a seq, an event id, or
@@ -17,11 +17,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from .core.events import EventType
-from .core.lineage import ForkOrigin, fork_origin
-from .core.session import Session, SessionMetadata, _meta_record, _resolve_store
-from .errors import SessionAlreadyExists, SessionNotFound, UsageError
-from .storage.base import Store, check_session_id
+from ..core.events import EventType
+from ..core.session import Session, SessionMetadata, _meta_record, _resolve_store
+from ..errors import SessionAlreadyExists, SessionNotFound, UsageError
+from .base import Store, check_session_id
+from .lineage import ForkOrigin, fork_origin
 
 __all__ = ["fork", "fork_origin", "list_branches", "locate"]
 

@@ -26,9 +26,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .core.messages import ChatMessage, ToolCall
-from .errors import MessageFormatError, SessionAlreadyExists, StorageError
-from .storage.base import Store
+from ..core.messages import ChatMessage, ToolCall
+from ..errors import MessageFormatError, SessionAlreadyExists, StorageError
+from ..storage.base import Store
 
 __all__ = [
     "from_anthropic_messages",
@@ -202,8 +202,8 @@ async def import_messages(
     metadata: dict[str, Any] | None = None,
 ) -> str:
     """Store ``messages`` as a session a ``ChatSession`` loads; returns its id."""
-    from .chat_session import ChatSession
-    from .storage.chuk import _backend, save_chat_session
+    from ..faces.chat_session import ChatSession
+    from ..storage.chuk import _backend, save_chat_session
 
     backend = _backend(store)
     if session_id is not None and await backend.load(session_id, limit=1):

@@ -9,7 +9,7 @@ With ``infinite_context=True`` a full segment (``token_threshold`` tokens or
 ``max_turns_per_segment`` user turns) is closed and the conversation continues in a child session
 that opens with a summary; :mod:`sessionforge.context.segments` holds that logic and takes the
 summarizer (or the spec's ``llm_callback``) and the :class:`SummarizationStrategy` as parameters.
-:class:`~sessionforge.infinite.InfiniteConversationManager` and ``track_infinite_conversation`` run
+:class:`~sessionforge.faces.infinite.InfiniteConversationManager` and ``track_infinite_conversation`` run
 on this class, so all three segment a conversation the same way.
 """
 
@@ -21,31 +21,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .budget import BUDGET_PROPERTY, Budget
-from .compaction import CompactionPreview, apply_compaction, plan_compaction, visible_events
-from .compaction import undo_compaction as _undo_compaction
-from .context.compactors import Compactor
-from .context.segments import SegmentPolicy, next_segment_id, start_next_segment
-from .context.summarize import (
+from ..context.compaction import CompactionPreview, apply_compaction, plan_compaction, visible_events
+from ..context.compaction import undo_compaction as _undo_compaction
+from ..context.compactors import Compactor
+from ..context.segments import SegmentPolicy, next_segment_id, start_next_segment
+from ..context.summarize import (
     LLMCallback,
     SummarizationStrategy,
     Summarizer,
     llm_callback_summarizer,
 )
-from .context.views import CompactionRecord
-from .core.events import (
+from ..core.budget import BUDGET_PROPERTY, Budget
+from ..core.events import (
     EventSource,
     EventType,
     SessionEvent,
     as_chat_message,
     tool_event_messages,
 )
-from .core.messages import ChatMessage
-from .core.session import Session
-from .core.tokens import counter_for_model
-from .core.usage import TokenUsage
-from .errors import SessionNotFound
-from .storage.base import Store
+from ..core.messages import ChatMessage
+from ..core.session import Session
+from ..core.tokens import counter_for_model
+from ..core.usage import TokenUsage
+from ..core.views import CompactionRecord
+from ..errors import SessionNotFound
+from ..storage.base import Store
 
 __all__ = ["SessionManager"]
 
@@ -120,7 +120,7 @@ class SessionManager:
             request (sync or async); the extractive summarizer (no model call) by default.
         model: the model whose tokenizer counts user messages until ``ai_responds`` names one, and
             which prices summaries.
-        budget: token and USD limits (:class:`~sessionforge.budget.Budget`). Every recorded event's
+        budget: token and USD limits (:class:`~sessionforge.core.budget.Budget`). Every recorded event's
             usage is added, and the totals are stored with that event (one metadata patch in the
             same append), so a resumed session keeps its totals; ``check_budget`` refuses a call
             before it is made.
@@ -357,8 +357,8 @@ class SessionManager:
 
     async def fork(self, at: str | int | None = None, new_session_id: str | None = None) -> SessionManager:
         """A manager on a new fork of the current segment, sharing its history up to ``at`` (an event
-        id or seq; default: everything so far) without copying it. See :mod:`sessionforge.forks`."""
-        from .forks import fork as _fork
+        id or seq; default: everything so far) without copying it. See :mod:`sessionforge.storage.forks`."""
+        from ..storage.forks import fork as _fork
 
         session = await self._ensure()
         position: str | int | None = at
@@ -593,7 +593,7 @@ class SessionManager:
     def _current_store(self) -> Store:
         store = self._session.store if self._session is not None else None
         if store is None:
-            from .storage.config import get_default_store
+            from ..storage.config import get_default_store
 
             store = self._store or get_default_store()
         return store

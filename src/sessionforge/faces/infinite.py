@@ -2,7 +2,7 @@
 
 One object serves many conversations: each call names the session it continues and gets back the id
 of the segment the conversation is now in, which the caller passes to the next call. Segmentation
-itself is :class:`~sessionforge.manager.SessionManager`'s (and through it
+itself is :class:`~sessionforge.faces.manager.SessionManager`'s (and through it
 :mod:`sessionforge.context.segments`): this class keeps a manager per live conversation and adds
 what the spec asks on top, namely a per-call ``llm_callback`` that writes the summary, a context
 builder for the next model call, and the chain as ``Session`` objects. So a conversation recorded
@@ -16,20 +16,20 @@ import contextlib
 from collections import OrderedDict
 from typing import Any
 
-from .context.prompts import message_to_openai
-from .context.summarize import LLMCallback, SummarizationStrategy, Summarizer
-from .core.events import (
+from ..context.prompts import message_to_openai
+from ..context.summarize import LLMCallback, SummarizationStrategy, Summarizer
+from ..core.events import (
     EventSource,
     EventType,
     SessionEvent,
     as_chat_message,
     tool_event_messages,
 )
-from .core.messages import ChatMessage
-from .core.session import Session
-from .errors import SessionAlreadyExists, SessionNotFound, UsageError
+from ..core.messages import ChatMessage
+from ..core.session import Session
+from ..errors import SessionAlreadyExists, SessionNotFound, UsageError
+from ..storage.base import Store
 from .manager import SessionManager
-from .storage.base import Store
 
 __all__ = ["InfiniteConversationManager"]
 
@@ -164,7 +164,7 @@ class InfiniteConversationManager:
 
     def _backend(self) -> Store:
         if self._store is None:
-            from .storage.config import get_default_store
+            from ..storage.config import get_default_store
 
             return get_default_store()
         return self._store

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..core.messages import ChatMessage
-from ..core.tokens import TokenCounter
+from .messages import ChatMessage
+from .tokens import TokenCounter
 
 __all__ = ["Unit", "UnitLog", "flatten", "newest_user_index", "split_units"]
 

@@ -29,11 +29,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from .core.events import EventType
-from .core.lineage import fork_origin, inherited_records
-from .core.session import _resolve_store
-from .errors import MessageFormatError, SessionAlreadyExists, SessionNotFound, StorageError
-from .storage.base import Store, StoredRecord, check_session_id
+from ..core.events import EventType
+from ..core.session import _resolve_store
+from ..errors import MessageFormatError, SessionAlreadyExists, SessionNotFound, StorageError
+from ..storage.base import Store, StoredRecord, check_session_id
+from ..storage.lineage import fork_origin, inherited_records
 
 __all__ = [
     "FORMAT",
@@ -206,7 +206,7 @@ async def migrate(
     that ends up with a different number of records than the source raises :class:`StorageError`.
     Stores given by URL are opened in ``namespace`` and closed afterwards; stores passed in are not.
     """
-    from .storage.config import open_store
+    from ..storage.config import open_store
 
     source = open_store(from_url, namespace=namespace) if isinstance(from_url, str) else from_url
     target = open_store(to_url, namespace=namespace) if isinstance(to_url, str) else to_url

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..core.events import EventType
 from ..errors import CorruptRecordError
-from .events import EventType
 
 if TYPE_CHECKING:
-    from ..storage.base import Store, StoredRecord
+    from .base import Store, StoredRecord
 
 __all__ = ["ForkOrigin", "InheritedPart", "fork_origin", "inherited_records"]
 
