@@ -171,8 +171,10 @@ async def digest(session_id: str, store: Store) -> dict[str, Any]:
     entries = [e for e in (_entry(event) for event in session.events) if e is not None]
     if session.system_prompt:  # a setting of the session, shown where the model reads it: first
         created = session.metadata.created_at.isoformat()
-        prompt = {"id": f"{session_id}#system", "seq": None, "timestamp": created, "type": "message"}
-        prompt.update(kind="message", role="system", text=session.system_prompt, tool_calls=[])
+        prompt: dict[str, Any] = {"id": f"{session_id}#system", "seq": None, "timestamp": created}
+        prompt.update(
+            type="message", kind="message", role="system", text=session.system_prompt, tool_calls=[]
+        )
         entries.insert(0, prompt)
     turns = _turns(session, entries)
     branches = await list_branches(session_id, store)
