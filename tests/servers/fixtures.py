@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from sessionforge.providers.pricing import PRICE_ENV
+
 from .httpd import GOOD_KEY
 from .protocols import AnthropicServer, OpenAIServer
 
@@ -42,7 +44,13 @@ def anthropic_server(wire_servers: tuple[OpenAIServer, AnthropicServer]) -> Anth
 def provider_env(
     openai_server: OpenAIServer, anthropic_server: AnthropicServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Point both SDKs at the local servers through the environment, as a user's shell would."""
+    """Point both SDKs at the local servers through the environment, as a user's shell would.
+
+    The servers stand in for OpenAI's and Anthropic's clouds, so their models are priced from the
+    registry, as a user would ask for a local gateway to a cloud API; without this, a server on
+    127.0.0.1 is a self-hosted one and costs nothing.
+    """
+    monkeypatch.setenv(PRICE_ENV, "registry")
     monkeypatch.setenv("OPENAI_BASE_URL", f"{openai_server.url}/v1")
     monkeypatch.setenv("OPENAI_API_KEY", GOOD_KEY)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_server.url)

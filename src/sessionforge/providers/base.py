@@ -12,7 +12,7 @@ blocking and one async, so the tool loop exists exactly once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -23,6 +23,8 @@ from ..core.usage import TokenUsage
 from ..errors import ToolProcessingError
 from ..tools.offload import RECALL_SCHEMA, RECALL_TOOL, offload_message, recall
 from ..tools.registry import ToolRegistry, ToolResult, ToolSchema
+from .options import without_forced_choice
+from .telemetry import model_span, tool_span
 
 __all__ = [
     "RAW_ARGUMENTS_KEY",
@@ -208,6 +210,7 @@ def turn_flow(
     after_call: Callable[[ChatResponse], None] | None = None,
     offload_over_tokens: int | None = None,
     count_tokens: Callable[[str], int] | None = None,
+    request_options: Mapping[str, Any] | None = None,
 ) -> Flow:
     """One turn: call the model, run the tools it asks for, call again, until it answers in text.
 
@@ -220,7 +223,12 @@ def turn_flow(
     ``offload_over_tokens``, a tool result longer than that (counted by ``count_tokens``) enters the
     session as a preview and a handle (:mod:`sessionforge.tools.offload`), and the turn answers the
     model's ``recall_tool_output`` calls itself from the session's history.
+
+    ``request_options`` go into every request (:mod:`sessionforge.providers.options`); a
+    ``tool_choice`` that forces a tool is sent on the first call only, so the model can answer once
+    the tool has run.
     """
+    options = dict(request_options or {})
     schemas = tools.schemas() if tools is not None else []
     offloading = tools is not None and offload_over_tokens is not None
     if offloading:
@@ -234,6 +242,7 @@ def turn_flow(
             tools=schemas,
             max_tokens=max_tokens,
             temperature=temperature,
+            options=options if rounds == 0 else without_forced_choice(options),
         )
         if before_call is not None:
             before_call(request)
@@ -291,15 +300,21 @@ def drive(
             return
         if isinstance(step, ToolRun):
             assert tools is not None  # the flow asks for tool runs only when it has tools
-            outcome = [tools.execute(c.name, tool_arguments(c)) for c in step.calls]
-        elif stream:
-            for item in provider.stream(step.request):
-                if isinstance(item, str):
-                    yield item
-                else:
-                    outcome = item
-        else:
-            outcome = provider.send(step.request)
+            outcome = []
+            for call in step.calls:
+                with tool_span(call) as observed:
+                    outcome.append(observed.record(tools.execute(call.name, tool_arguments(call))))
+            continue
+        with model_span(provider.name, step.request) as observed:
+            if stream:
+                for item in provider.stream(step.request):
+                    if isinstance(item, str):
+                        yield item
+                    else:
+                        outcome = item
+            else:
+                outcome = provider.send(step.request)
+            observed.record(outcome)
 
 
 async def adrive(
@@ -315,12 +330,18 @@ async def adrive(
             return
         if isinstance(step, ToolRun):
             assert tools is not None  # the flow asks for tool runs only when it has tools
-            outcome = [await tools.aexecute(c.name, tool_arguments(c)) for c in step.calls]
-        elif stream:
-            async for item in provider.astream(step.request):
-                if isinstance(item, str):
-                    yield item
-                else:
-                    outcome = item
-        else:
-            outcome = await provider.asend(step.request)
+            outcome = []
+            for call in step.calls:
+                with tool_span(call) as observed:
+                    outcome.append(observed.record(await tools.aexecute(call.name, tool_arguments(call))))
+            continue
+        with model_span(provider.name, step.request) as observed:
+            if stream:
+                async for item in provider.astream(step.request):
+                    if isinstance(item, str):
+                        yield item
+                    else:
+                        outcome = item
+            else:
+                outcome = await provider.asend(step.request)
+            observed.record(outcome)
