@@ -1,4 +1,4 @@
-"""pytest fixtures: both servers started once per test session, reset before each test.
+"""pytest fixtures: servers started once per test session (the wire servers reset before each test).
 
 Import these names into a ``conftest.py`` (or a test module) to use them.
 """
@@ -11,10 +11,20 @@ import pytest
 
 from sessionforge.providers.pricing import PRICE_ENV
 
+from .databases import start_or_fail
 from .httpd import GOOD_KEY
+from .llamacpp import LlamaCppServer
 from .protocols import AnthropicServer, OpenAIServer
 
-__all__ = ["anthropic_server", "openai_server", "provider_env", "wire_servers"]
+__all__ = ["anthropic_server", "llamacpp_server", "openai_server", "provider_env", "wire_servers"]
+
+
+@pytest.fixture(scope="session")
+def llamacpp_server() -> Iterator[LlamaCppServer]:
+    """llama-cpp-python's OpenAI-compatible server with SmolLM2, shared by the whole run."""
+    server: LlamaCppServer = start_or_fail(LlamaCppServer)
+    yield server
+    server.close()
 
 
 @pytest.fixture(scope="session")
