@@ -198,10 +198,12 @@ class StreamAssembler:
         self._finish: str | None = None
         self._usage: dict[str, Any] | None = None
         self._model = ""
+        self._id: str | None = None
 
     def feed(self, chunk: Mapping[str, Any]) -> str | None:
         """Take one chunk; return its new text, if any."""
         self._model = str(chunk.get("model") or self._model)
+        self._id = chunk.get("id") or self._id
         if chunk.get("usage"):
             self._usage = dict(chunk["usage"])
         text: str | None = None
@@ -233,6 +235,7 @@ class StreamAssembler:
             for _, c in sorted(self._calls.items())
         ]
         body = {
+            "id": self._id,
             "model": self._model,
             "choices": [
                 {
