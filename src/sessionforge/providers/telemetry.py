@@ -146,6 +146,8 @@ def model_span(provider: str, request: ChatRequest) -> Iterator[ModelSpan]:
         if isinstance(temperature, int | float):
             attributes["gen_ai.request.temperature"] = float(temperature)
         span = tracer.start_span(f"chat {request.model}", kind=SpanKind.CLIENT, attributes=attributes)
+        if not span.is_recording():  # no tracer provider set up: nothing more to spend on it
+            span = None
     observed = ModelSpan(span, provider, request)
     try:
         yield observed
