@@ -25,9 +25,12 @@ from typing import Any, ClassVar, Protocol, cast
 from ..errors import ConfigurationError
 from .base import ChatRequest, ChatResponse, StreamItem
 from .options import split_sdk_options
-from .pricing import PriceSetting, estimated_usage, resolve_price
+from .pricing import PriceSetting, estimated_usage, is_local_url, resolve_price
 
-__all__ = ["SDKAdapter", "StreamAssembling"]
+__all__ = ["LOCAL_PLACEHOLDER_KEY", "SDKAdapter", "StreamAssembling"]
+
+LOCAL_PLACEHOLDER_KEY = "sk-no-key-required"
+"""The key sent to a self-hosted server when none is given."""
 
 
 class StreamAssembling(Protocol):
@@ -62,12 +65,16 @@ class SDKAdapter(ABC):
         local: bool = False,
     ) -> None:
         self.name = name
+        self.base_url = base_url or os.environ.get(base_url_env) or default_base_url
+        # A server on this machine or a private network seldom checks keys (llama.cpp's and vLLM's
+        # do not unless started with one), but the SDKs refuse to run without one.
         self.api_key = api_key or os.environ.get(api_key_env) or default_api_key
+        if not self.api_key and is_local_url(self.base_url):
+            self.api_key = LOCAL_PLACEHOLDER_KEY
         if not self.api_key:
             raise ConfigurationError(
                 f"no API key for {name}: pass api_key= or set the {api_key_env} environment variable"
             )
-        self.base_url = base_url or os.environ.get(base_url_env) or default_base_url
         self.price = resolve_price(price, base_url=self.base_url, local=local)
         self.timeout = timeout
         self.max_retries = max_retries

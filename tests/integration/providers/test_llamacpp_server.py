@@ -21,15 +21,15 @@ from sessionforge.errors import ProviderConnectionError
 
 pytestmark = pytest.mark.llamacpp_server
 
-KEY = "sk-no-key-required"
 NO_END = {"logit_bias": {"2": -100}}
 """Forbids SmolLM2's end-of-turn token (id 2), so a reply runs to its cap."""
 
 
 def agent(face: Face, server: LlamaCppServer, **kwargs: object) -> ChatAgent | AsyncChatAgent:
+    """An agent on the server, as a user would write it: no key (a server on 127.0.0.1 needs none)."""
     kwargs.setdefault("provider", "openai")
     kwargs.setdefault("model", MODEL_ALIAS)
-    return face.agent(base_url=server.base_url, api_key=KEY, **kwargs)
+    return face.agent(base_url=server.base_url, **kwargs)
 
 
 def adder() -> ToolRegistry:

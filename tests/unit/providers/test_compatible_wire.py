@@ -12,12 +12,18 @@ import openai
 import pytest
 
 from sessionforge.core.messages import ChatMessage, ToolCall
-from sessionforge.errors import ProviderConnectionError, ProviderError, ProviderTimeoutError
+from sessionforge.errors import (
+    ConfigurationError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+)
 from sessionforge.providers import anthropic as anthropic_wire
 from sessionforge.providers import create_provider
 from sessionforge.providers import openai as openai_wire
 from sessionforge.providers.openai import OpenAIProvider, StreamAssembler, max_tokens_field_for
 from sessionforge.providers.pricing import FREE
+from sessionforge.providers.sdk import LOCAL_PLACEHOLDER_KEY
 from sessionforge.tools.registry import ToolSchema
 
 ADD = ToolSchema("add", "Add two integers.", {"type": "object", "properties": {}})
@@ -57,6 +63,15 @@ def test_presets_send_max_tokens_unless_told_otherwise(preset: str) -> None:
     chosen = create_provider(preset, api_key="k", max_tokens_field="max_completion_tokens")
     assert isinstance(chosen, OpenAIProvider)
     assert chosen.max_tokens_field == "max_completion_tokens"
+
+
+def test_a_self_hosted_server_needs_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert OpenAIProvider(base_url="http://127.0.0.1:8080/v1").api_key == LOCAL_PLACEHOLDER_KEY
+    with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
+        OpenAIProvider(base_url="https://api.openai.com/v1")
+    with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
+        OpenAIProvider()
 
 
 # ---- 5. no null content beside tool calls ----------------------------------------------------------
