@@ -32,11 +32,6 @@ REPLY = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _no_price_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PRICE_ENV, raising=False)
-
-
 # ---- 3. self-hosted models cost 0 unless a price is given ----------------------------------------
 
 
