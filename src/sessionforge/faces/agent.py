@@ -56,6 +56,10 @@ class _AgentCore:
                 max_retries=max_retries,
                 price=price,
             )
+        elif price is not None:
+            raise UsageError(
+                "price= applies to a provider named by string; give a Provider object its own price"
+            )
         else:
             self.provider = provider
         resolved = model or DEFAULT_MODELS.get(self.provider.name)

@@ -242,3 +242,12 @@ def test_the_turn_sends_a_forced_choice_on_its_first_call_only() -> None:
     assert isinstance(second, ModelCall)
     assert second.request.options == {"temperature": 0.0}
     assert options == {"tool_choice": "add", "temperature": 0.0}  # the caller's dict is untouched
+
+
+def test_a_price_for_a_provider_object_belongs_on_the_object() -> None:
+    from sessionforge import ChatAgent
+
+    with pytest.raises(UsageError, match="Provider object its own price"):
+        ChatAgent(provider=create_provider("ollama"), model="llama3.2", price=(1.0, 2.0))
+    agent = ChatAgent(provider=create_provider("ollama", price=(1.0, 2.0)), model="llama3.2")
+    assert price_of(agent.provider) == Price(1.0, 2.0)
