@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sessionforge import ChatSession, ToolRegistry
+from sessionforge import ChatAgent, ChatSession, ToolRegistry
 from sessionforge.core.budget import Budget
 from sessionforge.core.messages import ChatMessage, ToolCall
 from sessionforge.core.tokens import counter_for_model
@@ -245,8 +245,6 @@ def test_the_turn_sends_a_forced_choice_on_its_first_call_only() -> None:
 
 
 def test_a_price_for_a_provider_object_belongs_on_the_object() -> None:
-    from sessionforge import ChatAgent
-
     with pytest.raises(UsageError, match="Provider object its own price"):
         ChatAgent(provider=create_provider("ollama"), model="llama3.2", price=(1.0, 2.0))
     agent = ChatAgent(provider=create_provider("ollama", price=(1.0, 2.0)), model="llama3.2")
