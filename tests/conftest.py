@@ -14,7 +14,13 @@ from sessionforge.storage import config as storage_config
 def _isolated_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point the default store at a fresh SQLite file per test, and forget it afterwards."""
     monkeypatch.setenv(storage_config.ENV_VAR, f"sqlite:///{tmp_path / 'sessions.db'}")
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
+    for var in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "SESSIONFORGE_PRICE",
+    ):
         monkeypatch.delenv(var, raising=False)
     previous = storage_config.set_default_store(None)
     yield

@@ -21,7 +21,7 @@ _EXPORTS: dict[str, str] = {
     "AsyncChatAgent": ".faces.agent",
     "Budget": ".core.budget",
     "ChatAgent": ".faces.agent",
-    "ChatResponse": ".providers.base",
+    "ChatResponse": ".providers.types",
     "ChatSession": ".faces.chat_session",
     "CompactionReport": ".faces.chat_session",
     "InfiniteConversationManager": ".faces.infinite",
@@ -251,7 +251,7 @@ if TYPE_CHECKING:  # the lazy names, as users' type checkers see them
         track_llm_call,
         track_tool_use,
     )
-    from .providers.base import ChatResponse
+    from .providers.types import ChatResponse
     from .storage.base import Store
     from .storage.chuk import ChukSessionsStore, SessionStorage
     from .storage.config import configure_storage, open_store, setup_chuk_sessions_storage
