@@ -33,7 +33,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +43,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests"), str(ROOT / "bench")]
 
 import workloads as wl  # noqa: E402
 
-from sessionforge import ChatMessage, ChatSession, SessionManager, Store, open_store  # noqa: E402
+from sessionforge import ChatSession, SessionManager, Store, open_store  # noqa: E402
 
 SIZES = (1_000, 10_000, 100_000)
 MESSAGES = 20
@@ -54,41 +53,6 @@ LOADS = 30
 LIST_REPEATS = 5
 TARGET_LIST_MS = 50.0
 TARGET_LOAD_MS = 5.0
-
-
-def template_records() -> list[dict[str, Any]]:
-    """The stored records of one 20-message session, written by ``ChatSession.save``."""
-    store = open_store("memory://")
-    session = ChatSession(model=wl.MODEL)
-    for role, text in wl.history_messages(MESSAGES):
-        session.add_message(ChatMessage(role=role, content=text))  # type: ignore[arg-type]
-    session.save(store)
-
-    async def read() -> list[dict[str, Any]]:
-        (session_id,) = await store.list_sessions()
-        return [r.record for r in await store.load(session_id)]
-
-    return asyncio.run(read())
-
-
-def copy_of(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The same records with fresh event ids, so that no two sessions share an event."""
-    return [{**r, "id": str(uuid.uuid4())} if "id" in r else dict(r) for r in records]
-
-
-async def grow(
-    store: Store, ids: list[str], target: int, records: Sequence[dict[str, Any]], writers: int
-) -> None:
-    """Append sessions until the store holds ``target``; ``writers`` appends run at once."""
-
-    async def one() -> None:
-        session_id = str(uuid.uuid4())
-        await store.append(session_id, copy_of(records))
-        ids.append(session_id)
-
-    while len(ids) < target:
-        batch = min(writers, target - len(ids))
-        await asyncio.gather(*(one() for _ in range(batch)))
 
 
 async def median_ms(call: Callable[[], Awaitable[Any]], repeats: int) -> float:
@@ -152,7 +116,7 @@ def chat_load_ms(store: Store, sample: list[str]) -> float:
 
 def run_backend(url: str, sizes: Sequence[int], writers: int) -> tuple[list[Figures], bool]:
     """Grow one store through ``sizes`` and measure at each; also whether it lists pages itself."""
-    records = template_records()
+    records = wl.template_records(MESSAGES)
     store = open_store(url)
     ids: list[str] = []
     rng = random.Random(11)
@@ -160,7 +124,7 @@ def run_backend(url: str, sizes: Sequence[int], writers: int) -> tuple[list[Figu
     try:
         for size in sizes:
             began = time.perf_counter()
-            asyncio.run(grow(store, ids, size, records, writers))
+            asyncio.run(wl.grow(store, ids, size, records, writers))
             build_s = time.perf_counter() - began
             sample = rng.sample(ids, min(LOADS, len(ids)))
             list_ms, load_ms, manager_ms = asyncio.run(measure_async(store, sample))
