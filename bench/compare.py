@@ -525,7 +525,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(
         f"sessionforge bench: {'quick' if options.quick else 'full'} run, medians of up to {plan.repeats} "
-        f"runs; × = contender / sessionforge (above 1.00: slower, larger or less accurate)\n"
+        "runs. × in the chat-history table = contender / sessionforge ChatSession (above 1.00: slower or "
+        "larger); the session-manager table divides turns/s by chuk's, the event-path table by ChatSession's "
+        "turn, the reload column by the Agents SDK's reload\n"
     )
     for size in plan.sizes:
         args = {"turns": size, "budget": BUDGET, "repeats": plan.repeats, "cap_s": plan.cap_s}
