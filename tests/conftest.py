@@ -1,4 +1,4 @@
-"""Fixtures every test shares: no test writes into the user's data directory or needs a network."""
+"""Fixtures every test shares: no test writes into the user's data or cache directory or needs a network."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from sessionforge.core import tokens
 from sessionforge.storage import config as storage_config
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the tokenizer's cached ranks out of the user's cache directory."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv(tokens.CACHE_DIR_ENV, str(tmp_path_factory.mktemp("cache")))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(autouse=True)
