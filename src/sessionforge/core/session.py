@@ -11,8 +11,10 @@ Totals (tokens, cost) are running sums over the events, so reading them costs O(
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -26,6 +28,7 @@ from .usage import TokenSummary
 
 __all__ = [
     "SYSTEM_PROMPT",
+    "Bookkeeping",
     "RunStatus",
     "SessionLog",
     "SessionMetadata",
@@ -108,6 +111,22 @@ def meta_view(session: SessionLog) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Bookkeeping:
+    """What a :class:`SessionLog` knows of its stored log besides its fields."""
+
+    persisted_meta: dict[str, Any] | None = None  # the meta view the store holds; None: no create yet
+    last_seq: int = 0
+    checked: int = 0  # events[:checked] are known to be stored
+    summary: TokenSummary = field(default_factory=TokenSummary)
+    summed: int = 0  # events[:summed] are folded into summary
+    fork_of: ForkOrigin | None = None
+    owners: list[tuple[str, int]] = field(default_factory=list)  # (ancestor, events) shared, in order
+    store: Any = None  # the store it is bound to (storage's concern; held here to keep one lookup)
+    uncertain: bool = False  # a save failed midway: seqs must be read back
+    meta_key: tuple[Any, ...] | None = None  # a copy of the raw metadata persisted_meta was made from
+
+
 class SessionLog(BaseModel):
     """A conversation: its events in order, its metadata, and its place in a session tree."""
 
@@ -119,19 +138,22 @@ class SessionLog(BaseModel):
     runs: list[SessionRun] = Field(default_factory=list)
     state: dict[str, Any] = Field(default_factory=dict)
 
-    _persisted_meta: dict[str, Any] | None = PrivateAttr(default=None)  # None: no create record yet
-    _last_seq: int = PrivateAttr(default=0)
-    _checked: int = PrivateAttr(default=0)  # events[:_checked] are known to be stored
-    _summary: TokenSummary = PrivateAttr(default_factory=TokenSummary)
-    _summed: int = PrivateAttr(default=0)  # events[:_summed] are folded into _summary
-    _fork_of: ForkOrigin | None = PrivateAttr(default=None)
-    _owners: list[tuple[str, int]] = PrivateAttr(default_factory=list)  # (ancestor, events) shared, in order
+    _book: Bookkeeping = PrivateAttr(default_factory=lambda: Bookkeeping())
+
+    @property
+    def book(self) -> Bookkeeping:
+        """Where this session stands against its store (read through the private-state dict: a
+        turn reads it several times, and pydantic's attribute hook costs ~30x more)."""
+        private = self.__pydantic_private__
+        assert private is not None
+        book: Bookkeeping = private["_book"]
+        return book
 
     # ---- folding stored records -------------------------------------------------------------------
 
     def fold_first(self, first: StoredRecord) -> None:
         """Note what a session's first record says about it (a fork names its origin there)."""
-        self._fork_of = fork_origin(first.record)
+        self.book.fork_of = fork_origin(first.record)
 
     def fold_inherited(self, parts: Sequence[tuple[str, Sequence[StoredRecord]]]) -> None:
         """Take in a fork's shared prefix: ``(ancestor id, its records up to the fork point)``, oldest
@@ -147,20 +169,21 @@ class SessionLog(BaseModel):
                 else:
                     self.events.append(event)
                     count += 1
-            self._owners.append((owner, count))
-        self._checked = len(self.events)
-        self._persisted_meta = {"properties": view.get("properties", {}), "state": view.get("state", {})}
+            self.book.owners.append((owner, count))
+        self.book.checked = len(self.events)
+        self.book.persisted_meta = {"properties": view.get("properties", {}), "state": view.get("state", {})}
+        self.book.meta_key = None
 
     @property
     def fork_of(self) -> ForkOrigin | None:
         """The session and position this session was forked from, or ``None``."""
-        return self._fork_of
+        return self.book.fork_of
 
     def position_of(self, event_id: str) -> ForkOrigin | None:
         """Which stored log holds ``event_id`` and at which seq: this session's own log, or the
         ancestor it shares the event from. ``None`` if the event is unknown or not saved yet."""
         index = 0
-        for owner, count in self._owners:
+        for owner, count in self.book.owners:
             for event in self.events[index : index + count]:
                 if event.id == event_id and event.seq is not None:
                     return ForkOrigin(owner, event.seq)
@@ -175,7 +198,7 @@ class SessionLog(BaseModel):
 
         Events other writers stored go before events of ours not saved yet. Returns the events added.
         """
-        view: dict[str, Any] = dict(self._persisted_meta or {})
+        view: dict[str, Any] = dict(self.book.persisted_meta or {})
         folded_meta = False
         events: list[SessionEvent] = []
         for stored in records:
@@ -185,11 +208,11 @@ class SessionLog(BaseModel):
                 folded_meta = True
             else:
                 events.append(event)
-        at = self._checked  # other writers' events go before any of ours not saved yet
+        at = self.book.checked  # other writers' events go before any of ours not saved yet
         self.events[at:at] = events
-        self._checked += len(events)
-        if self._summed > at:
-            self._summary, self._summed = TokenSummary(), 0
+        self.book.checked += len(events)
+        if self.book.summed > at:
+            self.book.summary, self.book.summed = TokenSummary(), 0
         try:
             if folded_meta:
                 self.parent_id = view.get("parent_id")
@@ -199,8 +222,9 @@ class SessionLog(BaseModel):
                 self.metadata = SessionMetadata.model_validate(
                     {k: view[k] for k in ("created_at", "updated_at", "properties") if k in view}
                 )
-                self._persisted_meta = meta_view(self)
-            elif self._persisted_meta is None and self.events:
+                self.book.persisted_meta = meta_view(self)
+                self.book.meta_key = None
+            elif self.book.persisted_meta is None and self.events:
                 first = self.events[0].timestamp
                 self.metadata = SessionMetadata(created_at=first, updated_at=first)
         except ValidationError as exc:
@@ -210,21 +234,21 @@ class SessionLog(BaseModel):
             ) from exc
         if events and events[-1].timestamp > self.metadata.updated_at:
             self.metadata.updated_at = events[-1].timestamp
-        self._last_seq = max(self._last_seq, records[-1].seq)
+        self.book.last_seq = max(self.book.last_seq, records[-1].seq)
         return events
 
     # ---- derived values (running sums: O(new events) per read) -----------------------------------
 
     @property
     def token_summary(self) -> TokenSummary:
-        if self._summed > len(self.events):  # events were removed: start over
-            self._summary, self._summed = TokenSummary(), 0
-        for event in self.events[self._summed :]:
+        if self.book.summed > len(self.events):  # events were removed: start over
+            self.book.summary, self.book.summed = TokenSummary(), 0
+        for event in self.events[self.book.summed :]:
             usage = event_usage(event)
             if usage is not None:
-                self._summary.add(usage)
-        self._summed = len(self.events)
-        return self._summary
+                self.book.summary.add(usage)
+        self.book.summed = len(self.events)
+        return self.book.summary
 
     @property
     def total_tokens(self) -> int:
@@ -237,7 +261,7 @@ class SessionLog(BaseModel):
     @property
     def last_seq(self) -> int:
         """The highest sequence number this session knows the store to hold."""
-        return self._last_seq
+        return self.book.last_seq
 
     @property
     def system_prompt(self) -> str | None:
@@ -248,12 +272,12 @@ class SessionLog(BaseModel):
     @property
     def is_stored(self) -> bool:
         """Whether the create record has been written (or read)."""
-        return self._persisted_meta is not None
+        return self.book.persisted_meta is not None
 
     @property
     def stored_events(self) -> int:
         """How many of :attr:`events` (from the start) are known to be in the store."""
-        return self._checked
+        return self.book.checked
 
     # ---- changing (in memory) ---------------------------------------------------------------------
 
@@ -269,49 +293,64 @@ class SessionLog(BaseModel):
 
     def drop_unsaved(self, keep: int) -> list[SessionEvent]:
         """Remove events after the first ``keep`` (undoing a failed turn); they must not be stored."""
-        if keep < self._checked:
+        if keep < self.book.checked:
             raise UsageError("cannot drop events that are already stored: a session is append-only")
         removed = self.events[keep:]
         del self.events[keep:]
-        if self._summed > keep:
-            self._summary, self._summed = TokenSummary(), 0
+        if self.book.summed > keep:
+            self.book.summary, self.book.summed = TokenSummary(), 0
         return removed
 
     def note_stored_child(self, child_id: str) -> None:
         """Record a child that is already registered in this session's stored log."""
         if child_id not in self.child_ids:
             self.child_ids.append(child_id)
-        if self._persisted_meta is not None and child_id not in self._persisted_meta["child_ids"]:
-            self._persisted_meta["child_ids"].append(child_id)
+        if self.book.persisted_meta is not None and child_id not in self.book.persisted_meta["child_ids"]:
+            self.book.persisted_meta["child_ids"].append(child_id)
+            self.book.meta_key = None
 
     # ---- what a save appends ----------------------------------------------------------------------
+
+    def _meta_key(self) -> tuple[Any, ...]:
+        # The metadata as it is in memory: compared (by value) with the copy taken at the last save,
+        # so a save that adds only events skips serializing and diffing the metadata.
+        meta = self.metadata
+        return (self.parent_id, meta.created_at, self.child_ids, meta.properties, self.state, self.runs)
 
     def pending_records(self) -> tuple[list[SessionEvent], list[dict[str, Any]], dict[str, Any]]:
         """``(events not stored, records to append, the meta view they store)``: a create record on
         the first save, else a patch if the metadata changed, then the new events."""
-        pending = [e for e in self.events[self._checked :] if e.seq is None]
+        book = self.book
+        pending = [e for e in self.events[book.checked :] if e.seq is None]
         records: list[dict[str, Any]] = []
-        current = meta_view(self)
-        if self._persisted_meta is None:
-            records.append(meta_record({"op": "create", **current}))
+        if book.persisted_meta is not None and book.meta_key == self._meta_key():
+            current = book.persisted_meta
         else:
-            patch = diff_meta(self._persisted_meta, current)
-            if patch:
-                records.append(meta_record({"op": "patch", **patch}))
+            current = meta_view(self)
+            if book.persisted_meta is None:
+                records.append(meta_record({"op": "create", **current}))
+            else:
+                patch = diff_meta(book.persisted_meta, current)
+                if patch:
+                    records.append(meta_record({"op": "patch", **patch}))
         records.extend(e.to_record() for e in pending)
         return pending, records, current
 
     def mark_stored(self, meta: dict[str, Any], last_seq: int) -> None:
         """After an append: the store holds ``meta`` and every event, up to ``last_seq``."""
-        self._persisted_meta = meta
-        self._last_seq = max(self._last_seq, last_seq)
-        self._checked = len(self.events)
+        book = self.book
+        if meta is not book.persisted_meta or book.meta_key is None:
+            book.meta_key = copy.deepcopy(self._meta_key())
+        book.persisted_meta = meta
+        book.last_seq = max(book.last_seq, last_seq)
+        book.checked = len(self.events)
 
     def forget_store(self) -> None:
         """Treat every event as unsaved (the session is being copied into another store)."""
-        self._persisted_meta = None
-        self._last_seq = 0
-        self._checked = 0
+        self.book.persisted_meta = None
+        self.book.meta_key = None
+        self.book.last_seq = 0
+        self.book.checked = 0
         for event in self.events:
             event.seq = None
 

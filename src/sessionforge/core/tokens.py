@@ -117,8 +117,16 @@ class TokenCounter(ABC):
     def measure(self, text: str) -> TokenCount:
         return TokenCount(self.count_text(text), self.accuracy)
 
+    def _role_tokens(self, role: str) -> int:
+        # Four roles, counted once per counter rather than once per message.
+        roles: dict[str, int] = self.__dict__.setdefault("_roles", {})
+        tokens = roles.get(role)
+        if tokens is None:
+            tokens = roles[role] = self.count_text(role)
+        return tokens
+
     def _count_message_uncached(self, message: ChatMessage) -> int:
-        total = self.tokens_per_message + self.count_text(message.role) + self.count_message_text(message)
+        total = self.tokens_per_message + self._role_tokens(message.role) + self.count_message_text(message)
         if isinstance(message.content, list):
             for part in message.content:
                 if isinstance(part, ImagePart):

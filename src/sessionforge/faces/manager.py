@@ -35,7 +35,7 @@ from ..core.events import EventSource, EventType, SessionEvent, event_usage, too
 from ..core.messages import ChatMessage
 from ..core.projection import ConversationView, event_messages
 from ..core.session import SYSTEM_PROMPT
-from ..core.tokens import counter_for_model
+from ..core.tokens import Accuracy, counter_for_model
 from ..core.usage import TokenUsage
 from ..core.views import CompactionRecord
 from ..errors import SessionNotFound
@@ -230,19 +230,14 @@ class SessionManager:
         """Record the user's message; returns the id of the session it went into."""
         await self.segment_if_full()
         session = await self._ensure()
-        counter = counter_for_model(self._model)
+        event = SessionEvent(
+            source=EventSource.USER, type=EventType.MESSAGE, message=message, metadata=metadata
+        )
         # A user message costs nothing by itself: it is billed as part of the prompt of the call that
         # reads it. It carries its tokens, counted for the model in use, and no model or price.
-        usage = TokenUsage(prompt_tokens=counter.count_text(message), accuracy=counter.accuracy)
-        await self._record(
-            SessionEvent(
-                source=EventSource.USER,
-                type=EventType.MESSAGE,
-                message=message,
-                token_usage=usage,
-                metadata=metadata,
-            )
-        )
+        tokens, accuracy = self._text_tokens(event)
+        event.token_usage = TokenUsage(prompt_tokens=tokens, accuracy=accuracy)
+        await self._record(event)
         return session.id
 
     async def ai_responds(
@@ -256,23 +251,15 @@ class SessionManager:
         session = await self._ensure()
         if model:
             self._model = model
-        counter = counter_for_model(self._model)
-        usage = TokenUsage.of(
-            0,
-            counter.count_text(response),
-            model=self._model,
-            provider=provider,
-            accuracy=counter.accuracy,
+        event = SessionEvent(
+            source=EventSource.LLM,
+            type=EventType.MESSAGE,
+            message=response,
+            metadata={"model": self._model, "provider": provider, **metadata},
         )
-        await self._record(
-            SessionEvent(
-                source=EventSource.LLM,
-                type=EventType.MESSAGE,
-                message=response,
-                token_usage=usage,
-                metadata={"model": self._model, "provider": provider, **metadata},
-            )
-        )
+        tokens, accuracy = self._text_tokens(event)
+        event.token_usage = TokenUsage.of(0, tokens, model=self._model, provider=provider, accuracy=accuracy)
+        await self._record(event)
         return session.id
 
     async def tool_used(
@@ -513,6 +500,11 @@ class SessionManager:
         elif (stored := Budget.from_stored(session.metadata.properties.get(BUDGET_PROPERTY))) is not None:
             self._budget = stored
         return session
+
+    def _text_tokens(self, event: SessionEvent) -> tuple[int, Accuracy]:
+        """Tokens of a turn's text, counted on the message the view will hold (tokenized once)."""
+        counter = counter_for_model(self._model)
+        return sum(counter.count_message_text(m) for m in event_messages(event)), counter.accuracy
 
     async def _record(self, event: SessionEvent) -> None:
         await self._record_all([event])

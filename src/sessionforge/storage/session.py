@@ -46,8 +46,6 @@ class Session(SessionLog):
     """A conversation stored in a :class:`~sessionforge.storage.base.Store` (the default one unless
     given): its events in order, its metadata, and its place in a session tree."""
 
-    _store: Store | None = PrivateAttr(default=None)
-    _uncertain: bool = PrivateAttr(default=False)  # a save failed midway: seqs must be read back
     _save_lock: asyncio.Lock = PrivateAttr(default_factory=asyncio.Lock)  # one save in flight
 
     # ---- creating and loading -------------------------------------------------------------------
@@ -77,7 +75,7 @@ class Session(SessionLog):
             if await backend.load(session_id, limit=1):
                 raise SessionAlreadyExists(f"a session with id {session_id!r} already exists")
         await _require_parent(backend, parent_id)
-        session._store = backend
+        session.book.store = backend
         await session.save()
         await _link_to_parent(backend, parent_id, session.id)
         return session
@@ -129,7 +127,7 @@ class Session(SessionLog):
         if not records:
             return None
         session = cls(id=session_id)
-        session._store = backend
+        session.book.store = backend
         session.fold_first(records[0])
         if session.fork_of is not None:
             parts = await inherited_records(backend, session_id, records[0].record)
@@ -145,9 +143,9 @@ class Session(SessionLog):
         the session is no longer in the store (deleted or expired). Metadata changed here and not yet
         saved is overwritten by stored patches that arrive; save before refreshing to keep it.
         """
-        if self._store is None or not self.is_stored:
+        if self.book.store is None or not self.is_stored:
             return []
-        records = await self._store.load(self.id, after_seq=max(self.last_seq - 1, 0))
+        records = await self.book.store.load(self.id, after_seq=max(self.last_seq - 1, 0))
         if not records:
             return None
         new = [r for r in records if r.seq > self.last_seq]
@@ -155,7 +153,8 @@ class Session(SessionLog):
 
     @property
     def store(self) -> Store | None:
-        return self._store
+        store: Store | None = self.book.store
+        return store
 
     # ---- saving ---------------------------------------------------------------------------------
 
@@ -179,33 +178,33 @@ class Session(SessionLog):
             return await self._save(store)
 
     async def _save(self, store: Store | None) -> list[SessionEvent]:
-        if store is not None and self._store is not None and store is not self._store:
-            self._store = store
+        if store is not None and self.book.store is not None and store is not self.book.store:
+            self.book.store = store
             self.forget_store()
-        if self._store is None:
-            self._store = resolve_store(store)
+        if self.book.store is None:
+            self.book.store = resolve_store(store)
         pending, records, current = self.pending_records()
         if not records:
             return []
         previous = self.last_seq
         try:
-            last = await self._store.append(self.id, records)
+            last = await self.book.store.append(self.id, records)
         except BaseException:
-            self._uncertain = True
+            self.book.uncertain = True
             raise
         others: list[SessionEvent] = []
-        if not self._uncertain and last == previous + len(records):
+        if not self.book.uncertain and last == previous + len(records):
             for offset, event in enumerate(pending, start=last - len(pending) + 1):
                 event.seq = offset
         else:  # duplicates were skipped or another writer appended: read the seqs back
-            stored = await self._store.load(self.id, previous)
+            stored = await self.book.store.load(self.id, previous)
             ours = {str(r.get("id")) for r in records}
             seqs = {str(r.record.get("id")): r.seq for r in stored}
             for event in pending:
                 event.seq = seqs.get(event.id)
-            self._uncertain = False
+            self.book.uncertain = False
             foreign = [r for r in stored if str(r.record.get("id")) not in ours]
-            self._persisted_meta = current
+            self.book.persisted_meta, self.book.meta_key = current, None
             if foreign:  # take in the other writers' records (before ours), as refresh() would
                 others = self.fold(foreign)
                 current = meta_view(self)
