@@ -70,7 +70,7 @@ async def test_redis_cluster_node_restart() -> None:
     store = RedisStore.from_url(cluster.url, client_options={"socket_timeout": 5})
     try:
         with redis.cluster.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port) as probe:
-            owner = probe.get_node_from_key(store._keys("chat")[0])
+            owner = probe.get_node_from_key(store.session_keys("chat")[0])
         node = next(n for n in cluster.nodes if n.port == owner.port)
         await _conversation_survives(store, node.stop, node.start, "Redis")
     finally:
