@@ -15,6 +15,8 @@ constructors raise it too, never pydantic's own ``ValidationError``.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -55,6 +57,15 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@contextmanager
+def _as_format_error(what: str) -> Iterator[None]:
+    """pydantic's ValidationError, raised inside, becomes our MessageFormatError naming the field."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise _format_error(exc, what) from exc
+
+
 if TYPE_CHECKING:  # type checkers keep pydantic's typed constructors
     _Meta = type
 else:
@@ -67,10 +78,8 @@ else:
         """
 
         def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-            try:
+            with _as_format_error(cls.__name__):
                 return super().__call__(*args, **kwargs)
-            except ValidationError as exc:
-                raise _format_error(exc, cls.__name__) from exc
 
 
 class _Value(BaseModel, metaclass=_Meta):
@@ -81,24 +90,18 @@ class _Value(BaseModel, metaclass=_Meta):
     if not TYPE_CHECKING:
 
         def __setattr__(self, name: str, value: Any) -> None:
-            try:
+            with _as_format_error(type(self).__name__):
                 super().__setattr__(name, value)
-            except ValidationError as exc:
-                raise _format_error(exc, type(self).__name__) from exc
 
         @classmethod
         def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:
-            try:
+            with _as_format_error(cls.__name__):
                 return super().model_validate(obj, *args, **kwargs)
-            except ValidationError as exc:
-                raise _format_error(exc, cls.__name__) from exc
 
         @classmethod
         def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Any:
-            try:
+            with _as_format_error(cls.__name__):
                 return super().model_validate_json(json_data, *args, **kwargs)
-            except ValidationError as exc:
-                raise _format_error(exc, cls.__name__) from exc
 
 
 def _encodable(value: str) -> str:
@@ -262,10 +265,8 @@ class ChatMessage(_Value):
                 f"({MESSAGE_SCHEMA_VERSION}); upgrade sessionforge to read it",
                 field="schema_version",
             )
-        try:
+        with _as_format_error("ChatMessage"):
             return _MESSAGE_ADAPTER.validate_python(payload)
-        except ValidationError as exc:
-            raise _format_error(exc) from exc
 
 
 _MESSAGE_ADAPTER: TypeAdapter[ChatMessage] = TypeAdapter(ChatMessage)
