@@ -71,17 +71,20 @@ def _redact(url: str) -> str:
     return url
 
 
-def _check_url(url: str) -> None:
-    """A PostgreSQL URL libpq accepts, or a ConfigurationError saying what is wrong with it."""
+def _check_url(url: str) -> str:
+    """The URL as libpq reads it (scheme in lower case), or a ConfigurationError saying what is
+    wrong with it."""
     psycopg = require("psycopg", extra="postgres")
-    scheme, sep, _ = url.partition("://")
+    scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in {"postgresql", "postgres"}:
         raise ConfigurationError(f"not a PostgreSQL URL: {_redact(url)!r}: use postgresql://user@host/db")
+    url = f"{scheme.lower()}://{rest}"
     try:
         urlsplit(url).port  # noqa: B018  (raises on a port that is not a number in range)
         psycopg.conninfo.conninfo_to_dict(url)
     except (ValueError, psycopg.Error) as exc:
         raise ConfigurationError(f"invalid PostgreSQL URL {_redact(url)!r}: {exc}") from exc
+    return url
 
 
 def _outage(exc: BaseException) -> bool:
@@ -135,7 +138,7 @@ class PostgresStore(BaseStore):
         if pool is None and url is None:
             raise ConfigurationError("PostgresStore needs a pool or a url (postgresql://user@host/db)")
         if url is not None:
-            _check_url(url)
+            url = _check_url(url)
         for name, value in (("connect_timeout", connect_timeout), ("command_timeout", command_timeout)):
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 86400:
                 raise ConfigurationError(f"{name} must be a positive number of seconds, got {value!r}")

@@ -106,15 +106,18 @@ def _escape(part: str) -> str:
     return quote(part, safe="@")
 
 
-def _check_url(url: str) -> None:
-    """A Redis URL redis-py can use, or a ConfigurationError saying what is wrong with it."""
+def _check_url(url: str) -> str:
+    """The URL as redis-py reads it (scheme in lower case), or a ConfigurationError saying what is
+    wrong with it."""
     parse_url = require("redis.connection", extra="redis").parse_url
     scheme, sep, rest = url.partition("://")
-    if not sep or scheme.lower() not in {"redis", "rediss", "redis+cluster"}:
+    scheme = scheme.lower()
+    if not sep or scheme not in {"redis", "rediss", "redis+cluster"}:
         raise ConfigurationError(f"not a Redis URL: {url!r}: use redis://host:port/db")
+    url = f"{scheme}://{rest}"
     try:
         parts = urlsplit(url)
-        parse_url("redis://" + rest if scheme.lower() == "redis+cluster" else url)
+        parse_url("redis://" + rest if scheme == "redis+cluster" else url)
         parts.port  # noqa: B018  (raises on a port that is not a number)
     except ValueError as exc:
         raise ConfigurationError(f"invalid Redis URL {url!r}: {exc}") from exc
@@ -123,6 +126,7 @@ def _check_url(url: str) -> None:
     database = parts.path.strip("/")
     if database and not database.isdigit():
         raise ConfigurationError(f"Redis URL {url!r}: the database {database!r} must be a number, as in /0")
+    return url
 
 
 class RedisStore(BaseStore):
@@ -140,7 +144,7 @@ class RedisStore(BaseStore):
         if client is None and url is None:
             url = "redis://localhost:6379/0"
         if url is not None:
-            _check_url(url)
+            url = _check_url(url)
         self.url = url
         self._client_options = {**_CONNECT_DEFAULTS, **(client_options or {})}
         self._owned = client is None
