@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-__all__ = ["MAX_DEPTH", "JsonProblem", "find_problem", "text_problem"]
+__all__ = ["MAX_DEPTH", "JsonProblem", "find_problem", "shown_path", "text_problem"]
 
 MAX_DEPTH = 128
 """Levels of nesting a stored record may have. The reader (pydantic-core's JSON parser) stops near
@@ -40,6 +40,14 @@ def text_problem(text: str) -> str | None:
             f"{exc.start}); decode the source with errors='replace' or remove it"
         )
     return None
+
+
+def shown_path(path: str, keep: int = 4) -> str:
+    """A dotted path short enough for a one-line message (``a.k.k…(120 more)….k.k``)."""
+    parts = path.split(".")
+    if len(parts) <= 2 * keep + 1:
+        return path
+    return ".".join(parts[:keep]) + f"…({len(parts) - 2 * keep} more)…" + ".".join(parts[-keep:])
 
 
 def _join(path: str, key: object) -> str:

@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from ..errors import MessageFormatError
-from .jsonvalue import find_problem, text_problem
+from .jsonvalue import find_problem, shown_path, text_problem
 
 __all__ = [
     "MESSAGE_SCHEMA_VERSION",
@@ -286,7 +286,7 @@ def _format_error(exc: ValidationError, what: str = "message") -> MessageFormatE
     else:
         reason = f"{first['msg']} (got {first.get('input')!r:.80})"
     field = ".".join(location) or None
-    where = f"field {field!r}" if field else _noun(what)
+    where = f"field {shown_path(field)!r}" if field else _noun(what)
     return MessageFormatError(f"malformed {_noun(what)}: {where}: {reason}", field=field)
 
 

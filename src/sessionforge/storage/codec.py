@@ -35,7 +35,7 @@ from typing import Any
 from pydantic_core import from_json
 
 from .._optional import require
-from ..core.jsonvalue import MAX_DEPTH, find_problem
+from ..core.jsonvalue import MAX_DEPTH, find_problem, shown_path
 from ..errors import ConfigurationError, CorruptRecordError, RecordFormatError
 
 __all__ = ["MAX_RECORD_BYTES", "RECORD_FORMAT", "RecordCodec"]
@@ -233,7 +233,7 @@ def _unencrypted(where: str, session_id: str, seq: int) -> CorruptRecordError:
 
 def _refused(reason: str, field: str | None, index: int, session_id: str | None) -> RecordFormatError:
     session = f" of session {session_id!r}" if session_id is not None else ""
-    where = f"field {field!r} of record {index}" if field else f"record {index}"
+    where = f"field {shown_path(field)!r} of record {index}" if field else f"record {index}"
     return RecordFormatError(
         f"cannot store {where}{session}: {reason}; nothing was written",
         field=field,
