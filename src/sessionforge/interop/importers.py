@@ -37,6 +37,7 @@ from typing import Any
 
 from pydantic_core import from_json
 
+from ..core.jsonvalue import find_problem
 from ..core.messages import ChatMessage, ToolCall
 from ..core.pairing import check_tool_pairing, repair_tool_pairing
 from ..errors import MessageFormatError, SessionAlreadyExists, StorageError
@@ -363,6 +364,8 @@ async def import_messages(
     backend = _backend(store)
     if session_id is not None:
         check_session_id(session_id)
+    if metadata is not None and (problem := find_problem(metadata, path="metadata")) is not None:
+        raise MessageFormatError(f"cannot import: {problem.path}: {problem.reason}", field=problem.path)
     listed = list(messages)
     for index, message in enumerate(listed):
         if not isinstance(message, ChatMessage):
