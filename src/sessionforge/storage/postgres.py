@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -39,6 +40,8 @@ from .base import BaseStore, StoredRecord, check_prefix, check_session_id, check
 from .postgres_schema import migrate
 
 __all__ = ["PostgresStore"]
+
+logger = logging.getLogger("sessionforge.storage.postgres")
 
 T = TypeVar("T")
 
@@ -251,6 +254,7 @@ class PostgresStore(BaseStore):
         check_session_id(session_id)
         encoded = self._encode_all(session_id, records)
         purge = self._purge_due(time.time())
+        psycopg = require("psycopg", extra="postgres")
 
         async def write(conn: Any) -> int:
             cur = await conn.execute(
@@ -265,7 +269,10 @@ class PostgresStore(BaseStore):
             )
             row = await cur.fetchone()
             if purge:
-                await conn.execute(_PURGE, (PURGE_BATCH,))
+                try:
+                    await conn.execute(_PURGE, (PURGE_BATCH,))
+                except psycopg.Error as exc:  # the append has landed: report that, purge later
+                    logger.warning("PostgreSQL at %s: purging expired sessions failed: %s", self._where, exc)
             return int(row[0])
 
         return await self._run(write, session_id)

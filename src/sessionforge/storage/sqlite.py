@@ -213,7 +213,12 @@ class SQLiteStore(BaseStore):
             def write_in_thread(conn: sqlite3.Connection) -> int:
                 last = write(conn)
                 if purge:
-                    self._purge_batch(conn)
+                    try:
+                        self._purge_batch(conn)
+                    except sqlite3.Error as exc:  # the append has landed: report that, purge later
+                        logger.warning(
+                            "SQLite database %r: purging expired sessions failed: %s", self.path, exc
+                        )
                 if checkpoint:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 return last

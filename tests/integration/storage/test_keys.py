@@ -74,24 +74,24 @@ async def test_ids_with_colons_and_at_signs_round_trip(store: BaseStore) -> None
     assert await store.list_sessions("a:") == ["a::b", "a:b"]
 
 
-@pytest.mark.parametrize("session_id", ODD, ids=repr)
-async def test_odd_session_ids_are_refused_on_every_operation(store: BaseStore, session_id: str) -> None:
-    for call in (
-        lambda: store.append(session_id, [{"id": "1"}]),
-        lambda: store.load(session_id),
-        lambda: store.delete(session_id),
-    ):
-        with pytest.raises(UsageError, match="invalid session id"):
-            await call()
-    # A neighbour that differs only by the odd part stays untouched.
+async def test_odd_session_ids_are_refused_on_every_operation(store: BaseStore) -> None:
     await store.append("a", [{"id": "1"}])
+    for session_id in ODD:
+        with pytest.raises(UsageError, match="invalid session id"):
+            await store.append(session_id, [{"id": "1"}])
+        with pytest.raises(UsageError, match="invalid session id"):
+            await store.load(session_id)
+        with pytest.raises(UsageError, match="invalid session id"):
+            await store.delete(session_id)
+    # The neighbour that differs only by the odd part is untouched; nothing else was created.
     assert await store.list_sessions() == ["a"]
+    assert [r.record["id"] for r in await store.load("a")] == ["1"]
 
 
-@pytest.mark.parametrize("namespace", ODD, ids=repr)
-def test_odd_namespaces_are_refused(make_store: Callable[..., BaseStore], namespace: str) -> None:
-    with pytest.raises(ConfigurationError, match="invalid namespace"):
-        make_store(namespace=namespace)
+def test_odd_namespaces_are_refused(make_store: Callable[..., BaseStore]) -> None:
+    for namespace in ODD:
+        with pytest.raises(ConfigurationError, match="invalid namespace"):
+            make_store(namespace=namespace)
 
 
 async def test_a_namespace_with_a_colon_is_its_own(make_store: Callable[..., BaseStore]) -> None:

@@ -43,43 +43,23 @@ REFUSED: list[tuple[Any, str | None, str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("record", "field", "reason"),
-    REFUSED,
-    ids=[
-        "surrogate",
-        "nested-surrogate",
-        "surrogate-key",
-        "datetime",
-        "set",
-        "tuple",
-        "int-key",
-        "nan",
-        "inf",
-        "bytes",
-        "too-deep",
-        "far-too-deep",
-        "list",
-        "str",
-    ],
-)
-async def test_what_would_not_read_back_is_refused_and_nothing_changes(
-    store: BaseStore, record: Any, field: str | None, reason: str
-) -> None:
-    await store.append("s", [{"id": "before", "n": 1}])
-    with pytest.raises(RecordFormatError, match=reason) as info:
-        await store.append("s", [{"id": "good"}, record])
-    error = info.value
-    assert isinstance(error, UsageError)
-    assert (error.index, error.session_id) == (1, "s")
-    if field is not None:
-        assert error.field is not None and error.field.endswith(field)
-        assert repr(error.field) in str(error)
-    assert "nothing was written" in str(error)
-    # Not even the good record before it: an append is all or nothing.
-    assert [r.record for r in await store.load("s")] == [{"id": "before", "n": 1}]
-    assert await store.append("s", [{"id": "after"}]) == 2
-    assert [r.record["id"] for r in await store.load("s")] == ["before", "after"]
+async def test_what_would_not_read_back_is_refused_and_nothing_changes(store: BaseStore) -> None:
+    for n, (record, field, reason) in enumerate(REFUSED):
+        session_id = f"s{n}"
+        await store.append(session_id, [{"id": "before", "n": n}])
+        with pytest.raises(RecordFormatError, match=reason) as info:
+            await store.append(session_id, [{"id": "good"}, record])
+        error = info.value
+        assert isinstance(error, UsageError)
+        assert (error.index, error.session_id) == (1, session_id)
+        if field is not None:
+            assert error.field is not None and error.field.endswith(field), (reason, error.field)
+            assert repr(error.field) in str(error)
+        assert "nothing was written" in str(error)
+        # Not even the good record before it: an append is all or nothing.
+        assert [r.record for r in await store.load(session_id)] == [{"id": "before", "n": n}]
+        assert await store.append(session_id, [{"id": "after"}]) == 2
+        assert [r.record["id"] for r in await store.load(session_id)] == ["before", "after"]
 
 
 async def test_a_refused_first_append_creates_no_session(store: BaseStore) -> None:
@@ -108,20 +88,17 @@ async def test_a_record_at_the_size_limit_is_refused_above_it(store: BaseStore) 
     assert await store.load("big") == []
 
 
-@pytest.mark.parametrize("records", [{"id": "a"}, "abc", b"abc", 42, None], ids=repr)
-async def test_append_takes_a_list_of_records(store: BaseStore, records: Any) -> None:
-    with pytest.raises(RecordFormatError, match="append takes a list of records"):
-        await store.append("s", records)
+async def test_append_takes_a_list_of_records(store: BaseStore) -> None:
+    for records in ({"id": "a"}, "abc", b"abc", 42, None):
+        with pytest.raises(RecordFormatError, match="append takes a list of records"):
+            await store.append("s", records)  # type: ignore[arg-type]
+    assert await store.list_sessions() == []
 
 
-@pytest.mark.parametrize(
-    ("after_seq", "limit"),
-    [(-1, None), (0, -1), ("1", None), (0, 1.5), (True, None), (None, None)],
-    ids=repr,
-)
-async def test_load_refuses_a_bad_window(store: BaseStore, after_seq: Any, limit: Any) -> None:
-    with pytest.raises(UsageError, match=r"after_seq|limit"):
-        await store.load("s", after_seq=after_seq, limit=limit)
+async def test_load_refuses_a_bad_window(store: BaseStore) -> None:
+    for after_seq, limit in [(-1, None), (0, -1), ("1", None), (0, 1.5), (True, None), (None, None)]:
+        with pytest.raises(UsageError, match=r"after_seq|limit"):
+            await store.load("s", after_seq=after_seq, limit=limit)  # type: ignore[arg-type]
 
 
 async def test_list_refuses_a_prefix_that_is_not_text(store: BaseStore) -> None:
