@@ -76,9 +76,9 @@ class RecordCodec:
 
         ``index`` is the record's position in its append, for the error message.
         """
-        body = self.dump(record, session_id=session_id, index=index)
+        body, data = _checked(record, session_id, index)
         if self._fernet is None:
-            checksum = zlib.crc32(body.encode("utf-8"))
+            checksum = zlib.crc32(data)
             # The envelope is spliced around the body: one serialization per record, not three.
             return f'{{"f":{RECORD_FORMAT},"c":"{checksum:08x}","r":{body}}}'
         sealed = f'{{"n":{json.dumps(namespace)},"s":{json.dumps(session_id)},"r":{body}}}'
@@ -87,35 +87,9 @@ class RecordCodec:
 
     @staticmethod
     def dump(record: Any, *, session_id: str | None = None, index: int = 0) -> str:
-        """``record`` as compact JSON, checked to read back equal (see the module doc)."""
-        if not isinstance(record, dict):
-            if not isinstance(record, Mapping):
-                raise _refused(f"is a {type(record).__name__}, not a JSON object", None, index, session_id)
-            record = dict(record)
-        try:
-            body = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-            data = body.encode("utf-8")
-        except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
-            raise _explain(record, index, session_id) from None
-        if len(data) > MAX_RECORD_BYTES:
-            raise _refused(
-                f"is {len(data):,} bytes of JSON, above the limit of {MAX_RECORD_BYTES:,}: store large "
-                f"content (files, images) elsewhere and keep a reference",
-                None,
-                index,
-                session_id,
-            )
-        # Cheap bound first: a record with few brackets cannot be nested deeply. Then the rule itself,
-        # checked by the reader's own parser: tuples, non-string keys and the like compare unequal.
-        if data.count(b"{") + data.count(b"[") > MAX_DEPTH and find_problem(record) is not None:
-            raise _explain(record, index, session_id)
-        try:
-            same = from_json(data) == record
-        except ValueError:
-            same = False
-        if not same:
-            raise _explain(record, index, session_id)
-        return body
+        """``record`` as compact JSON, checked to read back equal (see the module doc); raises
+        :class:`RecordFormatError` naming the field otherwise. Nothing is written anywhere."""
+        return _checked(record, session_id, index)[0]
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -210,6 +184,38 @@ class RecordCodec:
                 seq,
             )
         return _body(sealed.get("r"), where, session_id, seq)
+
+
+def _checked(record: Any, session_id: str | None, index: int) -> tuple[str, bytes]:
+    """``record`` as compact JSON text and its UTF-8 bytes, checked to read back equal."""
+    if not isinstance(record, dict):
+        if not isinstance(record, Mapping):
+            raise _refused(f"is a {type(record).__name__}, not a JSON object", None, index, session_id)
+        record = dict(record)
+    try:
+        body = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        data = body.encode("utf-8")
+    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        raise _explain(record, index, session_id) from None
+    if len(data) > MAX_RECORD_BYTES:
+        raise _refused(
+            f"is {len(data):,} bytes of JSON, above the limit of {MAX_RECORD_BYTES:,}: store large "
+            f"content (files, images) elsewhere and keep a reference",
+            None,
+            index,
+            session_id,
+        )
+    # Cheap bound first: a record with few brackets cannot be nested deeply. Then the rule itself,
+    # checked by the reader's own parser: tuples, non-string keys and the like compare unequal.
+    if data.count(b"{") + data.count(b"[") > MAX_DEPTH and find_problem(record) is not None:
+        raise _explain(record, index, session_id)
+    try:
+        same = from_json(data) == record
+    except ValueError:
+        same = False
+    if not same:
+        raise _explain(record, index, session_id)
+    return body, data
 
 
 def _body(record: Any, where: str, session_id: str, seq: int) -> dict[str, Any]:
