@@ -10,6 +10,8 @@ a bug to fix, the second may be retried.
     SessionforgeError
     ├── UsageError                      misuse: fix the calling code
     │   ├── MessageFormatError          a message dict or part is malformed (names the field)
+    │   │   └── ToolPairingError        tool calls and results do not pair up (orphans, duplicates)
+    │   ├── RecordFormatError           a record would not read back equal, so it is not stored
     │   ├── UnknownModelError           a model no registry or adapter knows
     │   ├── ConfigurationError          a bad store URL, a missing key, a wrong option
     │   ├── MissingDependencyError      an optional extra is not installed (says which)
@@ -42,6 +44,7 @@ chained (``raise ... from exc``), so the original is never lost.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
@@ -61,6 +64,7 @@ __all__ = [
     "ProviderError",
     "ProviderTimeoutError",
     "RateLimitError",
+    "RecordFormatError",
     "ServerError",
     "SessionAlreadyExists",
     "SessionManagerError",
@@ -70,6 +74,7 @@ __all__ = [
     "StoreUnavailableError",
     "SyncInAsyncError",
     "TokenLimitExceeded",
+    "ToolPairingError",
     "ToolProcessingError",
     "UnknownModelError",
     "UsageError",
@@ -97,6 +102,44 @@ class MessageFormatError(UsageError, ValueError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class ToolPairingError(MessageFormatError):
+    """Tool calls and tool results of a conversation do not pair up.
+
+    Providers refuse such a history (a result must answer a call made before it, every call is
+    answered before the next user turn, and a call id is used once), so it is refused where the
+    messages enter, not at the next model call. ``issues`` lists every problem found, each with the
+    position of the message and the tool-call id (:class:`sessionforge.core.pairing.PairingIssue`).
+    """
+
+    def __init__(self, message: str, *, issues: Sequence[Any] = ()) -> None:
+        super().__init__(message, field="tool_calls")
+        self.issues = list(issues)
+
+
+class RecordFormatError(UsageError, ValueError):
+    """A record was refused before anything was written, as it would not read back equal.
+
+    Stores keep JSON: text that cannot be encoded as UTF-8 (a lone surrogate), a value that is not
+    JSON (a set, a datetime, a tuple, a non-string key, NaN), nesting deeper than the codec allows, or
+    a record above the size limit. ``field`` is the dotted path of the offending value inside the
+    record (``chat.metadata.tags.0``), ``index`` the record's position in the append, ``session_id``
+    the session. The session is unchanged and stays writable.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        index: int | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.index = index
+        self.session_id = session_id
 
 
 class UnknownModelError(UsageError, KeyError):
@@ -189,7 +232,12 @@ class StoreUnavailableError(StorageError):
 
 
 class CorruptRecordError(StorageError):
-    """A stored record cannot be decoded: it is corrupt, foreign, or from a newer version."""
+    """A stored record cannot be decoded or trusted: it is corrupt, foreign, from a newer version,
+    or (in an encrypted store) not sealed with the store's key. ``seq`` names the record."""
+
+    def __init__(self, message: str, *, session_id: str | None = None, seq: int | None = None) -> None:
+        super().__init__(message, session_id=session_id)
+        self.seq = seq
 
 
 class ConcurrencyConflictError(StorageError):

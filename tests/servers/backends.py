@@ -81,8 +81,9 @@ class Backend:
                 ).fetchall()
             return [r[0] for r in rows]
         if self.name.startswith("redis"):
+            assert isinstance(store, RedisStore)
             with sync_redis(self.url, decode_responses=True) as client:
-                return list(client.lrange(f"sf:{{{ns}:{session_id}}}:log", 0, -1))
+                return list(client.lrange(store.session_keys(session_id)[1], 0, -1))
         import psycopg
 
         with psycopg.connect(self.url) as conn:
@@ -105,8 +106,9 @@ class Backend:
                     (raw, ns, session_id, seq),
                 )
         elif self.name.startswith("redis"):
+            assert isinstance(store, RedisStore)
             with sync_redis(self.url) as client:
-                client.lset(f"sf:{{{ns}:{session_id}}}:log", seq - 1, raw)
+                client.lset(store.session_keys(session_id)[1], seq - 1, raw)
         else:
             import psycopg
 

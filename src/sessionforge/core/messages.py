@@ -4,17 +4,35 @@ A :class:`ChatMessage` is a value: role, content, tool calls. Identity (event id
 parent) belongs to the stored event that carries it, not to the message. Provider adapters map this
 model to and from their wire formats; stores persist it through :meth:`ChatMessage.to_dict`, a stable
 JSON shape with a ``schema_version``.
+
+A message that exists can be stored: construction refuses, with a
+:class:`~sessionforge.errors.MessageFormatError` naming the field, what a store could not keep as it
+is (text that is not valid Unicode, metadata or tool arguments that are not JSON or are nested too
+deeply), a role that does not exist, and a user, system or tool message without content. Direct
+constructors raise it too, never pydantic's own ``ValidationError``.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from ..errors import MessageFormatError
+from .jsonvalue import find_problem, shown_path, text_problem
 
 __all__ = [
     "MESSAGE_SCHEMA_VERSION",
@@ -28,6 +46,9 @@ __all__ = [
 
 MESSAGE_SCHEMA_VERSION = 1
 """Version of the JSON shape written by :meth:`ChatMessage.to_dict`; bumped only with a migration."""
+MAX_VALUE_DEPTH = 100
+"""Nesting a message's ``metadata`` and a tool call's ``arguments`` may have: inside a stored record
+they stay within the codec's limit (:data:`sessionforge.core.jsonvalue.MAX_DEPTH`)."""
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -36,34 +57,98 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class TextPart(BaseModel):
+@contextmanager
+def _as_format_error(what: str) -> Iterator[None]:
+    """pydantic's ValidationError, raised inside, becomes our MessageFormatError naming the field."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise _format_error(exc, what) from exc
+
+
+if TYPE_CHECKING:  # type checkers keep pydantic's typed constructors
+    _Meta = type
+else:
+
+    class _Meta(type(BaseModel)):
+        """Pydantic's metaclass, with direct construction raising MessageFormatError.
+
+        Wrapping the call, not ``__init__``: a model that overrides ``__init__`` makes pydantic run
+        Python code for every nested part, which halves the speed of reading messages back.
+        """
+
+        def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+            with _as_format_error(cls.__name__):
+                return super().__call__(*args, **kwargs)
+
+
+class _Value(BaseModel, metaclass=_Meta):
+    """A frozen model whose constructors and assignments raise MessageFormatError."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    if not TYPE_CHECKING:
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            with _as_format_error(type(self).__name__):
+                super().__setattr__(name, value)
+
+        @classmethod
+        def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:
+            with _as_format_error(cls.__name__):
+                return super().model_validate(obj, *args, **kwargs)
+
+        @classmethod
+        def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Any:
+            with _as_format_error(cls.__name__):
+                return super().model_validate_json(json_data, *args, **kwargs)
+
+
+def _encodable(value: str) -> str:
+    if (reason := text_problem(value)) is not None:
+        raise MessageFormatError(reason)
+    return value
+
+
+def _json_object(value: dict[str, Any]) -> dict[str, Any]:
+    if value and (problem := find_problem(value, max_depth=MAX_VALUE_DEPTH)) is not None:
+        raise MessageFormatError(problem.reason, field=problem.path or None)
+    return value
+
+
+# Field validators, not model validators: pydantic runs them only when a field is validated, not
+# again each time a part or tool call already built is placed in a message.
+Text = Annotated[str, AfterValidator(_encodable)]
+"""Text a store can encode (no lone surrogates)."""
+JsonObject = Annotated[dict[str, Any], AfterValidator(_json_object)]
+"""A JSON object that reads back equal (see :mod:`sessionforge.core.jsonvalue`)."""
+
+
+class TextPart(_Value):
     """A piece of text inside a multi-part message."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     kind: Literal["text"] = "text"
-    text: str
+    text: Text
 
 
-class ImagePart(BaseModel):
+class ImagePart(_Value):
     """An image, by URL (``https:`` or ``data:``). Counted as a fixed token cost, never dropped silently."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     kind: Literal["image"] = "image"
-    url: str
-    media_type: str | None = None
+    url: Text
+    media_type: Text | None = None
     detail: Literal["auto", "low", "high"] = "auto"
 
 
 ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="kind")]
 
 
-class ToolCall(BaseModel):
+class ToolCall(_Value):
     """A request from the model to run a tool. ``arguments`` is the decoded JSON object."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    arguments: dict[str, Any] = Field(default_factory=dict)
+    id: Text = Field(min_length=1)
+    name: Text = Field(min_length=1)
+    arguments: JsonObject = Field(default_factory=dict)
 
     @property
     def arguments_json(self) -> str:
@@ -71,21 +156,19 @@ class ToolCall(BaseModel):
         return json.dumps(self.arguments, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-class ChatMessage(BaseModel):
+class ChatMessage(_Value):
     """One message of a conversation.
 
     ``content`` is plain text, a list of parts (text and images), or ``None`` for an assistant message
     that only calls tools. A ``tool`` message answers exactly one tool call, named by ``tool_call_id``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     role: Role
-    content: str | list[ContentPart] | None = None
+    content: Text | list[ContentPart] | None = None
     tool_calls: list[ToolCall] = Field(default_factory=list)
-    tool_call_id: str | None = None
-    name: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    tool_call_id: Text | None = None
+    name: Text | None = None
+    metadata: JsonObject = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=_utcnow)
 
     # Token counts per counter key, filled lazily by the counter: a message is tokenized once.
@@ -137,9 +220,17 @@ class ChatMessage(BaseModel):
     @model_validator(mode="after")
     def _check_role_fields(self) -> ChatMessage:
         if self.role == "tool" and not self.tool_call_id:
-            raise ValueError("a tool message needs the tool_call_id of the call it answers")
+            raise MessageFormatError(
+                "a tool message needs the tool_call_id of the call it answers", field="tool_call_id"
+            )
         if self.tool_calls and self.role != "assistant":
-            raise ValueError("only assistant messages carry tool_calls")
+            raise MessageFormatError("only assistant messages carry tool_calls", field="tool_calls")
+        if self.content is None and self.role != "assistant":
+            raise MessageFormatError(
+                f"a {self.role} message needs content (text or parts); only an assistant message may "
+                f"have none",
+                field="content",
+            )
         return self
 
     def __eq__(self, other: object) -> bool:
@@ -174,19 +265,47 @@ class ChatMessage(BaseModel):
                 f"({MESSAGE_SCHEMA_VERSION}); upgrade sessionforge to read it",
                 field="schema_version",
             )
-        try:
+        with _as_format_error("ChatMessage"):
             return _MESSAGE_ADAPTER.validate_python(payload)
-        except ValidationError as exc:
-            raise _format_error(exc) from exc
 
 
 _MESSAGE_ADAPTER: TypeAdapter[ChatMessage] = TypeAdapter(ChatMessage)
 
 
-def _format_error(exc: ValidationError) -> MessageFormatError:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or None
-    where = f"field {field!r}" if field else "message"
-    return MessageFormatError(
-        f"malformed message: {where}: {first['msg']} (got {first.get('input')!r:.80})", field=field
-    )
+def _format_error(exc: ValidationError, what: str = "message") -> MessageFormatError:
+    """The first problem pydantic found, as a MessageFormatError naming the field's dotted path."""
+    errors = exc.errors()
+    # A value that fits no member of a union (content: text or parts) gets one error per member;
+    # the one that went deepest is about the member the caller meant.
+    first = max(errors, key=lambda e: len(e["loc"])) if len(errors) > 1 else errors[0]
+    location = _path(first["loc"])
+    inner = (first.get("ctx") or {}).get("error")
+    if isinstance(inner, MessageFormatError):  # raised by one of our validators, with its own field
+        location += [inner.field] if inner.field else []
+        reason = str(inner)
+    else:
+        reason = f"{first['msg']} (got {first.get('input')!r:.80})"
+    field = ".".join(location) or None
+    where = f"field {shown_path(field)!r}" if field else _noun(what)
+    return MessageFormatError(f"malformed {_noun(what)}: {where}: {reason}", field=field)
+
+
+def _path(loc: tuple[int | str, ...]) -> list[str]:
+    """pydantic's location without its labels for union members (``function-after[...]``,
+    ``list[...]``) and for the tag of a part (``content.1.text.text`` is ``content.1.text``)."""
+    out: list[str] = []
+    items = [p for p in loc if not (isinstance(p, str) and "[" in p)]
+    for i, item in enumerate(items):
+        tag_of_part = item in ("text", "image") and 0 < i < len(items) - 1 and isinstance(items[i - 1], int)
+        if not tag_of_part:
+            out.append(str(item))
+    return out
+
+
+def _noun(what: str) -> str:
+    return {
+        "ChatMessage": "message",
+        "ToolCall": "tool call",
+        "TextPart": "text part",
+        "ImagePart": "image part",
+    }.get(what, what)

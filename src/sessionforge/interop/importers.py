@@ -14,32 +14,56 @@ OpenAI Agents SDK's ``SQLiteSession`` wrote.
   ``function_call`` and ``function_call_output`` items; reasoning and other items are skipped, as
   they are not part of the dialogue a chat model is given.
 
-Unknown shapes raise :class:`MessageFormatError` naming what was found.
+Every function checks what it reads: a list that is not a list of objects, an item of an unknown
+kind, a missing id or name, or a value a session cannot store raises :class:`MessageFormatError`
+naming the item (``OpenAI message 3``) and the field. :func:`read_document` parses a file's text
+(nesting is bounded, so a hostile file is an error, not a ``RecursionError``) and
+:func:`messages_from_document` reads it in a named format. :func:`import_messages` repairs the tool
+pairing of what it stores (a result without its call is dropped, a call never answered gets a result
+saying so, a reused call id is renamed) with one warning per change, and stores nothing if it fails.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import from_json
+
+from ..core.jsonvalue import find_problem
 from ..core.messages import ChatMessage, ToolCall
+from ..core.pairing import check_tool_pairing, repair_tool_pairing
 from ..errors import MessageFormatError, SessionAlreadyExists, StorageError
 from ..faces.chat_session import ChatSession
-from ..storage.base import Store
+from ..storage.base import Store, check_session_id
 from ..storage.config import resolve_store
 
 __all__ = [
+    "DOCUMENT_FORMATS",
     "from_anthropic_messages",
     "from_langchain",
     "from_openai_agents_items",
     "from_openai_messages",
     "import_messages",
     "import_openai_agents_sqlite",
+    "messages_from_document",
+    "read_document",
 ]
+
+logger = logging.getLogger("sessionforge.interop.importers")
+
+DOCUMENT_FORMATS = ("openai", "anthropic", "langchain", "openai-agents")
+"""The formats :func:`messages_from_document` reads."""
+
+_MISSING: Any = object()
+_KINDS: dict[type, str] = {Mapping: "an object", str: "text", int: "a whole number", list: "a list"}
 
 
 def _arguments(raw: Any) -> dict[str, Any]:
@@ -47,9 +71,11 @@ def _arguments(raw: Any) -> dict[str, Any]:
         return raw
     if raw in (None, ""):
         return {}
+    if not isinstance(raw, str):
+        return {"value": raw}
     try:
-        value = json.loads(raw)
-    except (TypeError, json.JSONDecodeError):
+        value = from_json(raw)
+    except ValueError:
         return {"value": raw}
     return value if isinstance(value, dict) else {"value": value}
 
@@ -65,40 +91,97 @@ def _text(content: Any) -> str:
     return json.dumps(content, ensure_ascii=False)
 
 
+def _get(
+    item: Mapping[str, Any], key: str, kind: type | tuple[type, ...] = str, default: Any = _MISSING
+) -> Any:
+    """``item[key]``, checked to be a ``kind``; MessageFormatError naming the key if not."""
+    value = item.get(key, default)
+    if value is _MISSING:
+        raise MessageFormatError(f"{key!r} is missing", field=key)
+    if value is not default and not isinstance(value, kind):
+        names = " or ".join(_KINDS.get(k, k.__name__) for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise MessageFormatError(f"{key!r} must be {names}, got {type(value).__name__}", field=key)
+    return value
+
+
+def _items(data: Any, what: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    """The items of a foreign list, each checked to be an object, numbered for error messages."""
+    if isinstance(data, Mapping | str | bytes) or not isinstance(data, Iterable):
+        raise MessageFormatError(f"expected a list of {what}s, got {type(data).__name__}", field=None)
+    for index, item in enumerate(data):
+        if not isinstance(item, Mapping):
+            raise MessageFormatError(
+                f"cannot import {what} {index}: it is a {type(item).__name__}, not an object",
+                field=str(index),
+            )
+        yield index, item
+
+
+@contextmanager
+def _at(what: str, index: int) -> Iterator[None]:
+    """Name the item in a MessageFormatError raised while reading it."""
+    try:
+        yield
+    except MessageFormatError as exc:
+        field = f"{index}.{exc.field}" if exc.field else str(index)
+        raise MessageFormatError(f"cannot import {what} {index}: {exc}", field=field) from exc
+
+
 def _unknown(what: str, item: Any) -> MessageFormatError:
     return MessageFormatError(f"cannot import {what}: {json.dumps(item, default=str)[:120]}", field=None)
 
 
+def _calls(raw: Any, key: str, read: Callable[[int, Mapping[str, Any]], ToolCall]) -> list[ToolCall]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise MessageFormatError(f"{key!r} must be a list, got {type(raw).__name__}", field=key)
+    calls: list[ToolCall] = []
+    for i, call in enumerate(raw):
+        if not isinstance(call, Mapping):
+            raise MessageFormatError(f"{key}[{i}] must be an object", field=f"{key}.{i}")
+        try:
+            calls.append(read(i, call))
+        except MessageFormatError as exc:
+            raise MessageFormatError(
+                f"{key}[{i}]: {exc}", field=f"{key}.{i}.{exc.field or ''}".rstrip(".")
+            ) from exc
+    return calls
+
+
 def from_openai_messages(messages: Iterable[Mapping[str, Any]]) -> list[ChatMessage]:
     """OpenAI chat-completions messages as ChatMessages."""
+
+    def call(_: int, c: Mapping[str, Any]) -> ToolCall:
+        function = _get(c, "function", Mapping)
+        return ToolCall(
+            id=_get(c, "id"), name=_get(function, "name"), arguments=_arguments(function.get("arguments"))
+        )
+
     out: list[ChatMessage] = []
-    for item in messages:
-        role = item.get("role")
-        if role in ("system", "developer"):
-            out.append(ChatMessage.system(_text(item.get("content"))))
-        elif role == "user":
-            out.append(ChatMessage.user(_text(item.get("content"))))
-        elif role == "assistant":
-            calls = [
-                ToolCall(
-                    id=c["id"],
-                    name=c["function"]["name"],
-                    arguments=_arguments(c["function"].get("arguments")),
+    for index, item in _items(messages, "OpenAI message"):
+        with _at("OpenAI message", index):
+            role = item.get("role")
+            if role in ("system", "developer"):
+                out.append(ChatMessage.system(_text(item.get("content"))))
+            elif role == "user":
+                out.append(ChatMessage.user(_text(item.get("content"))))
+            elif role == "assistant":
+                calls = _calls(item.get("tool_calls"), "tool_calls", call)
+                content = item.get("content")
+                out.append(
+                    ChatMessage.assistant(_text(content) if content is not None else None, tool_calls=calls)
                 )
-                for c in item.get("tool_calls") or []
-            ]
-            content = item.get("content")
-            out.append(
-                ChatMessage.assistant(_text(content) if content is not None else None, tool_calls=calls)
-            )
-        elif role == "tool":
-            out.append(
-                ChatMessage.tool(
-                    _text(item.get("content")), tool_call_id=str(item["tool_call_id"]), name=item.get("name")
+            elif role == "tool":
+                out.append(
+                    ChatMessage.tool(
+                        _text(item.get("content")),
+                        tool_call_id=str(_get(item, "tool_call_id", (str, int))),
+                        name=_get(item, "name", str, None),
+                    )
                 )
-            )
-        else:
-            raise _unknown("an OpenAI message", item)
+            else:
+                raise _unknown("an OpenAI message", item)
     return out
 
 
@@ -106,57 +189,87 @@ def from_anthropic_messages(
     messages: Iterable[Mapping[str, Any]], system: str | None = None
 ) -> list[ChatMessage]:
     """Anthropic Messages API messages (and its separate ``system``) as ChatMessages."""
+    if system is not None and not isinstance(system, str):
+        system = _text(system)  # the API also takes the system prompt as a list of text blocks
     out: list[ChatMessage] = [ChatMessage.system(system)] if system else []
-    for item in messages:
-        role, content = item.get("role"), item.get("content")
-        if role not in ("user", "assistant"):
-            raise _unknown("an Anthropic message", item)
-        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or [])
-        texts: list[str] = []
-        calls: list[ToolCall] = []
-        for block in blocks:
-            kind = block.get("type")
-            if kind == "text":
-                texts.append(str(block.get("text", "")))
-            elif kind == "tool_use":
-                calls.append(
-                    ToolCall(id=block["id"], name=block["name"], arguments=_arguments(block.get("input")))
+    for index, item in _items(messages, "Anthropic message"):
+        with _at("Anthropic message", index):
+            role, content = item.get("role"), item.get("content")
+            if role not in ("user", "assistant"):
+                raise _unknown("an Anthropic message", item)
+            if isinstance(content, str):
+                blocks: list[Any] = [{"type": "text", "text": content}]
+            elif content is None or isinstance(content, list):
+                blocks = list(content or [])
+            else:
+                raise MessageFormatError(
+                    f"'content' must be text or a list of blocks, got {type(content).__name__}",
+                    field="content",
                 )
-            elif kind == "tool_result":
-                out.append(
-                    ChatMessage.tool(_text(block.get("content")), tool_call_id=str(block["tool_use_id"]))
-                )
-        if role == "assistant":
-            out.append(ChatMessage.assistant("".join(texts) if texts else None, tool_calls=calls))
-        elif texts:
-            out.append(ChatMessage.user("".join(texts)))
+            texts: list[str] = []
+            calls: list[ToolCall] = []
+            for b, block in enumerate(blocks):
+                if not isinstance(block, Mapping):
+                    raise MessageFormatError(f"content block {b} is not an object", field=f"content.{b}")
+                kind = block.get("type")
+                try:
+                    if kind == "text":
+                        texts.append(str(block.get("text", "")))
+                    elif kind == "tool_use":
+                        calls.append(
+                            ToolCall(
+                                id=_get(block, "id"),
+                                name=_get(block, "name"),
+                                arguments=_arguments(block.get("input")),
+                            )
+                        )
+                    elif kind == "tool_result":
+                        out.append(
+                            ChatMessage.tool(
+                                _text(block.get("content")),
+                                tool_call_id=str(_get(block, "tool_use_id", (str, int))),
+                            )
+                        )
+                except MessageFormatError as exc:
+                    field = f"content.{b}.{exc.field}" if exc.field else f"content.{b}"
+                    raise MessageFormatError(f"content block {b}: {exc}", field=field) from exc
+            if role == "assistant":
+                out.append(ChatMessage.assistant("".join(texts) if texts else None, tool_calls=calls))
+            elif texts:
+                out.append(ChatMessage.user("".join(texts)))
     return out
 
 
 def from_langchain(messages: Iterable[Mapping[str, Any]]) -> list[ChatMessage]:
     """LangChain ``messages_to_dict`` output as ChatMessages."""
+
+    def call(i: int, c: Mapping[str, Any]) -> ToolCall:
+        return ToolCall(
+            id=str(c.get("id") or f"call_{i}"), name=_get(c, "name"), arguments=_arguments(c.get("args"))
+        )
+
     out: list[ChatMessage] = []
-    for item in messages:
-        kind, data = item.get("type"), item.get("data") or {}
-        content = _text(data.get("content"))
-        if kind == "system":
-            out.append(ChatMessage.system(content))
-        elif kind in ("human", "chat"):
-            out.append(ChatMessage.user(content))
-        elif kind in ("ai", "AIMessageChunk"):
-            calls = [
-                ToolCall(
-                    id=str(c.get("id") or f"call_{i}"), name=c["name"], arguments=_arguments(c.get("args"))
+    for index, item in _items(messages, "LangChain message"):
+        with _at("LangChain message", index):
+            kind, data = item.get("type"), _get(item, "data", Mapping, {})
+            content = _text(data.get("content"))
+            if kind == "system":
+                out.append(ChatMessage.system(content))
+            elif kind in ("human", "chat"):
+                out.append(ChatMessage.user(content))
+            elif kind in ("ai", "AIMessageChunk"):
+                calls = _calls(data.get("tool_calls"), "data.tool_calls", call)
+                out.append(ChatMessage.assistant(content or (None if calls else ""), tool_calls=calls))
+            elif kind == "tool":
+                out.append(
+                    ChatMessage.tool(
+                        content,
+                        tool_call_id=str(_get(data, "tool_call_id", (str, int))),
+                        name=_get(data, "name", str, None),
+                    )
                 )
-                for i, c in enumerate(data.get("tool_calls") or [])
-            ]
-            out.append(ChatMessage.assistant(content or (None if calls else ""), tool_calls=calls))
-        elif kind == "tool":
-            out.append(
-                ChatMessage.tool(content, tool_call_id=str(data["tool_call_id"]), name=data.get("name"))
-            )
-        else:
-            raise _unknown("a LangChain message", item)
+            else:
+                raise _unknown("a LangChain message", item)
     return out
 
 
@@ -164,36 +277,72 @@ def from_openai_agents_items(items: Iterable[Mapping[str, Any]]) -> list[ChatMes
     """OpenAI Agents SDK session items as ChatMessages; a model's function calls join the assistant
     message they follow, as chat-completions requires."""
     out: list[ChatMessage] = []
-    for item in items:
-        kind = item.get("type", "message" if "role" in item else None)
-        if kind == "message":
-            role = item.get("role")
-            text = _text(item.get("content"))
-            if role in ("system", "developer"):
-                out.append(ChatMessage.system(text))
-            elif role == "user":
-                out.append(ChatMessage.user(text))
-            elif role == "assistant":
-                out.append(ChatMessage.assistant(text))
-            else:
-                raise _unknown("an Agents SDK message", item)
-        elif kind == "function_call":
-            call = ToolCall(
-                id=str(item["call_id"]), name=item["name"], arguments=_arguments(item.get("arguments"))
-            )
-            last = out[-1] if out else None
-            if last is not None and last.role == "assistant" and (last.tool_calls or not last.text):
-                out[-1] = ChatMessage.assistant(last.text or None, tool_calls=[*last.tool_calls, call])
-            else:
-                out.append(ChatMessage.assistant(None, tool_calls=[call]))
-        elif kind == "function_call_output":
-            output = item.get("output")
-            out.append(
-                ChatMessage.tool(
-                    output if isinstance(output, str) else _text(output), tool_call_id=str(item["call_id"])
+    for index, item in _items(items, "Agents SDK item"):
+        with _at("Agents SDK item", index):
+            kind = item.get("type", "message" if "role" in item else None)
+            if kind == "message":
+                role = item.get("role")
+                text = _text(item.get("content"))
+                if role in ("system", "developer"):
+                    out.append(ChatMessage.system(text))
+                elif role == "user":
+                    out.append(ChatMessage.user(text))
+                elif role == "assistant":
+                    out.append(ChatMessage.assistant(text))
+                else:
+                    raise _unknown("an Agents SDK message", item)
+            elif kind == "function_call":
+                call = ToolCall(
+                    id=str(_get(item, "call_id", (str, int))),
+                    name=_get(item, "name"),
+                    arguments=_arguments(item.get("arguments")),
                 )
-            )
+                last = out[-1] if out else None
+                if last is not None and last.role == "assistant" and (last.tool_calls or not last.text):
+                    out[-1] = ChatMessage.assistant(last.text or None, tool_calls=[*last.tool_calls, call])
+                else:
+                    out.append(ChatMessage.assistant(None, tool_calls=[call]))
+            elif kind == "function_call_output":
+                output = item.get("output")
+                out.append(
+                    ChatMessage.tool(
+                        output if isinstance(output, str) else _text(output),
+                        tool_call_id=str(_get(item, "call_id", (str, int))),
+                    )
+                )
     return out
+
+
+def read_document(text: str | bytes, *, source: str = "the file") -> Any:
+    """A JSON document's data. Text that is not JSON, or is nested deeper than the parser allows
+    (about 250 levels), raises :class:`MessageFormatError` naming ``source``."""
+    try:
+        return from_json(text)
+    except ValueError as exc:
+        raise MessageFormatError(f"{source} is not a JSON document: {exc}", field=None) from exc
+
+
+def messages_from_document(data: Any, fmt: str) -> list[ChatMessage]:
+    """A parsed document of format ``fmt`` (one of :data:`DOCUMENT_FORMATS`) as messages.
+
+    The document is the list itself or an object holding it under ``"messages"`` (with the system
+    prompt under ``"system"`` for Anthropic).
+    """
+    if fmt not in DOCUMENT_FORMATS:
+        raise MessageFormatError(
+            f"unknown format {fmt!r}: use one of {', '.join(DOCUMENT_FORMATS)}", field=None
+        )
+    items = data.get("messages", _MISSING) if isinstance(data, Mapping) else data
+    if items is _MISSING:
+        raise MessageFormatError("the document is an object without a 'messages' list", field="messages")
+    if fmt == "openai":
+        return from_openai_messages(items)
+    if fmt == "anthropic":
+        system = data.get("system") if isinstance(data, Mapping) else None
+        return from_anthropic_messages(items, system)
+    if fmt == "langchain":
+        return from_langchain(items)
+    return from_openai_agents_items(items)
 
 
 async def import_messages(
@@ -202,18 +351,45 @@ async def import_messages(
     session_id: str | None = None,
     *,
     metadata: dict[str, Any] | None = None,
+    repair: bool = True,
+    on_warning: Callable[[str], None] | None = None,
 ) -> str:
-    """Store ``messages`` as a session a ``ChatSession`` loads; returns its id."""
+    """Store ``messages`` as a session a ``ChatSession`` loads; returns its id.
+
+    With ``repair`` (the default) the tool pairing is repaired first (see the module doc), each
+    change reported to ``on_warning`` (default: logged as a warning); without it a broken pairing
+    raises :class:`~sessionforge.errors.ToolPairingError`. Nothing is stored if anything fails.
+    """
     backend = resolve_store(store)
+    if session_id is not None:
+        check_session_id(session_id)
+    if metadata is not None and (problem := find_problem(metadata, path="metadata")) is not None:
+        raise MessageFormatError(f"cannot import: {problem.path}: {problem.reason}", field=problem.path)
+    listed = list(messages)
+    for index, message in enumerate(listed):
+        if not isinstance(message, ChatMessage):
+            raise MessageFormatError(
+                f"message {index} is a {type(message).__name__}, not a ChatMessage", field=str(index)
+            )
+    if repair:
+        listed, warnings = repair_tool_pairing(listed)
+        for warning in warnings:
+            (on_warning or logger.warning)(warning)
+    else:
+        check_tool_pairing(listed, complete=True)
     if session_id is not None and await backend.load(session_id, limit=1):
         raise SessionAlreadyExists(f"a session with id {session_id!r} already exists")
     chat = ChatSession(session_id=session_id, metadata=metadata)
-    items = list(messages)
-    if items and items[0].role == "system":  # a leading system message is the session's prompt
-        chat.set_system_prompt(items.pop(0).text)
-    for message in items:
+    if listed and listed[0].role == "system":  # a leading system message is the session's prompt
+        chat.set_system_prompt(listed.pop(0).text)
+    for message in listed:
         chat.add_message(message, enforce=False)
-    await chat.asave(backend)
+    try:
+        await chat.asave(backend)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await backend.delete(chat.session_id)
+        raise
     return chat.session_id
 
 
@@ -241,9 +417,9 @@ def _read_agents_db(
             rows = conn.execute(
                 f"SELECT message_data FROM {messages_table} WHERE session_id = ? ORDER BY id", (session_id,)
             )
-            out[session_id] = [json.loads(data) for (data,) in rows]
+            out[session_id] = [from_json(data) for (data,) in rows]
         return out
-    except (sqlite3.Error, json.JSONDecodeError) as exc:
+    except (sqlite3.Error, ValueError) as exc:
         raise StorageError(f"{path} is not an OpenAI Agents SDK session database: {exc}") from exc
     finally:
         conn.close()

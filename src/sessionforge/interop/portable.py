@@ -16,24 +16,42 @@ parent must be imported under its own id for the fork to read. ``inline_forks=Tr
 self-contained instead: the shared records are written into the file and the reference is dropped,
 so it imports as a standalone session with the same events.
 
-A reader refuses a newer ``version`` with a message saying to upgrade, rather than guessing.
+A reader refuses a ``version`` it does not know (a newer one with a message saying to upgrade, rather
+than guessing). An import checks every line before it writes anything: each record must be an event
+as :meth:`SessionEvent.to_record` writes it, with an id of its own, and must read back equal once
+stored. All records go in one append (all or nothing on every backend), and a session that then does
+not load is deleted again, so a failed import leaves nothing behind.
+
+:func:`export_sessions` exports many sessions and skips, with a warning, one that cannot be read,
+rather than failing the whole export.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 
-from ..core.events import EventType
-from ..errors import MessageFormatError, SessionAlreadyExists, SessionNotFound, StorageError
+from ..core.events import EventType, SessionEvent
+from ..errors import (
+    MessageFormatError,
+    SessionAlreadyExists,
+    SessionforgeError,
+    SessionNotFound,
+    StorageError,
+    StoreUnavailableError,
+)
 from ..storage.base import Store, StoredRecord, check_session_id
 from ..storage.config import resolve_store
 from ..storage.lineage import fork_origin, inherited_records
+from ..storage.session import Session
 
 __all__ = [
     "FORMAT",
@@ -42,12 +60,18 @@ __all__ = [
     "MigrationReport",
     "export_records",
     "export_session",
+    "export_sessions",
     "import_session",
     "migrate",
 ]
 
 FORMAT = "sessionforge.session"
 VERSION = 1
+KNOWN_VERSIONS = frozenset({1})
+"""Export versions this sessionforge reads (and writes: :data:`VERSION`)."""
+_EVENT_KEYS = frozenset({*SessionEvent.model_fields, "chat"}) - {"seq"}
+
+logger = logging.getLogger("sessionforge.interop.portable")
 
 
 class ExportHeader(BaseModel):
@@ -125,35 +149,122 @@ async def export_session(session_id: str, store: Store | None = None, *, inline_
     return "\n".join(lines) + "\n"
 
 
-def _parse(data: str | bytes | Iterable[str]) -> tuple[ExportHeader, list[dict[str, Any]]]:
+async def export_sessions(
+    session_ids: Iterable[str],
+    store: Store | None = None,
+    *,
+    inline_forks: bool = False,
+    on_skip: Callable[[str, SessionforgeError], None] | None = None,
+) -> AsyncIterator[tuple[str, str]]:
+    """``(session_id, export text)`` for each session that can be read, in order.
+
+    A session that cannot be read (a corrupt record, gone meanwhile) is skipped: ``on_skip(session_id,
+    error)`` is called, or a warning is logged, and the export goes on with the next one. An outage
+    of the store is not skipped: it ends the export with :class:`StoreUnavailableError`.
+    """
+    for session_id in session_ids:
+        try:
+            text = await export_session(session_id, store, inline_forks=inline_forks)
+        except StoreUnavailableError:
+            raise
+        except (StorageError, SessionNotFound) as exc:
+            if on_skip is not None:
+                on_skip(session_id, exc)
+            else:
+                logger.warning("export skipped session %r: %s", session_id, exc)
+            continue
+        yield session_id, text
+
+
+def _lines(data: str | bytes | Iterable[str]) -> list[tuple[int, str]]:
+    """(line number, text) of the non-blank lines of an export."""
     if isinstance(data, bytes):
-        data = data.decode("utf-8")
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MessageFormatError(f"an export is UTF-8 text; byte {exc.start} is not", field=None) from exc
     lines = data.splitlines() if isinstance(data, str) else list(data)
-    lines = [line for line in lines if line.strip()]
-    if not lines:
+    numbered = [(n, line) for n, line in enumerate(lines, start=1) if isinstance(line, str) and line.strip()]
+    if len(numbered) != len([line for line in lines if not isinstance(line, str) or line.strip()]):
+        raise MessageFormatError("an export is made of lines of text", field=None)
+    if not numbered:
         raise MessageFormatError("an export needs at least its header line", field=None)
+    return numbered
+
+
+def _header(line: str) -> ExportHeader:
     try:
-        raw = json.loads(lines[0])
-        if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-            raise MessageFormatError(
-                f"not a {FORMAT} export: the first line has no matching 'format'", field="format"
-            )
-        if not isinstance(raw.get("version"), int) or raw["version"] > VERSION:
-            raise MessageFormatError(
-                f"export version {raw.get('version')!r} is newer than this sessionforge reads ({VERSION}); "
-                "upgrade sessionforge to import it",
-                field="version",
-            )
-        header = ExportHeader.model_validate(raw)
-        body = [_Line.model_validate_json(line) for line in lines[1:]]
-    except (ValidationError, json.JSONDecodeError) as exc:
-        raise MessageFormatError(f"malformed {FORMAT} export: {exc}", field=None) from exc
+        raw = from_json(line)  # bounded nesting: a hostile file is an error, not a RecursionError
+    except ValueError as exc:
+        raise MessageFormatError(f"line 1 of the export is not JSON: {exc}", field="format") from exc
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise MessageFormatError(
+            f"not a {FORMAT} export: the first line has no matching 'format'", field="format"
+        )
+    version = raw.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version not in KNOWN_VERSIONS:
+        newer = isinstance(version, int) and not isinstance(version, bool) and version > VERSION
+        raise MessageFormatError(
+            f"export version {version!r} is newer than this sessionforge reads ({VERSION}); upgrade "
+            f"sessionforge to import it"
+            if newer
+            else f"export version {version!r} is not one sessionforge writes (it reads version "
+            f"{', '.join(map(str, sorted(KNOWN_VERSIONS)))}): the file was not written by sessionforge",
+            field="version",
+        )
+    try:
+        return ExportHeader.model_validate(raw)
+    except ValidationError as exc:
+        raise MessageFormatError(
+            f"malformed {FORMAT} header: {exc.errors()[0]['msg']}", field="header"
+        ) from exc
+
+
+def _record(number: int, line: str) -> _Line:
+    """One body line, checked to be an event record as a store holds it."""
+    try:
+        body = _Line.model_validate_json(line)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "line"
+        raise MessageFormatError(
+            f"line {number} of the export is not a record line ({where}: {first['msg']})", field=where
+        ) from exc
+    record = body.record
+    unknown = sorted(set(record) - _EVENT_KEYS)
+    if unknown or not isinstance(record.get("id"), str) or "type" not in record:
+        why = f"unknown keys {unknown}" if unknown else "it has no string 'id' and 'type'"
+        raise MessageFormatError(
+            f"line {number}: record {body.seq} is not a session event ({why})", field="record"
+        )
+    try:
+        SessionEvent.from_record(record, seq=body.seq)
+    except (ValidationError, SessionforgeError, TypeError, ValueError) as exc:
+        raise MessageFormatError(
+            f"line {number}: record {body.seq} is not a session event: {exc}", field="record"
+        ) from exc
+    return body
+
+
+def _parse(data: str | bytes | Iterable[str]) -> tuple[ExportHeader, list[dict[str, Any]]]:
+    lines = _lines(data)
+    header = _header(lines[0][1])
+    body = [_record(number, line) for number, line in lines[1:]]
     if [line.seq for line in body] != list(range(1, len(body) + 1)) or len(body) != header.records:
         raise MessageFormatError(
             f"the export of {header.session_id!r} announces {header.records} records numbered from 1 "
             f"but holds {len(body)} (truncated or edited?)",
             field="seq",
         )
+    seen: dict[str, int] = {}
+    for line in body:
+        record_id = str(line.record["id"])
+        if record_id in seen:
+            raise MessageFormatError(
+                f"records {seen[record_id]} and {line.seq} of the export share the id {record_id!r}",
+                field="id",
+            )
+        seen[record_id] = line.seq
     return header, [line.record for line in body]
 
 
@@ -162,20 +273,42 @@ async def import_session(
 ) -> str:
     """Write an export into ``store`` (under ``new_session_id`` or its own id); returns the id.
 
-    Raises :class:`SessionAlreadyExists` rather than merging into a session that is already there.
+    Every line is checked before anything is written, the records go in one append, and a session
+    that then does not load is removed (see the module doc). Raises :class:`SessionAlreadyExists`
+    rather than merging into a session that is already there, :class:`MessageFormatError` naming the
+    line for a file that is not a valid export.
     """
     header, records = _parse(data)
     backend = resolve_store(store)
     session_id = check_session_id(new_session_id or header.session_id)
     if await backend.load(session_id, limit=1):
         raise SessionAlreadyExists(f"a session with id {session_id!r} already exists")
-    last = await backend.append(session_id, records)
-    if last != len(records):
-        raise StorageError(
-            f"imported {last} of {len(records)} records into {session_id!r} (duplicate record ids?)",
-            session_id=session_id,
-        )
+    try:
+        last = await backend.append(session_id, records)
+        if last != len(records):
+            raise StorageError(
+                f"imported {last} of {len(records)} records into {session_id!r} (another writer?)",
+                session_id=session_id,
+            )
+        if header.fork_of is None:  # a fork by reference reads once its parent is imported too
+            await _loads(session_id, backend)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await backend.delete(session_id)
+        raise
     return session_id
+
+
+async def _loads(session_id: str, store: Store) -> None:
+    """Load the session just imported; a log that does not fold into a session is a format error."""
+    try:
+        await Session.load(session_id, store)
+    except StoreUnavailableError:
+        raise
+    except StorageError as exc:
+        raise MessageFormatError(
+            f"the imported records do not make a session: {exc}", field="record"
+        ) from exc
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,18 @@ implements the same five operations, and one conformance suite tests them all:
     Release what the store owns (a client created from a URL); never a client passed in.
 
 Namespaces: a store is bound to one ``namespace`` (the spec's ``sandbox_id``); sessions of one
-namespace are invisible to a store bound to another, on every backend.
+namespace are invisible to a store bound to another, on every backend. Ids and namespaces are 1-200
+characters of letters, digits and ``._:@-`` (nothing else, not even a trailing newline), and every
+backend keeps the two apart (separate columns, or escaped keys in Redis), so no choice of one can
+reach a session of another namespace.
 
 TTL: a store created with ``ttl_seconds`` forgets a session that long after its last write (and last
-read, with ``touch_on_read=True``). An expired session vanishes from ``load`` and ``list_sessions``.
+read, with ``touch_on_read=True``). An expired session vanishes from ``load`` and ``list_sessions``;
+its rows are removed from disk by appends now and then, and by ``purge_expired()`` (our backends).
+
+Records: JSON objects that read back equal (see :mod:`.codec`). An append that holds one record
+that would not raises :class:`~sessionforge.errors.RecordFormatError` naming the field, and writes
+none of them.
 
 Errors: driver exceptions never escape. A server that cannot be reached raises
 :class:`~sessionforge.errors.StoreUnavailableError`; a record that cannot be decoded raises
@@ -31,19 +39,20 @@ Errors: driver exceptions never escape. A server that cannot be reached raises
 
 from __future__ import annotations
 
+import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
 from ..core.records import StoredRecord
-from ..errors import ConfigurationError, UsageError
+from ..errors import ConfigurationError, RecordFormatError, UsageError
 from .codec import RecordCodec
 
-__all__ = ["BaseStore", "Store", "StoredRecord", "check_session_id"]
+__all__ = ["BaseStore", "Store", "StoredRecord", "check_prefix", "check_session_id", "check_window"]
 
-_SESSION_ID = re.compile(r"^[A-Za-z0-9._:@\-]{1,200}$")
+_SESSION_ID = re.compile(r"[A-Za-z0-9._:@\-]{1,200}")
 
 
 @runtime_checkable
@@ -81,9 +90,24 @@ async def release_loop(store: Store) -> None:
         await release()
 
 
+def check_window(after_seq: int, limit: int | None) -> None:
+    """``load``'s position and page size: whole numbers, not negative."""
+    if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
+        raise UsageError(f"after_seq must be a whole number >= 0, got {after_seq!r}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise UsageError(f"limit must be None or a whole number >= 0, got {limit!r}")
+
+
+def check_prefix(prefix: str) -> str:
+    """``list_sessions``'s prefix: text."""
+    if not isinstance(prefix, str):
+        raise UsageError(f"prefix must be text, got {type(prefix).__name__}")
+    return prefix
+
+
 def check_session_id(session_id: str) -> str:
     """Session ids are printable, bounded, and safe as keys in every backend."""
-    if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
+    if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
         raise UsageError(
             f"invalid session id {session_id!r}: use 1-200 characters from letters, digits and ._:@-"
         )
@@ -94,6 +118,8 @@ class BaseStore(ABC):
     """Shared plumbing for our backends: namespace, TTL settings, codec, context management."""
 
     capabilities: frozenset[str] = frozenset({"ttl"})
+    PURGE_EVERY: float = 60.0
+    """Seconds between the purges of expired sessions that appends run on their own."""
 
     def __init__(
         self,
@@ -103,14 +129,23 @@ class BaseStore(ABC):
         touch_on_read: bool = False,
         encryption_key: str | bytes | None = None,
     ) -> None:
-        if not namespace or not _SESSION_ID.match(namespace):
-            raise ConfigurationError(f"invalid namespace (sandbox_id) {namespace!r}")
-        if ttl_seconds is not None and ttl_seconds <= 0:
-            raise ConfigurationError(f"ttl_seconds must be positive, got {ttl_seconds}")
+        if not isinstance(namespace, str) or not _SESSION_ID.fullmatch(namespace):
+            raise ConfigurationError(
+                f"invalid namespace (sandbox_id) {namespace!r}: use 1-200 characters from letters, "
+                f"digits and ._:@-"
+            )
+        if ttl_seconds is not None and (
+            isinstance(ttl_seconds, bool)
+            or not isinstance(ttl_seconds, int | float)
+            or not math.isfinite(ttl_seconds)
+            or ttl_seconds <= 0
+        ):
+            raise ConfigurationError(f"ttl_seconds must be a positive number of seconds, got {ttl_seconds!r}")
         self.namespace = namespace
         self.ttl_seconds = ttl_seconds
         self.touch_on_read = touch_on_read
         self.codec = RecordCodec(encryption_key)
+        self._next_purge = 0.0
         if encryption_key is not None:
             self.capabilities = self.capabilities | {"encryption"}
 
@@ -154,13 +189,50 @@ class BaseStore(ABC):
     ) -> None:
         await self.aclose()
 
-    def _encode_all(self, records: Sequence[Mapping[str, Any]]) -> list[tuple[str | None, str]]:
-        """(record id, encoded text) for each record; ids make appends idempotent."""
+    def _encode_all(
+        self, session_id: str, records: Sequence[Mapping[str, Any]]
+    ) -> list[tuple[str | None, str]]:
+        """(record id, encoded text) for each record; ids make appends idempotent.
+
+        Every record is encoded before any is written, so a record the codec refuses leaves the
+        session exactly as it was.
+        """
+        if isinstance(records, Mapping | str | bytes) or not isinstance(records, Sequence):
+            raise RecordFormatError(
+                f"append takes a list of records (dicts), got a {type(records).__name__}",
+                session_id=session_id,
+            )
         out: list[tuple[str | None, str]] = []
-        for record in records:
+        for index, record in enumerate(records):
+            text = self.codec.encode(record, namespace=self.namespace, session_id=session_id, index=index)
             record_id = record.get("id")
-            out.append((str(record_id) if record_id is not None else None, self.codec.encode(record)))
+            out.append((str(record_id) if record_id is not None else None, text))
         return out
+
+    def _decode_all(self, session_id: str, rows: Iterable[tuple[int, str | bytes]]) -> list[StoredRecord]:
+        """Stored rows as records; the first that cannot be trusted raises CorruptRecordError."""
+        return [
+            StoredRecord(
+                seq, self.codec.decode(body, session_id=session_id, seq=seq, namespace=self.namespace)
+            )
+            for seq, body in rows
+        ]
+
+    def _purge_due(self, now: float) -> bool:
+        """Whether an append should purge expired sessions: its first, then one per PURGE_EVERY s."""
+        if now < self._next_purge:
+            return False
+        self._next_purge = now + self.PURGE_EVERY
+        return True
+
+    async def purge_expired(self) -> int:
+        """Remove expired sessions from the backend now; returns how many were removed.
+
+        Expired sessions are already invisible; this frees their space. Appends purge now and then
+        on their own; call this from a scheduled job (or ``sessionforge sessions purge``) to purge
+        on a clock instead.
+        """
+        return 0
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(namespace={self.namespace!r})"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from ..errors import ConfigurationError, SessionforgeError
 from .base import Store
@@ -47,10 +47,34 @@ def default_store_url() -> str:
     return f"sqlite:///{Path(user_data_dir('sessionforge')) / 'sessions.db'}"
 
 
+_SCHEMES = "memory://, sqlite:///path/to.db, redis://host:port/db or postgresql://user@host/db"
+
+
 def open_store(url: str | None = None, **options: Any) -> Store:
-    """Open the store a URL names. ``options`` go to the backend (namespace, ttl_seconds, ...)."""
+    """Open the store a URL names. ``options`` go to the backend (namespace, ttl_seconds, ...).
+
+    A URL that names no store, or an option the backend does not take, raises
+    :class:`ConfigurationError` saying what to write instead; nothing is connected yet.
+    """
+    if url is not None and not isinstance(url, str):
+        raise ConfigurationError(f"a store URL is text, got {type(url).__name__}: use {_SCHEMES}")
+    source = "" if url else f" (from ${ENV_VAR})" if os.environ.get(ENV_VAR) else ""
     url = url or default_store_url()
-    scheme = urlsplit(url).scheme.lower()
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep:
+        raise ConfigurationError(f"store URL {url!r}{source} has no scheme://: use {_SCHEMES}")
+    try:
+        return _open(url, scheme, rest, options)
+    except ConfigurationError as exc:
+        if source:
+            raise ConfigurationError(f"{exc}{source}") from exc
+        raise
+    except TypeError as exc:  # an option the backend's constructor does not take
+        raise ConfigurationError(f"cannot open {url!r}{source}: {exc}") from exc
+
+
+def _open(url: str, scheme: str, rest: str, options: dict[str, Any]) -> Store:
     if scheme == "memory":
         from .memory import MemoryStore
 
@@ -58,7 +82,11 @@ def open_store(url: str | None = None, **options: Any) -> Store:
     if scheme == "sqlite":
         from .sqlite import SQLiteStore
 
-        path = unquote(url.split("://", 1)[1])
+        if "?" in rest or "#" in rest:
+            raise ConfigurationError(
+                f"sqlite URL {url!r}: options after ? or # are not supported (write ? in a file name as %3F)"
+            )
+        path = unquote(rest)
         path = path[1:] if path.startswith("/") and path[1:] == ":memory:" else path
         if not path:
             raise ConfigurationError(f"sqlite URL {url!r} names no file: use sqlite:///path/to.db")
@@ -71,10 +99,7 @@ def open_store(url: str | None = None, **options: Any) -> Store:
         from .postgres import PostgresStore
 
         return PostgresStore.from_url(url, **options)
-    raise ConfigurationError(
-        f"unknown store URL {url!r}: use memory://, sqlite:///path, redis://host:port or "
-        f"postgresql://user@host/db"
-    )
+    raise ConfigurationError(f"unknown store URL {url!r}: use {_SCHEMES}")
 
 
 def get_default_store() -> Store:

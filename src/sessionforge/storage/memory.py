@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import BaseStore, StoredRecord, check_session_id
+from .base import BaseStore, StoredRecord, check_prefix, check_session_id, check_window
 
 __all__ = ["MemoryStore"]
 
@@ -44,7 +44,7 @@ class MemoryStore(BaseStore):
 
     async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
         check_session_id(session_id)
-        encoded = self._encode_all(records)
+        encoded = self._encode_all(session_id, records)
         async with self._lock:
             log = self._live(session_id)
             if log is None:
@@ -56,10 +56,13 @@ class MemoryStore(BaseStore):
                     log.ids.add(record_id)
                 log.rows.append(text)
             self._touch(log)
+            if self._purge_due(time.time()):
+                self._purge(time.time())
             return len(log.rows)
 
     async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)
+        check_window(after_seq, limit)
         async with self._lock:
             log = self._live(session_id)
             if log is None:
@@ -68,12 +71,10 @@ class MemoryStore(BaseStore):
                 self._touch(log)
             end = len(log.rows) if limit is None else min(len(log.rows), after_seq + limit)
             rows = log.rows[after_seq:end]
-        return [
-            StoredRecord(seq, self.codec.decode(text, session_id=session_id, seq=seq))
-            for seq, text in enumerate(rows, start=after_seq + 1)
-        ]
+        return self._decode_all(session_id, enumerate(rows, start=after_seq + 1))
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
+        check_prefix(prefix)
         async with self._lock:
             return sorted(s for s in list(self._logs()) if s.startswith(prefix) and self._live(s))
 
@@ -81,3 +82,17 @@ class MemoryStore(BaseStore):
         check_session_id(session_id)
         async with self._lock:
             return self._logs().pop(session_id, None) is not None
+
+    async def purge_expired(self) -> int:
+        async with self._lock:
+            return self._purge(time.time())
+
+    def _purge(self, now: float) -> int:
+        """Drop expired logs of every namespace sharing this data (the lock is held)."""
+        removed = 0
+        for logs in self._data.values():
+            for session_id, log in list(logs.items()):
+                if log.expires_at is not None and log.expires_at <= now:
+                    del logs[session_id]
+                    removed += 1
+        return removed

@@ -13,23 +13,40 @@ client, rebuilt when the running event loop changes. psycopg_pool's maintenance 
 cancellation, so a loop ending with the pool still open (``asyncio.run(store.load(...))`` with no
 ``aclose``) would wait for them forever; a guard task closes the pool when its loop shuts down. The
 schema is created and upgraded on first use (:mod:`.postgres_schema`). All SQL is parameterized.
+
+No call waits forever: each has ``command_timeout`` seconds, enforced by the server
+(``statement_timeout``) and by the client (a server that hangs without answering), and a pool
+waits ``connect_timeout`` seconds for a connection; either way the caller gets a
+:class:`~sessionforge.errors.StoreUnavailableError`. After such an outage an owned pool is replaced,
+so the first call once the server is back connects at once, rather than after the old pool's
+reconnection backoff (which grows to tens of seconds). Expired sessions are deleted by an append
+about once a minute and by :meth:`PostgresStore.purge_expired`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from typing import Any, Self
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from .._optional import require
 from ..errors import ConcurrencyConflictError, ConfigurationError, StorageError, StoreUnavailableError
-from .base import BaseStore, StoredRecord, check_session_id
+from .base import BaseStore, StoredRecord, check_prefix, check_session_id, check_window
 from .postgres_schema import migrate
 
 __all__ = ["PostgresStore"]
+
+logger = logging.getLogger("sessionforge.storage.postgres")
+
+T = TypeVar("T")
+
+PURGE_BATCH = 500
+"""Expired sessions deleted per statement (an append's purge deletes at most this many)."""
 
 _TTL = "now() + %(ttl)s::float8 * interval '1 second'"
 
@@ -43,6 +60,10 @@ _HEAD_READ = f"""SELECT namespace, session_id FROM sessionforge_sessions
 WHERE namespace = %(ns)s AND session_id = %(sid)s AND {_LIVE}"""
 _HEAD_TOUCH = f"""UPDATE sessionforge_sessions SET expires_at = {_TTL}
 WHERE namespace = %(ns)s AND session_id = %(sid)s AND {_LIVE} RETURNING namespace, session_id"""
+# The outer test runs again on a row a concurrent append has just renewed, which is then kept.
+_PURGE = """DELETE FROM sessionforge_sessions WHERE (namespace, session_id) IN (
+    SELECT namespace, session_id FROM sessionforge_sessions WHERE expires_at <= now() LIMIT %s
+) AND expires_at <= now()"""
 
 
 def _redact(url: str) -> str:
@@ -51,6 +72,30 @@ def _redact(url: str) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         return urlunsplit(parts._replace(netloc=netloc))
     return url
+
+
+def _check_url(url: str) -> str:
+    """The URL as libpq reads it (scheme in lower case), or a ConfigurationError saying what is
+    wrong with it."""
+    psycopg = require("psycopg", extra="postgres")
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in {"postgresql", "postgres"}:
+        raise ConfigurationError(f"not a PostgreSQL URL: {_redact(url)!r}: use postgresql://user@host/db")
+    url = f"{scheme.lower()}://{rest}"
+    try:
+        urlsplit(url).port  # noqa: B018  (raises on a port that is not a number in range)
+        psycopg.conninfo.conninfo_to_dict(url)
+    except (ValueError, psycopg.Error) as exc:
+        raise ConfigurationError(f"invalid PostgreSQL URL {_redact(url)!r}: {exc}") from exc
+    return url
+
+
+def _outage(exc: BaseException) -> bool:
+    """Whether ``exc`` means the server cannot be used now (as opposed to a refused statement)."""
+    psycopg = require("psycopg", extra="postgres")
+    if isinstance(exc, psycopg.errors.TransactionRollback):
+        return False
+    return isinstance(exc, psycopg.OperationalError | OSError | TimeoutError)
 
 
 @contextmanager
@@ -64,9 +109,10 @@ def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
             f"PostgreSQL at {where} rolled back a write that raced another ({exc}); retry it",
             session_id=session_id,
         ) from exc
-    except (psycopg.OperationalError, OSError) as exc:
+    except (psycopg.OperationalError, OSError, TimeoutError) as exc:
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise StoreUnavailableError(
-            f"PostgreSQL at {where} is unavailable ({type(exc).__name__}: {exc}). An append in "
+            f"PostgreSQL at {where} is unavailable ({reason}). An append in "
             f"flight may or may not have landed: retry it with the same record ids once the server "
             f"is back",
             session_id=session_id,
@@ -76,7 +122,10 @@ def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
 
 
 class PostgresStore(BaseStore):
-    """A store in PostgreSQL. Build it from a ``psycopg_pool.AsyncConnectionPool`` or a URL."""
+    """A store in PostgreSQL. Build it from a ``psycopg_pool.AsyncConnectionPool`` or a URL.
+
+    ``connect_timeout`` bounds the wait for a connection, ``command_timeout`` each call (seconds).
+    """
 
     def __init__(
         self,
@@ -84,20 +133,28 @@ class PostgresStore(BaseStore):
         *,
         url: str | None = None,
         connect_timeout: float = 10.0,
+        command_timeout: float = 15.0,
         pool_options: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> None:
         super().__init__(**options)
         if pool is None and url is None:
             raise ConfigurationError("PostgresStore needs a pool or a url (postgresql://user@host/db)")
+        if url is not None:
+            url = _check_url(url)
+        for name, value in (("connect_timeout", connect_timeout), ("command_timeout", command_timeout)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 86400:
+                raise ConfigurationError(f"{name} must be a positive number of seconds, got {value!r}")
         self.url = url
         self.connect_timeout = connect_timeout
+        self.command_timeout = command_timeout
         self._pool_options = dict(pool_options or {})
         self._owned = pool is None
         self._pool: Any = pool
         self._loop: asyncio.AbstractEventLoop | None = None
         self._migrated = False
         self._guard: asyncio.Task[None] | None = None
+        self._abandoned: set[asyncio.Task[Any]] = set()
         self._where = _redact(url) if url else repr(pool)
 
     @classmethod
@@ -117,7 +174,11 @@ class PostgresStore(BaseStore):
                 self.url,
                 open=False,
                 timeout=self.connect_timeout,
-                kwargs={"autocommit": True, "connect_timeout": max(1, int(self.connect_timeout))},
+                kwargs={
+                    "autocommit": True,
+                    "connect_timeout": max(1, int(self.connect_timeout)),
+                    "options": f"-c statement_timeout={int(self.command_timeout * 1000)}",
+                },
                 check=pool_module.AsyncConnectionPool.check_connection,
                 **options,
             )
@@ -129,7 +190,7 @@ class PostgresStore(BaseStore):
         return self._pool
 
     async def _close_with_loop(self, pool: Any) -> None:
-        """Wait until cancelled (the loop is shutting down, or ``aclose``), then close ``pool``."""
+        """Wait until cancelled (the loop is shutting down, ``aclose``, an outage), then close ``pool``."""
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:
@@ -140,18 +201,49 @@ class PostgresStore(BaseStore):
                     await pool.close(timeout=2.0)
             raise
 
-    @asynccontextmanager
-    async def _connection(self, session_id: str | None = None) -> AsyncIterator[Any]:
-        """A pooled connection in autocommit mode, with the schema in place and errors translated."""
-        with _translate(self._where, session_id):
-            pool = await self._get_pool()
+    def _discard_pool(self) -> None:
+        """After an outage: the next call opens a fresh pool, which connects at once."""
+        if self._owned and self._guard is not None:
+            guard, self._guard = self._guard, None
+            self._pool, self._loop = None, None
+            guard.cancel()  # closes the old pool, in the background
+
+    async def _run(self, work: Callable[[Any], Awaitable[T]], session_id: str | None = None) -> T:
+        """``work(conn)`` on a pooled connection in autocommit mode, with the schema in place,
+        within ``command_timeout`` and with errors translated."""
+
+        async def on_connection(pool: Any) -> T:
             async with pool.connection() as conn:
                 if not conn.autocommit:
                     await conn.set_autocommit(True)
                 if not self._migrated:
                     await migrate(conn)
                     self._migrated = True
-                yield conn
+                return await work(conn)
+
+        with _translate(self._where, session_id):
+            pool = await self._get_pool()
+            task = asyncio.ensure_future(on_connection(pool))
+            try:
+                # Shielded: on a timeout psycopg cancels the query, or drops a connection that does
+                # not answer, which may take seconds more; the caller does not wait for that.
+                return await asyncio.wait_for(asyncio.shield(task), self.command_timeout + 1.0)
+            except BaseException as exc:
+                if not task.done():
+                    task.cancel()
+                    self._abandoned.add(task)
+                    task.add_done_callback(self._forget)
+                if isinstance(exc, TimeoutError):
+                    self._discard_pool()
+                    raise TimeoutError(f"no answer within {self.command_timeout:g}s") from None
+                if _outage(exc):
+                    self._discard_pool()
+                raise
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._abandoned.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: it failed after its caller had been answered
 
     def _params(self, session_id: str, **extra: Any) -> dict[str, Any]:
         return {"ns": self.namespace, "sid": session_id, "ttl": self.ttl_seconds, **extra}
@@ -160,8 +252,11 @@ class PostgresStore(BaseStore):
 
     async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
         check_session_id(session_id)
-        encoded = self._encode_all(records)
-        async with self._connection(session_id) as conn:
+        encoded = self._encode_all(session_id, records)
+        purge = self._purge_due(time.time())
+        psycopg = require("psycopg", extra="postgres")
+
+        async def write(conn: Any) -> int:
             cur = await conn.execute(
                 "SELECT sessionforge_append(%s, %s, %s::float8, %s::text[], %s::text[])",
                 (
@@ -173,24 +268,33 @@ class PostgresStore(BaseStore):
                 ),
             )
             row = await cur.fetchone()
-        return int(row[0])
+            if purge:
+                try:
+                    await conn.execute(_PURGE, (PURGE_BATCH,))
+                except psycopg.Error as exc:  # the append has landed: report that, purge later
+                    logger.warning("PostgreSQL at %s: purging expired sessions failed: %s", self._where, exc)
+            return int(row[0])
+
+        return await self._run(write, session_id)
 
     async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)
+        check_window(after_seq, limit)
         touch = self.touch_on_read and self.ttl_seconds is not None
         sql = _LOAD.replace("{head}", _HEAD_TOUCH if touch else _HEAD_READ)
         params = self._params(session_id, after=after_seq, limit=limit)
-        async with self._connection(session_id) as conn:
+
+        async def read(conn: Any) -> list[tuple[int, str]]:
             cur = await conn.execute(sql, params)
-            rows = await cur.fetchall()
-        return [
-            StoredRecord(int(seq), self.codec.decode(body, session_id=session_id, seq=int(seq)))
-            for seq, body in rows
-        ]
+            return [(int(seq), body) for seq, body in await cur.fetchall()]
+
+        return self._decode_all(session_id, await self._run(read, session_id))
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
+        check_prefix(prefix)
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        async with self._connection() as conn:
+
+        async def read(conn: Any) -> list[str]:
             await conn.execute(
                 "DELETE FROM sessionforge_sessions WHERE namespace = %s AND expires_at <= now()",
                 (self.namespace,),
@@ -200,17 +304,33 @@ class PostgresStore(BaseStore):
                 f"AND session_id LIKE %s ESCAPE '\\' AND {_LIVE}",
                 (self.namespace, escaped + "%"),
             )
-            rows = await cur.fetchall()
-        return sorted(str(r[0]) for r in rows if str(r[0]).startswith(prefix))
+            return [str(r[0]) for r in await cur.fetchall()]
+
+        return sorted(s for s in await self._run(read) if s.startswith(prefix))
 
     async def delete(self, session_id: str) -> bool:
         check_session_id(session_id)
-        async with self._connection(session_id) as conn:
+
+        async def remove(conn: Any) -> bool:
             cur = await conn.execute(
                 "DELETE FROM sessionforge_sessions WHERE namespace = %s AND session_id = %s",
                 (self.namespace, session_id),
             )
             return bool(cur.rowcount > 0)
+
+        return await self._run(remove, session_id)
+
+    async def purge_expired(self) -> int:
+        async def purge(conn: Any) -> int:
+            removed = 0
+            while True:
+                cur = await conn.execute(_PURGE, (PURGE_BATCH,))
+                count = int(cur.rowcount)
+                removed += count
+                if count < PURGE_BATCH:
+                    return removed
+
+        return await self._run(purge)
 
     async def release_loop(self) -> None:
         """A blocking call's loop is ending: close what this store owns; it reopens on next use."""

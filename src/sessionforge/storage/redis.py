@@ -1,12 +1,19 @@
 """Redis (and Redis Cluster): the store for a fleet of processes, with native TTL.
 
 Every key of one session shares one hash tag, ``sf:{<namespace>:<session_id>}:...``, so they live
-in one cluster slot and one Lua script can append atomically: it skips record ids already in the
+in one cluster slot. Namespace and id are percent-escaped in keys (``:`` becomes ``%3A``, and so would
+``{``, ``}``, ``%`` or anything else but letters, digits and ``._-~@``), so the one ``:`` between
+them is the only one: no namespace can name a key of another (``team:evil`` + ``x`` and ``team`` +
+``evil:x`` are different keys), and no id can break the hash tag. Ids and namespaces of letters,
+digits and ``._-@`` have the keys they always had; sessions stored by earlier versions under an id
+or namespace holding ``:`` are not found under the escaped keys (copy them with ``sessionforge
+migrate`` from a store of that version). and one Lua script can append atomically: it skips record ids already in the
 ``:ids`` SET, RPUSHes the rest onto the ``:log`` LIST (a record's seq is its position, so seqs are
 contiguous by construction), moves the ``:head`` counter and sets the expiry of all three keys. No
 other writer can interleave, on one server or on a cluster.
 
-Listing needs an index per namespace, ``sf:{<namespace>}:sessions`` (a ZSET scored by expiry time).
+Listing needs an index per namespace, ``sf:{<namespace>}:sessions`` (escaped alike; its tag holds
+no ``:``, so it is never a session's) (a ZSET scored by expiry time).
 On a single server the same scripts update it, so a stored session is never missing from the index
 and an index entry never outlives its session (``delete`` is one MULTI). On a cluster it lives in
 another slot, so it is updated by a separate command *before* the append: a failure between the two
@@ -27,10 +34,11 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Self
+from urllib.parse import quote, urlsplit
 
 from .._optional import require
-from ..errors import StorageError, StoreUnavailableError
-from .base import BaseStore, StoredRecord, check_session_id
+from ..errors import ConfigurationError, StorageError, StoreUnavailableError
+from .base import BaseStore, StoredRecord, check_prefix, check_session_id, check_window
 
 __all__ = ["RedisStore"]
 
@@ -93,6 +101,34 @@ def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
         raise StorageError(f"Redis at {where} failed: {exc}", session_id=session_id) from exc
 
 
+def _escape(part: str) -> str:
+    """A namespace or id as it appears in a key: percent-escaped, so it holds no ``:``, ``{`` or ``}``."""
+    return quote(part, safe="@")
+
+
+def _check_url(url: str) -> str:
+    """The URL as redis-py reads it (scheme in lower case), or a ConfigurationError saying what is
+    wrong with it."""
+    parse_url = require("redis.connection", extra="redis").parse_url
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in {"redis", "rediss", "redis+cluster"}:
+        raise ConfigurationError(f"not a Redis URL: {url!r}: use redis://host:port/db")
+    url = f"{scheme}://{rest}"
+    try:
+        parts = urlsplit(url)
+        parse_url("redis://" + rest if scheme == "redis+cluster" else url)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid Redis URL {url!r}: {exc}") from exc
+    if not parts.hostname:
+        raise ConfigurationError(f"Redis URL {url!r} names no host: use redis://host:port/db")
+    database = parts.path.strip("/")
+    if database and not database.isdigit():
+        raise ConfigurationError(f"Redis URL {url!r}: the database {database!r} must be a number, as in /0")
+    return url
+
+
 class RedisStore(BaseStore):
     """A store in Redis or Redis Cluster. Build it from a client, or with :meth:`from_url`."""
 
@@ -107,6 +143,8 @@ class RedisStore(BaseStore):
         super().__init__(**options)
         if client is None and url is None:
             url = "redis://localhost:6379/0"
+        if url is not None:
+            url = _check_url(url)
         self.url = url
         self._client_options = {**_CONNECT_DEFAULTS, **(client_options or {})}
         self._owned = client is None
@@ -183,13 +221,14 @@ class RedisStore(BaseStore):
     def _cluster(client: Any) -> bool:
         return hasattr(client, "get_nodes")
 
-    def _keys(self, session_id: str) -> list[str]:
-        tag = f"sf:{{{self.namespace}:{session_id}}}"
+    def session_keys(self, session_id: str) -> list[str]:
+        """The keys holding a session: its head counter, its log and its set of record ids."""
+        tag = f"sf:{{{_escape(self.namespace)}:{_escape(session_id)}}}"
         return [f"{tag}:head", f"{tag}:log", f"{tag}:ids"]
 
     @property
     def _index(self) -> str:
-        return f"sf:{{{self.namespace}}}:sessions"
+        return f"sf:{{{_escape(self.namespace)}}}:sessions"
 
     def _ttl_ms(self) -> int:
         return 0 if self.ttl_seconds is None else max(1, int(self.ttl_seconds * 1000))
@@ -203,14 +242,14 @@ class RedisStore(BaseStore):
         check_session_id(session_id)
         score = self._expiry_score()
         args: list[Any] = [self._ttl_ms(), score, session_id]
-        for record_id, body in self._encode_all(records):
+        for record_id, body in self._encode_all(session_id, records):
             args += [record_id or "", body]
         with _translate(self._where, session_id):
             client = await self._connect()
             last = await self._script(
                 client,
                 (_APPEND, _APPEND_SHA),
-                self._keys(session_id),
+                self.session_keys(session_id),
                 args,
                 lambda c: c.zadd(self._index, {session_id: score}),
             )
@@ -218,7 +257,8 @@ class RedisStore(BaseStore):
 
     async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)
-        if limit is not None and limit <= 0:
+        check_window(after_seq, limit)
+        if limit == 0:
             return []
         start = max(0, after_seq)
         stop = -1 if limit is None else start + limit - 1
@@ -229,16 +269,14 @@ class RedisStore(BaseStore):
             rows = await self._script(
                 client,
                 (_LOAD, _LOAD_SHA),
-                self._keys(session_id),
+                self.session_keys(session_id),
                 [start, stop, touch, score, session_id],
                 (lambda c: c.zadd(self._index, {session_id: score}, xx=True)) if touch else None,
             )
-        return [
-            StoredRecord(seq, self.codec.decode(body, session_id=session_id, seq=seq))
-            for seq, body in enumerate(rows or [], start=start + 1)
-        ]
+        return self._decode_all(session_id, enumerate(rows or [], start=start + 1))
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
+        check_prefix(prefix)
         with _translate(self._where):
             client = await self._connect()
             await client.zremrangebyscore(self._index, "-inf", time.time())
@@ -251,7 +289,7 @@ class RedisStore(BaseStore):
                 return []
             pipe = client.pipeline(transaction=False)
             for session_id in candidates:
-                pipe.exists(self._keys(session_id)[0])
+                pipe.exists(self.session_keys(session_id)[0])
             alive = [bool(n) for n in await pipe.execute()]
             gone = [s for s, ok in zip(candidates, alive, strict=True) if not ok]
             if gone and not self._cluster(client):
@@ -266,13 +304,19 @@ class RedisStore(BaseStore):
             client = await self._connect()
             if self._cluster(client):
                 await client.zrem(self._index, session_id)
-                removed = int(await client.delete(*self._keys(session_id)))
+                removed = int(await client.delete(*self.session_keys(session_id)))
             else:
                 pipe = client.pipeline(transaction=True)
                 pipe.zrem(self._index, session_id)
-                pipe.delete(*self._keys(session_id))
+                pipe.delete(*self.session_keys(session_id))
                 removed = int((await pipe.execute())[1])
         return removed > 0
+
+    async def purge_expired(self) -> int:
+        """Redis expires the sessions' keys itself; this drops their entries from the listing index."""
+        with _translate(self._where):
+            client = await self._connect()
+            return int(await client.zremrangebyscore(self._index, "-inf", time.time()))
 
     async def release_loop(self) -> None:
         """A blocking call's loop is ending: close what this store owns; it reopens on next use."""

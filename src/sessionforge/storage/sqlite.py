@@ -18,6 +18,7 @@ checkpoints when the last connection to the file closes).
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 import time
@@ -26,8 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import StorageError, StoreUnavailableError
-from .base import BaseStore, StoredRecord, check_session_id
+from ..errors import ConfigurationError, CorruptRecordError, StorageError, StoreUnavailableError
+from .base import BaseStore, StoredRecord, check_prefix, check_session_id, check_window
 from .sqlite_schema import migrate
 
 __all__ = ["SQLiteStore"]
@@ -40,6 +41,10 @@ INLINE_MAX_ROWS = 64
 """A catch-up read or peek runs on the event loop when it returns fewer rows than this."""
 CHECKPOINT_EVERY = 256
 """Every this many appends of a store, one runs in the worker thread and checkpoints the WAL."""
+PURGE_BATCH = 500
+"""Expired sessions removed per purge transaction (an append's purge removes at most this many)."""
+
+logger = logging.getLogger("sessionforge.storage.sqlite")
 
 
 @contextmanager
@@ -48,13 +53,24 @@ def _translate(path: str, session_id: str | None = None) -> Iterator[None]:
     try:
         yield
     except sqlite3.OperationalError as exc:
+        if "decode" in str(exc).lower() and session_id is not None:
+            raise CorruptRecordError(
+                f"session {session_id!r} in SQLite database {path!r} holds text that is not valid "
+                f"UTF-8 ({exc}): it is corrupt; restore it from a backup or delete the session",
+                session_id=session_id,
+            ) from exc
         raise StoreUnavailableError(
             f"SQLite database {path!r} is unavailable ({exc}); check the path, its permissions and "
             f"free disk space",
             session_id=session_id,
         ) from exc
     except sqlite3.DatabaseError as exc:
-        raise StorageError(f"SQLite database {path!r} failed: {exc}", session_id=session_id) from exc
+        hint = (
+            ": the file is not an SQLite database, or it is damaged"
+            if "not a database" in str(exc) or "malformed" in str(exc)
+            else ""
+        )
+        raise StorageError(f"SQLite database {path!r} failed ({exc}){hint}", session_id=session_id) from exc
 
 
 def _enable_wal(conn: sqlite3.Connection, within: float = 30.0) -> None:
@@ -81,7 +97,17 @@ class SQLiteStore(BaseStore):
         super().__init__(**options)
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            where = Path(self.path).expanduser()
+            if not self.path.strip() or where.is_dir():
+                raise ConfigurationError(
+                    f"SQLite path {self.path!r} is a folder: name a file, such as sessions.db"
+                )
+            try:
+                where.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"cannot create the folder of SQLite database {self.path!r}: {exc.strerror or exc}"
+                ) from exc
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._appends = 0
@@ -138,7 +164,7 @@ class SQLiteStore(BaseStore):
 
     async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
         check_session_id(session_id)
-        encoded = self._encode_all(records)
+        encoded = self._encode_all(session_id, records)
         ns = self.namespace
 
         def write(conn: sqlite3.Connection) -> int:
@@ -150,7 +176,7 @@ class SQLiteStore(BaseStore):
                     (ns, session_id),
                 ).fetchone()
                 if head is not None and head[1] is not None and head[1] <= now:
-                    self._purge(conn, session_id)
+                    self._remove(conn, session_id)
                     head = None
                 if head is None:
                     conn.execute(
@@ -180,23 +206,34 @@ class SQLiteStore(BaseStore):
             return last
 
         self._appends += 1
-        if self._appends % CHECKPOINT_EVERY == 0:
+        checkpoint = self._appends % CHECKPOINT_EVERY == 0
+        purge = self._purge_due(time.time())
+        if checkpoint or purge:
 
-            def write_and_checkpoint(conn: sqlite3.Connection) -> int:
+            def write_in_thread(conn: sqlite3.Connection) -> int:
                 last = write(conn)
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                if purge:
+                    try:
+                        self._purge_batch(conn)
+                    except sqlite3.Error as exc:  # the append has landed: report that, purge later
+                        logger.warning(
+                            "SQLite database %r: purging expired sessions failed: %s", self.path, exc
+                        )
+                if checkpoint:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 return last
 
-            return await self._run(write_and_checkpoint, session_id)
+            return await self._run(write_in_thread, session_id)
         if len(encoded) <= INLINE_MAX_RECORDS and (last := self._run_inline(write, session_id)) is not None:
             return last
         return await self._run(write, session_id)
 
     async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)
+        check_window(after_seq, limit)
         ns = self.namespace
 
-        def read(conn: sqlite3.Connection, limit: int | None = limit) -> list[tuple[int, str]]:
+        def read(conn: sqlite3.Connection, limit: int | None = limit) -> list[tuple[int, bytes]]:
             now = time.time()
             head = conn.execute(
                 "SELECT expires_at FROM sessions WHERE namespace=? AND session_id=?", (ns, session_id)
@@ -208,14 +245,16 @@ class SQLiteStore(BaseStore):
                     "UPDATE sessions SET expires_at=? WHERE namespace=? AND session_id=?",
                     (self._expiry(now), ns, session_id),
                 )
+            # Bytes, decoded by the codec: a damaged byte is then a corrupt record of this session,
+            # not a driver error that names no record.
             rows = conn.execute(
-                "SELECT seq, body FROM events WHERE namespace=? AND session_id=? AND seq>? "
+                "SELECT seq, CAST(body AS BLOB) FROM events WHERE namespace=? AND session_id=? AND seq>? "
                 "ORDER BY seq LIMIT ?",
                 (ns, session_id, after_seq, -1 if limit is None else limit),
             ).fetchall()
-            return [(int(seq), str(body)) for seq, body in rows]
+            return [(int(seq), bytes(body)) for seq, body in rows]
 
-        rows: list[tuple[int, str]] | None = None
+        rows: list[tuple[int, bytes]] | None = None
         if after_seq > 0 or (limit is not None and limit <= INLINE_MAX_ROWS):
             # A catch-up read (what other writers appended since) or a peek: usually a few rows, so
             # it runs on the loop like a small append. If a full page comes back there may be more,
@@ -226,21 +265,34 @@ class SQLiteStore(BaseStore):
                 rows = None
         if rows is None:
             rows = await self._run(read, session_id)
-        return [
-            StoredRecord(seq, self.codec.decode(body, session_id=session_id, seq=seq)) for seq, body in rows
-        ]
+        return self._decode_all(session_id, rows)
 
     async def list_sessions(self, prefix: str = "") -> list[str]:
+        check_prefix(prefix)
         ns = self.namespace
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
         def read(conn: sqlite3.Connection) -> list[str]:
             rows = conn.execute(
-                "SELECT session_id FROM sessions WHERE namespace=? AND session_id LIKE ? ESCAPE '\\' "
-                "AND (expires_at IS NULL OR expires_at > ?) ORDER BY session_id",
+                "SELECT CAST(session_id AS BLOB) FROM sessions WHERE namespace=? AND session_id LIKE ? "
+                "ESCAPE '\\' AND (expires_at IS NULL OR expires_at > ?) ORDER BY session_id",
                 (ns, escaped + "%", time.time()),
             ).fetchall()
-            return [str(r[0]) for r in rows if str(r[0]).startswith(prefix)]
+            ids: list[str] = []
+            for (raw,) in rows:
+                try:
+                    session_id = bytes(raw).decode("utf-8")
+                except UnicodeDecodeError:
+                    # No call could address it anyway; one damaged id must not hide the others.
+                    logger.warning(
+                        "SQLite database %r: skipping a session whose id is not valid UTF-8: %r",
+                        self.path,
+                        raw,
+                    )
+                    continue
+                if session_id.startswith(prefix):
+                    ids.append(session_id)
+            return ids
 
         return await self._run(read)
 
@@ -250,7 +302,7 @@ class SQLiteStore(BaseStore):
         def write(conn: sqlite3.Connection) -> bool:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                existed = self._purge(conn, session_id)
+                existed = self._remove(conn, session_id)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -259,7 +311,35 @@ class SQLiteStore(BaseStore):
 
         return await self._run(write, session_id)
 
-    def _purge(self, conn: sqlite3.Connection, session_id: str) -> bool:
+    async def purge_expired(self) -> int:
+        def purge(conn: sqlite3.Connection) -> int:
+            removed = 0
+            while count := self._purge_batch(conn):
+                removed += count
+            return removed
+
+        return await self._run(purge)
+
+    def _purge_batch(self, conn: sqlite3.Connection) -> int:
+        """Remove up to PURGE_BATCH expired sessions of any namespace, in one transaction."""
+        batch = (
+            "SELECT namespace, session_id FROM sessions WHERE expires_at <= ? "
+            "ORDER BY expires_at, namespace, session_id LIMIT ?"
+        )
+        params = (time.time(), PURGE_BATCH)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(f"DELETE FROM events WHERE (namespace, session_id) IN ({batch})", params)
+            removed = conn.execute(
+                f"DELETE FROM sessions WHERE (namespace, session_id) IN ({batch})", params
+            ).rowcount
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return int(removed)
+
+    def _remove(self, conn: sqlite3.Connection, session_id: str) -> bool:
         conn.execute("DELETE FROM events WHERE namespace=? AND session_id=?", (self.namespace, session_id))
         cur = conn.execute(
             "DELETE FROM sessions WHERE namespace=? AND session_id=?", (self.namespace, session_id)

@@ -35,7 +35,7 @@ async def test_redis_client_passed_in_is_not_closed(redis_server: object) -> Non
     async with RedisStore(client, namespace="borrowed") as store:
         await store.append("s", [{"id": "a"}])
     assert await client.ping()
-    await client.delete(*store._keys("s"))
+    await client.delete(*store.session_keys("s"))
     await client.aclose()
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -70,7 +73,7 @@ async def test_redis_cluster_node_restart() -> None:
     store = RedisStore.from_url(cluster.url, client_options={"socket_timeout": 5})
     try:
         with redis.cluster.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port) as probe:
-            owner = probe.get_node_from_key(store._keys("chat")[0])
+            owner = probe.get_node_from_key(store.session_keys("chat")[0])
         node = next(n for n in cluster.nodes if n.port == owner.port)
         await _conversation_survives(store, node.stop, node.start, "Redis")
     finally:
@@ -105,4 +108,83 @@ async def test_postgres_unreachable_from_the_start() -> None:
     with pytest.raises(StoreUnavailableError, match=r"PostgreSQL at postgresql://u:\*\*\*@127") as info:
         await store.append("s", [{"x": 1}])
     assert "pw" not in str(info.value)
+    await store.aclose()
+
+
+def _server_processes(server: PostgresServer) -> list[int]:
+    """The postmaster and every process it started (backends, checkpointer, ...)."""
+    postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
+                children.append(int(entry))
+    return [postmaster, *children]
+
+
+@pytest.mark.postgres
+async def test_postgres_hung_server_fails_within_the_command_timeout(postgres_server: PostgresServer) -> None:
+    store = PostgresStore.from_url(postgres_server.create_database(), connect_timeout=2, command_timeout=2)
+    stopped: list[int] = []
+    try:
+        await store.append("chat", [{"id": "m0"}])
+        stopped = _server_processes(postgres_server)
+        for pid in stopped:  # the server hangs: its sockets stay open, nothing answers
+            os.kill(pid, signal.SIGSTOP)
+        began = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match="no answer within 2s") as info:
+            await store.append("chat", [{"id": "m1"}])
+        assert info.value.session_id == "chat"
+        assert time.monotonic() - began < 6, "a hung server held the call past its timeout"
+        began = time.monotonic()
+        with pytest.raises(StoreUnavailableError):
+            await store.load("chat")
+        assert time.monotonic() - began < 6
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+    # The retried append lands once (it may or may not have landed before: the id says).
+    assert await _once_back(lambda: store.append("chat", [{"id": "m1"}]), within=10) == 2
+    assert [r.record["id"] for r in await store.load("chat")] == ["m0", "m1"]
+    await store.aclose()
+
+
+@pytest.mark.postgres
+async def test_postgres_works_again_within_seconds_of_a_restart(postgres_server: PostgresServer) -> None:
+    store = PostgresStore.from_url(postgres_server.create_database(), connect_timeout=2, command_timeout=5)
+    try:
+        await store.append("chat", [{"id": "m0"}])
+        postgres_server.stop()
+        for _ in range(3):  # calls during the outage fail (and the pool backs off in between)
+            with pytest.raises(StoreUnavailableError):
+                await store.append("chat", [{"id": "m1"}])
+            await asyncio.sleep(1)
+        postgres_server.start()  # returns once the server accepts connections
+        began = time.monotonic()
+        assert await _once_back(lambda: store.append("chat", [{"id": "m1"}]), within=30) == 2
+        assert time.monotonic() - began < 3, "the store took too long to use the restarted server"
+    finally:
+        if not (postgres_server.data / "postmaster.pid").exists():
+            postgres_server.start()  # the server is shared with the tests that follow
+        await store.aclose()
+
+
+@pytest.mark.postgres
+async def test_postgres_a_long_statement_is_cancelled_by_the_server(postgres_server: PostgresServer) -> None:
+    import psycopg
+
+    url = postgres_server.create_database()
+    store = PostgresStore.from_url(url, connect_timeout=2, command_timeout=1)
+    await store.append("chat", [{"id": "m0"}])
+    async with await psycopg.AsyncConnection.connect(url) as blocker:
+        await blocker.execute("BEGIN")
+        await blocker.execute("SELECT * FROM sessionforge_sessions FOR UPDATE")  # holds the head row
+        with pytest.raises(StoreUnavailableError, match="statement timeout"):
+            await store.append("chat", [{"id": "m1"}])
+        await blocker.execute("ROLLBACK")
+    assert await store.append("chat", [{"id": "m1"}]) == 2
     await store.aclose()
