@@ -22,12 +22,9 @@ from sessionforge.context.prompts import (
     message_to_openai,
     truncate_prompt_to_token_limit,
 )
-from sessionforge.context.summarize import (
-    SummarizeCompactor,
-    ToolOutputPruningCompactor,
-    extractive_summarizer,
-    is_summary,
-)
+from sessionforge.context.extractive import extractive_summarizer
+from sessionforge.context.summarize import is_summary
+from sessionforge.context.summarizing import SummarizeCompactor, ToolOutputPruningCompactor
 from sessionforge.core.messages import ChatMessage, ToolCall
 from sessionforge.core.tokens import TokenCounter, counter_for_model
 from sessionforge.core.units import newest_user_index, split_units

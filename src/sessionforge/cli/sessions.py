@@ -296,7 +296,9 @@ def summarize_session(
 ) -> None:
     """Summarize a whole session, chunk by chunk, with a progress bar; optionally store the summary."""
     from ..context.chunked import summarize_in_chunks
-    from ..context.summarize import SummarizationStrategy, extractive_summarizer, local_model_summarizer
+    from ..context.extractive import extractive_summarizer
+    from ..context.summarize import SummarizationStrategy
+    from ..context.windowed import local_model_summarizer
     from ..core.events import EventSource, SessionEvent
     from ..core.tokens import counter_for_model
     from ..core.usage import TokenUsage
