@@ -143,6 +143,7 @@ class _Unit:
     terms: list[str] = field(default_factory=list)
     content: set[str] = field(default_factory=set)
     question: bool = False
+    repeats: int = 0  # how many more times the same sentence was said
     score: float = 0.0
     superseded: bool = False
     corrects: bool = False
@@ -182,7 +183,7 @@ def _units(request: SummaryRequest) -> list[_Unit]:
             head, sep, rest = line.partition(": ")
             speaker = head.lower() if sep and head.lower() in _SPEAKERS else "notes"
             units.append(_Unit(len(units), speaker, rest if speaker != "notes" else line, section or _FACTS))
-    seen: set[str] = {u.text for u in units}
+    seen: dict[str, _Unit] = {u.text.lower(): u for u in units}
     for line in request.transcript.splitlines():
         label, sep, said = line.partition(": ")
         if not sep:
@@ -191,9 +192,12 @@ def _units(request: SummaryRequest) -> list[_Unit]:
         if speaker == "notes":  # a system message: instructions, not conversation
             continue
         for sentence in _sentences(_CALL_MARK.sub("", said)):
-            if sentence not in seen:
-                seen.add(sentence)
-                units.append(_Unit(len(units), speaker, sentence))
+            again = seen.get(sentence.lower())
+            if again is not None:
+                again.repeats += 1
+            else:
+                seen[sentence.lower()] = _Unit(len(units), speaker, sentence)
+                units.append(seen[sentence.lower()])
     for unit in units:
         unit.terms = _terms(unit.text)
         unit.content = {t for t in unit.terms if _content(t)}
@@ -229,7 +233,9 @@ def _weights(units: Sequence[_Unit]) -> tuple[dict[str, float], dict[str, int]]:
 
 
 _KIND_WEIGHT = {"name": 1.5, "word": 1.0, "number": 0.4}
-_SPEAKER_WEIGHT = {"user": 1.0, "notes": 1.0, "assistant": 0.6, "tool": 0.6}
+_SPEAKER_WEIGHT = {"user": 1.0, "notes": 1.0, "assistant": 0.4, "tool": 0.5}
+_KEPT = 1.0
+"""What being among the facts of the notes so far adds to a line's score when it is read again."""
 
 
 def _score(unit: _Unit, rarity: dict[str, float], first: dict[str, int]) -> float:
@@ -242,9 +248,12 @@ def _score(unit: _Unit, rarity: dict[str, float], first: dict[str, int]) -> floa
     )
     novelty = sum(values[:3]) + 0.25 * sum(values[3:6])
     mood = 0.0
-    if unit.speaker in ("user", "notes") and not unit.question:
+    if not unit.question:
         mood = 0.3 + (0.8 if any(t in _PERSON for t in unit.terms) else 0.0)
-    return _SPEAKER_WEIGHT[unit.speaker] * (novelty + mood) * (0.4 if unit.question else 1.0)
+    score = _SPEAKER_WEIGHT[unit.speaker] * (novelty + mood) / (1 + unit.repeats)
+    if unit.kept_before:
+        score += _KEPT
+    return score * (0.4 if unit.question else 1.0)
 
 
 def _supersede(units: list[_Unit], rarity: dict[str, float]) -> None:
@@ -272,7 +281,7 @@ def _supersede(units: list[_Unit], rarity: dict[str, float]) -> None:
                 total += 1.0
             if overlap / total >= _SUPERSEDES:
                 earlier.superseded = True
-                later.corrects = True
+                later.corrects = later.corrects or earlier.score >= _FACT_SCORE
 
 
 # ---- choosing within the budget -----------------------------------------------------------------------
@@ -290,7 +299,7 @@ def _section(unit: _Unit, strategy: SummarizationStrategy) -> str:
         return _QUESTIONS
     if unit.corrects or unit.previous_section == _CORRECTIONS:
         return _CORRECTIONS
-    if unit.kept_before or unit.score >= _FACT_SCORE:
+    if unit.score >= _FACT_SCORE:
         return _FACTS
     return ALSO_SECTION
 
@@ -328,9 +337,9 @@ def extractive_summarizer(request: list[ChatMessage]) -> str:
         for unit in live:
             if unit.question and unit.speaker == "user":
                 unit.score += _FACT_SCORE
-    ranked = sorted(live, key=lambda u: (not u.kept_before, u.score < _FACT_SCORE, -u.score, -u.order))
+    ranked = sorted(live, key=lambda u: (u.score < _FACT_SCORE, -u.score, -u.order))
     if parsed.max_tokens is None:
-        return _render((u for u in ranked if u.kept_before or u.score >= _FACT_SCORE), parsed.strategy)
+        return _render((u for u in ranked if u.score >= _FACT_SCORE), parsed.strategy)
     return _fill(ranked, parsed.max_tokens, _counter(parsed), parsed.strategy)
 
 
@@ -340,7 +349,7 @@ def _fill(ranked: list[_Unit], budget: int, counter: TokenCounter, strategy: Sum
     used = 0
     headings: set[str] = set()
     for unit in ranked:
-        if unit.score <= 0 and not unit.kept_before:
+        if unit.score <= 0:
             continue
         section = _section(unit, strategy)
         cost = counter.count_text(f"- {unit.line}") + 1
