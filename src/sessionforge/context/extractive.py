@@ -66,7 +66,7 @@ _FUNCTION = frozenset(
     may might must of to in on at by for with from as into onto over under about after before between
     through during without within up down out off again further once not no just also very too quite
     really what which who whom whose when where why how all any both each few more most other some such
-    only own same one ones get got gets go goes going went make made let like well way thing things
+    only own same one ones every get got gets go goes going went make made let like well way thing things
     they them their theirs he him his she her hers something anything nothing everything someone
     while because though although until unless since per via i.e e.g etc yes ok okay oh
     el la los las un una unos unas lo al del de y e o u ni pero que qué es son era eran ser estar está
@@ -224,7 +224,7 @@ def _weights(units: Sequence[_Unit]) -> tuple[dict[str, float], dict[str, int]]:
     df: dict[str, int] = {}
     first: dict[str, int] = {}
     for unit in units:
-        for term in unit.content:
+        for term in _parts(unit):
             df[term] = df.get(term, 0) + 1
             first.setdefault(term, unit.order)
     total = len(units) + 1
@@ -256,32 +256,65 @@ def _score(unit: _Unit, rarity: dict[str, float], first: dict[str, int]) -> floa
     return score * (0.4 if unit.question else 1.0)
 
 
+_PART = re.compile(r"[-_/.@:#~=+]+")
+
+
+def _parts(unit: _Unit) -> set[str]:
+    """Content terms with the parts of each named thing: ``vpn-gw-1.x.io`` also gives vpn, gw, x, io."""
+    out = set(unit.content)
+    for term in unit.content:
+        if _kind(term) == "name":
+            out.update(p for p in _PART.split(term) if len(p) > 2 and not p.isdigit() and _content(p))
+    return out
+
+
+def _same_word(a: str, b: str) -> bool:
+    """``a`` and ``b`` are one word or forms of one word (deploy/deploys, named/renamed): the shorter,
+    at least four letters, starts the longer or ends it after a short prefix."""
+    if a == b:
+        return True
+    if _kind(a) != "word" or _kind(b) != "word":
+        return False
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 4 and (long.startswith(short) or (long.endswith(short) and len(long) - len(short) <= 2))
+
+
 def _supersede(units: list[_Unit], rarity: dict[str, float]) -> None:
-    """Mark each statement that a later statement of the same speaker restates with a new value."""
+    """Mark each statement that a later statement of the same speaker restates with a new value.
 
-    def weight(term: str) -> float:
-        return rarity.get(term, 1.0) * (0.0 if _kind(term) == "number" else 1.0)
-
+    The later statement must repeat at least :data:`_SUPERSEDES` of the earlier one's weight in
+    words (forms of one word count as one), where a value of the same kind in both (two numbers, two
+    named things) that differ counts as the same slot filled anew.
+    """
     statements = [u for u in units if not u.question and u.content and u.speaker in ("user", "notes")]
     for index, later in enumerate(statements):
         if later.kept_before:
             continue
-        later_numbers = any(_kind(t) == "number" for t in later.content)
         for earlier in statements[:index]:
             if earlier.superseded or not (later.content - earlier.content):
                 continue
-            shared = earlier.content & later.content
+            words = [t for t in earlier.content if _kind(t) != "number"]
+            shared = [t for t in words if any(_same_word(t, m) for m in later.content)]
             if not shared:
                 continue
-            total = sum(weight(t) for t in earlier.content) or 1.0
-            overlap = sum(weight(t) for t in shared)
-            # Both give a number for the same thing: the numbers are the value that changed.
-            if later_numbers and any(_kind(t) == "number" for t in earlier.content - later.content):
-                overlap += 1.0
-                total += 1.0
+            overlap = sum(rarity.get(t, 1.0) for t in shared)
+            total = sum(rarity.get(t, 1.0) for t in words) or 1.0
+            slots = {
+                kind
+                for kind in ("number", "name")
+                if any(_kind(t) == kind for t in earlier.content - later.content)
+                and any(_kind(t) == kind for t in later.content - earlier.content)
+            }
+            overlap += len(slots)  # the same slot, a new value
+            total += len(slots)
+            # One shared word is a coincidence ("the box is named X", "the package is named Y")
+            # unless it is what the earlier statement is about (its first word) or a number changed.
+            about = next((t for t in earlier.terms if t in words), None)
+            if len(shared) < 2 and about not in shared and "number" not in slots:
+                continue
             if overlap / total >= _SUPERSEDES:
                 earlier.superseded = True
-                later.corrects = later.corrects or earlier.score >= _FACT_SCORE
+                later.corrects = later.corrects or (earlier.score >= _FACT_SCORE and later.score >= _FACT_SCORE)
 
 
 # ---- choosing within the budget -----------------------------------------------------------------------
