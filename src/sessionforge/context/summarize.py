@@ -228,14 +228,14 @@ def segment_summary_request(
 ) -> list[ChatMessage]:
     """The request that closes an infinite-context segment, with the summary's budget.
 
-    The budget is half of what the segment holds (its opening summary and its messages), so the next
-    segment keeps half its room for new turns, and never less than the opening summary itself, so
-    nothing the notes already hold has to make way (a segment closed after a few short turns would
-    otherwise shrink them).
+    The budget is two thirds of what the segment holds (its opening summary and its messages), so the
+    next segment keeps a third of its room for new turns, and never less than the opening summary
+    itself, so nothing the notes already hold has to make way (a segment closed after a few short
+    turns would otherwise shrink them).
     """
     previous = counter.count_text(previous_summary) if previous_summary else 0
     held = counter.count_messages(messages) + previous
-    budget = max(held // 2, previous, 1)
+    budget = max(held * 2 // 3, previous, 1)
     return build_summary_request(messages, strategy, previous_summary, max_tokens=budget, counter=counter)
 
 
