@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -123,6 +124,26 @@ def _kind(term: str) -> str:
     ):
         return "name"
     return "word"
+
+
+@lru_cache(maxsize=65536)
+def _commonness(term: str) -> float:
+    """How rare a word is in language at large, 0.4 (very common) to 1 (rare), read off the BPE
+    vocabulary: byte-pair merges are learnt most-frequent first, so a word that is one token with a
+    low rank is common, and a word that takes several tokens is rare. Names and numbers count as rare.
+    """
+    if _kind(term) != "word":
+        return 1.0
+    ids = load_encoding("o200k_base").encode_ordinary(" " + term)
+    if len(ids) > 1:
+        return 1.0
+    position = (math.log(max(ids[0], _COMMON_RANK)) - math.log(_COMMON_RANK)) / (
+        math.log(_RARE_RANK) - math.log(_COMMON_RANK)
+    )
+    return 0.4 + 0.6 * min(position, 1.0)
+
+
+_COMMON_RANK, _RARE_RANK = 2_000, 100_000
 
 
 def _content(term: str) -> bool:
@@ -241,7 +262,10 @@ _KEPT = 1.0
 def _score(unit: _Unit, rarity: dict[str, float], first: dict[str, int]) -> float:
     values = sorted(
         (
-            _KIND_WEIGHT[_kind(t)] * rarity[t] * (_FIRST_MENTION if first[t] == unit.order else _LATER_MENTION)
+            _KIND_WEIGHT[_kind(t)]
+            * rarity[t]
+            * _commonness(t)
+            * (_FIRST_MENTION if first[t] == unit.order else _LATER_MENTION)
             for t in unit.content
         ),
         reverse=True,
@@ -270,13 +294,14 @@ def _parts(unit: _Unit) -> set[str]:
 
 def _same_word(a: str, b: str) -> bool:
     """``a`` and ``b`` are one word or forms of one word (deploy/deploys, named/renamed): the shorter,
-    at least four letters, starts the longer or ends it after a short prefix."""
+    at least four letters, starts the longer (a short ending added) or ends it after a short prefix."""
     if a == b:
         return True
     if _kind(a) != "word" or _kind(b) != "word":
         return False
     short, long = sorted((a, b), key=len)
-    return len(short) >= 4 and (long.startswith(short) or (long.endswith(short) and len(long) - len(short) <= 2))
+    grown = len(long) - len(short)
+    return len(short) >= 4 and grown <= 3 and (long.startswith(short) or (long.endswith(short) and grown <= 2))
 
 
 def _supersede(units: list[_Unit], rarity: dict[str, float]) -> None:
