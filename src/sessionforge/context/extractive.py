@@ -69,7 +69,9 @@ _FUNCTION = frozenset(
     really what which who whom whose when where why how all any both each few more most other some such
     only own same one ones every get got gets go goes going went make made let like well way thing things
     they them their theirs he him his she her hers something anything nothing everything someone
-    while because though although until unless since per via i.e e.g etc yes ok okay oh
+    while because though although until unless since per via i.e e.g etc yes ok okay oh that's what's
+    there's here's who's isn't aren't wasn't weren't doesn't didn't won't wouldn't can't couldn't
+    shouldn't haven't hasn't hadn't
     el la los las un una unos unas lo al del de y e o u ni pero que qué es son era eran ser estar está
     están estoy estamos fue fueron ha han he hemos había se en con por para sin sobre entre hasta desde
     como cómo cuando cuándo donde dónde muy más menos ya también tan este esta estos estas ese esa esos
@@ -102,13 +104,15 @@ _FIRST_MENTION = 1.0
 _LATER_MENTION = 0.25
 _FACT_SCORE = 1.6
 """The score from which a sentence is a fact (kept across rolls), not only something mentioned."""
+_MENTION_SCORE = 1.0
+"""Below this a sentence is not worth its tokens even when there is room (a greeting, a thank-you)."""
 _SUPERSEDES = 0.4
 """The share of an earlier statement's weight a later one must repeat to supersede it."""
 
 
 def _terms(text: str) -> list[str]:
     out = []
-    for match in _TERM.finditer(text.lower()):
+    for match in _TERM.finditer(text.lower().replace("’", "'")):
         term = match.group().rstrip(".,:;'’!?)-")
         if term:
             out.append(term)
@@ -407,7 +411,7 @@ def _fill(ranked: list[_Unit], budget: int, counter: TokenCounter, strategy: Sum
     used = 0
     headings: set[str] = set()
     for unit in ranked:
-        if unit.score <= 0:
+        if unit.score < _MENTION_SCORE:
             continue
         section = _section(unit, strategy)
         cost = counter.count_text(f"- {unit.line}") + 1

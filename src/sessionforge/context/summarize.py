@@ -29,7 +29,7 @@ from .._sync import run_sync
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter
 from ..errors import UsageError
-from ._text import text_head
+from ._text import longest_prefix, truncated
 from .prompts import message_to_openai
 
 __all__ = [
@@ -220,6 +220,9 @@ def summary_request_for(
     ]
 
 
+_SMALL_SEGMENT = 64
+
+
 def segment_summary_request(
     messages: Sequence[ChatMessage],
     strategy: SummarizationStrategy | str,
@@ -231,11 +234,12 @@ def segment_summary_request(
     The budget is two thirds of what the segment holds (its opening summary and its messages), so the
     next segment keeps a third of its room for new turns, and never less than the opening summary
     itself, so nothing the notes already hold has to make way (a segment closed after a few short
-    turns would otherwise shrink them).
+    turns would otherwise shrink them). A small segment may be kept whole, up to
+    :data:`_SMALL_SEGMENT` tokens.
     """
     previous = counter.count_text(previous_summary) if previous_summary else 0
     held = counter.count_messages(messages) + previous
-    budget = max(held * 2 // 3, previous, 1)
+    budget = max(held * 2 // 3, previous, min(held, _SMALL_SEGMENT))
     return build_summary_request(messages, strategy, previous_summary, max_tokens=budget, counter=counter)
 
 
@@ -437,7 +441,8 @@ def rolling_summary(
 
 def fit_lines(text: str, max_tokens: int, counter: TokenCounter) -> str:
     """``text`` cut to ``max_tokens``: its first lines while they fit (a summary's lines are its facts,
-    so a cut loses whole facts, not the layout), or the head of the first line if none fits."""
+    so a cut loses whole facts, not the layout), or, if not even the first line fits, the head of
+    that line marked as cut."""
     if counter.count_text(text) <= max_tokens:
         return text
     kept: list[str] = []
@@ -445,7 +450,11 @@ def fit_lines(text: str, max_tokens: int, counter: TokenCounter) -> str:
         if counter.count_text("\n".join([*kept, line])) > max_tokens:
             break
         kept.append(line)
-    return "\n".join(kept) if kept else text_head(text, max_tokens, counter)
+    if kept:
+        return "\n".join(kept)
+    first = text.split("\n", 1)[0]
+    keep = longest_prefix(len(first), lambda n: counter.count_text(truncated(first, n)) <= max_tokens)
+    return "" if keep is None else truncated(first, keep)
 
 
 def chunk_messages(
