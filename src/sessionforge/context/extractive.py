@@ -308,12 +308,27 @@ def _same_word(a: str, b: str) -> bool:
     return len(short) >= 4 and grown <= 3 and (long.startswith(short) or (long.endswith(short) and grown <= 2))
 
 
+def _substituted(earlier: list[str], later: list[str]) -> bool:
+    """Whether a word of ``earlier`` is replaced in ``later`` by another between the same neighbour
+    ("timeout to sixty seconds", "timeout ninety seconds"): a value changed in the same place."""
+    gone = {i for i, t in enumerate(earlier) if t not in later and _content(t)}
+    new = {j for j, t in enumerate(later) if t not in earlier and _content(t)}
+    for i in gone:
+        for j in new:
+            for step in (-1, 1):
+                a, b = i + step, j + step
+                if 0 <= a < len(earlier) and 0 <= b < len(later) and earlier[a] == later[b] and _content(earlier[a]):
+                    return True
+    return False
+
+
 def _supersede(units: list[_Unit], rarity: dict[str, float]) -> None:
     """Mark each statement that a later statement of the same speaker restates with a new value.
 
     The later statement must repeat at least :data:`_SUPERSEDES` of the earlier one's weight in
     words (forms of one word count as one), where a value of the same kind in both (two numbers, two
-    named things) that differ counts as the same slot filled anew.
+    named things, two words between the same neighbours) that differ counts as the same slot filled
+    anew.
     """
     statements = [u for u in units if not u.question and u.content and u.speaker in ("user", "notes")]
     for index, later in enumerate(statements):
@@ -334,6 +349,8 @@ def _supersede(units: list[_Unit], rarity: dict[str, float]) -> None:
                 if any(_kind(t) == kind for t in earlier.content - later.content)
                 and any(_kind(t) == kind for t in later.content - earlier.content)
             }
+            if len(shared) > 1 and _substituted(earlier.terms, later.terms):
+                slots.add("word")
             overlap += len(slots)  # the same slot, a new value
             total += len(slots)
             # One shared word is a coincidence ("the box is named X", "the package is named Y")
