@@ -34,12 +34,9 @@ from dataclasses import dataclass, field
 
 from ..core.messages import ChatMessage
 from ..core.tokens import TiktokenCounter, TokenCounter, counter_for_model, load_encoding
-from .summarize import SummarizationStrategy, SummaryRequest, parse_notes, parse_request
+from .summarize import ALSO_SECTION, SummarizationStrategy, SummaryRequest, parse_notes, parse_request
 
-__all__ = ["ALSO_SECTION", "extractive_summarizer"]
-
-ALSO_SECTION = "Also mentioned"
-"""Where lines kept only because there was room are filed; they compete again at the next roll."""
+__all__ = ["extractive_summarizer"]
 
 _FACTS, _CORRECTIONS, _QUESTIONS = "Facts", "Corrections applied", "Open questions"
 

@@ -33,6 +33,7 @@ from ._text import longest_prefix, truncated
 from .prompts import message_to_openai
 
 __all__ = [
+    "ALSO_SECTION",
     "NOTE_SECTIONS",
     "SUMMARY_PREFIX",
     "LLMCallback",
@@ -74,6 +75,11 @@ SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
 
 NOTE_SECTIONS = ("Instructions", "Facts", "Decisions", "Open questions", "Corrections applied")
 """The sections of the notes every request asks for, in this order."""
+
+ALSO_SECTION = "Also mentioned"
+"""Where the extractive summarizer files lines kept only because there was room."""
+
+_HEADINGS = frozenset({*NOTE_SECTIONS, ALSO_SECTION, "Overview", "Questions"})
 
 
 class SummarizationStrategy(StrEnum):
@@ -295,14 +301,14 @@ def summary_request_parts(
     return parsed.strategy, parsed.max_tokens, parsed.previous_summary, parsed.transcript
 
 
-_HEADING = re.compile(r"^\s*(?:#+\s*)?\**([A-Z][A-Za-z ]{1,40}?)\**\s*:\s*(.*)$")
+_HEADING = re.compile(r"^\**([A-Z][A-Za-z ]{1,40}?)\**\s*:\s*(.*)$")
 
 
 def parse_notes(text: str) -> dict[str, list[str]]:
     """An answer's lines by section heading (``"Facts:"``, ``"## Decisions"`` ...), in order.
 
-    Lines before any heading fall under ``""``; a heading followed by text on its own line (such as
-    ``"Overview: ..."``) keeps that text as its first line. Bullets are stripped.
+    Lines before any heading fall under ``""``; a known heading followed by text on its line (such
+    as ``"Overview: ..."``) keeps that text as its first line. Bullets are stripped.
     """
     notes: dict[str, list[str]] = {}
     current = ""
@@ -310,13 +316,16 @@ def parse_notes(text: str) -> dict[str, list[str]]:
         line = raw.strip()
         if not line:
             continue
-        heading = None if line.startswith(("-", "*", "•")) else _HEADING.match(line.lstrip("#").strip())
-        if heading is not None and (heading.group(1).strip() in NOTE_SECTIONS or not heading.group(2)):
+        if line.startswith("#"):
+            current = line.lstrip("#").strip().rstrip(":").strip()
+            notes.setdefault(current, [])
+            continue
+        heading = None if line.startswith(("-", "*", "•")) else _HEADING.match(line)
+        if heading is not None and (heading.group(1).strip() in _HEADINGS or not heading.group(2)):
             current = heading.group(1).strip()
             notes.setdefault(current, [])
-            rest = heading.group(2).strip()
-            if rest:
-                notes[current].append(rest)
+            if heading.group(2).strip():
+                notes[current].append(heading.group(2).strip())
             continue
         notes.setdefault(current, []).append(line.lstrip("-*• ").strip())
     return notes

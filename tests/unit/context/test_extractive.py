@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 
-from sessionforge.context.extractive import ALSO_SECTION, extractive_summarizer
+from sessionforge.context.extractive import extractive_summarizer
 from sessionforge.context.summarize import (
+    ALSO_SECTION,
     SummarizationStrategy,
     build_summary_request,
     is_summary,
