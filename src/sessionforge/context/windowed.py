@@ -19,7 +19,15 @@ from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter, counter_for_model
 from ..errors import MissingDependencyError
 from ._text import text_head
-from .summarize import Summarizer, as_text, drive, fit_lines, parse_request, rolling_summary, summary_request_for
+from .summarize import (
+    Summarizer,
+    as_text,
+    drive,
+    fit_lines,
+    parse_request,
+    rolling_summary,
+    summary_request_for,
+)
 
 __all__ = ["MIN_PIECE_TOKENS", "fit_to_window", "local_model_summarizer"]
 

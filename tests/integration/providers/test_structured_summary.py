@@ -64,7 +64,9 @@ def test_a_summarizing_compactor_with_a_sync_client(openai_server: OpenAIServer)
         reply = client.chat.completions.create(model="gpt-4o-mini", messages=messages)  # type: ignore[arg-type]
         return reply.choices[0].message.content or ""
 
-    compactor = SummarizeCompactor(llm_callback_summarizer(llm_callback), keep_recent=2, max_summary_tokens=400)
+    compactor = SummarizeCompactor(
+        llm_callback_summarizer(llm_callback), keep_recent=2, max_summary_tokens=400
+    )
     session = ChatSession("Be brief.", max_tokens=220, compactor=compactor, model="gpt-4o-mini")
     session.add_message(ChatMessage.user("my flight out is on the 12th"))
     session.add_message(ChatMessage.assistant("Noted."))

@@ -97,7 +97,10 @@ def test_a_summarizer_must_answer_with_text() -> None:
 def test_fit_lines_keeps_whole_lines_or_marks_a_cut() -> None:
     text = "- alpha beta\n- gamma delta\n- epsilon"
     assert fit_lines(text, 100, COUNTER) == text
-    assert fit_lines(text, COUNTER.count_text("- alpha beta\n- gamma delta"), COUNTER) == "- alpha beta\n- gamma delta"
+    assert (
+        fit_lines(text, COUNTER.count_text("- alpha beta\n- gamma delta"), COUNTER)
+        == "- alpha beta\n- gamma delta"
+    )
     cut = fit_lines("word " * 50, 10, COUNTER)
     assert cut.endswith("[truncated]") and COUNTER.count_text(cut) <= 10
 
@@ -121,7 +124,9 @@ def test_chunked_summaries_stay_within_their_target() -> None:
         calls.append(COUNTER.count_messages(request))
         return "\n".join(f"- point {i} of a long answer" for i in range(500))
 
-    result = asyncio.run(summarize_in_chunks(messages, verbose, counter=COUNTER, target_tokens=80, chunk_tokens=400))
+    result = asyncio.run(
+        summarize_in_chunks(messages, verbose, counter=COUNTER, target_tokens=80, chunk_tokens=400)
+    )
     assert result.chunks == len(calls) > 1
     assert COUNTER.count_text(result.text) <= 80 == result.target_tokens
     default = asyncio.run(summarize_in_chunks(messages, verbose, counter=COUNTER, chunk_tokens=400))
