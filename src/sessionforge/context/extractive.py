@@ -867,7 +867,12 @@ def _supersede(units: list[_Unit], rarity: dict[str, float]) -> None:
         if later.kept_before:
             continue
         for earlier in statements[:index]:
-            if earlier.superseded or not (later.content - earlier.content):
+            added, dropped = later.content - earlier.content, earlier.content - later.content
+            if earlier.superseded or not added:
+                continue
+            # One value swapped and nothing else said ("tell me about Oslo", "tell me about Lima") is
+            # a series of parallel statements, not a correction.
+            if len(added) == 1 and len(dropped) == 1:
                 continue
             words = [t for t in earlier.content if _kind(t) != "number"]
             shared = [t for t in words if any(_same_word(t, m) for m in later.content)]
