@@ -1,254 +1,269 @@
-"""How many planted facts survive compaction to about 10% of a long conversation, per strategy.
+"""How much of what matters survives compaction to 10% of a conversation, per conversation family.
 
-A scripted conversation of 220 turns (user, assistant, tool calls with long outputs, chatter that also
-holds numbers and capitalized words) carries 24 planted facts: names, numbers, identifiers and
-decisions. Each strategy compacts it to ~10% of its tokens, once ("one-shot") and, for the rolling
-case, turn by turn inside a ``ChatSession`` whose budget is that 10% ("rolling"). A fact counts as
-kept when its key string appears anywhere in the resulting context (summary included).
+Each family of :mod:`fidelity_families` (lower-case preferences and constraints, corrections,
+identifiers, noisy chatter full of names and numbers, tool logs, Spanish) is one long conversation
+with about twenty facts and four corrections. It is compacted to ``--ratio`` (10%) of its tokens
+three ways, each through the public API only:
 
-    PYTHONPATH=src python bench/context_fidelity.py [--with-local-model] [--ratio 0.1] [--seed 7]
+- one-shot: the compactor called once on the whole conversation;
+- rolling: turn by turn in a ``ChatSession(max_tokens=target, compactor=...)``;
+- infinite context: turn by turn through ``SessionManager(infinite_context=True)``, whose
+  ``token_threshold`` leaves room under the target for the system prompt, one more turn and the
+  framing of each message; the context is what ``get_messages_for_llm()`` returns.
 
-The embedded-model summarizer runs when ``sessionforge.providers.local`` is importable, one-shot
-(a few minutes on 2 cores: every piece of the transcript is a model call); its rolling case makes a
-model call at nearly every turn and runs only with ``--with-local-model`` (much longer).
+Truncation is the baseline on every path (on the infinite path: segments whose summarizer writes
+nothing). For each row: facts kept, corrections applied (the new value present, the superseded one
+gone), the final context's tokens, the largest context seen along the way, and the summary's tokens,
+all counted exactly with the gpt-4o tokenizer.
+
+    PYTHONPATH=src python bench/context_fidelity.py [--ratio 0.1] [--seed 7] [--family NAME]
+                                                    [--with-local-model]
+
+Exit status 1 when the default summarizer misses the bar on some family and path: at least 80% of
+the facts, at least 3 of 4 corrections, never over the target.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import asyncio
+import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from sessionforge.context.compactors import Compactor, SlidingWindowCompactor, TruncateCompactor
-from sessionforge.context.summarize import (
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fidelity_families import FAMILIES, Family, Turn, build, check_keys, key_pattern
+
+from sessionforge import (
+    ChatMessage,
+    ChatSession,
+    Compactor,
+    SessionManager,
     SummarizeCompactor,
-    ToolOutputPruningCompactor,
-    extractive_summarizer,
-    local_model_summarizer,
+    ToolCall,
+    TruncateCompactor,
+    counter_for_model,
+    open_store,
 )
-from sessionforge.core.messages import ChatMessage, ToolCall
-from sessionforge.core.tokens import counter_for_model
-from sessionforge.errors import MissingDependencyError
-from sessionforge.faces.chat_session import ChatSession
 
 MODEL = "gpt-4o"
-
-# (turn at which it is planted, who says it, the sentence, the key string that must survive)
-FACTS: list[tuple[int, str, str, str]] = [
-    (3, "user", "My name is Marguerite Okafor and I lead the payments team.", "Marguerite Okafor"),
-    (9, "user", "Our budget for the migration is 48,500 euros, no more.", "48,500"),
-    (15, "assistant", "Decision recorded: we will use PostgreSQL 16 as the main database.", "PostgreSQL 16"),
-    (22, "tool", "deploy log: build 20931 finished on runner gh-17", "20931"),
-    (28, "user", "The contractor is Tomasz Kowalczyk, he starts on March 14.", "Tomasz Kowalczyk"),
-    (34, "user", "We agreed the public API listens on port 8443.", "8443"),
-    (41, "assistant", "Confirmed: the launch is set for Thursday the 9th of October.", "9th of October"),
-    (47, "user", "Our designer Aiko Tanaka owns the checkout redesign.", "Aiko Tanaka"),
-    (55, "tool", "ticket tracker: ENG-4471 (status: blocked on legal review)", "ENG-4471"),
-    (62, "user", "We decided to host everything in the Frankfurt region.", "Frankfurt"),
-    (70, "user", "The SLA we promised the bank is 99.95% monthly uptime.", "99.95%"),
-    (78, "assistant", "Agreed: feature flag checkout_v2 stays off until the audit passes.", "checkout_v2"),
-    (86, "user", "The auditor is Dr. Olumide Bankole from Vantage Assurance.", "Olumide Bankole"),
-    (95, "tool", "billing export: 1,187 active merchants in the pilot", "1,187"),
-    (103, "user", "We chose Kafka over RabbitMQ for the event bus.", "Kafka"),
-    (112, "user", "Remember the staging database password rotates every 21 days.", "21 days"),
-    (121, "assistant", "Decision: the retry limit for webhooks is 7 attempts.", "7 attempts"),
-    (130, "user", "Sigrid Halvorsen from legal signs off on data retention.", "Sigrid Halvorsen"),
-    (139, "tool", "capacity report: peak load 3,420 requests per second", "3,420"),
-    (148, "user", "We settled on a data retention period of 400 days.", "400 days"),
-    (160, "user", "The pilot customer is Bramble & Finch Bakery in Leeds.", "Bramble & Finch"),
-    (172, "assistant", "Final call: version 3.8.2 is the release candidate.", "3.8.2"),
-    (185, "user", "Our on-call rotation starts with Keanu Mahelona next Monday.", "Keanu Mahelona"),
-    (199, "user", "The rollback window is 45 minutes after each deploy.", "45 minutes"),
-]
-
-CHATTER = [
-    "That makes sense, thanks for walking me through it.",
-    "Could you explain that part again in simpler words?",
-    "I was reading about this yesterday and got a bit lost.",
-    "Sounds good to me, let's keep going.",
-    "Honestly the documentation for this is not great.",
-    "I tried it 3 times on my laptop and it worked twice.",
-    "We use Python and Linux everywhere, so that should be fine.",
-    "Maybe we can revisit this after lunch.",
-    "What would you recommend as a sensible default here?",
-    "The team on the 2nd floor had the same question last week.",
-    "Is there a simpler way to do this without extra tooling?",
-    "Good point, I had not thought about caching at all.",
-]
-REPLIES = [
-    "Sure. The short version is that it trades a little latency for much simpler operations.",
-    "In most setups the default is fine; change it only when measurements say so.",
-    "Think of it as a queue in front of the service: requests wait instead of failing.",
-    "Yes, and it is worth writing a small test for it so that it stays that way.",
-    "A common pattern is to start small, measure for 2 weeks, then adjust.",
-    "That is a reasonable plan. I would add monitoring before rolling it out widely.",
-    "Good question. Teams at Google and Netflix have written about similar trade-offs.",
-    "It depends on the workload, but for yours the simple option should be enough.",
-]
+COUNTER = counter_for_model(MODEL)
 
 
-PEOPLE = ["Alex", "Jordan", "Sam from QA", "Chris", "Robin", "my cousin", "Taylor", "the intern"]
-VERBS = ["mentioned", "complained about", "fixed", "asked about", "was reading about", "benchmarked"]
-OBJECTS = ["{n} flaky tests", "a {n} MB log file", "the Redis cluster", "{n} open tabs", "the VPN", "Jira"]
-WHEN = ["in Berlin", "on Tuesday", "last sprint", "at the offsite in Porto", "before lunch", "in {n} minutes"]
-
-
-def noise(rng: random.Random) -> str:
-    """A one-off remark with names and numbers in it, which is not one of the planted facts."""
-    parts = [rng.choice(PEOPLE), rng.choice(VERBS), rng.choice(OBJECTS), rng.choice(WHEN)]
-    return (" ".join(parts) + ".").format(n=rng.randint(2, 900)).capitalize()
-
-
-def tool_output(rng: random.Random, fact: str | None) -> str:
-    """A long tool result (a log), with the planted fact, if any, somewhere in the middle."""
-    lines = [
-        f"2026-05-{rng.randint(10, 28)} 12:{rng.randint(10, 59)}:{rng.randint(10, 59)} INFO "
-        f"worker-{rng.randint(1, 9)} processed batch {rng.randint(1000, 9999)} in {rng.randint(5, 90)} ms"
-        for _ in range(rng.randint(25, 45))
-    ]
-    if fact is not None:
-        lines.insert(len(lines) // 2, fact)
-    return "\n".join(lines)
-
-
-def conversation(seed: int, turns: int = 220, *, noisy: bool = False) -> list[ChatMessage]:
-    rng = random.Random(seed)
-
-    def chatter() -> str:
-        said = rng.choice(CHATTER)
-        return f"{said} {noise(rng)}" if noisy and rng.random() < 0.6 else said
-
-    planted = {turn: (who, text) for turn, who, text, _ in FACTS}
-    messages = [ChatMessage.system("You are a careful engineering assistant for a payments team.")]
-    call_no = 0
-    for turn in range(turns):
-        who, text = planted.get(turn, ("", ""))
-        if who == "tool" or (not who and rng.random() < 0.15):
-            messages.append(ChatMessage.user(chatter()))
-            call = ToolCall(id=f"call_{call_no}", name="run", arguments={"cmd": f"report {call_no}"})
-            call_no += 1
+def as_messages(family: Family, turns: list[Turn]) -> list[ChatMessage]:
+    """The conversation as the chat face holds it."""
+    messages = [ChatMessage.system(family.system)]
+    for number, turn in enumerate(turns):
+        messages.append(ChatMessage.user(turn.user))
+        if turn.tool is not None:
+            name, arguments, output = turn.tool
+            call = ToolCall(id=f"call_{number}", name=name, arguments=arguments)
             messages.append(ChatMessage.assistant(None, tool_calls=[call]))
-            fact = text if who == "tool" else None
-            messages.append(ChatMessage.tool(tool_output(rng, fact), tool_call_id=call.id, name="run"))
-            messages.append(ChatMessage.assistant(rng.choice(REPLIES)))
-        elif who == "user":
-            messages.append(ChatMessage.user(f"{chatter()} {text}"))
-            messages.append(ChatMessage.assistant(rng.choice(REPLIES)))
-        elif who == "assistant":
-            messages.append(ChatMessage.user(chatter()))
-            messages.append(ChatMessage.assistant(f"{text} {rng.choice(REPLIES)}"))
-        else:
-            messages.append(ChatMessage.user(chatter()))
-            messages.append(ChatMessage.assistant(rng.choice(REPLIES)))
-    messages.append(ChatMessage.user("Before we wrap up, what do you still need from me?"))
+            messages.append(ChatMessage.tool(output, tool_call_id=call.id, name=name))
+        if turn.reply:
+            messages.append(ChatMessage.assistant(turn.reply))
     return messages
 
 
-def kept_facts(messages: list[ChatMessage]) -> int:
-    text = "\n".join(m.text for m in messages)
-    return sum(1 for *_, key in FACTS if key in text)
+def from_wire(item: dict[str, Any]) -> ChatMessage:
+    """A provider dict from ``get_messages_for_llm`` back as a message, to count it the same way."""
+    calls = [
+        ToolCall(id=c["id"], name=c["function"]["name"], arguments=json.loads(c["function"]["arguments"]))
+        for c in item.get("tool_calls") or []
+    ]
+    return ChatMessage(
+        role=item["role"],
+        content=item.get("content"),
+        tool_calls=calls,
+        tool_call_id=item.get("tool_call_id"),
+        name=item.get("name") if item["role"] == "tool" else None,
+    )
 
 
 @dataclass
 class Row:
-    strategy: str
-    mode: str
+    path: str
+    method: str
     facts: int
+    corrections: int
     tokens: int
+    peak: int
+    summary: int
     seconds: float
 
 
-def one_shot(name: str, compactor: Compactor, messages: list[ChatMessage], target: int) -> Row:
-    counter = counter_for_model(MODEL)
+def score(family: Family, context: list[ChatMessage]) -> tuple[int, int, int]:
+    """(facts kept, corrections applied, tokens of the summary) in ``context``."""
+    text = "\n".join(m.text for m in context)
+    facts = sum(1 for f in family.facts if key_pattern(f.key).search(text))
+    applied = sum(
+        1
+        for c in family.corrections
+        if key_pattern(c.after.key).search(text) and not key_pattern(c.before.key).search(text)
+    )
+    summary = sum(
+        COUNTER.count_text(m.text) for m in context if m.role == "system" and "Summary" in m.text[:40]
+    )
+    return facts, applied, summary
+
+
+def one_shot(
+    family: Family, method: str, compactor: Compactor, messages: list[ChatMessage], target: int
+) -> Row:
     start = time.perf_counter()
-    out = compactor(messages, target, counter)
+    out = compactor(messages, target, COUNTER)
     elapsed = time.perf_counter() - start
-    return Row(name, "one-shot", kept_facts(out), counter.count_messages(out), elapsed)
+    tokens = COUNTER.count_messages(out)
+    return Row("one-shot", method, *score(family, out)[:2], tokens, tokens, score(family, out)[2], elapsed)
 
 
-def rolling(name: str, compactor: Compactor, messages: list[ChatMessage], target: int) -> Row:
+def rolling(
+    family: Family, method: str, compactor: Compactor, messages: list[ChatMessage], target: int
+) -> Row:
     session = ChatSession(messages[0].text, max_tokens=target, compactor=compactor, model=MODEL)
+    peak = 0
     start = time.perf_counter()
     for message in messages[1:]:
         session.add_message(message)
+        peak = max(peak, session.estimate_tokens())
     elapsed = time.perf_counter() - start
-    return Row(name, f"rolling ({len(session.compactions)}x)", kept_facts(session.messages),
-               session.estimate_tokens(), elapsed)  # fmt: skip
+    facts, applied, summary = score(family, session.messages)
+    path = f"rolling ({len(session.compactions)}x)"
+    return Row(path, method, facts, applied, COUNTER.count_messages(session.messages), peak, summary, elapsed)
+
+
+def threshold_for(family: Family, turns: list[Turn], target: int) -> int:
+    """A segment size that keeps every request under ``target``: the manager closes a segment before
+    a user message once it holds ``token_threshold`` tokens of text, so leave room for the system
+    prompt, one more turn, and the few framing tokens of each message (a fifth, generously)."""
+    largest = max(COUNTER.count_messages(as_messages(family, [t])[1:]) for t in turns)
+    return int((target - largest - COUNTER.count_message(ChatMessage.system(family.system))) * 0.8)
+
+
+def infinite(
+    family: Family,
+    method: str,
+    summarizer: Callable[[list[ChatMessage]], str] | None,
+    turns: list[Turn],
+    target: int,
+) -> Row:
+    threshold = threshold_for(family, turns, target)
+
+    async def run() -> tuple[list[ChatMessage], int, int]:
+        manager = SessionManager(
+            system_prompt=family.system,
+            infinite_context=True,
+            token_threshold=threshold,
+            max_turns_per_segment=10**9,
+            model=MODEL,
+            store=open_store("memory://"),
+            summarizer=summarizer,
+        )
+        peak = 0
+        for number, turn in enumerate(turns):
+            await manager.user_says(turn.user)
+            if turn.tool is not None:
+                name, arguments, output = turn.tool
+                await manager.tool_used(name, arguments, output, call_id=f"call_{number}")
+            if turn.reply:
+                await manager.ai_responds(turn.reply, model=MODEL)
+            context = [from_wire(m) for m in await manager.get_messages_for_llm(include_system=True)]
+            peak = max(peak, COUNTER.count_messages(context))
+        segments = len(await manager.get_session_chain())
+        return context, peak, segments
+
+    start = time.perf_counter()
+    context, peak, segments = asyncio.run(run())
+    elapsed = time.perf_counter() - start
+    facts, applied, summary = score(family, context)
+    path = f"infinite ({segments} seg)"
+    return Row(path, method, facts, applied, COUNTER.count_messages(context), peak, summary, elapsed)
+
+
+def nothing(request: list[ChatMessage]) -> str:
+    """A summarizer that keeps nothing: segments then behave like truncation."""
+    return ""
+
+
+def local_summarizer() -> tuple[Callable[[list[ChatMessage]], str] | None, str]:
+    try:
+        from sessionforge.context.windowed import local_model_summarizer
+    except ImportError:
+        from sessionforge.context.summarize import local_model_summarizer  # type: ignore[attr-defined,no-redef]
+    from sessionforge.errors import MissingDependencyError
+
+    try:
+        return local_model_summarizer(max_tokens=200), "local model: run one-shot"
+    except MissingDependencyError as exc:
+        return None, f"local model: unavailable: {exc}"
+
+
+def run_family(
+    family: Family, seed: int, ratio: float, local: Callable[[list[ChatMessage]], str] | None
+) -> bool:
+    turns = build(family, seed)
+    check_keys(family, turns)
+    messages = as_messages(family, turns)
+    total = COUNTER.count_messages(messages)
+    target = int(total * ratio)
+    rows = [
+        one_shot(family, "truncate", TruncateCompactor(), messages, target),
+        one_shot(family, "summarize (default)", SummarizeCompactor(), messages, target),
+    ]
+    if local is not None:
+        local_compactor = SummarizeCompactor(local, max_request_tokens=1100)
+        rows.append(one_shot(family, "summarize (local model)", local_compactor, messages, target))
+    rows += [
+        rolling(family, "truncate", TruncateCompactor(), messages, target),
+        rolling(family, "summarize (default)", SummarizeCompactor(), messages, target),
+        infinite(family, "truncate", nothing, turns, target),
+        infinite(family, "summarize (default)", None, turns, target),
+    ]
+    n_facts, n_corr = len(family.facts), len(family.corrections)
+    print(f"## {family.name}")
+    print(
+        f"{len(messages)} messages, {len(turns)} user turns, {total:,} tokens ({MODEL}, exact); "
+        f"{n_facts} facts, {n_corr} corrections; target {target:,} tokens ({ratio:.0%})\n"
+    )
+    print("| path | method | facts kept | corrections applied | tokens | peak | summary | time |")
+    print("|---|---|---|---|---|---|---|---|")
+    ok = True
+    for row in rows:
+        over = " (over)" if row.peak > target else ""
+        print(
+            f"| {row.path} | {row.method} | {row.facts}/{n_facts} | {row.corrections}/{n_corr} | "
+            f"{row.tokens:,} | {row.peak:,}{over} | {row.summary:,} | {row.seconds:.2f}s |"
+        )
+        if row.method == "summarize (default)":
+            ok = ok and row.facts >= 0.8 * n_facts and row.corrections >= 3 and row.peak <= target
+    print(
+        f"\ndefault summarizer meets the bar (>= 80% facts, >= 3 corrections, within target): {'yes' if ok else 'NO'}\n"
+    )
+    return ok
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--with-local-model", action="store_true", help="also summarize with the local model")
     parser.add_argument("--ratio", type=float, default=0.10, help="target share of the tokens (default 0.10)")
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args(argv)
-
-    strategies: list[tuple[str, Compactor]] = [
-        ("Truncate (baseline)", TruncateCompactor()),
-        ("SlidingWindow(20)", SlidingWindowCompactor(window=20)),
-        ("ToolOutputPruning(60)", ToolOutputPruningCompactor(max_tool_tokens=60, keep_recent=6)),
-        ("Summarize(extractive)", SummarizeCompactor(extractive_summarizer, keep_recent=6)),
-    ]
-    local_note = (
-        "local model: not run (sessionforge.providers.local is not importable; pass --with-local-model)"
+    parser.add_argument("--family", action="append", help="run only this family (repeatable)")
+    parser.add_argument(
+        "--with-local-model", action="store_true", help="also summarize one-shot with the local model"
     )
-    try:
-        summarizer = local_model_summarizer(max_tokens=200)
-    except MissingDependencyError as exc:
-        if args.with_local_model:
-            local_note = f"local model: requested but unavailable: {exc}"
-    else:
-        # Pieces of ~1,100 tokens (gpt-4o counting) fit the model's 2,048-token window with their
-        # instructions, the summary so far and a 200-token answer, so each piece is one call (the
-        # answers, ~50 tokens a second on 2 cores, are most of the time).
-        strategies.append(
-            ("Summarize(local model)", SummarizeCompactor(summarizer, keep_recent=6, max_request_tokens=1100))
-        )
-        local_note = "local model: run via sessionforge.providers.local.complete_text" + (
-            "" if args.with_local_model else " (one-shot only; --with-local-model adds its rolling case)"
-        )
-
-    ok = True
-    rolling_too = {name for name, _ in strategies if args.with_local_model or "local model" not in name}
-    for label, noisy in (("plain chatter", False), ("noisy chatter (one-off names and numbers)", True)):
-        ok = run(label, conversation(args.seed, noisy=noisy), strategies, args.ratio, rolling_too) and ok
-    print(local_note)
-    return 0 if ok else 1
-
-
-def run(
-    label: str,
-    messages: list[ChatMessage],
-    strategies: list[tuple[str, Compactor]],
-    ratio: float,
-    rolling_too: set[str],
-) -> bool:
-    counter = counter_for_model(MODEL)
-    total = counter.count_messages(messages)
-    target = int(total * ratio)
-    turns = sum(1 for m in messages if m.role == "user")
-    print(f"## {label}")
-    print(f"conversation: {len(messages)} messages, {turns} user turns, {total} tokens ({MODEL}, exact)")
-    print(f"planted facts: {len(FACTS)}; target: {target} tokens ({ratio:.0%})\n")
-    rows = [one_shot(name, compactor, messages, target) for name, compactor in strategies]
-    rows += [
-        rolling(name, compactor, messages, target) for name, compactor in strategies if name in rolling_too
-    ]
-    print(f"| {'strategy':<24} | {'mode':<15} | {'facts kept':>10} | {'tokens':>6} | {'time':>8} |")
-    print(f"|{'-' * 26}|{'-' * 17}|{'-' * 12}|{'-' * 8}|{'-' * 10}|")
-    for row in rows:
-        share = f"{row.facts}/{len(FACTS)}"
-        print(
-            f"| {row.strategy:<24} | {row.mode:<15} | {share:>10} | {row.tokens:>6} | "
-            f"{row.seconds * 1000:>6.0f}ms |"
-        )
-    baseline = max(r.facts for r in rows if r.strategy.startswith("Truncate"))
-    summarized = min(r.facts for r in rows if r.strategy == "Summarize(extractive)")
-    verdict = "yes" if summarized > baseline else "NO"
-    print(f"\nsummarizing keeps more facts than truncation: {verdict} ({summarized} vs {baseline})\n")
-    return summarized > baseline
+    args = parser.parse_args(argv)
+    local, note = (
+        local_summarizer() if args.with_local_model else (None, "local model: not run (--with-local-model)")
+    )
+    chosen = [f for f in FAMILIES if not args.family or f.name in args.family]
+    results = [run_family(family, args.seed, args.ratio, local) for family in chosen]
+    print(note)
+    print(f"families meeting the bar: {sum(results)} of {len(results)}")
+    return 0 if all(results) else 1
 
 
 if __name__ == "__main__":

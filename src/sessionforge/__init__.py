@@ -54,8 +54,8 @@ _EXPORTS: dict[str, str] = {
     "Compactor": ".context.compactors",
     "SlidingWindowCompactor": ".context.compactors",
     "TruncateCompactor": ".context.compactors",
-    "SummarizeCompactor": ".context.summarize",
-    "ToolOutputPruningCompactor": ".context.summarize",
+    "SummarizeCompactor": ".context.summarizing",
+    "ToolOutputPruningCompactor": ".context.summarizing",
     "SummarizationStrategy": ".context.summarize",
     "PromptStrategy": ".context.prompts",
     "build_prompt_from_session": ".context.prompts",
@@ -204,7 +204,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # the lazy names, as users' type checkers see them
     from .context.compactors import Compactor, SlidingWindowCompactor, TruncateCompactor
     from .context.prompts import PromptStrategy, build_prompt_from_session, truncate_prompt_to_token_limit
-    from .context.summarize import SummarizationStrategy, SummarizeCompactor, ToolOutputPruningCompactor
+    from .context.summarize import SummarizationStrategy
+    from .context.summarizing import SummarizeCompactor, ToolOutputPruningCompactor
     from .core.budget import Budget
     from .core.events import EventSource, EventType, SessionEvent
     from .core.messages import ChatMessage, ImagePart, TextPart, ToolCall

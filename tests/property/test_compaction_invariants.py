@@ -17,15 +17,12 @@ from hypothesis import strategies as st
 
 from sessionforge.context._text import TRUNCATION_MARK, with_content
 from sessionforge.context.compactors import SlidingWindowCompactor, TruncateCompactor
+from sessionforge.context.extractive import extractive_summarizer
 from sessionforge.context.prompts import (
     truncate_prompt_to_token_limit,
 )
-from sessionforge.context.summarize import (
-    SummarizeCompactor,
-    ToolOutputPruningCompactor,
-    extractive_summarizer,
-    is_summary,
-)
+from sessionforge.context.summarize import is_summary
+from sessionforge.context.summarizing import SummarizeCompactor, ToolOutputPruningCompactor
 from sessionforge.core.messages import ChatMessage, ToolCall
 from sessionforge.core.tokens import TokenCounter, counter_for_model
 from sessionforge.core.units import newest_user_index, split_units

@@ -20,7 +20,7 @@ from sessionforge import (
     SummarizationStrategy,
     track_infinite_conversation,
 )
-from sessionforge.context.summarize import build_summary_request
+from sessionforge.context.summarize import segment_summary_request
 from sessionforge.core.events import SessionEvent
 from sessionforge.core.messages import ChatMessage
 from sessionforge.core.tokens import counter_for_model
@@ -161,8 +161,11 @@ async def test_each_strategys_prompt_reaches_the_callback(
     sid = await exchange(icm, "conv", "What is a qubit?", "A two-state system.", callback)
     await exchange(icm, sid, "More?", "Later.", callback)
     (request,) = callback.requests
-    expected = build_summary_request(
-        [ChatMessage.user("What is a qubit?"), ChatMessage.assistant("A two-state system.")], strategy
+    expected = segment_summary_request(
+        [ChatMessage.user("What is a qubit?"), ChatMessage.assistant("A two-state system.")],
+        strategy,
+        None,
+        counter_for_model(MODEL),
     )
     assert request == [{"role": m.role, "content": m.text} for m in expected]
 

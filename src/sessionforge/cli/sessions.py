@@ -295,7 +295,9 @@ def summarize_session(
 ) -> None:
     """Summarize a whole session, chunk by chunk, with a progress bar; optionally store the summary."""
     from ..context.chunked import summarize_in_chunks
-    from ..context.summarize import SummarizationStrategy, extractive_summarizer, local_model_summarizer
+    from ..context.extractive import extractive_summarizer
+    from ..context.summarize import SummarizationStrategy
+    from ..context.windowed import local_model_summarizer
     from ..core.events import EventSource, EventType, SessionEvent
     from ..core.projection import MARKS, transcript
     from ..core.tokens import counter_for_model

@@ -1,9 +1,9 @@
 """Summarize a history too long for one summarizer call: token-bounded chunks, one rolling summary.
 
 A summarizer has a context window of its own (the embedded model's is small), so a long session is
-read in chunks of whole messages of at most ``chunk_tokens`` each. Every call gets the summary so far
-with the next chunk and returns a summary of both (the same rolling request the compactors and the
-infinite-context segments build), so the last summary covers the whole history. ``on_chunk`` reports
+read in chunks of whole messages of at most ``chunk_tokens`` each, summarized as one rolling summary
+(:func:`.summarize.rolling_summary`, the same the compactors and infinite-context segments use): the
+last summary covers the whole history and never exceeds ``target_tokens``. ``on_chunk`` reports
 progress after each call, which is what a progress bar needs.
 """
 
@@ -14,7 +14,16 @@ from dataclasses import dataclass
 
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter
-from .summarize import SummarizationStrategy, Summarizer, build_summary_request, chunk_messages, summarize
+from ..errors import UsageError
+from .summarize import (
+    SummarizationStrategy,
+    Summarizer,
+    adrive,
+    chunk_messages,
+    render_transcript,
+    rolling_summary,
+    summarize,
+)
 
 __all__ = ["ChunkedSummary", "chunk_messages", "summarize_in_chunks"]
 
@@ -27,6 +36,8 @@ class ChunkedSummary:
     chunks: int
     request_tokens: int
     """Tokens of every request sent to the summarizer, counted with the session's counter."""
+    target_tokens: int
+    """The budget the summary was written to (``text`` never costs more)."""
 
 
 async def summarize_in_chunks(
@@ -34,20 +45,36 @@ async def summarize_in_chunks(
     summarizer: Summarizer,
     *,
     counter: TokenCounter,
+    target_tokens: int | None = None,
     strategy: SummarizationStrategy | str = SummarizationStrategy.KEY_POINTS,
     chunk_tokens: int = 1500,
     previous_summary: str | None = None,
     on_chunk: Callable[[int, int], None] | None = None,
 ) -> ChunkedSummary:
-    """One summary of all of ``messages``; ``on_chunk(done, total)`` after each summarizer call."""
+    """One summary of all of ``messages`` in at most ``target_tokens`` (counted by ``counter``).
+
+    ``target_tokens`` defaults to a tenth of the messages' tokens. Each request asks for at most
+    that, and an answer over it is cut to it (whole lines first). ``on_chunk(done, total)`` is called
+    after each summarizer call.
+    """
+    if target_tokens is None:
+        target_tokens = max(counter.count_messages(messages) // 10, 1)
+    if target_tokens < 1:
+        raise UsageError("target_tokens must be at least 1")
     chunks = chunk_messages(messages, counter, chunk_tokens)
-    summary = previous_summary
+    pieces = [render_transcript(chunk) for chunk in chunks]
     request_tokens = 0
-    for done, chunk in enumerate(chunks, start=1):
-        request = build_summary_request(chunk, strategy, summary)
+    done = 0
+
+    async def counted(request: list[ChatMessage]) -> str:
+        nonlocal request_tokens, done
         request_tokens += counter.count_messages(request)
-        # A chunk of small talk may leave nothing to keep; the summary so far still holds.
-        summary = await summarize(summarizer, request) or summary
+        answer = await summarize(summarizer, request)
+        done += 1
         if on_chunk is not None:
             on_chunk(done, len(chunks))
-    return ChunkedSummary(text=summary or "", chunks=len(chunks), request_tokens=request_tokens)
+        return answer
+
+    flow = rolling_summary(pieces, strategy, previous_summary, max_tokens=target_tokens, counter=counter)
+    text = await adrive(flow, counted)
+    return ChunkedSummary(text, len(chunks), request_tokens, target_tokens)

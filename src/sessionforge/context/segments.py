@@ -29,13 +29,8 @@ from ..core.tokens import counter_for_model
 from ..core.usage import TokenUsage
 from ..storage.base import Store
 from ..storage.session import Session
-from .summarize import (
-    SummarizationStrategy,
-    Summarizer,
-    build_summary_request,
-    extractive_summarizer,
-    summarize,
-)
+from .extractive import extractive_summarizer
+from .summarize import SummarizationStrategy, Summarizer, segment_summary_request, summarize
 
 __all__ = [
     "SEGMENT_INDEX",
@@ -126,7 +121,7 @@ async def start_next_segment(
     chosen = summarizer or extractive_summarizer
     strategy = SummarizationStrategy(strategy)
     previous = opening_summary(session)
-    request = build_summary_request(segment_messages(session), strategy, previous)
+    request = segment_summary_request(segment_messages(session), strategy, previous, counter_for_model(model))
     # A segment of small talk may leave the extractive summarizer nothing to keep; the earlier
     # summary still holds, and must not be lost because this segment added nothing to it.
     text = await summarize(chosen, request) or previous or "(no facts to carry over yet)"

@@ -1,56 +1,62 @@
-"""Compactors that rewrite instead of only dropping: a rolling summary, and pruned tool outputs.
+"""Summary requests: what a summarizer is asked, how its answer is read, and the rolling summary.
 
-:class:`SummarizeCompactor` replaces what it drops by one summary message placed right after the
-system messages. The summary rolls: a summary left by an earlier compaction is folded into the next
-one (given to the summarizer as the previous summary), so a long conversation carries one summary that
-grows with the facts, never a stack of summaries of summaries.
+A summarizer is any callable ``(list[ChatMessage]) -> str`` that may also be ``async``: a model
+behind any provider, the spec's ``llm_callback``, the embedded model, user code, or the built-in
+extractive summarizer (:mod:`.extractive`). They all receive the same request, built here: a system
+message with the strategy's instructions and the sections the notes should have (instructions,
+facts, decisions, open questions, corrections applied), then a user message with the summary so far
+(if any) and the transcript. :func:`parse_request` and :func:`parse_notes` read a request and an
+answer back, so summarizers that are not language models work from the same request.
 
-The compaction logic is written once, as a generator (:meth:`SummarizeCompactor.flow`) that yields
-each summarization request and receives the summary text. Two small drivers run it: ``__call__`` (the
-:class:`~sessionforge.context.compactors.Compactor` protocol, used by ``ChatSession``) and
-``acompact`` for async code. A summarizer is any callable ``(list[ChatMessage]) -> str`` that may
-also be ``async``; :func:`call_summarizer` is the one place that tells the two apart.
-
-Both compactors keep the invariants listed in :mod:`.compactors`. The only messages they add are
-marked in ``metadata["sessionforge"]``: ``{"summary": True}`` on the summary, ``{"pruned_tokens": N}``
-on a shortened tool result (which keeps its ``tool_call_id``, so the call and its result still pair).
+Every way of summarizing more than one request's worth (the compactors, a model with a small window,
+a whole session summarized chunk by chunk, infinite-context segments) is the same rolling summary:
+:func:`rolling_summary` is a generator that yields one request per piece of transcript and receives
+the answer, which becomes the summary so far of the next request. It does no I/O; :func:`drive` and
+:func:`adrive` run it, and :func:`call_summarizer` is the one place where sync and async summarizers
+are told apart.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
-from .._optional import require
 from .._sync import run_sync
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter
-from ..core.units import split_units
-from ..errors import ContextOverflowError, MissingDependencyError, UsageError
+from ..errors import UsageError
 from ..providers.openai import message_to_wire
-from ._text import fit_message, text_head, text_tail, with_content
-from .compactors import drop_oldest_units, flatten_units, window_units
+from ._text import longest_prefix, truncated
 
 __all__ = [
+    "ALSO_SECTION",
+    "NOTE_SECTIONS",
     "SUMMARY_PREFIX",
     "LLMCallback",
     "SummarizationStrategy",
-    "SummarizeCompactor",
-    "SummarizeFlow",
     "Summarizer",
-    "ToolOutputPruningCompactor",
+    "SummaryFlow",
+    "SummaryRequest",
+    "adrive",
+    "as_text",
     "build_summary_request",
     "call_summarizer",
     "chunk_messages",
-    "extractive_summarizer",
+    "drive",
+    "fit_lines",
     "is_summary",
     "llm_callback_summarizer",
-    "local_model_summarizer",
+    "parse_notes",
+    "parse_request",
     "render_transcript",
+    "rolling_summary",
+    "segment_summary_request",
     "summarize",
+    "summary_body",
     "summary_request_for",
     "summary_request_parts",
 ]
@@ -61,11 +67,19 @@ Summarizer: TypeAlias = Callable[[list[ChatMessage]], "str | Awaitable[str]"]
 LLMCallback: TypeAlias = Callable[[list[dict[str, Any]]], "str | Awaitable[str]"]
 """The session-manager spec's summarization callback: provider-style message dicts in, text out."""
 
-SummarizeFlow: TypeAlias = Generator[list[ChatMessage], Any, list[ChatMessage]]
-"""Yields summarization requests, receives summaries (checked to be text), returns the messages."""
+SummaryFlow: TypeAlias = Generator[list[ChatMessage], Any, str]
+"""Yields summarization requests, receives the answers, returns the final summary text."""
 
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
 """Opens the text of every summary message, so that the model reads it as context, not as a turn."""
+
+NOTE_SECTIONS = ("Instructions", "Facts", "Decisions", "Open questions", "Corrections applied")
+"""The sections of the notes every request asks for, in this order."""
+
+ALSO_SECTION = "Also mentioned"
+"""Where the extractive summarizer files lines kept only because there was room."""
+
+_HEADINGS = frozenset({*NOTE_SECTIONS, ALSO_SECTION, "Overview", "Questions"})
 
 
 class SummarizationStrategy(StrEnum):
@@ -81,39 +95,53 @@ class SummarizationStrategy(StrEnum):
     """What the user asked, and the answer each question received."""
 
 
+_NOTES = (
+    "Write the notes that let this conversation continue without its transcript, as a careful "
+    "note-taker would. Use these sections, each a list of short lines starting with '- ', and leave "
+    "out a section with nothing in it:\n"
+    "Instructions: what the user asked you to do or how, their preferences and constraints.\n"
+    "Facts: what was stated about the user, the people, the work and its setup, and what tools "
+    "found; keep names, identifiers, paths, emails, flags, numbers and dates exactly as written, "
+    "whatever their case.\n"
+    "Decisions: what was decided or agreed, and by whom.\n"
+    "Open questions: what is still unanswered or pending.\n"
+    "Corrections applied: each value that was changed later, with its latest value only; drop the "
+    "superseded value from every other section.\n"
+    "Leave out greetings, thanks, small talk and anecdotes that nothing depends on."
+)
+
 _INSTRUCTIONS: dict[SummarizationStrategy, str] = {
     SummarizationStrategy.BASIC: (
-        "Write a brief overview of the conversation below: what it was about and where it ended up. "
-        "A few plain sentences; no lists."
+        "Begin with 'Overview:' and two or three plain sentences on what the conversation was about "
+        "and where it ended up."
     ),
     SummarizationStrategy.KEY_POINTS: (
-        "List the key points of the conversation below as short bullet points. Keep every name, "
-        "number, date, identifier, decision and commitment exactly as written; later turns depend on "
-        "them. Leave out greetings and small talk."
+        "Favour the key points later turns depend on: every name, number, date, identifier, decision "
+        "and commitment, exactly as written."
     ),
     SummarizationStrategy.TOPIC_BASED: (
-        "Summarize the conversation below organised by topic: one heading per topic, then what was "
-        "said and concluded about it. Keep names, numbers and decisions exactly as written."
+        "Within each section, group the lines by topic, each line opening with its topic and a colon."
     ),
     SummarizationStrategy.QUERY_FOCUSED: (
-        "Summarize the conversation below around the user's questions: for each question the user "
-        "asked, state it briefly and the answer or outcome it received, and note questions still open."
+        "Add a section 'Questions:' before the others: each question the user asked, briefly, with "
+        "the answer or outcome it received."
     ),
 }
 
 _ROLE_LABELS = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool"}
 
 
-# ---- requests --------------------------------------------------------------------------------------
+# ---- building requests -----------------------------------------------------------------------------
 
 
 def is_summary(message: ChatMessage) -> bool:
-    """Whether ``message`` is a summary written by :class:`SummarizeCompactor`."""
+    """Whether ``message`` is a summary written by a summarizing compactor."""
     marks = message.metadata.get("sessionforge")
     return isinstance(marks, dict) and bool(marks.get("summary"))
 
 
-def _summary_body(message: ChatMessage) -> str:
+def summary_body(message: ChatMessage) -> str:
+    """The text of a summary message without :data:`SUMMARY_PREFIX`."""
     text = message.text
     return text[len(SUMMARY_PREFIX) :] if text.startswith(SUMMARY_PREFIX) else text
 
@@ -151,14 +179,18 @@ def build_summary_request(
     previous_summary: str | None = None,
     *,
     max_tokens: int | None = None,
+    counter: TokenCounter | None = None,
 ) -> list[ChatMessage]:
-    """The messages to send a summarizer: the strategy's instructions, then the transcript.
+    """The messages to send a summarizer: the instructions, then the summary so far and the transcript.
 
-    ``previous_summary`` (from an earlier compaction) is given as context to fold in, so the new
-    summary replaces it rather than being stacked beside it. The system message records the strategy
-    and ``max_tokens`` in ``metadata["sessionforge"]`` for summarizers that are not language models.
+    ``previous_summary`` (from an earlier compaction or segment) is given to fold in, so the new
+    summary replaces it rather than being stacked beside it. ``max_tokens`` is the summary's budget,
+    counted by ``counter``; both are also recorded in the system message's ``metadata["sessionforge"]``
+    for summarizers that are not language models (see :func:`parse_request`).
     """
-    return summary_request_for(render_transcript(messages), strategy, previous_summary, max_tokens=max_tokens)
+    return summary_request_for(
+        render_transcript(messages), strategy, previous_summary, max_tokens=max_tokens, counter=counter
+    )
 
 
 def summary_request_for(
@@ -167,56 +199,146 @@ def summary_request_for(
     previous_summary: str | None = None,
     *,
     max_tokens: int | None = None,
+    counter: TokenCounter | None = None,
 ) -> list[ChatMessage]:
     """:func:`build_summary_request` for a transcript already rendered as text."""
     strategy = SummarizationStrategy(strategy)
-    instructions = _INSTRUCTIONS[strategy]
+    instructions = f"{_NOTES}\n{_INSTRUCTIONS[strategy]}"
     if previous_summary:
         instructions += (
-            " A summary of the conversation before this part is given first: merge it into yours, "
-            "keeping its facts, so that your summary alone covers the whole conversation."
+            "\nThe notes so far are given first: merge them into yours, keeping every fact they hold "
+            "unless the conversation changed it, so that your notes alone cover the whole conversation."
         )
     if max_tokens is not None:
-        instructions += f" Use at most {max_tokens} tokens."
+        instructions += f"\nUse at most {max_tokens} tokens."
     sections = []
     if previous_summary:
         sections.append(f"<previous_summary>\n{previous_summary}\n</previous_summary>")
     sections.append(f"<conversation>\n{transcript}\n</conversation>")
-    marks: dict[str, Any] = {"summary_strategy": strategy.value, "max_tokens": max_tokens}
+    marks: dict[str, Any] = {
+        "summary_strategy": strategy.value,
+        "max_tokens": max_tokens,
+        "counter": counter.key if counter is not None else None,
+    }
     return [
         ChatMessage.system(instructions, metadata={"sessionforge": marks}),
         ChatMessage.user("\n\n".join(sections)),
     ]
 
 
+_SMALL_SEGMENT = 64
+
+
+def segment_summary_request(
+    messages: Sequence[ChatMessage],
+    strategy: SummarizationStrategy | str,
+    previous_summary: str | None,
+    counter: TokenCounter,
+) -> list[ChatMessage]:
+    """The request that closes an infinite-context segment, with the summary's budget.
+
+    The budget is two thirds of what the segment holds (its opening summary and its messages), so the
+    next segment keeps a third of its room for new turns, and never less than the opening summary
+    itself, so nothing the notes already hold has to make way (a segment closed after a few short
+    turns would otherwise shrink them). A small segment may be kept whole, up to
+    :data:`_SMALL_SEGMENT` tokens.
+    """
+    previous = counter.count_text(previous_summary) if previous_summary else 0
+    held = counter.count_messages(messages) + previous
+    budget = max(held * 2 // 3, previous, min(held, _SMALL_SEGMENT))
+    return build_summary_request(messages, strategy, previous_summary, max_tokens=budget, counter=counter)
+
+
+# ---- reading requests and answers ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SummaryRequest:
+    """A request built by :func:`summary_request_for`, read back."""
+
+    strategy: SummarizationStrategy
+    max_tokens: int | None
+    previous_summary: str | None
+    transcript: str
+    counter_key: str | None = None
+    """The ``key`` of the counter the budget is counted with, when the request names one."""
+
+
 _SECTION = re.compile(r"<(previous_summary|conversation)>\n(.*?)\n</\1>", re.S)
+
+
+def parse_request(request: Sequence[ChatMessage]) -> SummaryRequest | None:
+    """The parts of a request built here, or ``None`` for any other list of messages."""
+    if len(request) != 2 or request[0].role != "system" or request[1].role != "user":
+        return None
+    marks = request[0].metadata.get("sessionforge")
+    if not isinstance(marks, dict) or marks.get("summary_strategy") is None:
+        return None
+    sections = dict(_SECTION.findall(request[1].text))
+    if "conversation" not in sections:
+        # An empty transcript renders as "<conversation>\n\n</conversation>".
+        if "<conversation>\n\n</conversation>" not in request[1].text:
+            return None
+        sections["conversation"] = ""
+    max_tokens = marks.get("max_tokens")
+    key = marks.get("counter")
+    return SummaryRequest(
+        SummarizationStrategy(marks["summary_strategy"]),
+        max_tokens if isinstance(max_tokens, int) else None,
+        sections.get("previous_summary"),
+        sections["conversation"],
+        key if isinstance(key, str) else None,
+    )
 
 
 def summary_request_parts(
     request: Sequence[ChatMessage],
 ) -> tuple[SummarizationStrategy, int | None, str | None, str] | None:
     """``(strategy, max_tokens, previous summary, transcript)`` of a request built here, else ``None``."""
-    if len(request) != 2 or request[0].role != "system" or request[1].role != "user":
+    parsed = parse_request(request)
+    if parsed is None:
         return None
-    marks = request[0].metadata.get("sessionforge")
-    strategy = marks.get("summary_strategy") if isinstance(marks, dict) else None
-    sections = dict(_SECTION.findall(request[1].text))
-    if strategy is None or "conversation" not in sections:
-        return None
-    max_tokens = marks.get("max_tokens") if isinstance(marks, dict) else None
-    return (
-        SummarizationStrategy(strategy),
-        max_tokens if isinstance(max_tokens, int) else None,
-        sections.get("previous_summary"),
-        sections["conversation"],
-    )
+    return parsed.strategy, parsed.max_tokens, parsed.previous_summary, parsed.transcript
+
+
+_HEADING = re.compile(r"^\**([A-Z][A-Za-z ]{1,40}?)\**\s*:\s*(.*)$")
+
+
+def parse_notes(text: str) -> dict[str, list[str]]:
+    """An answer's lines by section heading (``"Facts:"``, ``"## Decisions"`` ...), in order.
+
+    Lines before any heading fall under ``""``; a known heading followed by text on its line (such
+    as ``"Overview: ..."``) keeps that text as its first line. Bullets are stripped.
+    """
+    notes: dict[str, list[str]] = {}
+    current = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            current = line.lstrip("#").strip().rstrip(":").strip()
+            notes.setdefault(current, [])
+            continue
+        heading = None if line.startswith(("-", "*", "•")) else _HEADING.match(line)
+        if heading is not None and (heading.group(1).strip() in _HEADINGS or not heading.group(2)):
+            current = heading.group(1).strip()
+            notes.setdefault(current, [])
+            if heading.group(2).strip():
+                notes[current].append(heading.group(2).strip())
+            continue
+        notes.setdefault(current, []).append(line.lstrip("-*• ").strip())
+    return notes
+
+
+# ---- calling summarizers -----------------------------------------------------------------------------
 
 
 def call_summarizer(summarizer: Summarizer, request: list[ChatMessage]) -> Any:
     """Call ``summarizer``: its result if it is sync, a coroutine giving the result if it is async.
 
     The one place where sync and async summarizers are told apart; each driver only decides how to
-    wait for a coroutine, and the flow checks that what it receives is text.
+    wait for a coroutine, and the flows check that what they receive is text.
     """
     result = summarizer(request)
     if inspect.iscoroutine(result):
@@ -230,123 +352,61 @@ async def _awaited(result: Awaitable[Any]) -> Any:
     return await result
 
 
-async def summarize(summarizer: Summarizer, request: list[ChatMessage]) -> str:
-    """Run one summarization request from async code and check that the answer is text.
-
-    The async driver for callers that summarize once rather than through a compaction flow (the
-    segments of an infinite conversation).
-    """
-    result = call_summarizer(summarizer, request)
-    if inspect.iscoroutine(result):
-        result = await result
-    return _as_text(result)
-
-
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """A summarizer's answer as stripped text; anything but ``str`` is a :class:`UsageError`."""
     if not isinstance(value, str):
         raise UsageError(f"a summarizer must return the summary as str, got {type(value).__name__}")
     return value.strip()
 
 
-# ---- summarizers -----------------------------------------------------------------------------------
-
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？])")
-_NUMBER = re.compile(r"\d+")
-_ABBREVIATION = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof|St|Inc|Ltd|vs|e\.g|i\.e|etc)\.$")
-_DIGIT = re.compile(r"\d")
-_NAME = re.compile(r"\b[A-Z][A-Za-z]+|\b[A-Z]{2,}\b")
-_DECISION = re.compile(
-    r"\b(decid\w*|agree\w*|chose|choose|chosen|approv\w*|confirm\w*|commit\w*|deadline|budget|must|"
-    r"we will|we'll|let's|going with|settled|final|remember|call me|my name|prefer\w*)\b",
-    re.IGNORECASE,
-)
-_CALL_MARK = re.compile(r"\[calls [^\]]*\]")
-_SECTION = re.compile(r"<(previous_summary|conversation)>\n(.*?)\n</\1>", re.DOTALL)
+async def summarize(summarizer: Summarizer, request: list[ChatMessage]) -> str:
+    """Run one summarization request from async code and check that the answer is text."""
+    result = call_summarizer(summarizer, request)
+    if inspect.iscoroutine(result):
+        result = await result
+    return as_text(result)
 
 
-def _sentences(text: str) -> list[str]:
-    out: list[str] = []
-    for piece in _SENTENCE_END.split(text):
-        if out and _ABBREVIATION.search(out[-1]):
-            out[-1] += " " + piece
-        else:
-            out.append(piece)
-    return out
+Result = TypeVar("Result")
 
 
-def _score(sentence: str) -> int:
-    score = 0
-    if _DIGIT.search(sentence):
-        score += 2
-    # A capitalized word after the first is most likely a name; the first word is capitalized anyway.
-    if any(m.start() > 0 for m in _NAME.finditer(sentence)):
-        score += 2
-    if _DECISION.search(sentence):
-        score += 2
-    return score
+def drive(
+    flow: Generator[list[ChatMessage], Any, Result], summarizer: Summarizer, *, async_name: str
+) -> Result:
+    """Run ``flow`` from sync code; an async summarizer is run to completion (``async_name`` is the
+    async method to suggest when that is impossible because a loop is already running)."""
+    try:
+        request = next(flow)
+        while True:
+            text = call_summarizer(summarizer, request)
+            if inspect.iscoroutine(text):
+                text = run_sync(text, async_name=async_name)
+            request = flow.send(text)
+    except StopIteration as done:
+        result: Result = done.value
+        return result
 
 
-def extractive_summarizer(request: list[ChatMessage]) -> str:
-    """A deterministic summarizer without a model: keeps the sentences that carry facts.
-
-    A sentence is kept when it holds a number, a name (a capitalized word after its first) or a
-    decision word ("decided", "agreed", "deadline"...); with ``QUERY_FOCUSED`` the user's questions are
-    kept as well. Sentences that differ only in their numbers, three or more times, are a pattern (log
-    lines, status output) rather than facts, and are left out. Lines of the previous summary are kept
-    in preference, so facts survive rolling compactions. Over the request's ``max_tokens`` the
-    highest-scoring sentences win (in their original order). It is the default summarizer, costs
-    nothing, and is the baseline a model must beat.
-    """
-    marks = request[0].metadata.get("sessionforge", {}) if request else {}
-    strategy = marks.get("summary_strategy", SummarizationStrategy.KEY_POINTS.value)
-    max_tokens = marks.get("max_tokens")
-    body = request[-1].text if request else ""
-    candidates: dict[str, int] = {}  # line -> score; dict order is first appearance
-    for section, text in _SECTION.findall(body):
-        for line in text.splitlines():
-            line = line.strip().removeprefix("- ")
-            if not line or line in candidates:
-                continue
-            if section == "previous_summary":
-                candidates[line] = _score(line) + 1
-                continue
-            speaker, _, said = line.partition(": ")
-            # Tool-call markers carry arguments, not statements; the tool's result line has the facts.
-            said = _CALL_MARK.sub("", said)
-            for sentence in _sentences(said):
-                sentence = sentence.strip().rstrip(";")
-                score = _score(sentence)
-                if strategy == SummarizationStrategy.QUERY_FOCUSED.value and speaker == "User":
-                    score += 2 if sentence.endswith(("?", "？")) else 0
-                if sentence:
-                    candidates.setdefault(f"{speaker}: {sentence}", score)
-    shapes: dict[str, int] = {}
-    for line in candidates:
-        shape = _NUMBER.sub("#", line)
-        shapes[shape] = shapes.get(shape, 0) + 1
-    kept = [
-        (score, index, line)
-        for index, (line, score) in enumerate(candidates.items())
-        if score >= 2 and shapes[_NUMBER.sub("#", line)] < 3
-    ]
-    if isinstance(max_tokens, int):
-        # About 3.5 characters a token on English text; the compactor counts the result exactly.
-        budget = int(max_tokens * 3.5)
-        chosen: list[tuple[int, int, str]] = []
-        for item in sorted(kept, key=lambda k: (-k[0], -k[1])):
-            if len(item[2]) + 3 <= budget:
-                budget -= len(item[2]) + 3
-                chosen.append(item)
-        kept = sorted(chosen, key=lambda k: k[1])
-    return "\n".join(f"- {line}" for _, _, line in kept)
+async def adrive(flow: Generator[list[ChatMessage], Any, Result], summarizer: Summarizer) -> Result:
+    """Run ``flow`` from async code; a sync summarizer is simply called."""
+    try:
+        request = next(flow)
+        while True:
+            text = call_summarizer(summarizer, request)
+            if inspect.iscoroutine(text):
+                text = await text
+            request = flow.send(text)
+    except StopIteration as done:
+        result: Result = done.value
+        return result
 
 
 def llm_callback_summarizer(callback: LLMCallback) -> Summarizer:
     """A summarizer that sends the request to ``callback`` as OpenAI-style message dicts.
 
     This is how the session-manager spec's ``llm_callback`` (any model client the caller already has)
-    summarizes: the strategy's instructions arrive as the system message and the transcript as the
-    user message. The callback may be sync or async; :func:`call_summarizer` tells them apart.
+    summarizes: the structured instructions arrive as the system message, the notes so far and the
+    transcript as the user message. The callback may be sync or async.
     """
 
     def summarize_with_callback(request: list[ChatMessage]) -> str | Awaitable[str]:
@@ -356,31 +416,54 @@ def llm_callback_summarizer(callback: LLMCallback) -> Summarizer:
     return summarize_with_callback
 
 
-def local_model_summarizer(*, max_tokens: int = 400, **options: Any) -> Summarizer:
-    """A summarizer backed by the embedded local model (the ``local`` extra).
+# ---- the rolling summary -------------------------------------------------------------------------------
 
-    Uses three names of :mod:`sessionforge.providers.local`: ``complete_text(messages, *,
-    max_tokens, **options) -> str``, ``CONTEXT_WINDOW`` and ``MODEL_NAME`` (whose exact token
-    counter it registers). The model's window is small (2,048 tokens), so a request that does not fit
-    is summarized in pieces that do (:func:`.windowed.fit_to_window`), whatever chunk size the caller
-    chose. Raises :class:`MissingDependencyError` when the module or its dependencies are missing.
+
+def rolling_summary(
+    pieces: Iterable[str],
+    strategy: SummarizationStrategy | str = SummarizationStrategy.KEY_POINTS,
+    previous_summary: str | None = None,
+    *,
+    max_tokens: int | None = None,
+    counter: TokenCounter | None = None,
+) -> SummaryFlow:
+    """Summarize transcript ``pieces`` one request each, each answer the summary so far of the next.
+
+    Yields the requests and receives the answers (checked to be text); returns the last summary. A
+    piece that leaves nothing to keep (an empty answer) keeps the summary so far. With ``counter``
+    and ``max_tokens``, an answer longer than the budget is cut to it (whole lines first), so the
+    summary carried on, and the one returned, never exceed it.
     """
-    from ..core.tokens import counter_for_model
-    from .windowed import fit_to_window
-
-    module = require("sessionforge.providers.local", extra="local")
-    complete = getattr(module, "complete_text", None)
-    if not callable(complete):
-        raise MissingDependencyError(
-            "sessionforge.providers.local has no complete_text(messages, *, max_tokens) function; "
-            "upgrade sessionforge or pass summarizer= explicitly"
+    summary = previous_summary or ""
+    for piece in pieces:
+        request = summary_request_for(
+            piece, strategy, summary or None, max_tokens=max_tokens, counter=counter
         )
+        answer = as_text((yield request))
+        summary = answer or summary
+        if counter is not None and max_tokens is not None:
+            summary = fit_lines(summary, max_tokens, counter)
+    if summary and counter is not None and max_tokens is not None:
+        summary = fit_lines(summary, max_tokens, counter)  # the notes given, when nothing was added
+    return summary
 
-    def ask(request: list[ChatMessage]) -> str:
-        return _as_text(complete(request, max_tokens=max_tokens, **options))
 
-    window = int(module.CONTEXT_WINDOW) - max_tokens - 16  # room for the answer, and a margin
-    return fit_to_window(ask, counter_for_model(str(module.MODEL_NAME)), window, answer_tokens=max_tokens)
+def fit_lines(text: str, max_tokens: int, counter: TokenCounter) -> str:
+    """``text`` cut to ``max_tokens``: its first lines while they fit (a summary's lines are its facts,
+    so a cut loses whole facts, not the layout), or, if not even the first line fits, the head of
+    that line marked as cut."""
+    if counter.count_text(text) <= max_tokens:
+        return text
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if counter.count_text("\n".join([*kept, line])) > max_tokens:
+            break
+        kept.append(line)
+    if kept:
+        return "\n".join(kept)
+    first = text.split("\n", 1)[0]
+    keep = longest_prefix(len(first), lambda n: counter.count_text(truncated(first, n)) <= max_tokens)
+    return "" if keep is None else truncated(first, keep)
 
 
 def chunk_messages(
@@ -406,213 +489,3 @@ def chunk_messages(
     if current:
         chunks.append(current)
     return chunks
-
-
-# ---- compactors ------------------------------------------------------------------------------------
-
-
-def _after_system(messages: list[ChatMessage]) -> int:
-    index = 0
-    while index < len(messages) and messages[index].role == "system":
-        index += 1
-    return index
-
-
-class SummarizeCompactor:
-    """Summarizes what it drops and keeps the most recent messages.
-
-    Args:
-        summarizer: sync or async ``(list[ChatMessage]) -> str``; default :func:`extractive_summarizer`.
-        keep_recent: the number of newest messages kept verbatim when they fit (tool calls and their
-            results count as a whole, never split).
-        strategy: the :class:`SummarizationStrategy` whose instructions the summarizer receives.
-        max_summary_tokens: the most tokens the summary text may take; room for it is reserved before
-            recent turns are kept, up to half of the target, so that recent turns keep room too.
-        max_request_tokens: when set, the dropped messages are summarized in chunks of about this many
-            tokens, each folded into the summary of the previous ones: for summarizers with a small
-            context window, such as a local model.
-    """
-
-    def __init__(
-        self,
-        summarizer: Summarizer | None = None,
-        keep_recent: int = 6,
-        strategy: SummarizationStrategy | str = SummarizationStrategy.KEY_POINTS,
-        max_summary_tokens: int = 1000,
-        *,
-        max_request_tokens: int | None = None,
-    ) -> None:
-        if keep_recent < 0:
-            raise UsageError("keep_recent must be 0 or more")
-        if max_summary_tokens < 1:
-            raise UsageError("max_summary_tokens must be at least 1")
-        if max_request_tokens is not None and max_request_tokens < 1:
-            raise UsageError("max_request_tokens must be at least 1")
-        self.summarizer: Summarizer = summarizer or extractive_summarizer
-        self.keep_recent = keep_recent
-        self.strategy = SummarizationStrategy(strategy)
-        self.max_summary_tokens = max_summary_tokens
-        self.max_request_tokens = max_request_tokens
-
-    # ---- the logic, once -------------------------------------------------------------------------
-
-    def flow(
-        self, messages: Sequence[ChatMessage], target_tokens: int, counter: TokenCounter
-    ) -> SummarizeFlow:
-        """The compaction as a generator: yields summary requests, receives texts, returns messages."""
-        messages = list(messages)
-        if counter.count_messages(messages) <= target_tokens:
-            return messages
-        old_summaries = [m for m in messages if is_summary(m)]
-        units = split_units([m for m in messages if not is_summary(m)], counter)
-        summary_room = self._summary_room(target_tokens, counter)
-        recent = window_units(units, self.keep_recent)
-        try:
-            kept, _, _ = drop_oldest_units(recent, target_tokens - summary_room, counter)
-        except ContextOverflowError:
-            # Too tight to keep recent turns beside a summary: keep only what must stay. This raises
-            # the usual overflow error when even that cannot fit.
-            kept, _, _ = drop_oldest_units([u for u in recent if u.pinned], target_tokens, counter)
-        kept_ids = {id(u) for u in kept}
-        dropped = flatten_units([u for u in units if id(u) not in kept_ids])
-        kept_messages = flatten_units(kept)
-
-        room = target_tokens - counter.count_messages(kept_messages)
-        room = min(room, self._summary_room(None, counter))
-        text_room = max(room - counter.count_message(ChatMessage.system(SUMMARY_PREFIX)), 0)
-        text = "\n".join(_summary_body(m) for m in old_summaries)
-        for chunk in self._chunks(dropped, counter):
-            request = build_summary_request(chunk, self.strategy, text or None, max_tokens=text_room)
-            text = _as_text((yield request))
-        if not text:
-            return kept_messages
-        if not dropped and len(old_summaries) == 1:
-            candidate = old_summaries[0]
-        else:
-            marks = {"summary": True, "strategy": self.strategy.value, "summarized": len(dropped)}
-            candidate = ChatMessage.system(SUMMARY_PREFIX + text, metadata={"sessionforge": marks})
-        summary = fit_message(candidate, room, counter)
-        if summary is None:
-            return kept_messages
-        at = _after_system(kept_messages)
-        return [*kept_messages[:at], summary, *kept_messages[at:]]
-
-    def _summary_room(self, target_tokens: int | None, counter: TokenCounter) -> int:
-        # What the summary message may cost: its text up to max_summary_tokens (and at most half of
-        # the target) plus the fixed cost of the message and its prefix.
-        overhead = counter.count_message(ChatMessage.system(SUMMARY_PREFIX))
-        text_room = self.max_summary_tokens
-        if target_tokens is not None:
-            text_room = min(text_room, max(target_tokens // 2 - overhead, 0))
-        return text_room + overhead
-
-    def _chunks(self, dropped: list[ChatMessage], counter: TokenCounter) -> list[list[ChatMessage]]:
-        limit = self.max_request_tokens
-        if not dropped or limit is None:
-            return [dropped] if dropped else []
-        # A message longer than a whole request is shortened to fit one (its head and tail kept).
-        fitted = [
-            m if counter.count_message(m) <= limit else (fit_message(m, limit, counter) or m) for m in dropped
-        ]
-        return chunk_messages(fitted, counter, limit)
-
-    # ---- the two drivers ---------------------------------------------------------------------------
-
-    def __call__(
-        self, messages: Sequence[ChatMessage], target_tokens: int, counter: TokenCounter
-    ) -> list[ChatMessage]:
-        """Compact synchronously (the ``Compactor`` protocol); an async summarizer is run to completion."""
-        flow = self.flow(messages, target_tokens, counter)
-        try:
-            request = next(flow)
-            while True:
-                text = call_summarizer(self.summarizer, request)
-                if inspect.iscoroutine(text):
-                    text = run_sync(text, async_name="SummarizeCompactor.acompact(...)")
-                request = flow.send(text)
-        except StopIteration as done:
-            result: list[ChatMessage] = done.value
-            return result
-
-    async def acompact(
-        self, messages: Sequence[ChatMessage], target_tokens: int, counter: TokenCounter
-    ) -> list[ChatMessage]:
-        """Compact from async code; a sync summarizer is simply called."""
-        flow = self.flow(messages, target_tokens, counter)
-        try:
-            request = next(flow)
-            while True:
-                text = call_summarizer(self.summarizer, request)
-                if inspect.iscoroutine(text):
-                    text = await text
-                request = flow.send(text)
-        except StopIteration as done:
-            result: list[ChatMessage] = done.value
-            return result
-
-    def __repr__(self) -> str:
-        name = getattr(self.summarizer, "__name__", type(self.summarizer).__name__)
-        return (
-            f"SummarizeCompactor(summarizer={name}, keep_recent={self.keep_recent}, "
-            f"strategy={self.strategy.value}, max_summary_tokens={self.max_summary_tokens})"
-        )
-
-
-class ToolOutputPruningCompactor:
-    """Shortens old, long tool results first; drops whole turns only if that is not enough.
-
-    Tool output (file listings, search results, JSON) is usually the bulk of an agent's context and
-    the least needed once the model has acted on it. Each old result over ``max_tool_tokens`` becomes
-    its head and tail with a ``[pruned N tokens]`` note, oldest first, until the conversation fits;
-    the ``keep_recent`` newest messages are never pruned. The result keeps its ``tool_call_id``, so
-    the call and its result still pair. If pruning is not enough, the oldest units are dropped as
-    :class:`~sessionforge.context.compactors.TruncateCompactor` does.
-    """
-
-    def __init__(self, max_tool_tokens: int = 200, keep_recent: int = 6) -> None:
-        if max_tool_tokens < 2:
-            raise UsageError("max_tool_tokens must be at least 2")
-        if keep_recent < 0:
-            raise UsageError("keep_recent must be 0 or more")
-        self.max_tool_tokens = max_tool_tokens
-        self.keep_recent = keep_recent
-
-    def __call__(
-        self, messages: Sequence[ChatMessage], target_tokens: int, counter: TokenCounter
-    ) -> list[ChatMessage]:
-        out = list(messages)
-        total = counter.count_messages(out)
-        if total <= target_tokens:
-            return out
-        units = split_units(out, counter)
-        recent = {id(m) for u in window_units(units, self.keep_recent) for m in u.messages}
-        for index, message in enumerate(out):
-            if total <= target_tokens:
-                break
-            if message.role != "tool" or id(message) in recent or not isinstance(message.content, str):
-                continue
-            pruned = self._prune(message, counter)
-            if pruned is not None:
-                total += counter.count_message(pruned) - counter.count_message(message)
-                out[index] = pruned
-        if total <= target_tokens:
-            return out
-        kept, _, _ = drop_oldest_units(split_units(out, counter), target_tokens, counter)
-        return flatten_units(kept)
-
-    def _prune(self, message: ChatMessage, counter: TokenCounter) -> ChatMessage | None:
-        text = message.text
-        tokens = counter.count_text(text)
-        if tokens <= self.max_tool_tokens:
-            return None
-        head = text_head(text, self.max_tool_tokens // 2, counter)
-        tail = text_tail(text[len(head) :], self.max_tool_tokens - counter.count_text(head), counter)
-        removed = tokens - counter.count_text(head) - counter.count_text(tail)
-        pruned = with_content(message, f"{head}\n[pruned {removed} tokens]\n{tail}", pruned_tokens=removed)
-        return pruned if counter.count_message(pruned) < counter.count_message(message) else None
-
-    def __repr__(self) -> str:
-        return (
-            f"ToolOutputPruningCompactor(max_tool_tokens={self.max_tool_tokens}, "
-            f"keep_recent={self.keep_recent})"
-        )

@@ -201,7 +201,7 @@ async def test_every_face_reads_what_any_face_wrote(store: Store, writer: str) -
     view = seen["view"]["manager"]
     if writer == "infinite_context":  # the current segment opens with the summary of the earlier ones
         assert view[0]["content"].startswith("Summary of the earlier conversation: ")
-        assert "city 0" in view[0]["content"] and "city 0" not in str(view[1:])
+        assert "city 0" not in str(view[1:])  # earlier segments reach the model only as the summary
     elif writer != "simple_api":  # the simple API records no system prompt
         assert view[0] == {"role": "system", "content": SYSTEM}
     assert any(m["role"] == "user" for m in view)

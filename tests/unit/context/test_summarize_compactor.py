@@ -7,17 +7,16 @@ import sys
 
 import pytest
 
+from sessionforge.context.extractive import extractive_summarizer
 from sessionforge.context.summarize import (
     SUMMARY_PREFIX,
     SummarizationStrategy,
-    SummarizeCompactor,
-    ToolOutputPruningCompactor,
     build_summary_request,
     call_summarizer,
-    extractive_summarizer,
     is_summary,
-    local_model_summarizer,
 )
+from sessionforge.context.summarizing import SummarizeCompactor, ToolOutputPruningCompactor
+from sessionforge.context.windowed import fit_to_window, local_model_summarizer
 from sessionforge.core.messages import ChatMessage, ToolCall
 from sessionforge.core.tokens import counter_for_model
 from sessionforge.errors import MissingDependencyError, UsageError
@@ -60,7 +59,7 @@ def test_strategies_have_their_own_prompts() -> None:
     assert "number" in prompts[SummarizationStrategy.KEY_POINTS]
     request = build_summary_request(messages, "basic", previous_summary="- earlier fact 7")
     assert "<previous_summary>\n- earlier fact 7" in request[-1].text
-    assert "merge it" in request[0].text
+    assert "merge them" in request[0].text
     assert "User: Is 42 the answer?" in request[-1].text
 
 
@@ -204,8 +203,6 @@ def test_the_local_model_summarizes_a_request_longer_than_its_window() -> None:
 
 
 def test_a_small_window_is_rolled_over_in_pieces_that_fit() -> None:
-    from sessionforge.context.windowed import fit_to_window
-
     sizes: list[int] = []
     seen: list[str] = []
 
