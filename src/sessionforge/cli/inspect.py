@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import webbrowser
 
 import typer
@@ -38,8 +39,6 @@ def inspect(
     console.print(f"inspecting {spec.label} at [bold]{server.url}[/] (Ctrl-C to stop)", soft_wrap=True)
     if not no_browser:
         webbrowser.open(server.url)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     console.print("stopped")

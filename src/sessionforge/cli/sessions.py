@@ -4,9 +4,9 @@ or copy them live in :mod:`.manage`, :mod:`.summarize` and :mod:`.export`."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
 from typing import Any
 
 import typer

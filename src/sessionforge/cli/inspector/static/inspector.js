@@ -230,7 +230,7 @@
     const head = el("div", "head");
     head.appendChild(el("span", "role", e.role + (e.name ? " (" + e.name + ")" : "")));
     head.appendChild(el("time", "when", when(e.timestamp)));
-    if (e.usage) head.appendChild(el("span", "cost", e.usage.total_tokens + " tokens, " + money(e.usage.estimated_cost_usd) +
+    if (e.usage) head.appendChild(el("span", "cost", (e.usage.total_tokens ?? (e.usage.prompt_tokens || 0) + (e.usage.completion_tokens || 0)) + " tokens, " + money(e.usage.estimated_cost_usd) +
       (e.usage.model ? ", " + e.usage.model : "")));
     if (e.latency_ms !== undefined && e.latency_ms !== null) head.appendChild(el("span", "cost latency", "took " + latency(e.latency_ms)));
     const link = el("a", "permalink", "#");
@@ -303,11 +303,15 @@
     const width = () => Math.max(240, box.clientWidth);
     const opts = {
       width: width(), height: 220,
-      scales: { x: { time: byTime }, tokens: {}, usd: {} },
+      scales: {
+        x: byTime ? { time: true } : { time: false, range: (u, lo, hi) => [lo - 0.5, hi + 0.5] },
+        tokens: { range: (u, lo, hi) => [0, Math.max(1, hi) * 1.1] },
+        usd: { range: (u, lo, hi) => [0, Math.max(1e-9, hi) * 1.1] },
+      },
       axes: [
-        { label: byTime ? "time" : "turn" },
+        byTime ? { label: "time" } : { label: "turn", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] },
         { scale: "tokens", label: "tokens per turn", size: 60 },
-        { scale: "usd", side: 1, label: "cumulative USD", size: 70, grid: { show: false }, values: (u, v) => v.map(x => "$" + x.toPrecision(2)) },
+        { scale: "usd", side: 1, label: "cumulative USD", labelGap: 8, size: 90, grid: { show: false }, values: (u, v) => v.map(x => "$" + Number(x.toPrecision(2))) },
       ],
       series: [
         { label: byTime ? "time" : "turn", value: (u, v) => v === null ? "" : (byTime ? new Date(v * 1000).toLocaleTimeString() : "turn " + v) },
