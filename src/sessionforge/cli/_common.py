@@ -154,13 +154,17 @@ class StoreSpec:
         path = _sqlite_path(self.url)
         return not self.create and path is not None and not path.exists()
 
+    def check(self) -> None:
+        """Raise if the store must exist and a mistyped ``--store`` names nothing."""
+        if self.missing and self.explicit:
+            raise ConfigurationError(
+                f"no store at {_sqlite_path(self.url)}: check the --store path "
+                "(only chat and import create a store)"
+            )
+
     def open(self, namespace: str | None = None) -> Store:
+        self.check()
         if self.missing:
-            path = _sqlite_path(self.url)
-            if self.explicit:
-                raise ConfigurationError(
-                    f"no store at {path}: check the --store path (only chat and import create a store)"
-                )
             from ..storage.memory import MemoryStore
 
             return MemoryStore(namespace=namespace or self.namespace)  # nothing saved yet: empty

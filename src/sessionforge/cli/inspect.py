@@ -35,6 +35,7 @@ def inspect(
     """Serve a local page: sessions with their forks and segments, search, conversations with
     timestamps and latency, charts of tokens and cost, fork comparison, compactions. Ctrl-C stops it."""
     spec = StoreSpec(store_url, namespace, create=False)
+    spec.check()
     server = InspectorServer(catalog_for(spec), port)
     console.print(f"inspecting {spec.label} at [bold]{server.url}[/] (Ctrl-C to stop)", soft_wrap=True)
     if not no_browser:
