@@ -6,11 +6,17 @@ what to do) and exits non-zero, and ``sessionforge --debug ...`` shows the trace
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+import warnings
+from typing import Any
+
 import typer
 
 from .._meta import get_version
 from . import chat, demo, inspect, sessions, transfer
-from ._common import console, set_debug
+from ._common import console, set_debug, warn
 
 app = typer.Typer(
     name="sessionforge",
@@ -46,5 +52,34 @@ def _root(
     set_debug(debug)
 
 
+class _OneLine(logging.Handler):
+    """Our library's warnings as ``warning: ...`` lines, like every other message of the CLI."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        warn(record.getMessage())
+
+
+def _quiet_libraries(debug: bool) -> None:
+    """Drivers log their retries (psycopg's pool, for one); the error line that follows already
+    says what failed. With ``--debug`` every log record and Python warning is shown as it is."""
+    if debug:
+        logging.basicConfig(level=logging.DEBUG)
+        return
+    logging.getLogger().addHandler(logging.NullHandler())
+    ours = logging.getLogger("sessionforge")
+    if not any(isinstance(h, _OneLine) for h in ours.handlers):
+        ours.addHandler(_OneLine(level=logging.WARNING))
+    ours.propagate = False
+
+    def show(
+        message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None
+    ) -> None:
+        warn(str(message))
+
+    warnings.showwarning = show
+
+
 def main() -> None:
+    """The ``sessionforge`` program (tests call ``app`` itself, which leaves logging alone)."""
+    _quiet_libraries("--debug" in sys.argv[1:2] or os.environ.get("SESSIONFORGE_DEBUG", "") not in {"", "0"})
     app()
