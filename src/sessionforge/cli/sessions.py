@@ -77,9 +77,9 @@ LIST_COLUMNS = [
     Column("updated", "left", 1),
     Column("turns", "right", 3),
     Column("tokens", "right", 2),
-    Column("cost (USD)", "right", 4),
-    Column("model", "left", 5),
-    Column("kind", "left", 6),
+    Column("USD", "right", 4),
+    Column("model", "left", 5, fold=12),
+    Column("kind", "left", 6, fold=8),
     Column("namespace", "left", 7),
     Column("messages", "right", 8),
 ]
