@@ -7,7 +7,6 @@ what to do) and exits non-zero, and ``sessionforge --debug ...`` shows the trace
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import warnings
 from typing import Any
@@ -16,7 +15,7 @@ import typer
 
 from .._meta import get_version
 from . import chat, demo, inspect, sessions, transfer
-from ._common import console, set_debug, warn
+from ._common import console, debug_enabled, set_debug, warn
 
 app = typer.Typer(
     name="sessionforge",
@@ -81,5 +80,5 @@ def _quiet_libraries(debug: bool) -> None:
 
 def main() -> None:
     """The ``sessionforge`` program (tests call ``app`` itself, which leaves logging alone)."""
-    _quiet_libraries("--debug" in sys.argv[1:2] or os.environ.get("SESSIONFORGE_DEBUG", "") not in {"", "0"})
+    _quiet_libraries("--debug" in sys.argv[1:2] or debug_enabled())
     app()

@@ -14,8 +14,7 @@ import functools
 import json
 import logging
 import os
-import sys
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -33,12 +32,14 @@ __all__ = [
     "NAMESPACE_OPTION",
     "STORE_OPTION",
     "StoreSpec",
+    "check_url",
     "closing",
     "console",
     "debug_enabled",
     "err_console",
     "friendly",
     "print_json",
+    "report",
     "run",
     "set_debug",
     "warn",
@@ -220,15 +221,3 @@ def friendly(func: Callable[P, T]) -> Callable[P, T]:
             raise typer.Exit(report(exc)) from exc
 
     return wrapper
-
-
-def clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
-
-
-def joined(items: Iterable[str]) -> str:
-    return ", ".join(items)
-
-
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
