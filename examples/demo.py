@@ -32,7 +32,7 @@ SCRIPT = [
 ]
 CONTINUED = "Remind me: when does my trip start?"
 FORK_PATH = "Change of plan: I go to Porto instead."
-REPLY_TOKENS = 32
+REPLY_TOKENS = 24
 BUDGET = Budget(max_tokens=20_000)
 
 

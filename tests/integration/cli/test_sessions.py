@@ -211,8 +211,8 @@ def test_summarize_a_long_session_in_chunks_and_store_the_summary(runner: CliRun
 
     stored = ChatSession.load("long", store=open_store(store_url, namespace="default"))
     assert len(stored.history) == 80  # nothing removed
-    shown = runner.invoke(app, ["sessions", "show", "long", "--store", store_url])
-    assert "summary" in shown.output
+    shown = runner.invoke(app, ["sessions", "show", "long", "--offset", "80", "--store", store_url])
+    assert "summary: " in shown.output and "entries 81-81 of 81" in shown.output
 
     bad = runner.invoke(app, ["sessions", "summarize", "long", "--with", "magic", "--store", store_url])
     assert bad.exit_code == 1 and "extractive or local" in bad.output
