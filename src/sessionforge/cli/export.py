@@ -9,31 +9,17 @@ from typing import Annotated, Any
 
 import typer
 
-from ..core.events import EventType, as_chat_message, tool_event_messages
-from ..core.messages import ChatMessage
-from ..core.session import Session
+from ..core.projection import transcript
 from ..errors import SessionNotFound, StorageError, UsageError
 from ..interop.portable import export_session
 from ..storage.base import Store
+from ..storage.session import Session
 from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, closing, console, friendly, run, warn
 from ._progress import progress_bar
 
-__all__ = ["dialogue", "export"]
+__all__ = ["export"]
 
 FORMATS = ("jsonl", "openai", "anthropic")
-
-
-def dialogue(session: Session) -> list[ChatMessage]:
-    """The dialogue as provider messages: stored ChatMessages as they are, events converted."""
-    out: list[ChatMessage] = []
-    for event in session.events:
-        if event.type == EventType.COMPACTION:
-            continue
-        if event.type == EventType.TOOL_CALL and not isinstance(event.message, ChatMessage):
-            out.extend(tool_event_messages(event))
-        elif (message := as_chat_message(event)) is not None:
-            out.append(message)
-    return out
 
 
 async def _render(session_id: str, store: Store, fmt: str, inline_forks: bool) -> str:
@@ -42,7 +28,7 @@ async def _render(session_id: str, store: Store, fmt: str, inline_forks: bool) -
     session = await Session.load(session_id, store)
     if session is None:
         raise SessionNotFound(session_id)
-    messages = dialogue(session)
+    messages = transcript(session)
     model = str(session.metadata.properties.get("model") or "export")
     if fmt == "openai":
         from ..providers.openai import to_wire as openai_wire

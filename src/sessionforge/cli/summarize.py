@@ -12,12 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..context.chunked import summarize_in_chunks
 from ..context.summarize import SummarizationStrategy, extractive_summarizer, local_model_summarizer
 from ..core.events import EventSource, EventType, SessionEvent
-from ..core.session import Session
+from ..core.projection import MARKS, transcript
 from ..core.tokens import counter_for_model
 from ..core.usage import TokenUsage
 from ..errors import SessionNotFound, UsageError
+from ..storage.session import Session
 from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, closing, console, err_console, friendly, run
-from .export import dialogue
 
 __all__ = ["summarize_session"]
 
@@ -78,7 +78,7 @@ def summarize_session(
         session = await Session.load(session_id, store)
         if session is None:
             raise SessionNotFound(session_id)
-        messages = [m for m in dialogue(session) if m.role != "system"]
+        messages = [m for m in transcript(session) if m.role != "system"]
         if not messages:
             raise UsageError(f"session {session_id} has no conversation to summarize")
         counter = counter_for_model(str(session.metadata.properties.get("model") or "gpt-4o-mini"))
@@ -136,7 +136,12 @@ async def _save(session: Session, text: str, strategy: str, name: str, result: A
         type=EventType.SUMMARY,
         message=text,
         token_usage=usage,
-        metadata={"strategy": strategy, "summarizer": name, "chunks": result.chunks},
+        metadata={
+            "strategy": strategy,
+            "summarizer": name,
+            "chunks": result.chunks,
+            MARKS: {"note": True},  # for reading: the model's view is unchanged
+        },
     )
     await session.add_event_and_save(event)
     console.print(f"saved the summary to {session.id} as event {event.id}")

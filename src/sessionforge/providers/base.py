@@ -18,11 +18,14 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._sync import run_sync
+from ..core.events import USAGE_KEY
 from ..core.messages import ChatMessage, ToolCall
 from ..core.usage import TokenUsage
 from ..errors import ToolProcessingError
 from ..tools.offload import RECALL_SCHEMA, RECALL_TOOL, offload_message, recall
-from ..tools.registry import ToolRegistry, ToolResult, ToolSchema
+from ..tools.registry import ToolRegistry, ToolSchema
+from ..tools.runner import PendingCall, ToolRunner
 
 __all__ = [
     "RAW_ARGUMENTS_KEY",
@@ -45,11 +48,6 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"
 RAW_ARGUMENTS_KEY = "__raw_arguments__"
 """Key under which an adapter keeps tool arguments that were not a JSON object, so that the tool loop
 can report the problem to the model and the wire mapping can send the text back unchanged."""
-
-USAGE_KEY = "usage"
-"""Key of an assistant message's ``metadata`` holding the usage of the model call that wrote it
-(``TokenUsage`` as JSON). It travels with the message into the store, so per-call tokens and cost are
-appended with the reply instead of being kept in a session-wide record rewritten on every save."""
 
 
 class ChatResponse(BaseModel):
@@ -172,6 +170,16 @@ class Conversation(Protocol):
     def add_message(self, message: ChatMessage, *, enforce: bool = True) -> None: ...
 
 
+class ToolOutcome(Protocol):
+    """What a turn needs of a tool call's result: the text for the model, and whether it failed."""
+
+    @property
+    def content(self) -> str: ...
+
+    @property
+    def is_error(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class ModelCall:
     """Step: call the model with this request; send back the :class:`ChatResponse`."""
@@ -181,7 +189,7 @@ class ModelCall:
 
 @dataclass(frozen=True)
 class ToolRun:
-    """Step: run these tool calls; send back one :class:`ToolResult` per call, in order."""
+    """Step: run these tool calls; send back one :class:`ToolOutcome` per call, in order."""
 
     calls: list[ToolCall]
 
@@ -257,7 +265,7 @@ def turn_flow(
         calls = response.tool_calls
         recalls = {i for i, c in enumerate(calls) if offloading and c.name == RECALL_TOOL}
         to_run = [c for i, c in enumerate(calls) if i not in recalls]
-        ran: list[ToolResult] = (yield ToolRun(to_run)) if to_run else []
+        ran: list[ToolOutcome] = (yield ToolRun(to_run)) if to_run else []
         answers = iter(ran)
         for index, call in enumerate(calls):
             result = recall(_offload_sources(session), call.arguments) if index in recalls else next(answers)
@@ -278,9 +286,12 @@ def _offload_sources(session: Conversation) -> list[ChatMessage]:
     return history if isinstance(history, list) else session.messages
 
 
-def drive(
-    flow: Flow, provider: Provider, tools: ToolRegistry | None, *, stream: bool
-) -> Iterator[StreamItem]:
+def pending_calls(step: ToolRun) -> list[PendingCall]:
+    """A tool run's calls as the runner takes them (arguments the model sent as text stay text)."""
+    return [PendingCall(c.id, c.name, tool_arguments(c)) for c in step.calls]
+
+
+def drive(flow: Flow, provider: Provider, tools: ToolRunner | None, *, stream: bool) -> Iterator[StreamItem]:
     """Perform a flow's steps with blocking I/O; yields text chunks (when streaming), then the response."""
     outcome: Any = None
     while True:
@@ -291,7 +302,7 @@ def drive(
             return
         if isinstance(step, ToolRun):
             assert tools is not None  # the flow asks for tool runs only when it has tools
-            outcome = [tools.execute(c.name, tool_arguments(c)) for c in step.calls]
+            outcome = run_sync(tools.run_all(pending_calls(step)))
         elif stream:
             for item in provider.stream(step.request):
                 if isinstance(item, str):
@@ -303,7 +314,7 @@ def drive(
 
 
 async def adrive(
-    flow: Flow, provider: Provider, tools: ToolRegistry | None, *, stream: bool
+    flow: Flow, provider: Provider, tools: ToolRunner | None, *, stream: bool
 ) -> AsyncIterator[StreamItem]:
     """The async twin of :func:`drive`."""
     outcome: Any = None
@@ -315,7 +326,7 @@ async def adrive(
             return
         if isinstance(step, ToolRun):
             assert tools is not None  # the flow asks for tool runs only when it has tools
-            outcome = [await tools.aexecute(c.name, tool_arguments(c)) for c in step.calls]
+            outcome = await tools.run_all(pending_calls(step))
         elif stream:
             async for item in provider.astream(step.request):
                 if isinstance(item, str):

@@ -18,7 +18,8 @@ import uuid
 from typing import Any, Literal
 
 from ..core.events import EventType
-from ..core.session import Session, SessionMetadata, _meta_record, _resolve_store, fold_meta
+from ..core.records import ForkOrigin, fold_meta, fork_origin, meta_record
+from ..core.session import SessionMetadata
 from ..errors import (
     CorruptRecordError,
     InvalidSessionOperation,
@@ -27,7 +28,9 @@ from ..errors import (
     UsageError,
 )
 from .base import Store, StoredRecord, check_session_id
-from .lineage import ForkOrigin, fork_origin, inherited_records
+from .config import resolve_store
+from .lineage import inherited_records
+from .session import Session
 
 __all__ = [
     "branches_in",
@@ -47,7 +50,7 @@ async def locate(session_id: str, at: str | int | None, store: Store | None = No
     Raises :class:`SessionNotFound` for an unknown session and :class:`UsageError` for a position the
     session does not have.
     """
-    backend = _resolve_store(store)
+    backend = resolve_store(store)
     if at is None:
         if not await backend.load(session_id, limit=1):
             raise SessionNotFound(session_id)
@@ -83,7 +86,7 @@ async def fork(
 
     ``metadata`` adds properties to the fork (it inherits the parent's as of the fork point).
     """
-    backend = _resolve_store(store)
+    backend = resolve_store(store)
     child = check_session_id(new_session_id or str(uuid.uuid4()))
     if await backend.load(child, limit=1):
         raise SessionAlreadyExists(f"a session with id {child!r} already exists")
@@ -93,7 +96,7 @@ async def fork(
         branch["at"] = {"session_id": origin.session_id, "seq": origin.seq}
     # Registering the branch first also tells us the parent's end: the patch's own seq. Sharing up to
     # and including the patch is harmless, as a patch carries no dialogue.
-    last = await backend.append(session_id, [_meta_record({"op": "patch", "branches_added": [branch]})])
+    last = await backend.append(session_id, [meta_record({"op": "patch", "branches_added": [branch]})])
     if origin is None:
         origin = ForkOrigin(session_id, last)
     meta = SessionMetadata(properties=dict(metadata or {}))
@@ -108,13 +111,13 @@ async def fork(
         "state": {},
         "fork": {"session_id": origin.session_id, "seq": origin.seq},
     }
-    await backend.append(child, [_meta_record(body)])
+    await backend.append(child, [meta_record(body)])
     return child
 
 
 async def list_branches(session_id: str, store: Store | None = None) -> list[str]:
     """Ids of the forks made from ``session_id``, oldest first (read from its branch patches)."""
-    backend = _resolve_store(store)
+    backend = resolve_store(store)
     records = await backend.load(session_id)
     if not records:
         raise SessionNotFound(session_id)
@@ -138,7 +141,7 @@ def branches_in(records: list[StoredRecord], known: list[str] | None = None) -> 
 
 async def live_forks(session_id: str, store: Store | None = None) -> list[str]:
     """The forks of ``session_id`` that still exist (a deleted fork stays named in the parent's log)."""
-    backend = _resolve_store(store)
+    backend = resolve_store(store)
     return [child for child in await list_branches(session_id, backend) if await backend.load(child, limit=1)]
 
 
@@ -159,7 +162,7 @@ async def detach_fork(fork_id: str, store: Store | None = None) -> int:
     store fails between the two steps, the full copy under ``<fork_id>.detaching``. Returns the number
     of events copied in; 0 if ``fork_id`` is not a fork.
     """
-    backend = _resolve_store(store)
+    backend = resolve_store(store)
     own = await backend.load(fork_id)
     if not own:
         raise SessionNotFound(fork_id)
@@ -233,7 +236,7 @@ async def delete_session(
     ``forks="cascade"`` (the forks, and theirs, are deleted too) or ``forks="detach"`` (each fork gets
     its own copy of the shared history first, see :func:`detach_fork`).
     """
-    backend = _resolve_store(store)
+    backend = resolve_store(store)
     if not await backend.load(session_id, limit=1):
         raise SessionNotFound(session_id)
     children = await live_forks(session_id, backend)

@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 from sessionforge import ChatMessage, ChatSession, open_store
 from sessionforge.cli import app
 from sessionforge.core.events import EventSource, EventType, SessionEvent
-from sessionforge.core.session import Session
 from sessionforge.core.usage import TokenUsage
 from sessionforge.providers.base import USAGE_KEY
 from sessionforge.storage.forks import fork, list_branches
+from sessionforge.storage.session import Session
 
 UUID = "9f1c3a52-4a4b-4d5e-9a55-0e1f2a3b4c5d"
 

@@ -11,10 +11,10 @@ import pytest
 from servers import PostgresServer, RedisCluster, RedisServer
 from servers.backends import BACKENDS, Backend, sync_redis
 from sessionforge.core.events import EventSource, SessionEvent
-from sessionforge.core.session import Session
 from sessionforge.errors import InvalidSessionOperation, SessionNotFound
 from sessionforge.storage.base import BaseStore
 from sessionforge.storage.forks import delete_session, detach_fork, fork, list_branches
+from sessionforge.storage.session import Session
 
 
 @pytest.fixture(params=BACKENDS)

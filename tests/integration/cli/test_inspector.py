@@ -32,13 +32,13 @@ from sessionforge.cli.inspect import catalog_for
 from sessionforge.cli.inspector import InspectorServer, SearchIndex
 from sessionforge.core.events import EventSource, EventType, SessionEvent
 from sessionforge.core.messages import ChatMessage, ToolCall
-from sessionforge.core.session import Session
 from sessionforge.core.usage import TokenUsage
 from sessionforge.faces.chat_session import ChatSession
 from sessionforge.providers.base import USAGE_KEY
 from sessionforge.storage.base import Store
 from sessionforge.storage.config import open_store
 from sessionforge.storage.forks import fork
+from sessionforge.storage.session import Session
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = "/usr/bin/chromium"

@@ -84,6 +84,12 @@ class _BadRequest(Exception):
     pass
 
 
+def _same(entry: dict[str, Any]) -> str:
+    """What makes two sessions' entries the same one: the event id; for the system prompt (a
+    setting of each session, not an event) its text."""
+    return "system:" + entry["text"] if str(entry["id"]).endswith("#system") else str(entry["id"])
+
+
 def _entry_page(entries: list[dict[str, Any]], offset: int, limit: int) -> dict[str, Any]:
     return {
         "offset": offset,
@@ -149,16 +155,16 @@ def build_app(catalog: Catalog, token: str) -> Starlette:
         if origin is None:
             return _error(400, f"session {fork.session.id!r} is not a fork")
         parent = await catalog.get(namespace, origin["session_id"])
-        fork_ids = set(fork.positions)
-        parent_ids = set(parent.positions)
-        shared = sum(1 for e in fork.digest["entries"] if e["id"] in parent_ids)
+        fork_keys = {_same(e) for e in fork.digest["entries"]}
+        parent_keys = {_same(e) for e in parent.digest["entries"]}
+        shared = sum(1 for e in fork.digest["entries"] if _same(e) in parent_keys)
         return JSONResponse(
             {
                 "parent_id": origin["session_id"],
                 "seq": origin["seq"],
                 "shared": shared,
-                "parent": [e for e in parent.digest["entries"] if e["id"] not in fork_ids][:COMPARE_MAX],
-                "fork": [e for e in fork.digest["entries"] if e["id"] not in parent_ids][:COMPARE_MAX],
+                "parent": [e for e in parent.digest["entries"] if _same(e) not in fork_keys][:COMPARE_MAX],
+                "fork": [e for e in fork.digest["entries"] if _same(e) not in parent_keys][:COMPARE_MAX],
             }
         )
 
@@ -173,6 +179,9 @@ def build_app(catalog: Catalog, token: str) -> Starlette:
         stored = [e for e in cached.digest["entries"][:at] if e["kind"] == "message"]
         by_id = {e["id"]: e for e in cached.digest["entries"][:at]}
         saw = [by_id[i] for i in record["view_ids"] if i in by_id]
+        prompt = f"{cached.session.id}#system"  # the system prompt is a setting, always sent first
+        if prompt in by_id and prompt not in record["view_ids"]:
+            saw.insert(0, by_id[prompt])
         dropped = set(record["dropped_ids"])
         return JSONResponse(
             {

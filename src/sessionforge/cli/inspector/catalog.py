@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...core.session import Session
 from ...errors import SessionNotFound, StorageError, UsageError
 from ...storage.base import Store
 from ...storage.forks import branches_in
+from ...storage.session import Session
 from .._digest import broken_row, digest, row_of
 
 __all__ = ["Catalog", "Filters", "SearchIndex"]
@@ -260,7 +260,7 @@ class Catalog:
             new = await store.load(session_id, after_seq=cached.last_seq)
             if not new:
                 return cached
-            if not await cached.session.refresh():
+            if await cached.session.refresh() is None:
                 self._drop(key)
                 raise SessionNotFound(session_id)
             session, last_seq = cached.session, new[-1].seq
