@@ -1,15 +1,13 @@
 # The two commands of the README. Both set up what they need on a fresh machine.
 .PHONY: demo test lint bench
 
-# A scripted chat with the embedded model (no key, no network), saved to the default store; then the
-# stored session is read back by a separate process, with its tokens and cost per turn.
+# The story of a session with the embedded model (no key, no network): a scripted chat with tokens
+# and cost per turn, reopened by a second process, forked, compacted and undone, its budget; then the
+# command that opens the inspector. Saved to the default store. The first run builds the model's
+# runtime (about 6 minutes); later runs reuse it.
 demo:
 	@scripts/bootstrap.sh
-	@id=demo-$$(date +%Y%m%d-%H%M%S) && \
-	  .venv/bin/sessionforge chat --provider local --max-tokens 48 --session $$id --script examples/demo_chat.txt && \
-	  .venv/bin/sessionforge sessions show $$id && \
-	  .venv/bin/sessionforge sessions stats $$id && \
-	  echo "Browse every stored session: .venv/bin/sessionforge inspect"
+	@.venv/bin/python examples/demo.py
 
 test:
 	@scripts/bootstrap.sh --services

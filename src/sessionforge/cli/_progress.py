@@ -10,7 +10,7 @@ __all__ = ["progress_bar"]
 
 
 def progress_bar() -> Progress:
-    """A bar on stderr, so that ``sessions export ... > file`` keeps stdout clean."""
+    """A bar on stderr (so ``sessions export ... > file`` keeps stdout clean), gone when done."""
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -18,4 +18,5 @@ def progress_bar() -> Progress:
         TimeElapsedColumn(),
         TextColumn("{task.fields[current]}"),
         console=err_console,
+        transient=True,
     )

@@ -11,36 +11,67 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
-from ..errors import ProviderError, SessionforgeError, SessionNotFound, UsageError
-from ._common import STORE_OPTION, console, err_console, friendly, open_cli_store, store_label
-
-if TYPE_CHECKING:
-    from ..faces.agent import ChatAgent
-    from ..faces.chat_session import ChatSession
-    from ..providers.base import ChatResponse
-    from ..storage.base import Store
+from ..context.compactors import TruncateCompactor
+from ..errors import ConfigurationError, ProviderError, SessionforgeError, SessionNotFound, UsageError
+from ..faces.agent import ChatAgent
+from ..faces.chat_session import ChatSession
+from ..providers.base import ChatResponse
+from ..providers.local import MODEL_NAME as LOCAL_MODEL
+from ..storage.base import Store
+from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, console, err_console, friendly
+from ._digest import usage_rows
 
 __all__ = ["chat"]
 
 HELP = "/stats  /compact  /clear  /provider NAME  /model NAME  /fork  /quit"
+
+_PYTHON_TO_CLI = (
+    ("pass api_key=", "pass --api-key"),
+    ("api_key=", "--api-key"),
+    ("with base_url=", "with --base-url"),
+    ("base_url=", "--base-url"),
+    ("provider='openai'", "--provider openai"),
+    ("pass model=", "pass --model"),
+)
+
+
+def _in_cli_terms(exc: SessionforgeError) -> SessionforgeError:
+    """The library names its arguments; a shell user needs the flags. Same class, same chain."""
+    text = str(exc)
+    for python, flag in _PYTHON_TO_CLI:
+        text = text.replace(python, flag)
+    if text == str(exc):
+        return exc
+    if isinstance(exc, ProviderError):
+        return type(exc)(text, provider=exc.provider, status=exc.status, body=exc.body)
+    try:
+        return type(exc)(text)
+    except TypeError:
+        return ConfigurationError(text)
 
 
 class ChatLoop:
     """One chat: the agent, the session, and what each typed line does."""
 
     def __init__(
-        self, store: Store, session: ChatSession, provider: str, model: str | None, max_output: int | None
+        self,
+        store: Store,
+        session: ChatSession,
+        provider: str,
+        model: str | None,
+        max_output: int | None,
+        credentials: tuple[str | None, str | None] = (None, None),
     ) -> None:
         self.store = store
         self.session = session
-        from ._digest import usage_rows
-
         self.max_output = max_output
+        self.credentials = credentials
+        self.stored = False  # whether this session is in the store (resumed, or saved once)
         self.agent = self._agent(provider, model)
         # Running totals: from the usage the stored replies carry, once; then one turn at a time.
         history = session.history
@@ -51,12 +82,24 @@ class ChatLoop:
         self.cost_usd = sum(c["cost_usd"] or 0.0 for c in calls)
 
     def _agent(self, provider: str, model: str | None) -> ChatAgent:
-        from ..faces.agent import ChatAgent
-
-        return ChatAgent(provider=provider, model=model, max_output_tokens=self.max_output)
+        api_key, base_url = self.credentials
+        try:
+            return ChatAgent(
+                provider=provider,
+                model=model,
+                api_key=api_key,
+                base_url=base_url,
+                max_output_tokens=self.max_output,
+            )
+        except SessionforgeError as exc:
+            raise _in_cli_terms(exc) from exc
 
     def save(self) -> None:
+        """Save, unless nothing was ever said: a chat whose first turn failed leaves no session."""
+        if not self.stored and not any(m.role != "system" for m in self.session.history):
+            return
         self.session.save(self.store)
+        self.stored = True
 
     # ---- a turn -----------------------------------------------------------------------------------
 
@@ -64,8 +107,11 @@ class ChatLoop:
         """Stream one reply, record its usage with the session, save."""
         console.print(f"[bold cyan]you>[/] {escape(text)}")
         console.print("[bold green]assistant>[/] ", end="")
-        for chunk in self.agent.stream_chat(text, session=self.session):
-            console.print(chunk, end="", markup=False)
+        try:
+            for chunk in self.agent.stream_chat(text, session=self.session):
+                console.print(chunk, end="", markup=False)
+        except SessionforgeError as exc:
+            raise _in_cli_terms(exc) from exc
         console.print()
         response = self.agent.last_response
         assert response is not None
@@ -106,6 +152,10 @@ class ChatLoop:
             self.session.clear()
             self.save()
             console.print("[yellow]view cleared (the stored history keeps every message)[/]")
+        elif name == "model" and arg and self.agent.provider.name == "local":
+            console.print(
+                f"[yellow]the local provider runs only {LOCAL_MODEL}; /provider NAME to talk to another[/]"
+            )
         elif name in {"provider", "model"} and arg:
             provider = arg if name == "provider" else self.agent.provider.name
             model = arg if name == "model" else None
@@ -123,8 +173,6 @@ class ChatLoop:
         return True
 
     def stats(self) -> None:
-        from rich.table import Table
-
         table = Table(title=f"session {self.session.session_id}")
         table.add_column("measure")
         table.add_column("value", justify="right")
@@ -175,10 +223,8 @@ def _interactive() -> Iterator[str]:
 
 def _open_session(
     store: Store, session_id: str | None, system: str | None, budget: int | None
-) -> ChatSession:
-    from ..context.compactors import TruncateCompactor
-    from ..faces.chat_session import ChatSession
-
+) -> tuple[ChatSession, bool]:
+    """The session to chat in, and whether it was resumed from the store."""
     compactor = TruncateCompactor() if budget else None
     if session_id is not None:
         try:
@@ -189,8 +235,9 @@ def _open_session(
             if budget:
                 session.max_tokens = budget
             console.print(f"[dim]resumed session {session_id}: {len(session.history)} stored messages[/]")
-            return session
-    return ChatSession(system_prompt=system, max_tokens=budget, compactor=compactor, session_id=session_id)
+            return session, True
+    fresh = ChatSession(system_prompt=system, max_tokens=budget, compactor=compactor, session_id=session_id)
+    return fresh, False
 
 
 @friendly
@@ -203,20 +250,31 @@ def chat(
     script: str | None = typer.Option(
         None, "--script", help="Run the lines of FILE (- for stdin), then exit."
     ),
-    max_tokens: int | None = typer.Option(None, "--max-tokens", help="Longest reply, in tokens."),
+    max_output: int | None = typer.Option(
+        None, "--max-output-tokens", "--max-tokens", min=1, help="Longest reply, in tokens."
+    ),
     budget: int | None = typer.Option(
-        None, "--budget", help="Token budget of the session (compacts past it)."
+        None, "--budget", min=1, help="Token budget of the session (compacts past it)."
     ),
     system: str | None = typer.Option(None, "--system", help="System prompt of a new session."),
+    api_key: str | None = typer.Option(
+        None, "--api-key", help="The provider's API key (default: OPENAI_API_KEY, ANTHROPIC_API_KEY...)."
+    ),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="An OpenAI- or Anthropic-compatible endpoint (default: *_BASE_URL)."
+    ),
     store_url: str | None = STORE_OPTION,
+    namespace: str = NAMESPACE_OPTION,
 ) -> None:
     """Chat with a model; the session is saved after every turn."""
-    store = open_cli_store(store_url)
-    session = _open_session(store, session_id, system, budget)
-    loop = ChatLoop(store, session, provider, model, max_tokens)
+    spec = StoreSpec(store_url, namespace)
+    store = spec.open()
+    session, resumed = _open_session(store, session_id, system, budget)
+    loop = ChatLoop(store, session, provider, model, max_output, (api_key, base_url))
+    loop.stored = resumed
     console.print(
         f"[dim]session {session.session_id} | {loop.agent.provider.name} / {escape(loop.agent.model)} | "
-        f"store {escape(store_label(store_url))}[/]"
+        f"store {escape(spec.label)}[/]"
     )
     if script is None:
         console.print(f"[dim]{HELP}[/]")
@@ -232,7 +290,7 @@ def chat(
                 continue
             try:
                 loop.turn(line)
-            except (ProviderError, UsageError) as exc:
+            except (ProviderError, UsageError, ConfigurationError) as exc:
                 console.print()
                 err_console.print(f"[red]turn failed, session unchanged:[/] {escape(str(exc))}")
                 failed = True
@@ -245,6 +303,9 @@ def chat(
             err_console.print(f"[red]could not save:[/] {escape(str(exc))}")
             failed = True
         loop.agent.close()
-    console.print(f"session {loop.session.session_id} saved ({len(loop.session.history)} messages)")
+    if loop.stored:
+        console.print(f"session {loop.session.session_id} saved ({len(loop.session.history)} messages)")
+    else:
+        console.print(f"nothing was said: session {loop.session.session_id} was not saved")
     if failed:
         raise typer.Exit(1)

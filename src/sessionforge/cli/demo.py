@@ -16,8 +16,8 @@ TOPICS = [
 
 def demo(
     model: str = typer.Option("gpt-4o-mini", help="Model whose tokenizer and prices are used."),
-    max_tokens: int = typer.Option(600, help="Token budget of the session."),
-    turns: int = typer.Option(24, help="Scripted turns to add."),
+    budget: int = typer.Option(600, "--budget", min=50, help="Token budget of the session."),
+    turns: int = typer.Option(24, "--turns", min=1, max=10_000, help="Scripted turns to add."),
 ) -> None:
     """Fill a session past its budget, let it compact, and show tokens, cost and what was dropped."""
     from rich.console import Console
@@ -31,12 +31,12 @@ def demo(
     console = Console()
     session = ChatSession(
         system_prompt="You are a concise assistant.",
-        max_tokens=max_tokens,
+        max_tokens=budget,
         compactor=TruncateCompactor(),
         safety_margin=0.8,
         model=model,
     )
-    table = Table(title=f"{turns} turns into a {max_tokens}-token session ({model})")
+    table = Table(title=f"{turns} turns into a {budget}-token session ({model})")
     for column in ("turn", "tokens in view", "messages in view", "compactions", "turn cost (USD)"):
         table.add_column(column, justify="right")
     for turn in range(turns):

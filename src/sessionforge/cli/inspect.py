@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
+import contextlib
+import webbrowser
+
 import typer
 
-from ._common import STORE_OPTION, console, friendly, open_cli_store, store_label
+from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, console, friendly
+from ._namespaces import list_namespaces
+from .inspector import Catalog, InspectorServer
 
 __all__ = ["inspect"]
 
 
+def catalog_for(spec: StoreSpec) -> Catalog:
+    """A catalog of every namespace of the store ``spec`` names."""
+    catalog: Catalog
+
+    async def namespaces() -> list[str]:
+        return await list_namespaces(spec, catalog.store(spec.namespace))
+
+    catalog = Catalog(spec.open, namespaces, spec.namespace)
+    return catalog
+
+
 @friendly
 def inspect(
-    port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: any free port)."),
+    port: int = typer.Option(0, "--port", min=0, max=65535, help="Port on 127.0.0.1 (0: any free port)."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Only print the URL."),
     store_url: str | None = STORE_OPTION,
+    namespace: str = NAMESPACE_OPTION,
 ) -> None:
-    """Serve a local page listing sessions (with forks and segments), their conversations, and
-    charts of tokens per turn and cumulative cost. Ctrl-C stops it."""
-    import webbrowser
-
-    from ._inspector import InspectorServer
-
-    server = InspectorServer(open_cli_store(store_url), port)
-    console.print(f"inspecting {store_label(store_url)} at [bold]{server.url}[/] (Ctrl-C to stop)")
+    """Serve a local page: sessions with their forks and segments, search, conversations with
+    timestamps and latency, charts of tokens and cost, fork comparison, compactions. Ctrl-C stops it."""
+    spec = StoreSpec(store_url, namespace, create=False)
+    spec.check()
+    server = InspectorServer(catalog_for(spec), port)
+    console.print(f"inspecting {spec.label} at [bold]{server.url}[/] (Ctrl-C to stop)", soft_wrap=True)
     if not no_browser:
         webbrowser.open(server.url)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        console.print("stopped")
-    finally:
-        server.close()
+    console.print("stopped")

@@ -5,16 +5,24 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from ..errors import MessageFormatError, StorageError, UsageError
-from ._common import STORE_OPTION, console, friendly, open_cli_store, run
-
-if TYPE_CHECKING:
-    from ..storage.base import Store
+from ..errors import ConfigurationError, MessageFormatError, SessionforgeError, StorageError, UsageError
+from ..interop.importers import (
+    from_anthropic_messages,
+    from_langchain,
+    from_openai_agents_items,
+    from_openai_messages,
+    import_messages,
+    import_openai_agents_sqlite,
+)
+from ..interop.portable import FORMAT, import_session, migrate
+from ..storage.base import Store
+from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, console, friendly, run
+from ._progress import progress_bar
 
 __all__ = ["import_command", "migrate_command"]
 
@@ -24,8 +32,6 @@ FORMATS = ("auto", "jsonl", "openai", "anthropic", "langchain", "openai-agents",
 
 def _detect(path: Path, text: str | None) -> str:
     """Guess a file's format from its first bytes; ``--format`` overrides the guess."""
-    from ..interop.portable import FORMAT
-
     if text is None:
         return "openai-agents-db"
     head = text.lstrip()[:2000]
@@ -58,17 +64,38 @@ def _detect(path: Path, text: str | None) -> str:
     return "openai"
 
 
-async def _import_one(path: Path, fmt: str, store: Store, new_id: str | None) -> list[str]:
-    from ..interop.importers import (
-        from_anthropic_messages,
-        from_langchain,
-        from_openai_agents_items,
-        from_openai_messages,
-        import_messages,
-        import_openai_agents_sqlite,
-    )
-    from ..interop.portable import import_session
+async def _check_parent(text: str, store: Store, path: Path) -> None:
+    """A fork exported by reference reads its start from its parent: refuse it if the store does not
+    hold that parent (it would import, then fail to load)."""
+    try:
+        header = json.loads(text.split("\n", 1)[0])
+    except json.JSONDecodeError:
+        return  # import_session reports the malformed header
+    origin = header.get("fork_of") if isinstance(header, dict) else None
+    if not isinstance(origin, dict):
+        return
+    parent, seq = str(origin.get("session_id")), int(origin.get("seq") or 0)
+    if len(await store.load(parent, limit=seq)) < seq:
+        raise UsageError(
+            f"{path.name} is a fork of {parent!r}, which this store does not hold: import {parent} first, "
+            "or export the fork with --inline-forks"
+        )
 
+
+def _messages_of(fmt: str, data: Any) -> Any:
+    items = data.get("messages", []) if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise MessageFormatError(f"expected a list of messages, got {type(items).__name__}", field="messages")
+    if fmt == "openai":
+        return from_openai_messages(items)
+    if fmt == "anthropic":
+        return from_anthropic_messages(items, data.get("system") if isinstance(data, dict) else None)
+    if fmt == "langchain":
+        return from_langchain(items)
+    return from_openai_agents_items(items)
+
+
+async def _import_one(path: Path, fmt: str, store: Store, new_id: str | None) -> list[str]:
     if fmt == "openai-agents-db":
         return list((await import_openai_agents_sqlite(path, store)).values())
     try:
@@ -78,17 +105,17 @@ async def _import_one(path: Path, fmt: str, store: Store, new_id: str | None) ->
             f"{path} is not UTF-8 text; for an Agents SDK database use -f openai-agents-db", field=None
         ) from exc
     if fmt == "jsonl":
+        await _check_parent(text, store, path)
         return [await import_session(text, store, new_id)]
-    data: Any = json.loads(text)
-    items = data.get("messages", []) if isinstance(data, dict) else data
-    if fmt == "openai":
-        messages = from_openai_messages(items)
-    elif fmt == "anthropic":
-        messages = from_anthropic_messages(items, data.get("system") if isinstance(data, dict) else None)
-    elif fmt == "langchain":
-        messages = from_langchain(items)
-    else:
-        messages = from_openai_agents_items(items)
+    try:
+        messages = _messages_of(fmt, json.loads(text))
+    except SessionforgeError as exc:
+        raise MessageFormatError(f"{path.name} is not a valid {fmt} message list: {exc}") from exc
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {exc}"
+        raise MessageFormatError(
+            f"{path.name} is not a valid {fmt} message list ({reason}); check the file or pass --format"
+        ) from exc
     return [await import_messages(messages, store, new_id, metadata={"imported_from": f"{fmt}:{path.name}"})]
 
 
@@ -98,16 +125,15 @@ def import_command(
     fmt: str = typer.Option("auto", "--format", "-f", help=f"One of {', '.join(FORMATS)}."),
     new_id: str | None = typer.Option(None, "--id", help="Session id to import under (one file only)."),
     store_url: str | None = STORE_OPTION,
+    namespace: str = NAMESPACE_OPTION,
 ) -> None:
     """Import sessions: our JSON Lines exports, OpenAI/Anthropic/LangChain message lists, or an
     OpenAI Agents SDK SQLite database."""
-    from ._progress import progress_bar
-
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     if new_id is not None and len(files) > 1:
         raise UsageError("--id names one session: import one file at a time with it")
-    store = open_cli_store(store_url)
+    store = StoreSpec(store_url, namespace).open()
 
     async def work() -> list[str]:
         imported: list[str] = []
@@ -135,25 +161,26 @@ def import_command(
 def migrate_command(
     from_url: str = typer.Option(..., "--from", help="Source store URL."),
     to_url: str = typer.Option(..., "--to", help="Target store URL."),
-    namespace: str | None = typer.Option(
-        None, "--namespace", help="Namespace of both stores (default: the library's default namespace)."
-    ),
+    namespace: str = NAMESPACE_OPTION,
     prefix: str = typer.Option("", "--prefix", help="Only sessions whose id starts with this."),
 ) -> None:
     """Copy every session from one store to another, then verify the target holds them all."""
-    from ..interop.portable import migrate
-    from ..storage.config import DEFAULT_NAMESPACE, open_store
-    from ._progress import progress_bar
-
     if from_url == to_url:
         raise UsageError("--from and --to name the same store")
-    namespace = DEFAULT_NAMESPACE if namespace is None else namespace
+    source_spec = StoreSpec(from_url, namespace, create=False)
+    target_spec = StoreSpec(to_url, namespace)
 
     async def work() -> tuple[int, int, list[str]]:
-        source = open_store(from_url, namespace=namespace)
-        target = open_store(to_url, namespace=namespace)
+        source = source_spec.open()
+        target = target_spec.open()
         try:
             total = len(await source.list_sessions(prefix))
+            if not total:
+                where = f" whose id starts with {prefix!r}" if prefix else ""
+                raise ConfigurationError(
+                    f"{from_url} holds no sessions{where} in namespace {namespace!r}: check --from, "
+                    "--namespace and --prefix (nothing was migrated)"
+                )
             with progress_bar() as bar:
                 task = bar.add_task("migrating", total=total, current="")
 

@@ -15,17 +15,33 @@ scan of the parent's view to find the event (an in-memory face passes the positi
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from ..core.events import EventType
-from ..core.records import ForkOrigin, fork_origin, meta_record
+from ..core.records import ForkOrigin, fold_meta, fork_origin, meta_record
 from ..core.session import SessionMetadata
-from ..errors import SessionAlreadyExists, SessionNotFound, UsageError
-from .base import Store, check_session_id
+from ..errors import (
+    CorruptRecordError,
+    InvalidSessionOperation,
+    SessionAlreadyExists,
+    SessionNotFound,
+    UsageError,
+)
+from .base import Store, StoredRecord, check_session_id
 from .config import resolve_store
+from .lineage import inherited_records
 from .session import Session
 
-__all__ = ["fork", "fork_origin", "list_branches", "locate"]
+__all__ = [
+    "branches_in",
+    "delete_session",
+    "detach_fork",
+    "fork",
+    "fork_origin",
+    "list_branches",
+    "live_forks",
+    "locate",
+]
 
 
 async def locate(session_id: str, at: str | int | None, store: Store | None = None) -> ForkOrigin | None:
@@ -105,7 +121,15 @@ async def list_branches(session_id: str, store: Store | None = None) -> list[str
     records = await backend.load(session_id)
     if not records:
         raise SessionNotFound(session_id)
-    out: list[str] = []
+    return branches_in(records)
+
+
+def branches_in(records: list[StoredRecord], known: list[str] | None = None) -> list[str]:
+    """The fork ids that a session's records name, oldest first, after those ``known`` already.
+
+    For a reader that keeps up with a log by loading only new records (``load(after_seq=...)``).
+    """
+    out: list[str] = list(known or [])
     for stored in records:
         body = stored.record.get("message")
         if stored.record.get("type") == EventType.SESSION_META.value and isinstance(body, dict):
@@ -113,3 +137,120 @@ async def list_branches(session_id: str, store: Store | None = None) -> list[str
                 if isinstance(branch, dict) and branch.get("session_id") not in out:
                     out.append(str(branch["session_id"]))
     return out
+
+
+async def live_forks(session_id: str, store: Store | None = None) -> list[str]:
+    """The forks of ``session_id`` that still exist (a deleted fork stays named in the parent's log)."""
+    backend = resolve_store(store)
+    return [child for child in await list_branches(session_id, backend) if await backend.load(child, limit=1)]
+
+
+def _is_meta(stored: StoredRecord) -> bool:
+    return stored.record.get("type") == EventType.SESSION_META.value and isinstance(
+        stored.record.get("message"), dict
+    )
+
+
+async def detach_fork(fork_id: str, store: Store | None = None) -> int:
+    """Give a fork its own copy of the history it shares, so it no longer needs its ancestors.
+
+    The fork's log is rewritten as: a create record without ``"fork"`` (holding the properties and
+    state it inherited, overridden by its own), the ancestors' shared events as they were stored
+    (same ids and timestamps), then the fork's own records. Its forks, whose positions count in its
+    log, are re-pointed to the same records. The new log is first written under a scratch id and
+    read back; only then is the fork replaced, so a failure leaves either the old fork or, if the
+    store fails between the two steps, the full copy under ``<fork_id>.detaching``. Returns the number
+    of events copied in; 0 if ``fork_id`` is not a fork.
+    """
+    backend = resolve_store(store)
+    own = await backend.load(fork_id)
+    if not own:
+        raise SessionNotFound(fork_id)
+    if fork_origin(own[0].record) is None:
+        return 0
+    parts = await inherited_records(backend, fork_id, own[0].record)
+    view: dict[str, Any] = {}
+    shared: list[dict[str, Any]] = []
+    for part in parts:
+        for stored in part.records:
+            if _is_meta(stored):
+                fold_meta(view, {k: stored.record["message"].get(k) for k in ("properties", "state")})
+            else:
+                shared.append(stored.record)
+    create = dict(own[0].record)
+    body = dict(create["message"])
+    body.pop("fork", None)
+    body["properties"] = {**view.get("properties", {}), **(body.get("properties") or {})}
+    body["state"] = {**view.get("state", {}), **(body.get("state") or {})}
+    create["message"] = body
+    records = [create, *shared, *(stored.record for stored in own[1:])]
+    await _replace_log(backend, fork_id, records)
+    shift = len(shared)
+    for child in await live_forks(fork_id, backend):
+        await _repoint(backend, child, fork_id, shift)
+    return shift
+
+
+async def _repoint(backend: Store, child: str, parent: str, shift: int) -> None:
+    """Move a fork's origin ``shift`` records later in its parent's log (the parent was detached)."""
+    records = [stored.record for stored in await backend.load(child)]
+    origin = fork_origin(records[0]) if records else None
+    if origin is None or origin.session_id != parent:
+        return
+    create = dict(records[0])
+    body = dict(create["message"])
+    body["fork"] = {"session_id": parent, "seq": origin.seq + shift}
+    create["message"] = body
+    await _replace_log(backend, child, [create, *records[1:]])
+
+
+async def _replace_log(backend: Store, session_id: str, records: list[dict[str, Any]]) -> None:
+    """Replace a session's whole log, through a scratch copy that is read back before the switch."""
+    scratch = check_session_id(f"{session_id}.detaching"[:200])
+    if await backend.load(scratch, limit=1):
+        raise InvalidSessionOperation(
+            f"{scratch!r} exists: an earlier detach of {session_id!r} stopped midway; "
+            f"check it holds the whole session, then delete whichever copy is incomplete"
+        )
+    await backend.append(scratch, records)
+    if [stored.record for stored in await backend.load(scratch)] != records:
+        await backend.delete(scratch)
+        raise CorruptRecordError(
+            f"the detached copy of {session_id!r} did not read back equal; nothing was changed",
+            session_id=session_id,
+        )
+    await backend.delete(session_id)
+    await backend.append(session_id, records)
+    await backend.delete(scratch)
+
+
+async def delete_session(
+    session_id: str,
+    store: Store | None = None,
+    *,
+    forks: Literal["refuse", "cascade", "detach"] = "refuse",
+) -> list[str]:
+    """Delete a session without breaking its forks; return the ids deleted, forks first.
+
+    A session with live forks is refused (:class:`InvalidSessionOperation` naming them) unless
+    ``forks="cascade"`` (the forks, and theirs, are deleted too) or ``forks="detach"`` (each fork gets
+    its own copy of the shared history first, see :func:`detach_fork`).
+    """
+    backend = resolve_store(store)
+    if not await backend.load(session_id, limit=1):
+        raise SessionNotFound(session_id)
+    children = await live_forks(session_id, backend)
+    deleted: list[str] = []
+    if children and forks == "refuse":
+        raise InvalidSessionOperation(
+            f"session {session_id!r} has forks ({', '.join(children)}) that share its history: "
+            "delete them too (cascade) or give them their own copy first (detach)"
+        )
+    for child in children:
+        if forks == "cascade":
+            deleted += await delete_session(child, backend, forks="cascade")
+        else:
+            await detach_fork(child, backend)
+    await backend.delete(session_id)
+    deleted.append(session_id)
+    return deleted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -170,3 +171,77 @@ def test_scripted_chat_on_the_embedded_model(runner: CliRunner, store_url: str) 
     session = _load(store_url, "loc")
     assert [m.role for m in session.history] == ["user", "assistant"]
     assert usage_rows(session.history)[0]["completion_tokens"] <= 8
+
+
+def test_api_key_and_base_url_flags(
+    runner: CliRunner, store_url: str, openai_server: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from servers.httpd import GOOD_KEY
+
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    missing = runner.invoke(
+        app, ["chat", "-p", "openai", "--script", "-", "--store", store_url], input="Hi\n"
+    )
+    assert missing.exit_code == 1
+    assert "--api-key" in missing.output and "api_key=" not in missing.output  # shell terms, not Python
+    result = runner.invoke(
+        app,
+        [
+            "chat",
+            "-p",
+            "openai",
+            "--api-key",
+            GOOD_KEY,
+            "--base-url",
+            f"{openai_server.url}/v1",  # type: ignore[attr-defined]
+            "--script",
+            "-",
+            "-s",
+            "flags",
+            "--store",
+            store_url,
+        ],
+        input="Hello, my name is Ada.\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert len(_load(store_url, "flags").history) == 2
+
+
+@pytest.mark.usefixtures("provider_env")
+def test_a_failed_first_turn_leaves_no_empty_session(
+    runner: CliRunner, store_url: str, openai_server: object
+) -> None:
+    openai_server.fail_next(500, times=10)  # type: ignore[attr-defined]
+    result = runner.invoke(
+        app,
+        [
+            "chat",
+            "-p",
+            "openai",
+            "--script",
+            "-",
+            "-s",
+            "never",
+            "--system",
+            "Be brief.",
+            "--store",
+            store_url,
+        ],
+        input="Hello\n",
+    )
+    assert result.exit_code == 1
+    assert "turn failed, session unchanged" in result.output and "was not saved" in result.output
+    listed = runner.invoke(app, ["sessions", "list", "--json", "--store", store_url])
+    assert json.loads(listed.output) == []
+
+
+def test_model_switch_on_the_local_provider_is_refused(runner: CliRunner, store_url: str) -> None:
+    result = runner.invoke(
+        app,
+        ["chat", "-p", "local", "--script", "-", "--store", store_url],
+        input="/model gpt-4o-mini\n/quit\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "the local provider runs only smollm2-135m" in result.output
+    assert "now talking to" not in result.output
