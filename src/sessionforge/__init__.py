@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "track_llm_call": ".faces.simple_api",
     "track_tool_use": ".faces.simple_api",
     # core models
+    "AudioPart": ".core.messages",
     "ChatMessage": ".core.messages",
     "ImagePart": ".core.messages",
     "TextPart": ".core.messages",
@@ -81,6 +82,7 @@ _EXPORTS: dict[str, str] = {
     "CorruptRecordError": ".errors",
     "InvalidSessionOperation": ".errors",
     "MessageFormatError": ".errors",
+    "MissingAPIKeyError": ".errors",
     "MissingDependencyError": ".errors",
     "ModelNotFoundError": ".errors",
     "ProviderConnectionError": ".errors",
@@ -98,6 +100,8 @@ _EXPORTS: dict[str, str] = {
     "TokenLimitExceeded": ".errors",
     "ToolProcessingError": ".errors",
     "UnknownModelError": ".errors",
+    "UnknownProviderError": ".errors",
+    "UnsupportedFeatureError": ".errors",
     "UsageError": ".errors",
 }
 
@@ -121,7 +125,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
     # ruff: noqa: F401
     from .context.compactors import Compactor, SlidingWindowCompactor, TruncateCompactor
     from .core.budget import Budget
-    from .core.messages import ChatMessage, ImagePart, TextPart, ToolCall
+    from .core.messages import AudioPart, ChatMessage, ImagePart, TextPart, ToolCall
     from .core.tokens import TokenCounter, counter_for_model
     from .core.usage import TokenSummary, TokenUsage
     from .errors import *  # noqa: F403

@@ -17,10 +17,11 @@ from enum import StrEnum
 from typing import Any
 
 from ..core.events import EventType, SessionEvent, as_chat_message, tool_event_messages
-from ..core.messages import ChatMessage, ImagePart, ToolCall
+from ..core.messages import ChatMessage, ToolCall
 from ..core.tokens import TokenCounter, counter_for_model
 from ..core.units import Unit, split_units
 from ..errors import ContextOverflowError, SessionNotFound
+from ..providers.openai import content_part_to_wire
 from ._text import TRUNCATION_MARK, fit_message, with_content
 from .compactors import drop_oldest_units, flatten_units
 
@@ -269,12 +270,7 @@ def message_to_openai(message: ChatMessage) -> dict[str, Any]:
     if message.content is None or isinstance(message.content, str):
         content = message.content
     else:
-        content = [
-            {"type": "image_url", "image_url": {"url": p.url, "detail": p.detail}}
-            if isinstance(p, ImagePart)
-            else {"type": "text", "text": p.text}
-            for p in message.content
-        ]
+        content = [content_part_to_wire(p) for p in message.content]
     out: dict[str, Any] = {"role": message.role, "content": content}
     if message.name and message.role != "tool":
         out["name"] = message.name

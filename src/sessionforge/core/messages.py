@@ -18,6 +18,7 @@ from ..errors import MessageFormatError
 
 __all__ = [
     "MESSAGE_SCHEMA_VERSION",
+    "AudioPart",
     "ChatMessage",
     "ContentPart",
     "ImagePart",
@@ -54,7 +55,16 @@ class ImagePart(BaseModel):
     detail: Literal["auto", "low", "high"] = "auto"
 
 
-ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="kind")]
+class AudioPart(BaseModel):
+    """A recording, base64-encoded, for models that listen (OpenAI's audio models); Anthropic refuses it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["audio"] = "audio"
+    data: str
+    format: Literal["wav", "mp3"]
+
+
+ContentPart = Annotated[TextPart | ImagePart | AudioPart, Field(discriminator="kind")]
 
 
 class ToolCall(BaseModel):
@@ -74,7 +84,7 @@ class ToolCall(BaseModel):
 class ChatMessage(BaseModel):
     """One message of a conversation.
 
-    ``content`` is plain text, a list of parts (text and images), or ``None`` for an assistant message
+    ``content`` is plain text, a list of parts (text, images, audio), or ``None`` for an assistant message
     that only calls tools. A ``tool`` message answers exactly one tool call, named by ``tool_call_id``.
     """
 
@@ -127,7 +137,7 @@ class ChatMessage(BaseModel):
 
     @property
     def text(self) -> str:
-        """All text of the message joined; images contribute nothing."""
+        """All text of the message joined; images and audio contribute nothing."""
         if self.content is None:
             return ""
         if isinstance(self.content, str):

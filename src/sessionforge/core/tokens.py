@@ -11,9 +11,13 @@ cached integers, never a re-tokenization.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import io
 import math
 import threading
+import wave
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -23,7 +27,7 @@ from typing import Literal, NamedTuple
 import tiktoken
 from tiktoken.load import load_tiktoken_bpe
 
-from .messages import ChatMessage, ImagePart
+from .messages import AudioPart, ChatMessage, ImagePart
 
 __all__ = [
     "Accuracy",
@@ -31,6 +35,7 @@ __all__ = [
     "TiktokenCounter",
     "TokenCount",
     "TokenCounter",
+    "audio_seconds",
     "counter_for_model",
     "encoding_for_model",
     "register_counter",
@@ -59,6 +64,8 @@ class TokenCounter(ABC):
     tokens_per_name: int = 1
     reply_priming: int = 3
     image_tokens: dict[str, int] = {"low": 85, "auto": 765, "high": 765}  # noqa: RUF012
+    audio_tokens_per_second: int = 10
+    """Audio input is billed by duration (OpenAI: one token per 100 ms of user audio)."""
 
     @abstractmethod
     def count_text(self, text: str) -> int:
@@ -88,6 +95,8 @@ class TokenCounter(ABC):
             for part in message.content:
                 if isinstance(part, ImagePart):
                     total += self.image_tokens.get(part.detail, self.image_tokens["auto"])
+                elif isinstance(part, AudioPart):
+                    total += math.ceil(audio_seconds(part) * self.audio_tokens_per_second)
                 else:
                     total += self.count_text(part.text)
         if message.name:
@@ -96,6 +105,23 @@ class TokenCounter(ABC):
             # The function name, its JSON arguments and the framing tokens around them.
             total += 3 + self.count_text(call.name) + self.count_text(call.arguments_json)
         return total
+
+
+def audio_seconds(part: AudioPart) -> float:
+    """The duration of a recording: read from a WAV header, estimated at 128 kbit/s for MP3."""
+    try:
+        raw = base64.b64decode(part.data, validate=False)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if part.format == "wav":
+        try:
+            with wave.open(io.BytesIO(raw), "rb") as recording:
+                frames: int = recording.getnframes()
+                rate: int = recording.getframerate()
+            return frames / max(rate, 1)
+        except (wave.Error, EOFError):
+            return len(raw) / 32_000  # unreadable header: as 16 kHz, 16-bit mono
+    return len(raw) / 16_000
 
 
 class TiktokenCounter(TokenCounter):

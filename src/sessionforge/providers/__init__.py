@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import UsageError
+from ..errors import UnknownProviderError
 from .base import ChatRequest, ChatResponse, Provider
 
 __all__ = [
@@ -86,7 +86,8 @@ def create_provider(
             max_tokens_field="max_tokens",
         )
     known = ", ".join(["openai", "anthropic", "local", *OPENAI_COMPATIBLE])
-    raise UsageError(
+    raise UnknownProviderError(
         f"unknown provider {provider!r}; use one of {known}, or provider='openai' with base_url= for any "
-        "OpenAI-compatible server"
+        "OpenAI-compatible server",
+        provider=provider,
     )

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..core.messages import ChatMessage, ImagePart, ToolCall
+from ..core.messages import AudioPart, ChatMessage, ContentPart, ImagePart, ToolCall
 from ..core.usage import TokenUsage
 from ..tools.registry import ToolSchema
 from ._errors import translate
@@ -22,7 +22,7 @@ from .sdk import SDKAdapter
 if TYPE_CHECKING:
     pass
 
-__all__ = ["OpenAIProvider", "StreamAssembler", "from_wire", "map_errors", "to_wire"]
+__all__ = ["OpenAIProvider", "StreamAssembler", "content_part_to_wire", "from_wire", "map_errors", "to_wire"]
 
 PATH = "/chat/completions"
 
@@ -38,16 +38,19 @@ _FINISH: dict[str, FinishReason] = {
 # ---- wire format (pure) --------------------------------------------------------------------------
 
 
+def content_part_to_wire(part: ContentPart) -> dict[str, Any]:
+    """One part of a multi-part message as a Chat Completions content part."""
+    if isinstance(part, ImagePart):
+        return {"type": "image_url", "image_url": {"url": part.url, "detail": part.detail}}
+    if isinstance(part, AudioPart):
+        return {"type": "input_audio", "input_audio": {"data": part.data, "format": part.format}}
+    return {"type": "text", "text": part.text}
+
+
 def _content(message: ChatMessage) -> str | list[dict[str, Any]] | None:
     if message.content is None or isinstance(message.content, str):
         return message.content
-    parts: list[dict[str, Any]] = []
-    for part in message.content:
-        if isinstance(part, ImagePart):
-            parts.append({"type": "image_url", "image_url": {"url": part.url, "detail": part.detail}})
-        else:
-            parts.append({"type": "text", "text": part.text})
-    return parts
+    return [content_part_to_wire(part) for part in message.content]
 
 
 def _arguments_text(call: ToolCall) -> str:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Protocol, cast
 
-from ..errors import ConfigurationError
+from ..errors import MissingAPIKeyError
 from .base import ChatRequest, ChatResponse, StreamItem
 
 __all__ = ["SDKAdapter", "StreamAssembling"]
@@ -52,8 +52,10 @@ class SDKAdapter(ABC):
         self.name = name
         self.api_key = api_key or os.environ.get(api_key_env) or default_api_key
         if not self.api_key:
-            raise ConfigurationError(
-                f"no API key for {name}: pass api_key= or set the {api_key_env} environment variable"
+            raise MissingAPIKeyError(
+                f"no API key for {name}: pass api_key= or set the {api_key_env} environment variable",
+                provider=name,
+                env_var=api_key_env,
             )
         self.base_url = base_url or os.environ.get(base_url_env) or default_base_url
         self.timeout = timeout
