@@ -40,7 +40,9 @@ def test_wav_duration_is_read_from_the_header_and_mp3_is_estimated_from_its_size
 def test_audio_costs_ten_tokens_a_second_on_top_of_the_text() -> None:
     counter = counter_for_model("gpt-4o-mini")
     text_only = ChatMessage.user([TextPart(text="Transcribe:")])
-    with_audio = ChatMessage.user([TextPart(text="Transcribe:"), AudioPart(data=wav_base64(3.0), format="wav")])
+    with_audio = ChatMessage.user(
+        [TextPart(text="Transcribe:"), AudioPart(data=wav_base64(3.0), format="wav")]
+    )
     assert counter.count_message(with_audio) - counter.count_message(text_only) == 30
 
 
@@ -55,7 +57,9 @@ def test_openai_gets_input_audio() -> None:
 
 
 def test_anthropic_refuses_audio_before_sending() -> None:
-    message = ChatMessage.user([TextPart(text="What is said?"), AudioPart(data=wav_base64(0.1), format="mp3")])
+    message = ChatMessage.user(
+        [TextPart(text="What is said?"), AudioPart(data=wav_base64(0.1), format="mp3")]
+    )
     with pytest.raises(UnsupportedFeatureError) as caught:
         anthropic.to_wire([message], model="claude-3-haiku-20240307")
     assert caught.value.feature == "audio input"
@@ -65,5 +69,7 @@ def test_anthropic_refuses_audio_before_sending() -> None:
 
 def test_a_bad_audio_format_names_the_field() -> None:
     with pytest.raises(UsageError) as caught:
-        ChatMessage.from_dict({"role": "user", "content": [{"kind": "audio", "data": "AAAA", "format": "ogg"}]})
+        ChatMessage.from_dict(
+            {"role": "user", "content": [{"kind": "audio", "data": "AAAA", "format": "ogg"}]}
+        )
     assert getattr(caught.value, "field", "").startswith("content")

@@ -206,7 +206,9 @@ def translate(exc: native.SessionforgeError) -> ForgeLLMError | None:
     if isinstance(exc, native.UnsupportedFeatureError):
         return UnsupportedFeatureError(exc.feature or "this feature", exc.provider or "this provider")
     if isinstance(exc, native.MessageFormatError):
-        return InvalidMessageError(str(exc))
+        invalid = InvalidMessageError(str(exc))
+        invalid.field = exc.field
+        return invalid
     if isinstance(exc, native.SessionNotFound):
         return SessionNotFoundError(exc.session_id or "")
     if isinstance(exc, native.AuthenticationError):
