@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-import sessionforge
 from sessionforge.compat.forge_llm import (
     ChatMessage,
     ToolCall,
@@ -42,6 +40,8 @@ from sessionforge.compat.forge_llm.prompts import (
     load_prompt,
     load_prompt_from_file,
 )
+
+import sessionforge
 from sessionforge.core.tokens import counter_for_model
 from sessionforge.faces.chat_session import ChatSession as NativeSession
 
@@ -211,26 +211,22 @@ def test_exception_arguments_become_attributes() -> None:
 
 
 def test_translating_turns_our_errors_into_forge_llms() -> None:
-    with pytest.raises(ContextOverflowError) as overflow:
-        with translating():
-            raise sessionforge.ContextOverflowError("too long", limit=100, needed=120)
+    with pytest.raises(ContextOverflowError) as overflow, translating():
+        raise sessionforge.ContextOverflowError("too long", limit=100, needed=120)
     assert (overflow.value.current_tokens, overflow.value.max_tokens) == (120, 100)
     assert isinstance(overflow.value.__cause__, sessionforge.ContextOverflowError)
-    with pytest.raises(ProviderNotConfiguredError) as missing:
-        with translating():
-            raise sessionforge.MissingAPIKeyError("no key", provider="anthropic", env_var="ANTHROPIC_API_KEY")
+    with pytest.raises(ProviderNotConfiguredError) as missing, translating():
+        raise sessionforge.MissingAPIKeyError("no key", provider="anthropic", env_var="ANTHROPIC_API_KEY")
     assert missing.value.provider == "anthropic"
-    with pytest.raises(RequestTimeoutError) as timeout:
-        with translating(timeout=5.0):
-            raise sessionforge.ProviderTimeoutError("slow", provider="openai")
+    with pytest.raises(RequestTimeoutError) as timeout, translating(timeout=5.0):
+        raise sessionforge.ProviderTimeoutError("slow", provider="openai")
     assert timeout.value.timeout == 5.0
-    with pytest.raises(ProviderError) as limited:
-        with translating():
-            raise sessionforge.RateLimitError("slow down", provider="openai", status=429, retry_after=2.0)
+    with pytest.raises(ProviderError) as limited, translating():
+        raise sessionforge.RateLimitError("slow down", provider="openai", status=429, retry_after=2.0)
     assert (limited.value.status, limited.value.retry_after) == (429, 2.0)
-    with pytest.raises(sessionforge.StorageError):  # nothing in forge_llm stands for it: it passes through
-        with translating():
-            raise sessionforge.StorageError("disk full")
+    # Nothing in forge_llm stands for a storage failure: it passes through unchanged.
+    with pytest.raises(sessionforge.StorageError), translating():
+        raise sessionforge.StorageError("disk full")
 
 
 # ---- compactors -------------------------------------------------------------------------------------

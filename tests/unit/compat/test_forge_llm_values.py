@@ -12,8 +12,6 @@ from anthropic.types import Message, RawContentBlockDeltaEvent, RawMessageStopEv
 from anthropic.types import Usage as AnthropicUsage
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
-
-import sessionforge
 from sessionforge.compat.forge_llm import (
     AudioContent,
     ChatChunk,
@@ -27,6 +25,8 @@ from sessionforge.compat.forge_llm import (
 )
 from sessionforge.compat.forge_llm.domain import ForgeLLMError, InvalidMessageError, UnsupportedFeatureError
 from sessionforge.compat.forge_llm.domain.entities import ProviderConfig
+
+import sessionforge
 from sessionforge.core.messages import AudioPart, ImagePart, TextPart
 
 
@@ -90,7 +90,7 @@ def test_image_by_url_and_by_base64_in_both_wire_formats() -> None:
     ],
 )
 def test_incomplete_blocks_are_refused_as_value_errors(build: object) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="required|format"):
         build()  # type: ignore[operator]
 
 
@@ -107,7 +107,7 @@ def test_audio_from_file_and_base64(tmp_path: Path) -> None:
     assert audio.to_dict() == {"type": "audio", "data": audio.data, "format": "wav"}
     assert AudioContent.from_base64(audio.data, "wav") == audio
     (tmp_path / "note.ogg").write_bytes(b"x")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"\.wav or \.mp3"):
         AudioContent.from_file(tmp_path / "note.ogg")
 
 

@@ -83,6 +83,7 @@ def test_left_out_subsystems_are_explained() -> None:
 def test_mirror_modules_are_the_interop_modules_themselves() -> None:
     from sessionforge.compat.chuk_ai_session_manager.models import session_event as via_compat
     from sessionforge.compat.forge_llm.domain.entities import chat_message as forge_via_compat
+
     from sessionforge.interop.compat.chuk_ai_session_manager.models import session_event as via_interop
     from sessionforge.interop.compat.forge_llm.domain.entities import chat_message as forge_via_interop
 
