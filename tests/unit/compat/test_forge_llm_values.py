@@ -90,7 +90,7 @@ def test_image_by_url_and_by_base64_in_both_wire_formats() -> None:
     ],
 )
 def test_incomplete_blocks_are_refused_as_value_errors(build: object) -> None:
-    with pytest.raises(ValueError, match="required|format"):
+    with pytest.raises(ValueError, match=r"required|format"):
         build()  # type: ignore[operator]
 
 
