@@ -47,7 +47,7 @@ The session family also takes the keyword arguments chuk-ai-session-manager give
 ``TokenLimitExceeded(limit=, actual=)``, ``StorageError(operation=, backend=)``,
 ``SessionAlreadyExists(session_id=)``, ``ToolProcessingError(tool_name=, reason=)``), so code written
 against that library raises and catches these very classes. Without a ``message`` the text is built
-from those arguments, as that library builds it.
+from those arguments, word for word as that library builds it.
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ class SessionNotFound(SessionManagerError, KeyError):
             _compose(
                 message,
                 (session_id, f"session {session_id!r} was not found (it may have expired)"),
-                (True, "session not found"),
+                (True, "Session not found"),
             )
         )
         self.session_id = session_id
@@ -202,8 +202,8 @@ class SessionAlreadyExists(SessionManagerError):
         super().__init__(
             _compose(
                 message,
-                (session_id, f"session already exists: {session_id}"),
-                (True, "session already exists"),
+                (session_id, f"Session already exists: {session_id}"),
+                (True, "Session already exists"),
             )
         )
         self.session_id = session_id
@@ -226,9 +226,9 @@ class InvalidSessionOperation(SessionManagerError):
         super().__init__(
             _compose(
                 message,
-                (operation and reason, f"invalid operation {operation!r}: {reason}"),
-                (operation, f"invalid operation: {operation}"),
-                (True, "invalid session operation"),
+                (operation and reason, f"Invalid operation {operation!r}: {reason}"),
+                (operation, f"Invalid operation: {operation}"),
+                (True, "Invalid session operation"),
             )
         )
         self.operation = operation
@@ -271,8 +271,8 @@ class TokenLimitExceeded(SessionManagerError):
         super().__init__(
             _compose(
                 message,
-                (limit is not None and actual is not None, f"token limit exceeded: {actual} > {limit}"),
-                (True, "token limit exceeded"),
+                (limit is not None and actual is not None, f"Token limit exceeded: {actual} > {limit}"),
+                (True, "Token limit exceeded"),
             )
         )
         self.limit = limit
@@ -327,9 +327,9 @@ class StorageError(SessionManagerError):
         super().__init__(
             _compose(
                 message,
-                (operation and backend, f"storage error in {backend!r} during {operation}"),
-                (operation, f"storage error during {operation}"),
-                (True, "storage operation failed"),
+                (operation and backend, f"Storage error in {backend!r} during {operation}"),
+                (operation, f"Storage error during {operation}"),
+                (True, "Storage operation failed"),
             )
         )
         self.session_id = session_id
@@ -361,9 +361,9 @@ class ToolProcessingError(SessionManagerError):
         super().__init__(
             _compose(
                 message,
-                (tool_name and reason, f"tool {tool_name!r} processing error: {reason}"),
-                (tool_name, f"tool {tool_name!r} processing error"),
-                (True, "tool processing error"),
+                (tool_name and reason, f"Tool {tool_name!r} processing error: {reason}"),
+                (tool_name, f"Tool {tool_name!r} processing error"),
+                (True, "Tool processing error"),
             )
         )
         self.tool_name = tool_name

@@ -65,11 +65,23 @@ class SessionStorage(ChukSessionsStore):
         *,
         store: Store | None = None,
     ) -> None:
+        self._owned = store is None
         if store is None:
             ttl = None if default_ttl_hours is None else default_ttl_hours * 3600
             store = open_store(namespace=sandbox_id, ttl_seconds=ttl)
         super().__init__(store)
         self.sandbox_id = sandbox_id
+
+    async def aclose(self) -> None:
+        """Close the store if this sandbox opened it (a store passed in is its owner's to close)."""
+        if self._owned:
+            await self.backend.aclose()
+
+    async def __aenter__(self) -> SessionStorage:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     def get_stats(self) -> SessionStorageStats:
         """Which store backs this sandbox. Sessions are read from the store, never cached here."""
