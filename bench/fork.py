@@ -20,10 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from sessionforge.core.events import EventSource, SessionEvent
-from sessionforge.core.session import Session
 from sessionforge.storage.base import Store
 from sessionforge.storage.forks import fork
 from sessionforge.storage.memory import MemoryStore
+from sessionforge.storage.session import Session
 from sessionforge.storage.sqlite import SQLiteStore
 
 

@@ -317,8 +317,9 @@ class SessionforgeChatSession:
 
 def sessionforge_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> PersistRun:
     """One store append per message (as a live session persists), then a cold load into messages."""
-    from sessionforge.core.events import SessionEvent, as_chat_message, chat_message_event
+    from sessionforge.core.events import SessionEvent, chat_message_event
     from sessionforge.core.messages import ChatMessage
+    from sessionforge.core.projection import event_messages
     from sessionforge.storage.config import open_store
 
     url = f"sqlite:///{workdir / 'sessionforge.db'}"
@@ -334,8 +335,7 @@ def sessionforge_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> 
         store = open_store(url)
         async with store:
             records = await store.load("bench")
-        loaded = [as_chat_message(SessionEvent.from_record(r.record, r.seq)) for r in records]
-        return [m for m in loaded if m is not None]
+        return [m for r in records for m in event_messages(SessionEvent.from_record(r.record, r.seq))]
 
     _, persist_s = _timed(lambda: asyncio.run(persist()))
     loaded, reload_s = _timed(lambda: asyncio.run(reload()))

@@ -44,7 +44,7 @@ _EXPORTS: dict[str, str] = {
     "EventType": ".core.events",
     "SessionEvent": ".core.events",
     "RunStatus": ".core.session",
-    "Session": ".core.session",
+    "Session": ".storage.session",
     "SessionMetadata": ".core.session",
     "SessionRun": ".core.session",
     "TokenSummary": ".core.usage",

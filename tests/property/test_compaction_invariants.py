@@ -18,8 +18,6 @@ from hypothesis import strategies as st
 from sessionforge.context._text import TRUNCATION_MARK, with_content
 from sessionforge.context.compactors import SlidingWindowCompactor, TruncateCompactor
 from sessionforge.context.prompts import (
-    message_from_openai,
-    message_to_openai,
     truncate_prompt_to_token_limit,
 )
 from sessionforge.context.summarize import (
@@ -32,6 +30,7 @@ from sessionforge.core.messages import ChatMessage, ToolCall
 from sessionforge.core.tokens import TokenCounter, counter_for_model
 from sessionforge.core.units import newest_user_index, split_units
 from sessionforge.errors import ContextOverflowError
+from sessionforge.providers.openai import message_from_wire, message_to_wire
 
 COUNTER = counter_for_model("gpt-4o")
 
@@ -204,13 +203,13 @@ def truncate_floor(messages: Sequence[ChatMessage]) -> int:
 @given(case=cases())
 def test_truncate_prompt_invariants(case: tuple[list[ChatMessage], int]) -> None:
     messages, target = case
-    prompt: list[dict[str, Any]] = [message_to_openai(m) for m in messages]
+    prompt: list[dict[str, Any]] = [message_to_wire(m) for m in messages]
     try:
         result = asyncio.run(truncate_prompt_to_token_limit(prompt, target, model="gpt-4o"))
     except ContextOverflowError:
         assert truncate_floor(messages) > target
         return
-    after = [message_from_openai(d) for d in result]
+    after = [message_from_wire(d) for d in result]
     assert COUNTER.count_messages(after) <= target
     assert [d["role"] for d in result if d["role"] == "system"] == [
         d["role"] for d in prompt if d["role"] == "system"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 import sessionforge
-from sessionforge.core.session import Session
+from sessionforge.storage.session import Session
 from sessionforge.storage.config import open_store
 
 def test_import_structure() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from sessionforge import EventSource, EventType, Session, SessionEvent
-from sessionforge.context.prompts import message_from_openai
+from sessionforge.providers.openai import message_from_wire
 from sessionforge.core.tokens import counter_for_model
 
 
@@ -83,5 +83,5 @@ async def test_token_limit_management(session: Session) -> None:
     assert truncated_prompt == messages
     small = await truncate_prompt_to_token_limit(prompt=messages, max_tokens=20, model="gpt-3.5-turbo")
     counter = counter_for_model("gpt-3.5-turbo")
-    assert counter.count_messages([message_from_openai(m) for m in small]) <= 20
+    assert counter.count_messages([message_from_wire(m) for m in small]) <= 20
     assert small[-1]["content"] == "And its population?"

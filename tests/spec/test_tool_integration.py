@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from sessionforge.core.events import EventType
-from sessionforge.core.session import Session
+from sessionforge.storage.session import Session
 
 
 async def test_session_aware_tool_processor(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sessionforge import ChatMessage, ChatSession, ChukSessionsStore, Session, SessionStorage
-from sessionforge.errors import SessionNotFound, SyncInAsyncError, UsageError
-from sessionforge.storage.chuk import load_chat_session, save_chat_session
+from sessionforge.errors import SessionNotFound, UsageError
 from sessionforge.storage.memory import MemoryStore
 
 
@@ -37,19 +36,19 @@ async def test_chat_session_saves_incrementally_and_loads_back() -> None:
     backend = MemoryStore()
     chat = ChatSession(system_prompt="be brief", model="gpt-4o", metadata={"k": 1})
     chat.add_message(ChatMessage.user("hello"))
-    await save_chat_session(backend, chat)
+    await chat.asave(backend)
     first = len(await backend.load(chat.session_id))
     chat.add_message(ChatMessage.assistant("hi"))
-    await save_chat_session(backend, chat)
+    await chat.asave(backend)
     assert len(await backend.load(chat.session_id)) == first + 1  # one new message, nothing else
 
-    loaded = await load_chat_session(backend, chat.session_id)
+    loaded = await ChatSession.aload(chat.session_id, backend)
     assert loaded.messages == chat.messages
     assert loaded.system_prompt == "be brief"
     assert loaded.model == "gpt-4o"
     assert loaded.metadata == {"k": 1}
     loaded.add_message(ChatMessage.user("again"))
-    await save_chat_session(backend, loaded)
+    await loaded.asave(backend)
     assert len(await backend.load(chat.session_id)) == first + 2
 
 
@@ -70,6 +69,10 @@ def test_chat_session_default_store() -> None:
     assert ChatSession.load(chat.session_id).messages == chat.messages
 
 
-async def test_sync_save_inside_a_loop_names_the_async_call() -> None:
-    with pytest.raises(SyncInAsyncError, match="save_chat_session"):
-        ChatSession().save(MemoryStore())
+async def test_the_blocking_face_works_inside_a_running_loop() -> None:
+    """A notebook cell runs inside an event loop: the blocking calls still work there."""
+    backend = MemoryStore()
+    chat = ChatSession(system_prompt="sys")
+    chat.add_message(ChatMessage.user("question"))
+    chat.save(backend)
+    assert ChatSession.load(chat.session_id, backend).messages == chat.messages

@@ -20,15 +20,15 @@ from sessionforge import (
     SummarizationStrategy,
     track_infinite_conversation,
 )
-from sessionforge.context.prompts import message_from_openai
 from sessionforge.context.summarize import build_summary_request
 from sessionforge.core.events import SessionEvent
 from sessionforge.core.messages import ChatMessage
-from sessionforge.core.session import Session
 from sessionforge.core.tokens import counter_for_model
 from sessionforge.core.usage import estimate_cost
 from sessionforge.errors import SessionNotFound, UsageError
+from sessionforge.providers.openai import message_from_wire
 from sessionforge.storage.memory import MemoryStore
+from sessionforge.storage.session import Session
 from sessionforge.storage.sqlite import SQLiteStore
 
 MODEL = "gpt-4o"
@@ -131,7 +131,7 @@ async def test_a_summary_is_an_event_with_its_own_usage_and_cost(store: MemorySt
     assert summary.metadata["summarized_session"] == "conv"
     assert summary.metadata["strategy"] == "basic"
     counter = counter_for_model(MODEL)
-    request = [message_from_openai(m) for m in callback.requests[0]]
+    request = [message_from_wire(m) for m in callback.requests[0]]
     usage = summary.token_usage
     assert usage is not None
     assert usage.prompt_tokens == counter.count_messages(request)

@@ -11,13 +11,13 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from ..core.events import EventType, SessionEvent
+from ..core.events import USAGE_KEY, EventType, SessionEvent, event_usage
 from ..core.messages import ChatMessage
-from ..core.session import Session
+from ..core.projection import event_messages
 from ..errors import SessionNotFound
-from ..providers.base import USAGE_KEY
 from ..storage.base import Store
 from ..storage.forks import list_branches
+from ..storage.session import Session
 
 __all__ = ["LEGACY_TURNS_KEY", "digest", "message_usage", "overview", "summary_row", "usage_rows"]
 
@@ -58,7 +58,11 @@ def _text(payload: Any) -> str:
 
 
 def _entry(event: SessionEvent) -> dict[str, Any] | None:
-    """One conversation item, or ``None`` for bookkeeping that is not part of what was said."""
+    """One conversation item, or ``None`` for bookkeeping that is not part of what was said.
+
+    Messages come from the one projection of events (what the model saw); a recorded tool use is
+    one item holding the call and its result.
+    """
     base: dict[str, Any] = {
         "id": event.id,
         "seq": event.seq,
@@ -66,16 +70,8 @@ def _entry(event: SessionEvent) -> dict[str, Any] | None:
         "type": event.type.value,
     }
     payload = event.message
-    if isinstance(payload, ChatMessage):
-        base.update(
-            kind="message",
-            role=payload.role,
-            text=payload.text,
-            name=payload.name,
-            tool_call_id=payload.tool_call_id,
-            tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in payload.tool_calls],
-        )
-    elif event.type == EventType.COMPACTION and isinstance(payload, dict):
+    messages = event_messages(event)
+    if event.type == EventType.COMPACTION and isinstance(payload, dict):
         if payload.get("action") == "view":
             return None
         base.update(
@@ -88,26 +84,24 @@ def _entry(event: SessionEvent) -> dict[str, Any] | None:
             before_tokens=payload.get("before_tokens"),
             after_tokens=payload.get("after_tokens"),
         )
-    elif event.type == EventType.SUMMARY:
+    elif event.type == EventType.SUMMARY and not isinstance(payload, ChatMessage):
         base.update(kind="summary", role="summary", text=_text(payload), summary=_text(payload))
-    elif event.type == EventType.TOOL_CALL and isinstance(payload, dict):
-        name = str(payload.get("tool") or payload.get("name") or "tool")
+    elif not messages:
+        return None
+    else:
+        calls = [c for m in messages for c in m.tool_calls]
+        last = messages[-1]
         base.update(
             kind="message",
-            role="tool",
-            name=name,
-            text=_text(payload.get("error") or payload.get("result")),
-            tool_calls=[
-                {"id": str(payload.get("call_id") or ""), "name": name, "arguments": payload.get("arguments")}
-            ],
+            role=last.role,
+            text=last.text,
+            name=last.name,
+            tool_call_id=last.tool_call_id,
+            tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls],
         )
-    else:
-        role = {"user": "user", "llm": "assistant"}.get(event.source.value, "system")
-        base.update(kind="message", role=role, text=_text(payload), tool_calls=[])
-    if event.token_usage is not None:
-        base["usage"] = event.token_usage.model_dump(mode="json")
-    elif isinstance(payload, ChatMessage) and (usage := message_usage(payload)) is not None:
-        base["usage"] = usage
+    usage = event_usage(event)
+    if usage is not None:
+        base["usage"] = usage.model_dump(mode="json")
     return base
 
 
@@ -175,6 +169,13 @@ async def digest(session_id: str, store: Store) -> dict[str, Any]:
     if session is None:
         raise SessionNotFound(session_id)
     entries = [e for e in (_entry(event) for event in session.events) if e is not None]
+    if session.system_prompt:  # a setting of the session, shown where the model reads it: first
+        created = session.metadata.created_at.isoformat()
+        prompt: dict[str, Any] = {"id": f"{session_id}#system", "seq": None, "timestamp": created}
+        prompt.update(
+            type="message", kind="message", role="system", text=session.system_prompt, tool_calls=[]
+        )
+        entries.insert(0, prompt)
     turns = _turns(session, entries)
     branches = await list_branches(session_id, store)
     messages = sum(1 for e in entries if e["kind"] == "message")

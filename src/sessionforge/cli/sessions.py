@@ -11,13 +11,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..core.events import EventType, as_chat_message, tool_event_messages
-from ..core.messages import ChatMessage
-from ..core.session import Session
+from ..core.projection import MARKS, transcript
 from ..errors import SessionNotFound, UsageError
 from ..interop.portable import export_session
 from ..storage.base import Store
 from ..storage.forks import fork as fork_session
+from ..storage.session import Session
 from ._common import STORE_OPTION, console, friendly, open_cli_store, run
 from ._digest import digest, overview
 from ._progress import progress_bar
@@ -241,26 +240,13 @@ def fork(
     console.print(child)
 
 
-def _messages(session: Session) -> list[ChatMessage]:
-    """The dialogue as provider messages: stored ChatMessages as they are, events converted."""
-    out: list[ChatMessage] = []
-    for event in session.events:
-        if event.type == EventType.COMPACTION:
-            continue
-        if event.type == EventType.TOOL_CALL and not isinstance(event.message, ChatMessage):
-            out.extend(tool_event_messages(event))
-        elif (message := as_chat_message(event)) is not None:
-            out.append(message)
-    return out
-
-
 async def _render(session_id: str, store: Store, fmt: str, inline_forks: bool) -> str:
     if fmt == "jsonl":
         return await export_session(session_id, store, inline_forks=inline_forks)
     session = await Session.load(session_id, store)
     if session is None:
         raise SessionNotFound(session_id)
-    messages = _messages(session)
+    messages = transcript(session)
     model = str(session.metadata.properties.get("model") or "export")
     if fmt == "openai":
         from ..providers.openai import to_wire as openai_wire
@@ -297,7 +283,7 @@ def summarize_session(
     """Summarize a whole session, chunk by chunk, with a progress bar; optionally store the summary."""
     from ..context.chunked import summarize_in_chunks
     from ..context.summarize import SummarizationStrategy, extractive_summarizer, local_model_summarizer
-    from ..core.events import EventSource, SessionEvent
+    from ..core.events import EventSource, EventType, SessionEvent
     from ..core.tokens import counter_for_model
     from ..core.usage import TokenUsage
 
@@ -313,7 +299,7 @@ def summarize_session(
         session = await Session.load(session_id, store)
         if session is None:
             raise SessionNotFound(session_id)
-        messages = [m for m in _messages(session) if m.role != "system"]
+        messages = [m for m in transcript(session) if m.role != "system"]
         if not messages:
             raise UsageError(f"session {session_id} has no conversation to summarize")
         counter = counter_for_model(str(session.metadata.properties.get("model") or "gpt-4o-mini"))
@@ -350,7 +336,12 @@ def summarize_session(
                 type=EventType.SUMMARY,
                 message=result.text,
                 token_usage=usage,
-                metadata={"strategy": strategy, "summarizer": summarizer_name, "chunks": result.chunks},
+                metadata={
+                    "strategy": strategy,
+                    "summarizer": summarizer_name,
+                    "chunks": result.chunks,
+                    MARKS: {"note": True},  # for reading: the model's view is unchanged
+                },
             )
             await session.add_event_and_save(event)
             console.print(f"saved the summary to {session_id} as event {event.id}")

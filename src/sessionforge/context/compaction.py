@@ -1,164 +1,156 @@
-"""Compaction of a stored session that never deletes: preview, apply (append), undo (append).
+"""Compaction of a session that never deletes: plan, apply (append), undo (append). One engine for
+every face.
 
-The compaction engine (:mod:`sessionforge.context.compactors`) stays a pure function of messages; this
-module runs it over the view of a :class:`Session` and records its result as events, in the shape
-:mod:`sessionforge.core.views` replays: messages a compactor adds (a summary) become ``SUMMARY``
-events, then one ``COMPACTION`` event names the resulting view. The original events stay in the
-store, so the full history is always there to export, audit or restore.
-
-``SessionManager`` exposes these as ``compact``, ``preview_compaction`` and ``undo_compaction``.
+A compactor (:mod:`.compactors`, :mod:`.summarize`) stays a pure function of messages. This module
+runs one over a :class:`~sessionforge.core.projection.ConversationView` and expresses the result as
+events, in the shape :mod:`sessionforge.core.views` replays: messages the compactor wrote (a summary,
+a pruned tool result) become ``SUMMARY`` events, then one ``COMPACTION`` event names the resulting
+view. The events it hides stay in the log, so the full history is always there to export, audit or
+restore. ``ChatSession`` and ``SessionManager`` both plan with :func:`plan_compaction` (or its async
+twin, for summarizers that are coroutines) and append the planned events to their session.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..core.events import EventSource, EventType, SessionEvent, as_chat_message, tool_event_messages
+from ..core.events import EventSource, EventType, SessionEvent
 from ..core.messages import ChatMessage
-from ..core.session import Session
-from ..core.tokens import TokenCounter
-from ..core.views import CompactionRecord, ViewReplay
-from .compactors import Compactor, TruncateCompactor
+from ..core.projection import ConversationView
+from ..core.units import flatten
+from ..core.views import CompactionRecord
+from .compactors import Compactor, TruncateCompactor, UnitCompactor
 
 __all__ = [
-    "CompactionPreview",
-    "apply_compaction",
-    "event_messages",
+    "CompactionPlan",
+    "aplan_compaction",
     "plan_compaction",
-    "replay_view",
-    "undo_compaction",
-    "visible_events",
+    "plan_undo",
+    "record_event",
+    "view_record",
 ]
 
 
 @dataclass(frozen=True)
-class CompactionPreview:
-    """What a compaction would record, and the messages the model would then see."""
+class CompactionPlan:
+    """What a compaction would append, and the messages the model would then see."""
 
     record: CompactionRecord
     messages: list[ChatMessage]
-    summary_events: list[SessionEvent]
+    """The view after the compaction, without the system prompt."""
+    events: list[SessionEvent]
+    """The events to append, in order: the messages the compactor wrote, then the record."""
 
 
-def event_messages(event: SessionEvent) -> list[ChatMessage]:
-    """The messages an event contributes to the dialogue (none for meta and compaction records)."""
-    if event.type == EventType.TOOL_CALL:
-        return tool_event_messages(event)
-    if event.type in {EventType.COMPACTION, EventType.SESSION_META}:
-        return []
-    message = as_chat_message(event)
-    return [] if message is None else [message]
+def record_event(record: CompactionRecord) -> SessionEvent:
+    """The ``COMPACTION`` event that carries ``record``."""
+    return SessionEvent(
+        source=EventSource.SYSTEM, type=EventType.COMPACTION, message=record.model_dump(mode="json")
+    )
 
 
-def replay_view(session: Session) -> ViewReplay:
-    """Fold the session's events into the current view (compaction records applied in order)."""
-    replay = ViewReplay()
-    for event in session.events:
-        if event.type == EventType.COMPACTION and isinstance(event.message, dict):
-            replay.apply(event.id, event.message)
-        elif event_messages(event):
-            replay.add_event(event.id)
-    return replay
-
-
-def visible_events(session: Session) -> list[SessionEvent]:
-    """The dialogue events the model sees now, in order."""
-    if not any(e.type == EventType.COMPACTION for e in session.events):
-        return [e for e in session.events if event_messages(e)]
-    by_id = {e.id: e for e in session.events}
-    return [by_id[i] for i in replay_view(session).view]
-
-
-def _request(
-    system: ChatMessage | None, events: list[SessionEvent]
-) -> tuple[list[ChatMessage], dict[int, str]]:
-    messages: list[ChatMessage] = [system] if system is not None else []
-    owner: dict[int, str] = {}
-    for event in events:
-        for message in event_messages(event):
-            owner[id(message)] = event.id
-            messages.append(message)
-    return messages, owner
+def _engine(compactor: Compactor | None) -> Compactor:
+    return compactor if compactor is not None else TruncateCompactor()
 
 
 def plan_compaction(
-    session: Session,
+    view: ConversationView, target_tokens: int, compactor: Compactor | None = None
+) -> CompactionPlan:
+    """Run ``compactor`` (truncation by default) over the view, writing nothing.
+
+    A compactor that works on units (truncation) runs over the units the view maintains, so it costs
+    what it drops. A summarizer that is a coroutine is run to completion (use
+    :func:`aplan_compaction` from async code).
+    """
+    engine = _engine(compactor)
+    before = view.messages()
+    if isinstance(engine, UnitCompactor):
+        kept, _, _ = engine.compact_units(view.log.units, target_tokens, view.counter, view.log.total)
+        result = flatten(kept)
+    else:
+        result = engine(before, target_tokens, view.counter)
+    return _plan(view, before, result, engine, target_tokens)
+
+
+async def aplan_compaction(
+    view: ConversationView, target_tokens: int, compactor: Compactor | None = None
+) -> CompactionPlan:
+    """:func:`plan_compaction` for async code: a compactor's ``acompact`` is awaited when it has one."""
+    engine = _engine(compactor)
+    acompact = getattr(engine, "acompact", None)
+    if acompact is None:
+        return plan_compaction(view, target_tokens, engine)
+    before = view.messages()
+    result = await acompact(before, target_tokens, view.counter)
+    return _plan(view, before, list(result), engine, target_tokens)
+
+
+def _plan(
+    view: ConversationView,
+    before: Sequence[ChatMessage],
+    result: Sequence[ChatMessage],
+    engine: Compactor,
     target_tokens: int,
-    counter: TokenCounter,
-    compactor: Compactor | None = None,
-    system_prompt: str | None = None,
-) -> CompactionPreview:
-    """Run ``compactor`` (truncation by default) over the session's view without writing anything."""
-    engine = compactor or TruncateCompactor()
-    system = ChatMessage.system(system_prompt) if system_prompt else None
-    events = visible_events(session)
-    messages, owner = _request(system, events)
-    result = engine(messages, target_tokens, counter)
-    kept = {owner[id(m)] for m in result if id(m) in owner}
-    added = [m for m in result if id(m) not in owner and m is not system]
-    summary_events = [
+) -> CompactionPlan:
+    system = before[0] if before and view.system_prompt is not None else None
+    shown = {id(m) for m in result}
+    current = view.view_event_ids()
+    # An event stays in the view only if all of its messages do; a compactor that rewrote part of an
+    # event (a pruned tool result) has its rewritten messages recorded as new events instead.
+    kept = {e for e in current if all(id(m) in shown for m in view.messages_of([e]))}
+    added = [m for m in result if m is not system and view.owner(m) not in kept]
+    written = [
         SessionEvent(
             source=EventSource.SYSTEM, type=EventType.SUMMARY, message=m, metadata={"compactor": repr(engine)}
         )
         for m in added
     ]
-    added_ids = {id(m): e.id for m, e in zip(added, summary_events, strict=True)}
-    view: list[str] = []
+    added_ids = {id(m): e.id for m, e in zip(added, written, strict=True)}
+    ids: list[str] = []
     for message in result:
-        event_id = owner.get(id(message)) or added_ids.get(id(message))
-        if event_id is not None and event_id not in view:
-            view.append(event_id)
+        event_id = added_ids.get(id(message)) or view.owner(message)
+        if event_id is not None and event_id not in ids:
+            ids.append(event_id)
     record = CompactionRecord(
         action="compact",
-        view=view,
-        dropped=[e.id for e in events if e.id not in kept],
-        added=[e.id for e in summary_events],
+        view=ids,
+        dropped=[e for e in current if e not in kept],
+        added=[e.id for e in written],
         summary="\n".join(m.text for m in added) or None,
         compactor=repr(engine),
-        before_tokens=counter.count_messages(messages),
-        after_tokens=counter.count_messages(result),
+        before_tokens=view.request_tokens(),
+        after_tokens=view.counter.count_messages(result),
         target_tokens=target_tokens,
     )
-    shown = [m for m in result if m is not system]
-    return CompactionPreview(record, shown, summary_events)
+    messages = [m for m in result if m is not system]
+    return CompactionPlan(record, messages, [*written, record_event(record)])
 
 
-async def apply_compaction(session: Session, preview: CompactionPreview) -> SessionEvent:
-    """Append a planned compaction (its summary events, then its record); returns the record event."""
-    for event in preview.summary_events:
-        await session.add_event(event)
-    record = SessionEvent(
-        source=EventSource.SYSTEM, type=EventType.COMPACTION, message=preview.record.model_dump(mode="json")
-    )
-    await session.add_event_and_save(record)
-    return record
-
-
-async def undo_compaction(
-    session: Session, counter: TokenCounter, system_prompt: str | None = None
-) -> CompactionRecord | None:
-    """Append a record restoring the view from before the latest compaction in force (``None`` if
-    there is none). Repeating it walks further back."""
-    replay = replay_view(session)
-    undo = replay.undo_view()
+def plan_undo(view: ConversationView) -> CompactionRecord | None:
+    """The record that restores the view from before the latest compaction in force (every message
+    added since stays), or ``None`` if there is none. Repeating it walks further back."""
+    undo = view.replay.undo_view()
     if undo is None:
         return None
-    undone, view = undo
-    by_id = {e.id: e for e in session.events}
-    system = [ChatMessage.system(system_prompt)] if system_prompt else []
-    before = [*system, *(m for i in replay.view for m in event_messages(by_id[i]))]
-    after = [*system, *(m for i in view for m in event_messages(by_id[i]))]
-    record = CompactionRecord(
+    undone, ids = undo
+    opening = view.messages()[:1] if view.system_prompt is not None else []
+    return CompactionRecord(
         action="undo",
-        view=view,
+        view=ids,
         undoes=undone,
         compactor="undo",
-        before_tokens=counter.count_messages(before),
-        after_tokens=counter.count_messages(after),
+        before_tokens=view.request_tokens(),
+        after_tokens=view.counter.count_messages([*opening, *view.messages_of(ids)]),
     )
-    await session.add_event_and_save(
-        SessionEvent(
-            source=EventSource.SYSTEM, type=EventType.COMPACTION, message=record.model_dump(mode="json")
-        )
-    )
-    return record
+
+
+def view_record(view: ConversationView, messages: Sequence[ChatMessage]) -> CompactionRecord:
+    """A record setting the view to ``messages`` (a cleared or restored view); messages the view does
+    not know are left out."""
+    ids: list[str] = []
+    for message in messages:
+        event_id = view.owner(message)
+        if event_id is not None and event_id not in ids:
+            ids.append(event_id)
+    return CompactionRecord(action="view", view=ids, compactor="view")

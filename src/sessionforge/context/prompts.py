@@ -10,18 +10,18 @@ drop-oldest rule as the compactors in :mod:`.compactors`.
 
 from __future__ import annotations
 
-import importlib
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
-from ..core.events import EventType, SessionEvent, as_chat_message, tool_event_messages
-from ..core.messages import ChatMessage, ToolCall
+from ..core.events import EventType, SessionEvent
+from ..core.messages import ChatMessage
+from ..core.projection import event_messages
 from ..core.tokens import TokenCounter, counter_for_model
 from ..core.units import Unit, split_units
-from ..errors import ContextOverflowError, SessionNotFound
-from ..providers.openai import content_part_to_wire
+from ..errors import ContextOverflowError
+from ..providers.openai import message_from_wire, message_to_wire
+from ..storage.session import Session
 from ._text import TRUNCATION_MARK, fit_message, with_content
 from .compactors import drop_oldest_units, flatten_units
 
@@ -29,7 +29,6 @@ __all__ = [
     "ParentLoader",
     "PromptStrategy",
     "build_prompt_from_session",
-    "message_to_openai",
     "truncate_prompt_to_token_limit",
 ]
 
@@ -55,20 +54,13 @@ class PromptStrategy(StrEnum):
 # ---- events -> messages ----------------------------------------------------------------------------
 
 
-def _event_messages(event: SessionEvent) -> list[ChatMessage]:
-    if event.type == EventType.TOOL_CALL:
-        return tool_event_messages(event)
-    message = as_chat_message(event)
-    return [message] if message is not None else []
-
-
 def _dialogue(events: Sequence[SessionEvent]) -> tuple[list[ChatMessage], list[ChatMessage]]:
     """``(summaries, messages)``: summary events apart, every other event as the model sees it."""
     summaries: list[ChatMessage] = []
     messages: list[ChatMessage] = []
     for event in events:
         target = summaries if event.type == EventType.SUMMARY else messages
-        target.extend(_event_messages(event))
+        target.extend(event_messages(event))
     return summaries, messages
 
 
@@ -126,14 +118,7 @@ def _dedupe(messages: list[ChatMessage]) -> list[ChatMessage]:
 
 
 async def _default_parent_loader(session_id: str) -> Any | None:
-    try:
-        chuk = importlib.import_module("sessionforge.storage.chuk")
-    except ImportError:
-        return None
-    try:
-        return await chuk.ChukSessionsStore().get(session_id)
-    except SessionNotFound:
-        return None
+    return await Session.load(session_id)
 
 
 async def _parent_context(session: Any, loader: ParentLoader | None) -> list[ChatMessage]:
@@ -192,7 +177,7 @@ async def build_prompt_from_session(
         prompt = [*prompt[:at], *parent, *prompt[at:]]
     if max_tokens is not None:
         prompt = fit_messages(prompt, max_tokens, counter)
-    return [message_to_openai(m) for m in prompt]
+    return [message_to_wire(m) for m in prompt]
 
 
 # ---- fitting ---------------------------------------------------------------------------------------
@@ -255,71 +240,7 @@ async def truncate_prompt_to_token_limit(
     dicts: list[dict[str, Any]] = (
         [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
     )
-    messages = [message_from_openai(d) for d in dicts]
+    messages = [message_from_wire(d) for d in dicts]
     origin = {id(m): d for m, d in zip(messages, dicts, strict=True)}
     fitted = fit_messages(messages, max_tokens, counter_for_model(model))
-    return [origin.get(id(m)) or message_to_openai(m) for m in fitted]
-
-
-# ---- wire shape ------------------------------------------------------------------------------------
-
-
-def message_to_openai(message: ChatMessage) -> dict[str, Any]:
-    """``message`` as an OpenAI Chat Completions message dict."""
-    content: Any
-    if message.content is None or isinstance(message.content, str):
-        content = message.content
-    else:
-        content = [content_part_to_wire(p) for p in message.content]
-    out: dict[str, Any] = {"role": message.role, "content": content}
-    if message.name and message.role != "tool":
-        out["name"] = message.name
-    if message.tool_calls:
-        out["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json}}
-            for c in message.tool_calls
-        ]
-    if message.tool_call_id:
-        out["tool_call_id"] = message.tool_call_id
-    return out
-
-
-def message_from_openai(data: dict[str, Any]) -> ChatMessage:
-    """Read an OpenAI-style dict (or a :meth:`ChatMessage.to_dict` one) into a message.
-
-    Keys a :class:`ChatMessage` does not model (``refusal``, ``audio``...) are ignored for counting.
-    """
-    if not isinstance(data, dict) or "schema_version" in data:
-        return ChatMessage.from_dict(data)
-    payload: dict[str, Any] = {k: data[k] for k in ("role", "content", "tool_call_id", "name") if k in data}
-    content = payload.get("content")
-    if isinstance(content, list):
-        payload["content"] = [_part_from_openai(p) for p in content]
-    calls = data.get("tool_calls")
-    if calls:
-        payload["tool_calls"] = [_call_from_openai(c) for c in calls]
-    return ChatMessage.from_dict(payload)
-
-
-def _part_from_openai(part: Any) -> Any:
-    if isinstance(part, dict) and part.get("type") == "text":
-        return {"kind": "text", "text": part.get("text", "")}
-    if isinstance(part, dict) and part.get("type") == "image_url":
-        image = part.get("image_url") or {}
-        return {"kind": "image", "url": image.get("url", ""), "detail": image.get("detail", "auto")}
-    return part
-
-
-def _call_from_openai(call: Any) -> Any:
-    if not isinstance(call, dict) or "function" not in call:
-        return call
-    function = call["function"]
-    arguments = function.get("arguments") or "{}"
-    if isinstance(arguments, str):
-        try:
-            arguments = json.loads(arguments)
-        except json.JSONDecodeError:
-            arguments = {"raw": arguments}
-    if not isinstance(arguments, dict):
-        arguments = {"value": arguments}
-    return ToolCall(id=call.get("id", ""), name=function.get("name", ""), arguments=arguments).model_dump()
+    return [origin.get(id(m)) or message_to_wire(m) for m in fitted]

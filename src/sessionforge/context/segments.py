@@ -22,12 +22,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ..core.events import EventSource, EventType, SessionEvent, as_chat_message
+from ..core.events import EventSource, EventType, SessionEvent
 from ..core.messages import ChatMessage
-from ..core.session import Session
+from ..core.projection import event_messages
 from ..core.tokens import counter_for_model
 from ..core.usage import TokenUsage
 from ..storage.base import Store
+from ..storage.session import Session
 from .summarize import (
     SummarizationStrategy,
     Summarizer,
@@ -78,21 +79,14 @@ class SegmentPolicy:
 def segment_messages(session: Session) -> list[ChatMessage]:
     """The dialogue of one segment as the summarizer reads it; its opening summary is left out
     (it reaches the summarizer as the previous summary, see :func:`opening_summary`)."""
-    out: list[ChatMessage] = []
-    for event in session.events:
-        if event.type == EventType.SUMMARY:
-            continue
-        message = as_chat_message(event)
-        if message is not None:
-            out.append(message)
-    return out
+    return [m for event in session.events if event.type != EventType.SUMMARY for m in event_messages(event)]
 
 
 def opening_summary(session: Session) -> str | None:
     """The text of the summary a segment opens with (the latest one), or ``None`` for a root."""
     for event in reversed(session.events):
-        if event.type == EventType.SUMMARY and event.message:
-            return event.message if isinstance(event.message, str) else str(event.message)
+        if event.type == EventType.SUMMARY and isinstance(event.message, str) and event.message:
+            return event.message
     return None
 
 

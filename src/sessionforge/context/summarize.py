@@ -30,9 +30,9 @@ from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter
 from ..core.units import split_units
 from ..errors import ContextOverflowError, MissingDependencyError, UsageError
+from ..providers.openai import message_to_wire
 from ._text import fit_message, text_head, text_tail, with_content
 from .compactors import drop_oldest_units, flatten_units, window_units
-from .prompts import message_to_openai
 
 __all__ = [
     "SUMMARY_PREFIX",
@@ -350,7 +350,7 @@ def llm_callback_summarizer(callback: LLMCallback) -> Summarizer:
     """
 
     def summarize_with_callback(request: list[ChatMessage]) -> str | Awaitable[str]:
-        return callback([message_to_openai(m) for m in request])
+        return callback([message_to_wire(m) for m in request])
 
     summarize_with_callback.__name__ = getattr(callback, "__name__", "llm_callback")
     return summarize_with_callback

@@ -2,8 +2,8 @@
 
 An event carries identity (``id``, and ``seq`` once the store has assigned it); the payload in
 ``message`` is a :class:`~sessionforge.core.messages.ChatMessage`, plain text (the session-manager
-API's user and AI turns), or a JSON object (tool calls, summaries, compactions). :func:`as_chat_message`
-is the one place that turns any event into the message a model sees.
+API's user and AI turns), or a JSON object (tool calls, summaries, compactions).
+:mod:`sessionforge.core.projection` is the one place that turns events into the messages a model sees.
 """
 
 from __future__ import annotations
@@ -14,18 +14,27 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic_core import to_jsonable_python
 
-from .messages import ChatMessage, ToolCall
+from .messages import ChatMessage
 from .usage import TokenUsage
 
 __all__ = [
+    "USAGE_KEY",
     "EventSource",
     "EventType",
     "SessionEvent",
-    "as_chat_message",
     "chat_message_event",
+    "event_usage",
+    "render_tool_result",
+    "tool_call_event",
 ]
+
+USAGE_KEY = "usage"
+"""Key of an assistant message's ``metadata`` holding the usage of the model call that wrote it
+(``TokenUsage`` as JSON). It travels with the message into the store, so per-call tokens and cost are
+appended with the reply instead of being kept in a session-wide record rewritten on every save."""
 
 
 class EventSource(StrEnum):
@@ -74,6 +83,23 @@ class SessionEvent(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     task_id: str | None = None
     seq: int | None = None
+
+    # (payload, its messages): the projection's memo, see sessionforge.core.projection
+    _projection: tuple[Any, tuple[ChatMessage, ...]] | None = PrivateAttr(default=None)
+
+    @property
+    def projection_cache(self) -> tuple[Any, tuple[ChatMessage, ...]] | None:
+        private = self.__pydantic_private__
+        if private is None:
+            return None
+        cached: tuple[Any, tuple[ChatMessage, ...]] | None = private["_projection"]
+        return cached
+
+    @projection_cache.setter
+    def projection_cache(self, value: tuple[Any, tuple[ChatMessage, ...]]) -> None:
+        private = self.__pydantic_private__
+        assert private is not None
+        private["_projection"] = value
 
     @classmethod
     async def create_with_tokens(
@@ -125,7 +151,7 @@ class SessionEvent(BaseModel):
 
 
 def chat_message_event(message: ChatMessage, **extra: Any) -> SessionEvent:
-    """The event that stores a ChatMessage (the ChatSession face persists through this)."""
+    """The event that stores a ChatMessage (``ChatSession`` and the agents write these)."""
     source = {
         "user": EventSource.USER,
         "assistant": EventSource.LLM,
@@ -136,45 +162,56 @@ def chat_message_event(message: ChatMessage, **extra: Any) -> SessionEvent:
     return SessionEvent(message=message, source=source, type=kind, **extra)
 
 
-def as_chat_message(event: SessionEvent) -> ChatMessage | None:
-    """The message a model sees for ``event``, or ``None`` if the event is not part of the dialogue.
+def render_tool_result(result: Any) -> str:
+    """A tool's result as the model reads it: text as is, anything else as JSON.
 
-    Tool events recorded by the session-manager API (a dict with ``tool``, ``arguments``, ``result``)
-    become an assistant tool call; they are returned as the call only, and callers that need the
-    result as well use :func:`tool_event_messages`.
+    Nested models and dataclasses are turned into JSON values first (``{"a": {"x": 1.0}}``, never
+    ``{"a": "x=1.0"}``), and values JSON cannot hold fall back to their ``str``.
     """
-    payload = event.message
-    if isinstance(payload, ChatMessage):
-        return payload
-    if event.type == EventType.SUMMARY:
-        text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-        return ChatMessage.system(f"Summary of the earlier conversation: {text}")
-    if event.type != EventType.MESSAGE:
-        return None
-    text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-    if event.source == EventSource.USER:
-        return ChatMessage.user(text)
-    if event.source == EventSource.LLM:
-        return ChatMessage.assistant(text)
-    return ChatMessage.system(text)
+    if isinstance(result, str):
+        return result
+    return json.dumps(to_jsonable_python(result, fallback=str), ensure_ascii=False)
 
 
-def tool_event_messages(event: SessionEvent) -> list[ChatMessage]:
-    """A recorded tool use as the provider-ready pair: the assistant's call and the tool's result."""
+def tool_call_event(
+    tool: str,
+    arguments: Any,
+    result: Any = None,
+    *,
+    error: str | None = None,
+    call_id: str | None = None,
+    content: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> SessionEvent:
+    """The ``TOOL_CALL`` event of one tool use, as every writer records it.
+
+    ``content`` is what the model was shown when it differs from the rendered result (a preview of
+    an offloaded output); the projection shows that, and the whole result stays in ``result``.
+    """
+    body: dict[str, Any] = {
+        "tool": tool,
+        "arguments": to_jsonable_python(arguments, fallback=str),
+        "result": to_jsonable_python(result, fallback=str),
+        "error": error,
+        "call_id": call_id or f"call_{uuid.uuid4().hex[:12]}",
+    }
+    if content is not None:
+        body["content"] = content
+    return SessionEvent(
+        source=EventSource.SYSTEM, type=EventType.TOOL_CALL, message=body, metadata=dict(metadata or {})
+    )
+
+
+def event_usage(event: SessionEvent) -> TokenUsage | None:
+    """What producing ``event`` cost: its ``token_usage``, or the usage an agent stored with a reply."""
+    if event.token_usage is not None:
+        return event.token_usage
     payload = event.message
-    if isinstance(payload, ChatMessage):
-        return [payload]
-    if event.type != EventType.TOOL_CALL or not isinstance(payload, dict):
-        return []
-    call_id = str(payload.get("call_id") or f"call_{event.id[:8]}")
-    name = str(payload.get("tool") or payload.get("name") or "tool")
-    arguments = payload.get("arguments")
-    if not isinstance(arguments, dict):
-        arguments = {"value": arguments}
-    error = payload.get("error")
-    result = payload.get("result")
-    body = f"error: {error}" if error else json.dumps(result, ensure_ascii=False, default=str)
-    return [
-        ChatMessage.assistant(None, tool_calls=[ToolCall(id=call_id, name=name, arguments=arguments)]),
-        ChatMessage.tool(body, tool_call_id=call_id, name=name),
-    ]
+    if isinstance(payload, ChatMessage) and payload.role == "assistant":
+        stored = payload.metadata.get(USAGE_KEY)
+        if isinstance(stored, dict):
+            try:
+                return TokenUsage.model_validate(stored)
+            except ValueError:
+                return None
+    return None

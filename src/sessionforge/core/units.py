@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .messages import ChatMessage
 from .tokens import TokenCounter
 
-__all__ = ["Unit", "UnitLog", "flatten", "newest_user_index", "split_units"]
+__all__ = ["LogMark", "Unit", "UnitLog", "flatten", "newest_user_index", "split_units"]
 
 
 @dataclass
@@ -37,6 +37,10 @@ class Unit:
     @property
     def has_user(self) -> bool:
         return any(m.role == "user" for m in self.messages)
+
+
+LogMark = tuple[int, "Unit | None", int, "Unit | None"]
+"""What :meth:`UnitLog.checkpoint` returns: units, last unit, total, newest user unit."""
 
 
 def newest_user_index(messages: Sequence[ChatMessage]) -> int | None:
@@ -109,11 +113,11 @@ class UnitLog:
     def last_message(self) -> ChatMessage | None:
         return self.units[-1].messages[-1] if self.units else None
 
-    def checkpoint(self) -> tuple[int, Unit | None, int, Unit | None]:
+    def checkpoint(self) -> LogMark:
         last = self.units[-1] if self.units else None
         return (len(self.units), last, self.total, self._newest_user)
 
-    def rollback(self, mark: tuple[int, Unit | None, int, Unit | None]) -> None:
+    def rollback(self, mark: LogMark) -> None:
         count, last, total, newest_user = mark
         del self.units[count:]
         if last is not None:

@@ -1,34 +1,55 @@
-"""``ChatSession``: a conversation held in memory, kept inside a token budget.
+"""``ChatSession``: the synchronous face of a session, kept inside a token budget.
 
-The session keeps two lists: ``history``, every message ever added (append-only, nothing is deleted),
-and ``messages``, the view the model gets, which compaction shrinks. The view's token total is kept as
-a running sum of per-message counts cached on the messages, so adding a message and asking for the
-size cost the same at turn 10 and at turn 10,000.
+A ``ChatSession`` is a view over the one conversation model: a :class:`~sessionforge.storage.session.
+Session` (an append-only log of events) and its :class:`~sessionforge.core.projection.ConversationView`
+(the messages the model gets, maintained as events arrive, with a running token total). Adding a
+message appends an event; compacting appends the events the compaction engine plans
+(:mod:`sessionforge.context.compaction`, the same engine ``SessionManager`` uses); nothing is ever
+removed. So a session written by any face loads here, continues, compacts and saves back, and the
+other faces read what this one wrote.
+
+Adding a message and asking for the size cost the same at turn 10 and at turn 10,000: per-message
+token counts are cached and the view keeps their sum.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from ..context.compactors import Compactor, TruncateCompactor, UnitCompactor
+from .._sync import run_sync
+from ..context.compaction import (
+    CompactionPlan,
+    aplan_compaction,
+    plan_compaction,
+    plan_undo,
+    record_event,
+    view_record,
+)
+from ..context.compactors import Compactor
+from ..core.budget import BUDGET_PROPERTY, Budget
+from ..core.events import SessionEvent, chat_message_event
 from ..core.messages import ChatMessage
+from ..core.projection import CompactionEntry, ConversationView
+from ..core.session import SYSTEM_PROMPT
 from ..core.tokens import TokenCounter, counter_for_model
-from ..core.units import UnitLog, flatten
-from ..errors import ContextOverflowError, UsageError
+from ..errors import ContextOverflowError, SessionAlreadyExists, SessionNotFound, UsageError
+from ..storage.base import Store, release_loop
+from ..storage.config import resolve_store
+from ..storage.forks import fork as fork_stored
+from ..storage.session import Session
 
-if TYPE_CHECKING:
-    from ..core.budget import Budget
-    from ..storage.base import Store
-
-__all__ = ["ChatSession", "CompactionReport"]
+__all__ = ["ChatSession", "CompactionReport", "SessionCheckpoint"]
 
 T = TypeVar("T")
+
+FACE = "face"
+MAX_TOKENS = "max_tokens"
+MODEL = "model"
+METADATA = "metadata"
 
 
 @dataclass(frozen=True)
@@ -45,20 +66,35 @@ class CompactionReport:
     action: str = "compact"
     """``"compact"``, or ``"undo"`` for :meth:`ChatSession.undo_compaction`."""
     position: int = 0
-    """``len(history)`` when it happened: where a store records it among the messages."""
+    """How many messages the history held when it happened."""
     view_before: tuple[ChatMessage, ...] = ()
     view_after: tuple[ChatMessage, ...] = ()
+
+    @classmethod
+    def of(cls, entry: CompactionEntry) -> CompactionReport:
+        record = entry.record
+        return cls(
+            before_tokens=record.before_tokens,
+            after_tokens=record.after_tokens,
+            target_tokens=record.target_tokens or 0,
+            dropped=list(entry.dropped),
+            added=list(entry.added),
+            compactor=record.compactor,
+            at=entry.at,
+            action=record.action,
+            position=entry.position,
+            view_before=entry.view_before,
+            view_after=entry.view_after,
+        )
 
 
 @dataclass(frozen=True)
 class SessionCheckpoint:
     """Where a session stood before a turn, so that a failed turn can leave no trace."""
 
-    view: tuple[ChatMessage, ...]
-    history_length: int
-    compactions_length: int
+    events: int
     model: str | None
-    system_prompt: str | None
+    system: ChatMessage | None
 
 
 class ChatSession:
@@ -100,41 +136,74 @@ class ChatSession:
             raise UsageError(f"safety_margin must be in (0, 1], got {safety_margin}")
         if not 0 < compact_to <= 1:
             raise UsageError(f"compact_to must be in (0, 1], got {compact_to}")
-        self.session_id: str = session_id or str(uuid.uuid4())
         self.max_tokens = max_tokens
         self.compactor = compactor
         self.safety_margin = safety_margin
         self.compact_to = compact_to
         self.metadata: dict[str, Any] = dict(metadata or {})
         self.budget: Budget | None = budget
-        self.compactions: list[CompactionReport] = []
         self._model = model
         self._counter: TokenCounter = counter_for_model(model)
-        self._history: list[ChatMessage] = []
-        self._log = UnitLog(self._counter)
-        self._system_prompt = system_prompt
-        if system_prompt:
-            self._append(ChatMessage.system(system_prompt))
+        self._session = Session(id=session_id or str(uuid.uuid4()))
+        self._view = ConversationView(self._counter, system=self._system_message(system_prompt))
+
+    @classmethod
+    def _over(cls, session: Session, **kwargs: Any) -> ChatSession:
+        """A ChatSession over a stored ``session``; its stored settings unless ``kwargs`` say otherwise."""
+        props = session.metadata.properties
+        kwargs.setdefault("max_tokens", props.get(MAX_TOKENS))
+        kwargs.setdefault("model", props.get(MODEL))
+        stored_meta = props.get(METADATA)
+        kwargs.setdefault("metadata", stored_meta if isinstance(stored_meta, dict) else None)
+        stored_budget = props.get(BUDGET_PROPERTY)
+        given = kwargs.get("budget")
+        kwargs["budget"] = (
+            given.resumed(stored_budget) if given is not None else Budget.from_stored(stored_budget)
+        )
+        chat = cls(session_id=session.id, **kwargs)
+        chat._session = session
+        chat._view = ConversationView(
+            chat._counter, session.events, system=chat._system_message(session.system_prompt)
+        )
+        return chat
 
     # ---- properties ------------------------------------------------------------------------------
 
     @property
+    def session_id(self) -> str:
+        return self._session.id
+
+    @property
+    def session(self) -> Session:
+        """The session this face shows (events, metadata, tree); shared, not a copy."""
+        return self._session
+
+    @property
     def messages(self) -> list[ChatMessage]:
         """The messages the model will see (a copy: changing it does not change the session)."""
-        return self._log.messages()
+        return self._view.messages()
 
     @property
     def history(self) -> list[ChatMessage]:
-        """Every message ever added, compacted or not, in order."""
-        return list(self._history)
+        """Every message ever added, compacted or not, in order, after the system prompt."""
+        opening = self._view.messages()[:1] if self._view.system_prompt is not None else []
+        return [*opening, *self._view.history]
+
+    @property
+    def compactions(self) -> list[CompactionReport]:
+        """The compactions and undos applied, oldest first."""
+        return [CompactionReport.of(e) for e in self._view.compactions if e.record.action != "view"]
 
     @property
     def last_message(self) -> ChatMessage | None:
-        return self._log.last_message()
+        return self._view.last_message()
 
     @property
     def system_prompt(self) -> str | None:
-        return self._system_prompt
+        if self._view.system_prompt is not None:
+            return self._view.system_prompt
+        units = self._view.log.units  # a session stored with its prompt as a leading message
+        return units[0].messages[0].text if units and units[0].is_system else None
 
     @property
     def model(self) -> str | None:
@@ -153,7 +222,7 @@ class ChatSession:
 
     def estimate_tokens(self) -> int:
         """Tokens the current view costs as a request (exact for OpenAI models). O(1)."""
-        return self._log.request_tokens()
+        return self._view.request_tokens()
 
     @property
     def token_accuracy(self) -> str:
@@ -165,7 +234,7 @@ class ChatSession:
             return
         self._model = model
         self._counter = counter_for_model(model)
-        self._log = UnitLog(self._counter, self._log.messages())
+        self._view.use_counter(self._counter)
 
     # ---- changing ------------------------------------------------------------------------------
 
@@ -182,13 +251,14 @@ class ChatSession:
                 f"add_message expects a ChatMessage, got {type(message).__name__}; "
                 "build one with ChatMessage.user(...) or ChatMessage.from_dict(...)"
             )
+        event = chat_message_event(message)
         limit = self.effective_limit
         if enforce and limit is not None:
             needed = self._counter.count_message(message)
-            if self._log.total + needed + self._counter.reply_priming > limit:
-                self._make_room(message, limit)
+            if self._view.log.total + needed + self._counter.reply_priming > limit:
+                self._make_room(event, limit)
                 return
-        self._append(message)
+        self._append(event)
 
     def add_messages(self, messages: Iterable[ChatMessage]) -> None:
         for message in messages:
@@ -196,21 +266,15 @@ class ChatSession:
 
     def checkpoint(self) -> SessionCheckpoint:
         """Remember the current state; :meth:`rollback` returns to it exactly."""
-        return SessionCheckpoint(
-            view=tuple(self.messages),
-            history_length=len(self._history),
-            compactions_length=len(self.compactions),
-            model=self.model,
-            system_prompt=self.system_prompt,
-        )
+        return SessionCheckpoint(len(self._session.events), self._model, self._view_system())
 
     def rollback(self, checkpoint: SessionCheckpoint) -> None:
-        """Undo everything since ``checkpoint``: view, history, compactions, model (a failed call)."""
+        """Undo everything since ``checkpoint`` (a failed call): events, view, model, system prompt."""
         self.use_model(checkpoint.model)
-        self.restore(checkpoint.view)
-        del self._history[checkpoint.history_length :]
-        del self.compactions[checkpoint.compactions_length :]
-        self._system_prompt = checkpoint.system_prompt
+        if len(self._session.events) > checkpoint.events:
+            self._session.drop_unsaved(checkpoint.events)
+            self._refold()
+        self._view.set_system(checkpoint.system)
 
     def ensure_within_limit(self) -> None:
         """Compact (or refuse) if the view is already past the limit, e.g. before a call."""
@@ -223,188 +287,217 @@ class ChatSession:
 
         Uses the session's compactor, or truncation if it has none. Nothing leaves ``history``.
         """
-        target = target_tokens if target_tokens is not None else self.effective_limit
-        if target is None:
-            raise UsageError("compact() needs target_tokens when the session has no max_tokens")
-        return self._apply(self.compactor or TruncateCompactor(), target)
+        self._apply(plan_compaction(self._view, self._target(target_tokens, "compact"), self.compactor))
+        return self.compactions[-1]
 
-    def clear(self, preserve_system: bool = True) -> None:
-        """Empty the conversation; keep the system prompt unless ``preserve_system=False``."""
-        keep = [m for m in self._log.messages() if m.role == "system"] if preserve_system else []
-        self._log = UnitLog(self._counter, keep)
-        if not preserve_system:
-            self._system_prompt = None
-
-    def set_system_prompt(self, prompt: str) -> None:
-        """Replace the leading system message (or add one)."""
-        message = ChatMessage.system(prompt)
-        view = self._log.messages()
-        if view and view[0].role == "system":
-            view[0] = message
-        else:
-            view.insert(0, message)
-        self._history.append(message)
-        self._log = UnitLog(self._counter, view)
-        self._system_prompt = prompt
+    async def acompact(self, target_tokens: int | None = None) -> CompactionReport:
+        """:meth:`compact` for async code (an async summarizer is awaited)."""
+        plan = await aplan_compaction(self._view, self._target(target_tokens, "acompact"), self.compactor)
+        self._apply(plan)
+        return self.compactions[-1]
 
     def preview_compaction(
         self, target_tokens: int | None = None, compactor: Compactor | None = None
     ) -> CompactionReport:
         """What :meth:`compact` would do (``report.view_after`` is the resulting view); changes nothing."""
-        target = target_tokens if target_tokens is not None else self.effective_limit
-        if target is None:
-            raise UsageError("preview_compaction() needs target_tokens when the session has no max_tokens")
-        return self._plan(compactor or self.compactor or TruncateCompactor(), target)[0]
+        target = self._target(target_tokens, "preview_compaction")
+        plan = plan_compaction(self._view, target, compactor or self.compactor)
+        added = [e.message for e in plan.events[:-1] if isinstance(e.message, ChatMessage)]
+        opening = self._view.messages()[:1] if self._view.system_prompt is not None else []
+        return CompactionReport(
+            before_tokens=plan.record.before_tokens,
+            after_tokens=plan.record.after_tokens,
+            target_tokens=target,
+            dropped=self._view.messages_of(plan.record.dropped),
+            added=added,
+            compactor=plan.record.compactor,
+            position=len(self._view.history) + len(added),
+            view_before=tuple(self._view.messages()),
+            view_after=(*opening, *plan.messages),
+        )
 
     def undo_compaction(self) -> CompactionReport | None:
         """Restore the view from before the latest compaction still in force, keeping every message
         added since; ``None`` if there is nothing to undo. Recorded like a compaction (``action="undo"``),
-        so a store keeps the audit trail and a reload shows the same view."""
-        in_force: list[CompactionReport] = []
-        for report in self.compactions:
-            if report.action == "undo":
-                if in_force:
-                    in_force.pop()
-            else:
-                in_force.append(report)
-        if not in_force:
+        so the store keeps the audit trail and a reload shows the same view."""
+        record = plan_undo(self._view)
+        if record is None:
             return None
-        top = in_force[-1]
-        added = {id(m) for m in top.added}
-        restored = [m for m in top.view_before if id(m) not in added]
-        restored += [m for m in self._history[top.position :] if id(m) not in added]
-        before_view = tuple(self._log.messages())
-        before = self._log.request_tokens()
-        self._log = UnitLog(self._counter, restored)
-        report = CompactionReport(
-            before_tokens=before,
-            after_tokens=self._log.request_tokens(),
-            target_tokens=0,
-            dropped=[],
-            compactor="undo",
-            action="undo",
-            position=len(self._history),
-            view_before=before_view,
-            view_after=tuple(restored),
-        )
-        self.compactions.append(report)
-        return report
+        self._append(record_event(record))
+        return self.compactions[-1]
+
+    def clear(self, preserve_system: bool = True) -> None:
+        """Empty the view; keep the system prompt unless ``preserve_system=False``.
+
+        The messages stay in the history (and the store): a record of the empty view is appended.
+        """
+        if self._view.dialogue():
+            self._append(record_event(view_record(self._view, [])))
+        if not preserve_system:
+            self._view.set_system(None)
+
+    def set_system_prompt(self, prompt: str) -> None:
+        """Replace the system prompt (the session's property; saved as a metadata patch)."""
+        self._view.set_system(ChatMessage.system(prompt))
+
+    def restore(self, snapshot: Sequence[ChatMessage]) -> None:
+        """Put back a view taken from :attr:`messages` (recorded as a view record)."""
+        self._append(record_event(view_record(self._view, snapshot)))
 
     def fork(self, at: int | None = None) -> ChatSession:
         """A new session sharing this one's history up to and including ``history[at]`` (default: all).
 
         A session saved to a store forks there: one appended record, whatever its length, and the
-        fork is saved too (blocking; inside an event loop use ``await fork_chat_session(...)`` from
-        :mod:`sessionforge.storage.chuk`). Otherwise the fork is in memory and shares the message
-        objects (messages are immutable values).
+        fork is saved too (blocking; :meth:`afork` is the async twin). Otherwise the fork is in
+        memory and shares the message objects (messages are immutable values).
         """
-        from ..storage.chuk import _LINK, fork_chat_session
-
-        if getattr(self, _LINK, None) is not None:
-            from .._sync import run_sync
-
-            store = getattr(self, _LINK).twin.store
-            return run_sync(
-                _releasing(lambda: fork_chat_session(self, at), store),
-                async_name="fork_chat_session(session, at)",
-            )
+        if self._session.is_stored:
+            return self._blocking(lambda: self.afork(at), self._session.store)
         return self._fork_in_memory(at)
 
-    def _fork_in_memory(self, at: int | None, session_id: str | None = None) -> ChatSession:
-        end = len(self._history) if at is None else at + 1
-        if not 0 < end <= len(self._history):
-            raise UsageError(f"fork(at={at}) is outside the history of {len(self._history)} messages")
-        prefix = self._history[:end]
-        shared = {id(m) for m in prefix}
-        view = [m for m in self._log.messages() if id(m) in shared]
+    async def afork(self, at: int | None = None) -> ChatSession:
+        """Save, fork in the store after ``history[at]`` (default: all), and load the fork."""
+        await self.asave()
+        store = resolve_store(self._session.store)
+        event = self._event_at(at)
+        position: str | int | None = None
+        if event is not None:
+            origin = self._session.position_of(event.id)
+            position = origin.seq if origin is not None and origin.session_id == self.session_id else event.id
+        elif at is not None:  # the system prompt alone: the fork starts before every event
+            position = 1
+        child = await fork_stored(self.session_id, at=position, store=store)
+        return await self.aload(child, store, compactor=self.compactor)
+
+    def _fork_in_memory(self, at: int | None) -> ChatSession:
+        event = self._event_at(at)
+        events = self._session.events
+        end = len(events) if at is None else (events.index(event) + 1 if event is not None else 0)
         child = ChatSession(
             max_tokens=self.max_tokens,
             compactor=self.compactor,
             safety_margin=self.safety_margin,
             compact_to=self.compact_to,
             model=self._model,
-            session_id=session_id,
             metadata=self.metadata,
             budget=self.budget.model_copy() if self.budget is not None else None,
         )
-        child._rebuild(prefix, view, [r for r in self.compactions if r.position <= end])
+        child._view.set_system(self._view_system())
+        for original in events[:end]:
+            copy = original.model_copy()
+            copy.seq = None
+            child._append(copy)
         return child
 
-    def _rebuild(
-        self,
-        history: Sequence[ChatMessage],
-        view: Sequence[ChatMessage],
-        compactions: Sequence[CompactionReport],
-    ) -> None:
-        """Take a history, a view and compaction reports as they are (loading and forking use this)."""
-        self._history = list(history)
-        self._log = UnitLog(self._counter, view)
-        self.compactions = list(compactions)
-        first = view[:1] or history[:1]
-        self._system_prompt = first[0].text if first and first[0].role == "system" else None
+    def _event_at(self, at: int | None) -> SessionEvent | None:
+        """The event holding ``history[at]`` (``None`` for the system prompt or for ``at=None``)."""
+        if at is None:
+            return None
+        history = self.history
+        if not 0 <= at < len(history):
+            raise UsageError(f"fork(at={at}) is outside the history of {len(history)} messages")
+        owner = self._view.owner(history[at])
+        return next((e for e in self._session.events if e.id == owner), None)
 
-    def restore(self, snapshot: Sequence[ChatMessage]) -> None:
-        """Put back a view taken from :attr:`messages` (used to undo a failed call)."""
-        self._log = UnitLog(self._counter, snapshot)
-
-    # ---- serialization -----------------------------------------------------------------------------
+    # ---- serialization and storage -----------------------------------------------------------------
 
     def to_dict_list(self) -> list[dict[str, Any]]:
         """The view as a list of :meth:`ChatMessage.to_dict` dicts (for storage or transport)."""
-        return [m.to_dict() for m in self._log.messages()]
+        return [m.to_dict() for m in self._view.messages()]
 
     @classmethod
     def from_dict_list(cls, data: Iterable[dict[str, Any]], **kwargs: Any) -> ChatSession:
+        """A session holding the messages of :meth:`to_dict_list` (a leading system message becomes
+        the system prompt)."""
         session = cls(**kwargs)
-        for item in data:
-            session._append(ChatMessage.from_dict(item))
-        first = session._log.messages()[:1]
-        if first and first[0].role == "system":
-            session._system_prompt = first[0].text
+        for index, item in enumerate(data):
+            message = ChatMessage.from_dict(item)
+            if index == 0 and message.role == "system" and session._view.system_prompt is None:
+                session._session.metadata.created_at = message.created_at
+                session._view.set_system(message)
+            else:
+                session._append(chat_message_event(message))
         return session
 
     def save(self, store: Store | None = None) -> None:
-        """Persist to ``store`` (default: the default store), appending only unsaved messages.
+        """Persist to ``store`` (default: the store it came from, else the default store), appending
+        only what is new. Blocking; :meth:`asave` is the async twin."""
+        self._blocking(lambda: self.asave(store), store or self._session.store)
 
-        Blocking; inside an event loop use ``await save_chat_session(store, session)``.
-        """
-        from .._sync import run_sync
-        from ..storage.chuk import _backend, save_chat_session
-
-        backend = _backend(store)
-        run_sync(
-            _releasing(lambda: save_chat_session(backend, self), backend),
-            async_name="save_chat_session(store, session)",
-        )
+    async def asave(self, store: Store | None = None) -> None:
+        """Append the new events and a patch of changed settings to the store."""
+        backend = resolve_store(store if store is not None else self._session.store)
+        session = self._session
+        first_here = not session.is_stored or backend is not session.store
+        if first_here and await backend.load(session.id, limit=1):
+            raise SessionAlreadyExists(
+                f"a session with id {session.id!r} already exists in the store; "
+                "open it with ChatSession.load to continue it"
+            )
+        props = session.metadata.properties
+        props[FACE] = props.get(FACE, "chat_session")
+        props[MAX_TOKENS] = self.max_tokens
+        props[MODEL] = self._model
+        props[METADATA] = dict(self.metadata)
+        prompt = self._view.system_prompt
+        if prompt is not None or SYSTEM_PROMPT in props:
+            props[SYSTEM_PROMPT] = prompt
+        if self.budget is not None:  # a changed total is a patch of this one key, appended
+            props[BUDGET_PROPERTY] = self.budget.totals()
+        if await session.save(backend):  # other writers appended meanwhile: their events are in
+            self._refold()
 
     @classmethod
     def load(cls, session_id: str, store: Store | None = None, **kwargs: Any) -> ChatSession:
-        """Load a session saved with :meth:`save`; raises ``SessionNotFound`` for an unknown id.
+        """Load a stored session (written by any face); raises ``SessionNotFound`` for an unknown id.
 
-        Blocking; inside an event loop use ``await load_chat_session(store, session_id)``.
+        A stored budget comes back with its totals; a ``budget=`` passed here keeps its limits and
+        takes the stored totals. ``history`` is every stored message; ``messages`` is the view the
+        compaction records give, so ``undo_compaction`` works after a reload. Blocking;
+        :meth:`aload` is the async twin.
         """
-        from .._sync import run_sync
-        from ..storage.chuk import _backend, load_chat_session
+        return cls._blocking(lambda: cls.aload(session_id, store, **kwargs), store)
 
-        backend = _backend(store)
-        return run_sync(
-            _releasing(lambda: load_chat_session(backend, session_id, **kwargs), backend),
-            async_name="load_chat_session(store, session_id)",
-        )
+    @classmethod
+    async def aload(cls, session_id: str, store: Store | None = None, **kwargs: Any) -> ChatSession:
+        session = await Session.load(session_id, resolve_store(store))
+        if session is None:
+            raise SessionNotFound(session_id)
+        return cls._over(session, **kwargs)
 
     # ---- internals ---------------------------------------------------------------------------------
 
-    def _append(self, message: ChatMessage) -> None:
-        self._history.append(message)
-        self._log.append(message)
+    def _system_message(self, prompt: str | None) -> ChatMessage | None:
+        # The prompt is a session setting: its message is dated with the session, so it reads back equal.
+        return ChatMessage.system(prompt, created_at=self._session.metadata.created_at) if prompt else None
 
-    def _make_room(self, incoming: ChatMessage | None, limit: int) -> None:
+    def _view_system(self) -> ChatMessage | None:
+        return self._view.messages()[0] if self._view.system_prompt is not None else None
+
+    def _append(self, event: SessionEvent) -> None:
+        self._session.append_event(event)
+        self._view.add(event)
+
+    def _refold(self) -> None:
+        """Fold the view again from the events (after events were removed or taken in)."""
+        self._view = ConversationView(self._counter, self._session.events, system=self._view_system())
+
+    def _target(self, target_tokens: int | None, verb: str) -> int:
+        target = target_tokens if target_tokens is not None else self.effective_limit
+        if target is None:
+            raise UsageError(f"{verb}() needs target_tokens when the session has no max_tokens")
+        return target
+
+    def _apply(self, plan: CompactionPlan) -> None:
+        for event in plan.events:
+            self._append(event)
+
+    def _make_room(self, incoming: SessionEvent | None, limit: int) -> None:
         """Compact so that the view (with ``incoming`` appended) fits ``limit``, or change nothing."""
         compactor = self.compactor
         if compactor is None:
-            needed = self.estimate_tokens() + (
-                self._counter.count_message(incoming) if incoming is not None else 0
-            )
+            extra = self._counter.count_message(incoming.message) if incoming is not None else 0
+            needed = self.estimate_tokens() + extra
             raise ContextOverflowError(
                 f"session {self.session_id} would need {needed} tokens, over its limit of {limit} "
                 f"(max_tokens={self.max_tokens} x safety_margin={self.safety_margin}). Pass a "
@@ -412,82 +505,38 @@ class ChatSession:
                 limit=limit,
                 needed=needed,
             )
-        mark = self._log.checkpoint()
+        mark, kept = self._view.mark(), len(self._session.events)
         if incoming is not None:
-            self._log.append(incoming)
+            self._append(incoming)
         try:
             # Compacting below the limit is a preference (fewer compactions); fitting is the rule.
             try:
-                report = self._compact_log(compactor, int(limit * self.compact_to))
+                plan = plan_compaction(self._view, int(limit * self.compact_to), compactor)
             except ContextOverflowError:
-                report = self._compact_log(compactor, limit)
+                plan = plan_compaction(self._view, limit, compactor)
         except BaseException:
-            self._log.rollback(mark)
+            self._session.drop_unsaved(kept)
+            self._view.rollback(mark)
             raise
-        if incoming is not None:
-            self._history.append(incoming)
-        self.compactions.append(dataclasses.replace(report, position=len(self._history)))
+        self._apply(plan)
 
-    def _apply(self, compactor: Compactor, target: int) -> CompactionReport:
-        report = self._compact_log(compactor, target)
-        self.compactions.append(report)
-        return report
-
-    def _compact_log(self, compactor: Compactor, target: int) -> CompactionReport:
-        """Run ``compactor`` over the view and keep its result. Raises before changing anything."""
-        report, log = self._plan(compactor, target)
-        self._log = log
-        self._history.extend(report.added)
-        return report
-
-    def _plan(self, compactor: Compactor, target: int) -> tuple[CompactionReport, UnitLog]:
-        """The compaction's report and resulting log; the session itself is left as it is."""
-        before = self._log.request_tokens()
-        view_before = tuple(self._log.messages())
-        added: list[ChatMessage] = []
-        if isinstance(compactor, UnitCompactor):
-            kept, dropped_units, total = compactor.compact_units(
-                self._log.units, target, self._counter, self._log.total
-            )
-            dropped = flatten(dropped_units)
-            log = copy.copy(self._log)
-            log.replace(kept, total)
-        else:
-            result = compactor(list(view_before), target, self._counter)
-            kept_ids = {id(m) for m in result}
-            old_ids = {id(m) for m in view_before}
-            dropped = [m for m in view_before if id(m) not in kept_ids]
-            added = [m for m in result if id(m) not in old_ids]
-            log = UnitLog(self._counter, result)
-        report = CompactionReport(
-            before_tokens=before,
-            after_tokens=log.request_tokens(),
-            target_tokens=target,
-            dropped=dropped,
-            added=added,
-            compactor=repr(compactor),
-            position=len(self._history) + len(added),
-            view_before=view_before,
-            view_after=tuple(log.messages()),
-        )
-        return report, log
+    @staticmethod
+    def _blocking(call: Callable[[], Awaitable[T]], store: Store | None) -> T:
+        return run_sync(_releasing(call, store), async_name="the async twin (asave/aload/afork)")
 
     def __repr__(self) -> str:
         return (
-            f"ChatSession(session_id={self.session_id!r}, messages={len(self._log.messages())}, "
+            f"ChatSession(session_id={self.session_id!r}, messages={len(self.messages)}, "
             f"tokens={self.estimate_tokens()}, max_tokens={self.max_tokens})"
         )
 
 
-async def _releasing(call: Callable[[], Awaitable[T]], store: Store) -> T:
+async def _releasing(call: Callable[[], Awaitable[T]], store: Store | None) -> T:
     """Await ``call()`` in a blocking call's own loop, then free the store's hold on that loop.
 
-    Taking a callable, not a coroutine, means a refused call (inside a running loop) leaves no
-    coroutine that was never awaited.
+    Taking a callable, not a coroutine, means nothing is created that might never be awaited.
     """
-    from ..storage.base import release_loop
-
     try:
         return await call()
     finally:
-        await release_loop(store)
+        await release_loop(resolve_store(store))

@@ -16,19 +16,15 @@ import contextlib
 from collections import OrderedDict
 from typing import Any
 
-from ..context.prompts import message_to_openai
 from ..context.summarize import LLMCallback, SummarizationStrategy, Summarizer
-from ..core.events import (
-    EventSource,
-    EventType,
-    SessionEvent,
-    as_chat_message,
-    tool_event_messages,
-)
+from ..core.events import EventSource, EventType, SessionEvent
 from ..core.messages import ChatMessage
-from ..core.session import Session
+from ..core.projection import event_messages
 from ..errors import SessionAlreadyExists, SessionNotFound, UsageError
+from ..providers.openai import message_to_wire
 from ..storage.base import Store
+from ..storage.config import resolve_store
+from ..storage.session import Session
 from .manager import SessionManager
 
 __all__ = ["InfiniteConversationManager"]
@@ -125,14 +121,11 @@ class InfiniteConversationManager:
         summary: ChatMessage | None = None
         dialogue: list[ChatMessage] = []
         for event in session.events:
-            if event.type == EventType.SUMMARY:
-                summary = as_chat_message(event)
-            elif event.type == EventType.TOOL_CALL:
-                dialogue.extend(tool_event_messages(event))
+            messages = event_messages(event)
+            if event.type == EventType.SUMMARY and isinstance(event.message, str):
+                summary = messages[0] if messages else summary
             else:
-                message = as_chat_message(event)
-                if message is not None:
-                    dialogue.append(message)
+                dialogue.extend(messages)
         window = dialogue[-max_messages:] if max_messages > 0 else []
         while window and window[0].role == "tool":
             window.pop(0)
@@ -143,7 +136,7 @@ class InfiniteConversationManager:
             out.append(summary)
         out.extend(window)
         self._keep(sm)
-        return [message_to_openai(m) for m in out]
+        return [message_to_wire(m) for m in out]
 
     async def get_session_chain(self, session_id: str) -> list[Session]:
         """The sessions of the conversation, root first, ``session_id``'s segment last."""
@@ -163,11 +156,7 @@ class InfiniteConversationManager:
     # ---- internals ------------------------------------------------------------------------------
 
     def _backend(self) -> Store:
-        if self._store is None:
-            from ..storage.config import get_default_store
-
-            return get_default_store()
-        return self._store
+        return resolve_store(self._store)
 
     async def _manager(self, session_id: str, *, create: bool) -> SessionManager:
         """The kept manager of ``session_id`` brought up to date, or a new one over the stored session."""

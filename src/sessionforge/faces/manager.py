@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..context.compaction import CompactionPreview, apply_compaction, plan_compaction, visible_events
-from ..context.compaction import undo_compaction as _undo_compaction
+from ..context.compaction import CompactionPlan, aplan_compaction, plan_undo, record_event
 from ..context.compactors import Compactor
 from ..context.segments import SegmentPolicy, next_segment_id, start_next_segment
 from ..context.summarize import (
@@ -32,24 +31,20 @@ from ..context.summarize import (
     llm_callback_summarizer,
 )
 from ..core.budget import BUDGET_PROPERTY, Budget
-from ..core.events import (
-    EventSource,
-    EventType,
-    SessionEvent,
-    as_chat_message,
-    tool_event_messages,
-)
-from ..core.messages import ChatMessage
-from ..core.session import Session
+from ..core.events import EventSource, EventType, SessionEvent, event_usage, tool_call_event
+from ..core.projection import ConversationView, event_messages
+from ..core.session import SYSTEM_PROMPT
 from ..core.tokens import counter_for_model
 from ..core.usage import TokenUsage
 from ..core.views import CompactionRecord
 from ..errors import SessionNotFound
+from ..providers.openai import message_to_wire
 from ..storage.base import Store
+from ..storage.config import resolve_store
+from ..storage.forks import fork as fork_stored
+from ..storage.session import Session
 
 __all__ = ["SessionManager"]
-
-SYSTEM_PROMPT = "system_prompt"
 
 
 @dataclass
@@ -75,13 +70,14 @@ class _Tally:
             self.ai += 1
         elif event.type == EventType.TOOL_CALL:
             self.tools += 1
-        if event.token_usage is not None:
-            self.tokens += event.token_usage.total_tokens
-            self.cost += event.token_usage.estimated_cost_usd or 0.0
+        usage = event_usage(event)
+        if usage is not None:
+            self.tokens += usage.total_tokens
+            self.cost += usage.estimated_cost_usd or 0.0
             if event.type == EventType.SUMMARY:
-                self.size += event.token_usage.completion_tokens
+                self.size += usage.completion_tokens
             else:
-                self.size += event.token_usage.total_tokens
+                self.size += usage.total_tokens
 
     def __add__(self, other: _Tally) -> _Tally:
         return _Tally(
@@ -155,6 +151,7 @@ class SessionManager:
         self._summarizer = llm_callback_summarizer(llm_callback) if llm_callback else summarizer
         self._model = model
         self._session: Session | None = None
+        self._view: ConversationView | None = None  # the current segment, as the model gets it
         self._opening: asyncio.Lock | None = None  # concurrent first calls create the session once
         self._segment = _Tally()  # the current segment
         self._chain: list[str] | None = None  # root first; None until first asked
@@ -233,7 +230,9 @@ class SessionManager:
         await self.segment_if_full()
         session = await self._ensure()
         counter = counter_for_model(self._model)
-        usage = TokenUsage.of(counter.count_text(message), 0, model=self._model, accuracy=counter.accuracy)
+        # A user message costs nothing by itself: it is billed as part of the prompt of the call that
+        # reads it. It carries its tokens, counted for the model in use, and no model or price.
+        usage = TokenUsage(prompt_tokens=counter.count_text(message), accuracy=counter.accuracy)
         await self._record(
             SessionEvent(
                 source=EventSource.USER,
@@ -285,18 +284,14 @@ class SessionManager:
     ) -> str:
         """Record a tool call and its result (or error) as one ``TOOL_CALL`` event."""
         session = await self._ensure()
-        call_id = str(metadata.pop("call_id", None) or f"call_{uuid.uuid4().hex[:12]}")
+        call_id = metadata.pop("call_id", None)
         await self._record(
-            SessionEvent(
-                source=EventSource.SYSTEM,
-                type=EventType.TOOL_CALL,
-                message={
-                    "tool": tool_name,
-                    "arguments": arguments,
-                    "result": result,
-                    "error": error,
-                    "call_id": call_id,
-                },
+            tool_call_event(
+                tool_name,
+                arguments,
+                result,
+                error=error,
+                call_id=str(call_id) if call_id else None,
                 metadata=metadata,
             )
         )
@@ -339,6 +334,7 @@ class SessionManager:
         if session.metadata.properties.get(SYSTEM_PROMPT) != prompt:
             await session.metadata.set_property(SYSTEM_PROMPT, prompt)
             await session.save()
+        (await self._current_view()).set_system(prompt)
 
     async def refresh(self) -> None:
         """Take in what other writers appended to the current segment since this manager last read
@@ -346,51 +342,46 @@ class SessionManager:
         if self._session is None:
             await self._ensure()  # opening reads everything anyway
             return
-        session = self._session
-        before = len(session.events)
-        if not await session.refresh():
-            raise SessionNotFound(session.id)
-        for event in session.events[before:]:
-            self._segment.add(event)
+        added = await self._session.refresh()
+        if added is None:
+            raise SessionNotFound(self._session.id)
+        self._took_in(added)
 
     # ---- forks and compaction (appended records; nothing is rewritten) -------------------------------
 
     async def fork(self, at: str | int | None = None, new_session_id: str | None = None) -> SessionManager:
         """A manager on a new fork of the current segment, sharing its history up to ``at`` (an event
         id or seq; default: everything so far) without copying it. See :mod:`sessionforge.storage.forks`."""
-        from ..storage.forks import fork as _fork
-
         session = await self._ensure()
         position: str | int | None = at
         if isinstance(at, str):
             origin = session.position_of(at)
             if origin is not None:  # known in memory: no scan of the log
                 position = origin.seq if origin.session_id == session.id else at
-        child = await _fork(session.id, at=position, store=session.store, new_session_id=new_session_id)
+        child = await fork_stored(session.id, at=position, store=session.store, new_session_id=new_session_id)
         return SessionManager(
             session_id=child, store=session.store, model=self._model, summarizer=self._summarizer
         )
 
     async def preview_compaction(
         self, target_tokens: int, compactor: Compactor | None = None
-    ) -> CompactionPreview:
+    ) -> CompactionPlan:
         """What :meth:`compact` would record and the messages the model would then see; writes nothing."""
-        session = await self._ensure()
-        return plan_compaction(
-            session, target_tokens, counter_for_model(self._model), compactor, self._system_prompt
-        )
+        return await aplan_compaction(await self._current_view(), target_tokens, compactor)
 
     async def compact(self, target_tokens: int, compactor: Compactor | None = None) -> CompactionRecord:
         """Shrink the view to ``target_tokens`` by appending a ``COMPACTION`` record (truncation by
         default); the compacted events stay in the store and :meth:`undo_compaction` brings them back."""
-        preview = await self.preview_compaction(target_tokens, compactor)
-        await apply_compaction(await self._ensure(), preview)
-        return preview.record
+        plan = await self.preview_compaction(target_tokens, compactor)
+        await self._record_all(plan.events)
+        return plan.record
 
     async def undo_compaction(self) -> CompactionRecord | None:
         """Append a record restoring the view from before the latest compaction in force."""
-        session = await self._ensure()
-        return await _undo_compaction(session, counter_for_model(self._model), self._system_prompt)
+        record = plan_undo(await self._current_view())
+        if record is not None:
+            await self._record_all([record_event(record)])
+        return record
 
     # ---- reading ------------------------------------------------------------------------------------
 
@@ -398,20 +389,12 @@ class SessionManager:
         """The current segment as provider-ready dicts (OpenAI chat shape), system prompt first.
 
         A recorded tool use becomes the assistant's tool call followed by the tool's result, so the
-        list can be sent as is; a segment's opening summary is a system message.
+        list can be sent as is; a segment's opening summary is a system message; compaction records
+        are applied (the store keeps everything).
         """
-        session = await self._ensure()
-        out: list[dict[str, Any]] = []
-        if include_system and self._system_prompt:
-            out.append({"role": "system", "content": self._system_prompt})
-        for event in visible_events(session):  # compaction records applied; the log keeps everything
-            if event.type == EventType.TOOL_CALL:
-                out.extend(_provider_dict(m) for m in tool_event_messages(event))
-            else:
-                message = as_chat_message(event)
-                if message is not None:
-                    out.append(_provider_dict(message))
-        return out
+        view = await self._current_view()
+        messages = view.messages() if include_system else view.dialogue()
+        return [message_to_wire(m) for m in messages]
 
     async def get_conversation(self, include_all_segments: bool = False) -> list[dict[str, Any]]:
         """User and assistant messages as ``{"role", "content", "timestamp"}``, oldest first."""
@@ -424,11 +407,11 @@ class SessionManager:
             for event in segment.events:
                 if event.type != EventType.MESSAGE or event.source == EventSource.SYSTEM:
                     continue
-                message = as_chat_message(event)
+                messages = event_messages(event)
                 turns.append(
                     {
                         "role": "user" if event.source == EventSource.USER else "assistant",
-                        "content": message.text if message is not None else str(event.message),
+                        "content": messages[0].text if messages else "",
                         "timestamp": event.timestamp.isoformat(),
                     }
                 )
@@ -527,14 +510,43 @@ class SessionManager:
         return session
 
     async def _record(self, event: SessionEvent) -> None:
+        await self._record_all([event])
+
+    async def _record_all(self, events: list[SessionEvent]) -> None:
+        """Append ``events`` to the current segment in one save, charging their usage to the budget."""
         session = await self._ensure()
-        before = len(session.events)
-        if self._budget is not None and event.token_usage is not None:
-            self._budget.charge(event.token_usage)
-            session.metadata.properties[BUDGET_PROPERTY] = self._budget.totals()
-        await session.add_event_and_save(event)
-        for added in session.events[before:]:  # ours, and any other writer's the save took in
-            self._segment.add(added)
+        view = await self._current_view()
+        for event in events:
+            usage = event_usage(event)
+            if self._budget is not None and usage is not None:
+                self._budget.charge(usage)
+                session.metadata.properties[BUDGET_PROPERTY] = self._budget.totals()
+            session.append_event(event)
+        others = await session.save()
+        if others:  # other writers' events went in before ours: fold the segment again
+            self._view = None
+            self._took_in(others)
+        else:
+            view.extend(events)
+        for event in events:
+            self._segment.add(event)
+
+    def _took_in(self, events: list[SessionEvent]) -> None:
+        """Count events other writers appended, and show them in the view."""
+        for event in events:
+            self._segment.add(event)
+        if self._view is not None:
+            self._view.extend(events)
+
+    async def _current_view(self) -> ConversationView:
+        """The current segment's view, folded once and then kept up to date as events arrive."""
+        session = await self._ensure()
+        counter = counter_for_model(self._model)
+        if self._view is None:
+            self._view = ConversationView(counter, session.events, system=self._system_prompt)
+        else:
+            self._view.use_counter(counter)
+        return self._view
 
     async def _next_segment(self, session: Session, summarizer: Summarizer | None) -> Session:
         """Close the full segment and continue in its child (see :mod:`.context.segments`)."""
@@ -552,6 +564,7 @@ class SessionManager:
         self._closed[closing.id] = self._segment
         self._segment = _Tally.of(child)
         self._session = child
+        self._view = None
         self._chain = [*chain, child.id]
 
     async def _follow_continuations(self, session: Session) -> Session:
@@ -591,30 +604,7 @@ class SessionManager:
         return None
 
     def _current_store(self) -> Store:
-        store = self._session.store if self._session is not None else None
-        if store is None:
-            from ..storage.config import get_default_store
-
-            store = self._store or get_default_store()
-        return store
+        return resolve_store(self._session.store if self._session is not None else self._store)
 
     def __repr__(self) -> str:
         return f"SessionManager(session_id={self.session_id!r}, infinite_context={self._infinite})"
-
-
-def _provider_dict(message: ChatMessage) -> dict[str, Any]:
-    """A message in the OpenAI chat shape, which OpenAI-compatible servers also accept."""
-    out: dict[str, Any] = {
-        "role": message.role,
-        "content": message.content if message.content is None else message.text,
-    }
-    if message.tool_calls:
-        out["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json}}
-            for c in message.tool_calls
-        ]
-    if message.tool_call_id:
-        out["tool_call_id"] = message.tool_call_id
-    if message.name and message.role == "tool":
-        out["name"] = message.name
-    return out

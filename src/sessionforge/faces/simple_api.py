@@ -21,6 +21,7 @@ from typing import Any
 
 from ..context.summarize import LLMCallback, SummarizationStrategy
 from ..storage.base import Store
+from ..storage.config import resolve_store
 from .manager import SessionManager
 
 __all__ = [
@@ -38,14 +39,6 @@ _Key = tuple[str, bool, int, int]  # session id and the segmentation settings
 _kept: weakref.WeakKeyDictionary[Store, OrderedDict[_Key, SessionManager]] = weakref.WeakKeyDictionary()
 
 
-def _store(store: Store | None) -> Store:
-    if store is not None:
-        return store
-    from ..storage.config import get_default_store
-
-    return get_default_store()
-
-
 async def _manager(
     session_id: str | None,
     store: Store | None,
@@ -56,7 +49,7 @@ async def _manager(
     model: str = "gpt-3.5-turbo",
 ) -> SessionManager:
     """A kept manager for ``session_id`` brought up to date, or a new one."""
-    backend = _store(store)
+    backend = resolve_store(store)
     if session_id is not None:
         kept = _kept.setdefault(backend, OrderedDict())
         sm = kept.pop((session_id, infinite_context, token_threshold, max_turns), None)
@@ -75,7 +68,7 @@ async def _manager(
 
 def _keep(sm: SessionManager, store: Store | None) -> str:
     """Keep ``sm`` for the next call on its (current) session; returns that session's id."""
-    kept = _kept.setdefault(_store(store), OrderedDict())
+    kept = _kept.setdefault(resolve_store(store), OrderedDict())
     kept[(sm.session_id, sm.is_infinite, sm.token_threshold, sm.max_turns_per_segment)] = sm
     while len(kept) > _KEPT_PER_STORE:
         kept.popitem(last=False)

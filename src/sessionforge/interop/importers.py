@@ -28,7 +28,9 @@ from typing import Any
 
 from ..core.messages import ChatMessage, ToolCall
 from ..errors import MessageFormatError, SessionAlreadyExists, StorageError
+from ..faces.chat_session import ChatSession
 from ..storage.base import Store
+from ..storage.config import resolve_store
 
 __all__ = [
     "from_anthropic_messages",
@@ -202,19 +204,16 @@ async def import_messages(
     metadata: dict[str, Any] | None = None,
 ) -> str:
     """Store ``messages`` as a session a ``ChatSession`` loads; returns its id."""
-    from ..faces.chat_session import ChatSession
-    from ..storage.chuk import _backend, save_chat_session
-
-    backend = _backend(store)
+    backend = resolve_store(store)
     if session_id is not None and await backend.load(session_id, limit=1):
         raise SessionAlreadyExists(f"a session with id {session_id!r} already exists")
     chat = ChatSession(session_id=session_id, metadata=metadata)
-    for message in messages:
+    items = list(messages)
+    if items and items[0].role == "system":  # a leading system message is the session's prompt
+        chat.set_system_prompt(items.pop(0).text)
+    for message in items:
         chat.add_message(message, enforce=False)
-    first = chat.history[:1]
-    if first and first[0].role == "system":
-        chat._system_prompt = first[0].text
-    await save_chat_session(backend, chat)
+    await chat.asave(backend)
     return chat.session_id
 
 

@@ -30,9 +30,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from ..core.events import EventType
-from ..core.session import _resolve_store
 from ..errors import MessageFormatError, SessionAlreadyExists, SessionNotFound, StorageError
 from ..storage.base import Store, StoredRecord, check_session_id
+from ..storage.config import resolve_store
 from ..storage.lineage import fork_origin, inherited_records
 
 __all__ = [
@@ -70,7 +70,7 @@ async def export_records(
     session_id: str, store: Store | None = None, *, inline_forks: bool = False
 ) -> tuple[ExportHeader, list[StoredRecord]]:
     """The header and records an export of ``session_id`` consists of (see the module docstring)."""
-    backend = _resolve_store(store)
+    backend = resolve_store(store)
     records = await backend.load(session_id)
     if not records:
         raise SessionNotFound(session_id)
@@ -165,7 +165,7 @@ async def import_session(
     Raises :class:`SessionAlreadyExists` rather than merging into a session that is already there.
     """
     header, records = _parse(data)
-    backend = _resolve_store(store)
+    backend = resolve_store(store)
     session_id = check_session_id(new_session_id or header.session_id)
     if await backend.load(session_id, limit=1):
         raise SessionAlreadyExists(f"a session with id {session_id!r} already exists")

@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..core.events import USAGE_KEY
 from ..core.messages import ChatMessage, ToolCall
 from ..core.usage import TokenUsage
 from ..errors import ToolProcessingError
@@ -45,11 +46,6 @@ FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"
 RAW_ARGUMENTS_KEY = "__raw_arguments__"
 """Key under which an adapter keeps tool arguments that were not a JSON object, so that the tool loop
 can report the problem to the model and the wire mapping can send the text back unchanged."""
-
-USAGE_KEY = "usage"
-"""Key of an assistant message's ``metadata`` holding the usage of the model call that wrote it
-(``TokenUsage`` as JSON). It travels with the message into the store, so per-call tokens and cost are
-appended with the reply instead of being kept in a session-wide record rewritten on every save."""
 
 
 class ChatResponse(BaseModel):

@@ -22,7 +22,16 @@ from .sdk import SDKAdapter
 if TYPE_CHECKING:
     pass
 
-__all__ = ["OpenAIProvider", "StreamAssembler", "content_part_to_wire", "from_wire", "map_errors", "to_wire"]
+__all__ = [
+    "OpenAIProvider",
+    "StreamAssembler",
+    "content_part_to_wire",
+    "from_wire",
+    "map_errors",
+    "message_from_wire",
+    "message_to_wire",
+    "to_wire",
+]
 
 PATH = "/chat/completions"
 
@@ -74,6 +83,46 @@ def message_to_wire(message: ChatMessage) -> dict[str, Any]:
             for c in message.tool_calls
         ]
     return wire
+
+
+def message_from_wire(data: Mapping[str, Any]) -> ChatMessage:
+    """One Chat Completions message read back into a :class:`ChatMessage`: the one reader of
+    OpenAI-shaped message lists (prompt fitting, imports). A :meth:`ChatMessage.to_dict` dict is read
+    as such; ``developer`` is read as ``system``. Raises :class:`MessageFormatError` for what is not a
+    message."""
+    if not isinstance(data, Mapping) or "schema_version" in data:
+        return ChatMessage.from_dict(data)
+    payload: dict[str, Any] = {k: data[k] for k in ("role", "content", "tool_call_id", "name") if k in data}
+    if payload.get("role") == "developer":
+        payload["role"] = "system"
+    content = payload.get("content")
+    if isinstance(content, list):
+        payload["content"] = [_part_from_wire(p) for p in content]
+    calls = data.get("tool_calls")
+    if calls:
+        payload["tool_calls"] = [_call_from_wire(c) for c in calls]
+    return ChatMessage.from_dict(payload)
+
+
+def _part_from_wire(part: Any) -> Any:
+    if isinstance(part, Mapping) and part.get("type") == "text":
+        return {"kind": "text", "text": part.get("text", "")}
+    if isinstance(part, Mapping) and part.get("type") == "image_url":
+        image = part.get("image_url") or {}
+        return {"kind": "image", "url": image.get("url", ""), "detail": image.get("detail", "auto")}
+    if isinstance(part, Mapping) and part.get("type") == "input_audio":
+        audio = part.get("input_audio") or {}
+        return {"kind": "audio", "data": audio.get("data", ""), "format": audio.get("format", "")}
+    return part  # validation names what it is
+
+
+def _call_from_wire(call: Any) -> Any:
+    if not isinstance(call, Mapping) or not isinstance(call.get("function"), Mapping):
+        return call  # validation names what it is
+    function = call["function"]
+    arguments = function.get("arguments")
+    parsed = arguments if isinstance(arguments, dict) else _parse_arguments(arguments)
+    return {"id": call.get("id", ""), "name": function.get("name", ""), "arguments": parsed}
 
 
 def tools_to_wire(tools: Sequence[ToolSchema]) -> list[dict[str, Any]]:

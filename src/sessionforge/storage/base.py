@@ -35,21 +35,15 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
+from ..core.records import StoredRecord
 from ..errors import ConfigurationError, UsageError
 from .codec import RecordCodec
 
 __all__ = ["BaseStore", "Store", "StoredRecord", "check_session_id"]
 
 _SESSION_ID = re.compile(r"^[A-Za-z0-9._:@\-]{1,200}$")
-
-
-class StoredRecord(NamedTuple):
-    """A record as read back: its sequence number and the decoded JSON object."""
-
-    seq: int
-    record: dict[str, Any]
 
 
 @runtime_checkable

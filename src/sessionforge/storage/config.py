@@ -26,6 +26,7 @@ __all__ = [
     "default_store_url",
     "get_default_store",
     "open_store",
+    "resolve_store",
     "set_default_store",
     "setup_chuk_sessions_storage",
 ]
@@ -82,6 +83,11 @@ def get_default_store() -> Store:
     if _default_store is None:
         _default_store = open_store(namespace=DEFAULT_NAMESPACE)
     return _default_store
+
+
+def resolve_store(store: Store | None = None) -> Store:
+    """``store`` if given, else the default store: the one rule every face follows."""
+    return store if store is not None else get_default_store()
 
 
 def set_default_store(store: Store | None) -> Store | None:

@@ -18,10 +18,12 @@ import uuid
 from typing import Any
 
 from ..core.events import EventType
-from ..core.session import Session, SessionMetadata, _meta_record, _resolve_store
+from ..core.records import ForkOrigin, fork_origin, meta_record
+from ..core.session import SessionMetadata
 from ..errors import SessionAlreadyExists, SessionNotFound, UsageError
 from .base import Store, check_session_id
-from .lineage import ForkOrigin, fork_origin
+from .config import resolve_store
+from .session import Session
 
 __all__ = ["fork", "fork_origin", "list_branches", "locate"]
 
@@ -32,7 +34,7 @@ async def locate(session_id: str, at: str | int | None, store: Store | None = No
     Raises :class:`SessionNotFound` for an unknown session and :class:`UsageError` for a position the
     session does not have.
     """
-    backend = _resolve_store(store)
+    backend = resolve_store(store)
     if at is None:
         if not await backend.load(session_id, limit=1):
             raise SessionNotFound(session_id)
@@ -68,7 +70,7 @@ async def fork(
 
     ``metadata`` adds properties to the fork (it inherits the parent's as of the fork point).
     """
-    backend = _resolve_store(store)
+    backend = resolve_store(store)
     child = check_session_id(new_session_id or str(uuid.uuid4()))
     if await backend.load(child, limit=1):
         raise SessionAlreadyExists(f"a session with id {child!r} already exists")
@@ -78,7 +80,7 @@ async def fork(
         branch["at"] = {"session_id": origin.session_id, "seq": origin.seq}
     # Registering the branch first also tells us the parent's end: the patch's own seq. Sharing up to
     # and including the patch is harmless, as a patch carries no dialogue.
-    last = await backend.append(session_id, [_meta_record({"op": "patch", "branches_added": [branch]})])
+    last = await backend.append(session_id, [meta_record({"op": "patch", "branches_added": [branch]})])
     if origin is None:
         origin = ForkOrigin(session_id, last)
     meta = SessionMetadata(properties=dict(metadata or {}))
@@ -93,13 +95,13 @@ async def fork(
         "state": {},
         "fork": {"session_id": origin.session_id, "seq": origin.seq},
     }
-    await backend.append(child, [_meta_record(body)])
+    await backend.append(child, [meta_record(body)])
     return child
 
 
 async def list_branches(session_id: str, store: Store | None = None) -> list[str]:
     """Ids of the forks made from ``session_id``, oldest first (read from its branch patches)."""
-    backend = _resolve_store(store)
+    backend = resolve_store(store)
     records = await backend.load(session_id)
     if not records:
         raise SessionNotFound(session_id)

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..core.events import EventType
+from ..core.records import ForkOrigin, StoredRecord, fork_origin
 from ..errors import CorruptRecordError
 
 if TYPE_CHECKING:
-    from .base import Store, StoredRecord
+    from .base import Store
 
 __all__ = ["ForkOrigin", "InheritedPart", "fork_origin", "inherited_records"]
 
@@ -27,31 +27,11 @@ MAX_FORK_DEPTH = 1000
 """A guard against a hand-edited log that forks in a circle: real lineages are far shallower."""
 
 
-class ForkOrigin(NamedTuple):
-    """The session a fork branched from and the last record of it the fork shares."""
-
-    session_id: str
-    seq: int
-
-
 class InheritedPart(NamedTuple):
     """Records one ancestor contributes to a fork's view, with the ancestor's id (oldest first)."""
 
     session_id: str
     records: list[StoredRecord]
-
-
-def fork_origin(record: dict[str, Any]) -> ForkOrigin | None:
-    """The origin named by a session's first record, or ``None`` if the session is not a fork."""
-    if record.get("type") != EventType.SESSION_META.value:
-        return None
-    body = record.get("message")
-    if not isinstance(body, dict) or body.get("op") != "create":
-        return None
-    fork = body.get("fork")
-    if not isinstance(fork, dict):
-        return None
-    return ForkOrigin(str(fork["session_id"]), int(fork["seq"]))
 
 
 async def inherited_records(store: Store, session_id: str, first: dict[str, Any]) -> list[InheritedPart]:

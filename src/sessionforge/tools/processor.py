@@ -53,9 +53,9 @@ from pydantic_core import to_jsonable_python
 
 from ..core.events import EventSource, EventType, SessionEvent
 from ..core.messages import ChatMessage, ToolCall
-from ..core.session import Session
 from ..errors import SessionAlreadyExists, ToolProcessingError, UsageError
 from ..storage.base import Store
+from ..storage.session import Session
 from .offload import DEFAULT_PREVIEW_CHARS, RECALL_TOOL, new_handle, offload_notice, recall_from
 from .registry import Tool, ToolRegistry
 

@@ -9,9 +9,9 @@ import pytest
 from sessionforge import ChatMessage, ChatSession, SessionManager
 from sessionforge.context.compactors import Compactor, SlidingWindowCompactor, TruncateCompactor
 from sessionforge.core.events import EventType
-from sessionforge.core.session import Session
 from sessionforge.interop.portable import export_records
 from sessionforge.storage.base import Store
+from sessionforge.storage.session import Session
 
 COMPACTORS: list[Callable[[], Compactor]] = [TruncateCompactor, lambda: SlidingWindowCompactor(window=4)]
 
@@ -56,11 +56,9 @@ def test_chat_session_preview_compact_reload_undo(
 
 
 async def test_chat_session_compaction_record_contents(store: Store) -> None:
-    from sessionforge.storage.chuk import load_chat_session, save_chat_session
-
     chat = _chat()
     chat.compact(80)
-    await save_chat_session(store, chat)
+    await chat.asave(store)
     twin = await Session.load(chat.session_id, store)
     assert twin is not None
     records = [e for e in twin.events if e.type == EventType.COMPACTION]
@@ -70,8 +68,9 @@ async def test_chat_session_compaction_record_contents(store: Store) -> None:
     assert ids["question 0 about the weather in some city"] in body["dropped"]
     assert body["compactor"] == "TruncateCompactor()"
     assert body["before_tokens"] > body["after_tokens"]
-    assert len([e for e in twin.events if isinstance(e.message, ChatMessage)]) == 17  # all still stored
-    assert (await load_chat_session(store, chat.session_id)).messages == chat.messages
+    assert len([e for e in twin.events if isinstance(e.message, ChatMessage)]) == 16  # all still stored
+    assert twin.system_prompt == "You are terse."  # a setting of the session, not an event
+    assert (await ChatSession.aload(chat.session_id, store)).messages == chat.messages
 
 
 @pytest.mark.parametrize("make_compactor", COMPACTORS)

@@ -7,11 +7,11 @@ from collections.abc import Callable
 import pytest
 
 from sessionforge import ChatMessage, ChatSession, SessionManager
-from sessionforge.core.session import Session
 from sessionforge.errors import SessionAlreadyExists, SessionNotFound, UsageError
 from sessionforge.storage.base import Store
 from sessionforge.storage.chuk import ChukSessionsStore
 from sessionforge.storage.forks import fork, list_branches
+from sessionforge.storage.session import Session
 
 
 async def _conversation(store: Store, turns: int = 3) -> SessionManager:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from sessionforge import ChatMessage, ChatSession, SessionManager
-from sessionforge.core.session import Session
 from sessionforge.errors import MessageFormatError, SessionAlreadyExists
 from sessionforge.interop.importers import (
     from_anthropic_messages,
@@ -20,6 +19,7 @@ from sessionforge.interop.portable import export_session, import_session, migrat
 from sessionforge.storage.base import Store
 from sessionforge.storage.forks import fork
 from sessionforge.storage.memory import MemoryStore
+from sessionforge.storage.session import Session
 from sessionforge.storage.sqlite import SQLiteStore
 
 
@@ -106,9 +106,7 @@ async def test_openai_agents_sdk_sqlite_file(store: Store, tmp_path: Path) -> No
     sdk.close()
     imported = await import_openai_agents_sqlite(path, store)
     assert imported == {"support-42": "support-42"}
-    from sessionforge.storage.chuk import load_chat_session
-
-    chat = await load_chat_session(store, "support-42")
+    chat = await ChatSession.aload("support-42", store)
     assert [m.role for m in chat.history] == ["user", "assistant", "tool", "assistant"]
     assert chat.history[1].tool_calls[0].arguments == {"a": 2, "b": 3}
     assert chat.history[2].tool_call_id == "call_1" and chat.history[3].text == "It is 5."
@@ -129,9 +127,7 @@ async def test_langchain_dump(store: Store) -> None:
     from sessionforge.interop.importers import from_langchain
 
     session_id = await import_messages(from_langchain(json.loads(json.dumps(dump))), store, "lc")
-    from sessionforge.storage.chuk import load_chat_session
-
-    chat = await load_chat_session(store, session_id)
+    chat = await ChatSession.aload(session_id, store)
     assert [m.role for m in chat.messages] == ["system", "user", "assistant", "tool", "assistant"]
     assert chat.system_prompt == "Be kind."
     assert chat.messages[2].tool_calls[0].arguments == {"city": "Paris"}
@@ -182,9 +178,7 @@ async def test_migrate_between_two_sqlite_files(tmp_path: Path) -> None:
     await fork(manager.session_id, at=4, store=source, new_session_id="branch")
     chat = ChatSession(system_prompt="s", session_id="chat-1")
     chat.add_message(ChatMessage.user("hello"))
-    from sessionforge.storage.chuk import save_chat_session
-
-    await save_chat_session(source, chat)
+    await chat.asave(source)
     await source.aclose()
 
     seen: list[tuple[int, int, str]] = []

@@ -23,12 +23,12 @@ from sessionforge.cli import app
 from sessionforge.cli._inspector import InspectorServer
 from sessionforge.core.events import EventSource, EventType, SessionEvent
 from sessionforge.core.messages import ChatMessage, ToolCall
-from sessionforge.core.session import Session
 from sessionforge.core.usage import TokenUsage
 from sessionforge.faces.chat_session import ChatSession
 from sessionforge.storage.base import Store
 from sessionforge.storage.config import open_store
 from sessionforge.storage.forks import fork
+from sessionforge.storage.session import Session
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

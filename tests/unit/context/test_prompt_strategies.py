@@ -10,12 +10,12 @@ import pytest
 from sessionforge.context.prompts import (
     PromptStrategy,
     build_prompt_from_session,
-    message_from_openai,
     truncate_prompt_to_token_limit,
 )
 from sessionforge.core.events import EventSource, EventType, SessionEvent
 from sessionforge.core.tokens import counter_for_model
 from sessionforge.errors import ContextOverflowError
+from sessionforge.providers.openai import message_from_wire
 
 
 @dataclass
@@ -137,7 +137,7 @@ async def test_every_strategy_fits_max_tokens(
 ) -> None:
     prompt = await build_prompt_from_session(session, strategy, max_tokens=limit, model="gpt-4")
     counter = counter_for_model("gpt-4")
-    assert counter.count_messages([message_from_openai(m) for m in prompt]) <= limit
+    assert counter.count_messages([message_from_wire(m) for m in prompt]) <= limit
     assert prompt[0]["content"].startswith("You plan trips.")
 
 
@@ -177,7 +177,7 @@ async def test_truncate_cuts_a_single_oversized_message() -> None:
     assert out[0]["role"] == "user"
     assert out[0]["content"].endswith("[truncated]")
     counter = counter_for_model("gpt-4o")
-    assert counter.count_messages([message_from_openai(out[0])]) <= 30
+    assert counter.count_messages([message_from_wire(out[0])]) <= 30
 
 
 async def test_truncate_refuses_only_when_nothing_can_fit() -> None:

@@ -20,7 +20,7 @@ from sessionforge.context.summarize import (
 )
 from sessionforge.core.messages import ChatMessage, ToolCall
 from sessionforge.core.tokens import counter_for_model
-from sessionforge.errors import MissingDependencyError, SyncInAsyncError, UsageError
+from sessionforge.errors import MissingDependencyError, UsageError
 from sessionforge.faces.chat_session import ChatSession
 
 COUNTER = counter_for_model("gpt-4o")
@@ -136,12 +136,14 @@ async def test_sync_driver_with_sync_summarizer_works_inside_a_loop() -> None:
     assert any(is_summary(m) for m in out)
 
 
-async def test_sync_driver_refuses_async_summarizer_inside_a_loop() -> None:
-    async def summarize(request: list[ChatMessage]) -> str:
-        return "x"
+async def test_sync_driver_runs_async_summarizer_inside_a_loop() -> None:
+    """Inside a running loop (a notebook) the blocking driver runs the summarizer on a worker thread."""
 
-    with pytest.raises(SyncInAsyncError, match="acompact"):
-        SummarizeCompactor(summarize, keep_recent=2)(long_chat(), 200, COUNTER)
+    async def summarize(request: list[ChatMessage]) -> str:
+        return "from a coroutine"
+
+    out = SummarizeCompactor(summarize, keep_recent=2)(long_chat(), 200, COUNTER)
+    assert any(is_summary(m) and "from a coroutine" in m.text for m in out)
 
 
 def test_sync_driver_runs_async_summarizer_outside_a_loop() -> None:

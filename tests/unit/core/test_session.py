@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from sessionforge import EventSource, EventType, SessionEvent
-from sessionforge.core.session import RunStatus, Session, SessionRun
+from sessionforge.core.session import RunStatus, SessionRun
 from sessionforge.errors import CorruptRecordError, SessionAlreadyExists, SessionNotFound
 from sessionforge.storage.memory import MemoryStore
+from sessionforge.storage.session import Session
 
 
 class CountingStore(MemoryStore):
@@ -147,15 +148,16 @@ async def test_refresh_reads_only_what_others_appended(store: CountingStore) -> 
     await other.add_event_and_save(await _event("elsewhere"))
     await other.metadata.set_property("b", 2)
     await other.save()
-    assert await session.refresh() is True
+    taken = await session.refresh()
+    assert taken is not None and [e.message for e in taken] == ["elsewhere"]
     assert [e.message for e in session.events] == ["elsewhere"]
     assert session.metadata.properties == {"a": 1, "b": 2}
     assert session.total_tokens == other.total_tokens
     assert session.last_seq == other.last_seq
     await session.save()  # nothing of its own to write
-    assert await session.refresh() is True
+    assert await session.refresh() == []
     await store.delete(session.id)
-    assert await session.refresh() is False
+    assert await session.refresh() is None
 
 
 async def test_totals_are_running_sums(store: CountingStore) -> None:

@@ -12,8 +12,8 @@ import pytest
 from sessionforge import SessionManager, ToolRegistry, track_tool_use
 from sessionforge.core.events import EventType, SessionEvent
 from sessionforge.core.messages import ChatMessage, ToolCall
-from sessionforge.core.session import Session
 from sessionforge.errors import ToolProcessingError, UsageError
+from sessionforge.storage.session import Session
 from sessionforge.tools.processor import SessionAwareToolProcessor, parse_tool_calls
 
 EVENT_KEYS = {"tool", "arguments", "result", "error", "call_id"}

@@ -1,6 +1,6 @@
 """``chuk_ai_session_manager.models.session``."""
 
-from sessionforge.core.session import Session
+from sessionforge.storage.session import Session
 
 from ..config import DEFAULT_TOKEN_MODEL
 

@@ -1,0 +1,308 @@
+"""The one projection from a session's events to the messages a model sees.
+
+Every face reads a conversation through this module: ``ChatSession`` (its messages), the
+``SessionManager`` (``get_messages_for_llm``), the prompt builder, infinite-context segments, the
+command line and the inspector. Two functions make the projection:
+
+* :func:`event_messages` maps one event to the messages it contributes. A ``ChatMessage`` payload is
+  itself; a session-manager turn (plain text with a source) becomes a user, assistant or system
+  message; a recorded tool use (``{"tool", "arguments", "result", "error", "call_id"}``) becomes the
+  assistant's call followed by the tool's result, the pair a provider requires; a summary becomes a
+  system message. Bookkeeping (metadata patches, compaction records) contributes nothing. The result
+  is cached on the event, so a message is built, and tokenized, once.
+* :class:`ConversationView` folds events in log order into the history (every message ever said) and
+  the view (what the model gets now): a dialogue event appends to both, a compaction record replaces
+  the view with the one it names (:mod:`sessionforge.core.views`). It is maintained as events arrive,
+  with a running token total, so reading it costs nothing at turn 10,000.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from .events import EventSource, EventType, SessionEvent, render_tool_result
+from .messages import ChatMessage, ToolCall
+from .session import SessionLog
+from .tokens import TokenCounter
+from .units import LogMark, UnitLog
+from .views import CompactionRecord, ViewReplay
+
+__all__ = [
+    "MARKS",
+    "SUMMARY_LABEL",
+    "CompactionEntry",
+    "ConversationView",
+    "ViewMark",
+    "event_messages",
+    "is_dialogue",
+    "transcript",
+]
+
+SUMMARY_LABEL = "Summary of the earlier conversation: "
+"""Opens a stored summary's text when it reaches the model, so it reads as context, not as a turn."""
+
+MARKS = "sessionforge"
+"""Key of an event's metadata for sessionforge's own marks. ``{"note": True}`` marks a note kept for
+people (a summary saved for reading): stored, exported and shown, never sent to the model."""
+
+_NOTHING: tuple[ChatMessage, ...] = ()
+
+
+def _text(payload: Any) -> str:
+    return payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, default=str)
+
+
+def _tool_pair(event: SessionEvent, payload: dict[str, Any]) -> tuple[ChatMessage, ...]:
+    call_id = str(payload.get("call_id") or f"call_{event.id[:8]}")
+    name = str(payload.get("tool") or payload.get("name") or "tool")
+    arguments = payload.get("arguments")
+    if not isinstance(arguments, dict):
+        arguments = {} if arguments is None else {"value": arguments}
+    content = payload.get("content")
+    if not isinstance(content, str):
+        error = payload.get("error")
+        content = f"Error: {error}" if error else render_tool_result(payload.get("result"))
+    return (
+        ChatMessage.assistant(None, tool_calls=[ToolCall(id=call_id, name=name, arguments=arguments)]),
+        ChatMessage.tool(content, tool_call_id=call_id, name=name),
+    )
+
+
+def _project(event: SessionEvent) -> tuple[ChatMessage, ...]:
+    marks = event.metadata.get(MARKS)
+    if isinstance(marks, dict) and marks.get("note"):
+        return _NOTHING
+    payload = event.message
+    if isinstance(payload, ChatMessage):
+        return _NOTHING if event.type in {EventType.COMPACTION, EventType.SESSION_META} else (payload,)
+    if event.type == EventType.TOOL_CALL:
+        return _tool_pair(event, payload) if isinstance(payload, dict) else _NOTHING
+    if event.type == EventType.SUMMARY:
+        return (ChatMessage.system(SUMMARY_LABEL + _text(payload)),) if payload else _NOTHING
+    if event.type != EventType.MESSAGE or payload is None:
+        return _NOTHING
+    text = _text(payload)
+    if event.source == EventSource.USER:
+        return (ChatMessage.user(text),)
+    if event.source == EventSource.LLM:
+        return (ChatMessage.assistant(text),)
+    return (ChatMessage.system(text),)
+
+
+def event_messages(event: SessionEvent) -> tuple[ChatMessage, ...]:
+    """The messages ``event`` contributes to the dialogue, in order (empty for bookkeeping).
+
+    Cached on the event and rebuilt only if its payload is replaced, so repeated reads return the
+    same message objects (whose token counts are cached in turn).
+    """
+    cached = event.projection_cache
+    if cached is not None and cached[0] is event.message:
+        return cached[1]
+    messages = _project(event)
+    event.projection_cache = (event.message, messages)
+    return messages
+
+
+def transcript(session: SessionLog) -> list[ChatMessage]:
+    """Everything said in ``session``: its system prompt, then every event's messages, compacted or
+    not (what an export or a summary of the whole session reads)."""
+    prompt = session.system_prompt
+    opening = [ChatMessage.system(prompt, created_at=session.metadata.created_at)] if prompt else []
+    return [*opening, *(m for event in session.events for m in event_messages(event))]
+
+
+def is_dialogue(event: SessionEvent) -> bool:
+    """Whether ``event`` contributes messages (a turn, a tool use, a summary)."""
+    return bool(event_messages(event))
+
+
+def _system_message(system: ChatMessage | str | None) -> ChatMessage | None:
+    if isinstance(system, ChatMessage):
+        return system
+    return ChatMessage.system(system) if system else None
+
+
+class ViewMark(NamedTuple):
+    """A position of a :class:`ConversationView` that appends can be rolled back to."""
+
+    history: int
+    order: int
+    entries: int
+    log: LogMark
+
+
+@dataclass(frozen=True)
+class CompactionEntry:
+    """A compaction record as it was applied: the record, and the views on either side of it."""
+
+    event_id: str
+    record: CompactionRecord
+    at: datetime
+    position: int
+    """How many history messages existed when it was applied."""
+    view_before: tuple[ChatMessage, ...]
+    view_after: tuple[ChatMessage, ...]
+    dropped: tuple[ChatMessage, ...]
+    added: tuple[ChatMessage, ...]
+
+
+class ConversationView:
+    """A conversation's history and current view, folded incrementally from its events.
+
+    ``counter`` counts the view's tokens (a running total over cached per-message counts). The system
+    prompt, a property of the session rather than an event, opens the view when set.
+    """
+
+    def __init__(
+        self,
+        counter: TokenCounter,
+        events: Iterable[SessionEvent] = (),
+        *,
+        system: ChatMessage | str | None = None,
+    ) -> None:
+        self.counter = counter
+        self._system = _system_message(system)
+        self._log = UnitLog(counter, [self._system] if self._system is not None else [])
+        self._history: list[ChatMessage] = []
+        self._owner: dict[int, str] = {}  # id(message) -> id of the event it came from
+        self._by_event: dict[str, tuple[ChatMessage, ...]] = {}
+        self._replay = ViewReplay()
+        self._entries: list[CompactionEntry] = []
+        for event in events:
+            self.add(event)
+
+    # ---- folding ---------------------------------------------------------------------------------
+
+    def add(self, event: SessionEvent) -> None:
+        """Fold one event, in log order."""
+        if event.type == EventType.COMPACTION and isinstance(event.message, dict):
+            self._apply(event)
+            return
+        messages = event_messages(event)
+        if not messages:
+            return
+        self._by_event[event.id] = messages
+        for message in messages:
+            self._owner[id(message)] = event.id
+        self._history.extend(messages)
+        self._replay.add_event(event.id)
+        self._log.extend(messages)
+
+    def extend(self, events: Iterable[SessionEvent]) -> None:
+        for event in events:
+            self.add(event)
+
+    def mark(self) -> ViewMark:
+        """Where the view stands; :meth:`rollback` undoes the dialogue events added since."""
+        return ViewMark(
+            len(self._history), len(self._replay.order), len(self._entries), self._log.checkpoint()
+        )
+
+    def rollback(self, mark: ViewMark) -> None:
+        """Undo the dialogue events added since ``mark`` (O(what is undone)).
+
+        Only appends can be undone this way; after a compaction record, fold the events again.
+        """
+        if len(self._entries) != mark.entries:
+            raise ValueError("a compaction was applied since the mark: rebuild the view from the events")
+        for message in self._history[mark.history :]:
+            self._owner.pop(id(message), None)
+        del self._history[mark.history :]
+        for event_id in self._replay.order[mark.order :]:
+            self._by_event.pop(event_id, None)
+        self._replay.truncate(mark.order)
+        self._log.rollback(mark.log)
+
+    def _apply(self, event: SessionEvent) -> None:
+        before = tuple(self._log.messages())
+        record = self._replay.apply(event.id, event.message)
+        self._rebuild()
+        after = tuple(self._log.messages())
+        self._entries.append(
+            CompactionEntry(
+                event_id=event.id,
+                record=record,
+                at=event.timestamp,
+                position=len(self._history),
+                view_before=before,
+                view_after=after,
+                dropped=tuple(m for i in record.dropped for m in self._by_event.get(i, ())),
+                added=tuple(m for i in record.added for m in self._by_event.get(i, ())),
+            )
+        )
+
+    def _rebuild(self) -> None:
+        opening = [self._system] if self._system is not None else []
+        self._log = UnitLog(self.counter, [*opening, *self.messages_of(self._replay.view)])
+
+    # ---- reading ---------------------------------------------------------------------------------
+
+    @property
+    def system_prompt(self) -> str | None:
+        return self._system.text if self._system is not None else None
+
+    def set_system(self, system: ChatMessage | str | None) -> None:
+        """Open the view with this system message or prompt (``None`` removes it)."""
+        message = _system_message(system)
+        if message == self._system:
+            return
+        self._system = message
+        self._rebuild()
+
+    def use_counter(self, counter: TokenCounter) -> None:
+        """Count with ``counter`` from now on (the view is recounted from cached counts)."""
+        if counter is self.counter:
+            return
+        self.counter = counter
+        self._log = UnitLog(counter, self._log.messages())
+
+    @property
+    def log(self) -> UnitLog:
+        """The view as units with their token total (what compactors work on)."""
+        return self._log
+
+    def messages(self) -> list[ChatMessage]:
+        """The messages the model gets now, system prompt first (a new list)."""
+        return self._log.messages()
+
+    def dialogue(self) -> list[ChatMessage]:
+        """The view without the system prompt."""
+        messages = self._log.messages()
+        return messages[1:] if self._system is not None else messages
+
+    def last_message(self) -> ChatMessage | None:
+        return self._log.last_message()
+
+    def request_tokens(self) -> int:
+        """Tokens of the view sent as one request (reply priming included)."""
+        return self._log.request_tokens()
+
+    @property
+    def history(self) -> list[ChatMessage]:
+        """Every message of every event, compacted or not, in order (the live list: do not change)."""
+        return self._history
+
+    @property
+    def compactions(self) -> list[CompactionEntry]:
+        """Compaction records in the order they were applied (the live list: do not change)."""
+        return self._entries
+
+    @property
+    def replay(self) -> ViewReplay:
+        """The view as event ids, with the compactions in force (for planning an undo)."""
+        return self._replay
+
+    def view_event_ids(self) -> list[str]:
+        return list(self._replay.view)
+
+    def owner(self, message: ChatMessage) -> str | None:
+        """The id of the event ``message`` came from, or ``None`` (the system prompt)."""
+        return self._owner.get(id(message))
+
+    def messages_of(self, event_ids: Sequence[str]) -> list[ChatMessage]:
+        """The messages of the given events, in that order (unknown ids contribute nothing)."""
+        return [m for i in event_ids for m in self._by_event.get(i, ())]

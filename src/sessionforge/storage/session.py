@@ -1,0 +1,213 @@
+"""``Session``: a :class:`~sessionforge.core.session.SessionLog` bound to a store.
+
+Loading folds the stored log (a fork's shared prefix first, see :mod:`.lineage`); saving appends only
+what the store has not seen: events whose ``seq`` is still ``None`` and one metadata patch if the
+metadata changed. The store assigns sequence numbers, and each record's ``id`` makes a retried save
+idempotent, so the cost of a save depends on what was added, not on how long the session is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import PrivateAttr
+
+from ..core.events import SessionEvent
+from ..core.records import meta_record
+from ..core.session import SessionLog, SessionMetadata, meta_view
+from ..errors import SessionAlreadyExists, SessionNotFound
+from .base import Store
+from .config import resolve_store
+from .lineage import inherited_records
+
+__all__ = ["Session"]
+
+
+async def _require_parent(backend: Store, parent_id: str | None) -> None:
+    if parent_id is not None and not await backend.load(parent_id, limit=1):
+        raise SessionNotFound(parent_id, f"parent session {parent_id!r} was not found")
+
+
+async def _link_to_parent(
+    backend: Store, parent_id: str | None, child_id: str, record_id: str | None = None
+) -> None:
+    """Record ``child_id`` in its parent's log (a patch; with ``record_id`` it is written once)."""
+    if parent_id is None:
+        return
+    link = meta_record({"op": "patch", "child_ids_added": [child_id]})
+    if record_id is not None:
+        link["id"] = record_id
+    await backend.append(parent_id, [link])
+
+
+class Session(SessionLog):
+    """A conversation stored in a :class:`~sessionforge.storage.base.Store` (the default one unless
+    given): its events in order, its metadata, and its place in a session tree."""
+
+    _store: Store | None = PrivateAttr(default=None)
+    _uncertain: bool = PrivateAttr(default=False)  # a save failed midway: seqs must be read back
+    _save_lock: asyncio.Lock = PrivateAttr(default_factory=asyncio.Lock)  # one save in flight
+
+    # ---- creating and loading -------------------------------------------------------------------
+
+    @classmethod
+    async def create(
+        cls,
+        parent_id: str | None = None,
+        metadata: dict[str, Any] | SessionMetadata | None = None,
+        session_id: str | None = None,
+        store: Store | None = None,
+    ) -> Session:
+        """Create and persist a session; a ``parent_id`` records the new session as its child.
+
+        Raises :class:`SessionAlreadyExists` if ``session_id`` is taken, :class:`SessionNotFound` if
+        the parent does not exist.
+        """
+        backend = resolve_store(store)
+        meta = (
+            metadata
+            if isinstance(metadata, SessionMetadata)
+            else SessionMetadata(properties=dict(metadata or {}))
+        )
+        session = cls(metadata=meta, parent_id=parent_id)
+        if session_id is not None:
+            session.id = session_id
+            if await backend.load(session_id, limit=1):
+                raise SessionAlreadyExists(f"a session with id {session_id!r} already exists")
+        await _require_parent(backend, parent_id)
+        session._store = backend
+        await session.save()
+        await _link_to_parent(backend, parent_id, session.id)
+        return session
+
+    @classmethod
+    async def create_once(
+        cls,
+        session_id: str,
+        *,
+        parent_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        events: Sequence[SessionEvent] = (),
+        store: Store | None = None,
+    ) -> Session:
+        """Create ``session_id`` with its first ``events``, or return it if someone already did.
+
+        Every record written here has an id derived from ``session_id``, and stores skip a record
+        id they have seen, so writers racing to create the same session (two processes closing the
+        same full segment) all land on the one stored session, whose first writer's events win.
+        The parent's link to the child is just as idempotent. Returns the session as stored.
+        """
+        backend = resolve_store(store)
+        draft = SessionLog(id=session_id, metadata=SessionMetadata(properties=dict(metadata or {})))
+        draft.parent_id = parent_id
+        create = meta_record({"op": "create", **meta_view(draft)})
+        create["id"] = f"{session_id}#create"
+        records = [create]
+        for index, event in enumerate(events):
+            record = event.to_record()
+            record["id"] = f"{session_id}#{index}"
+            records.append(record)
+        await _require_parent(backend, parent_id)
+        await backend.append(session_id, records)
+        await _link_to_parent(backend, parent_id, session_id, record_id=f"{session_id}#child-of")
+        stored = await cls.load(session_id, backend)
+        if stored is None:  # expired or deleted in between: a clear error, not a None to trip on
+            raise SessionNotFound(session_id, f"session {session_id!r} vanished right after creation")
+        return stored
+
+    @classmethod
+    async def load(cls, session_id: str, store: Store | None = None) -> Session | None:
+        """Fold a session's log back into a ``Session``; ``None`` if the store has no such session.
+
+        A record that cannot be read raises :class:`CorruptRecordError`: a session is never returned
+        with a piece silently missing.
+        """
+        backend = resolve_store(store)
+        records = await backend.load(session_id)
+        if not records:
+            return None
+        session = cls(id=session_id)
+        session._store = backend
+        session.fold_first(records[0])
+        if session.fork_of is not None:
+            parts = await inherited_records(backend, session_id, records[0].record)
+            session.fold_inherited([(p.session_id, p.records) for p in parts])
+        session.fold(records)
+        return session
+
+    async def refresh(self) -> list[SessionEvent] | None:
+        """Fold in what other writers appended since this session was loaded or saved.
+
+        Reads only the records after the last one this session knows (plus that one, to tell "nothing
+        new" from "deleted"), so it costs O(new records). Returns the events taken in, or ``None`` if
+        the session is no longer in the store (deleted or expired). Metadata changed here and not yet
+        saved is overwritten by stored patches that arrive; save before refreshing to keep it.
+        """
+        if self._store is None or not self.is_stored:
+            return []
+        records = await self._store.load(self.id, after_seq=max(self.last_seq - 1, 0))
+        if not records:
+            return None
+        new = [r for r in records if r.seq > self.last_seq]
+        return self.fold(new) if new else []
+
+    @property
+    def store(self) -> Store | None:
+        return self._store
+
+    # ---- saving ---------------------------------------------------------------------------------
+
+    async def add_event_and_save(self, event: SessionEvent) -> None:
+        self.append_event(event)
+        await self.save()
+
+    async def add_child(self, child_id: str) -> None:
+        if child_id not in self.child_ids:
+            self.child_ids.append(child_id)
+            await self.save()
+
+    async def save(self, store: Store | None = None) -> list[SessionEvent]:
+        """Append what the store has not seen yet: new events and a metadata patch if needed.
+
+        Saving to a store other than the one the session came from copies its whole log there and
+        binds the session to that store. Returns the events of other writers that the save found
+        appended meanwhile and took in (placed before this session's own new events).
+        """
+        async with self._save_lock:
+            return await self._save(store)
+
+    async def _save(self, store: Store | None) -> list[SessionEvent]:
+        if store is not None and self._store is not None and store is not self._store:
+            self._store = store
+            self.forget_store()
+        if self._store is None:
+            self._store = resolve_store(store)
+        pending, records, current = self.pending_records()
+        if not records:
+            return []
+        previous = self.last_seq
+        try:
+            last = await self._store.append(self.id, records)
+        except BaseException:
+            self._uncertain = True
+            raise
+        others: list[SessionEvent] = []
+        if not self._uncertain and last == previous + len(records):
+            for offset, event in enumerate(pending, start=last - len(pending) + 1):
+                event.seq = offset
+        else:  # duplicates were skipped or another writer appended: read the seqs back
+            stored = await self._store.load(self.id, previous)
+            ours = {str(r.get("id")) for r in records}
+            seqs = {str(r.record.get("id")): r.seq for r in stored}
+            for event in pending:
+                event.seq = seqs.get(event.id)
+            self._uncertain = False
+            foreign = [r for r in stored if str(r.record.get("id")) not in ours]
+            self._persisted_meta = current
+            if foreign:  # take in the other writers' records (before ours), as refresh() would
+                others = self.fold(foreign)
+                current = meta_view(self)
+        self.mark_stored(current, last)
+        return others
