@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import io
 import math
+import os
 import threading
 import wave
 from abc import ABC, abstractmethod
@@ -30,6 +31,7 @@ from tiktoken.load import load_tiktoken_bpe
 from .messages import AudioPart, ChatMessage, ImagePart
 
 __all__ = [
+    "DEFAULT_TOKEN_MODEL",
     "Accuracy",
     "EstimatingCounter",
     "TiktokenCounter",
@@ -42,6 +44,13 @@ __all__ = [
 ]
 
 Accuracy = Literal["exact", "estimated"]
+
+DEFAULT_TOKEN_MODEL = (
+    os.environ.get("SESSIONFORGE_TOKEN_MODEL") or os.environ.get("CHUK_DEFAULT_MODEL") or "gpt-4o-mini"
+)
+"""The model tokens are counted for when none is named: ``$SESSIONFORGE_TOKEN_MODEL``, else
+``$CHUK_DEFAULT_MODEL`` (the session-manager library's variable), else ``gpt-4o-mini``. Read once,
+at import."""
 
 
 class TokenCount(NamedTuple):

@@ -34,7 +34,7 @@ from ..core.budget import BUDGET_PROPERTY, Budget
 from ..core.events import EventSource, EventType, SessionEvent, event_usage, tool_call_event
 from ..core.projection import ConversationView, event_messages
 from ..core.session import SYSTEM_PROMPT
-from ..core.tokens import counter_for_model
+from ..core.tokens import DEFAULT_TOKEN_MODEL, counter_for_model
 from ..core.usage import TokenUsage
 from ..core.views import CompactionRecord
 from ..errors import SessionNotFound
@@ -136,7 +136,7 @@ class SessionManager:
         summarization_strategy: SummarizationStrategy | str = SummarizationStrategy.BASIC,
         llm_callback: LLMCallback | None = None,
         summarizer: Summarizer | None = None,
-        model: str = "gpt-3.5-turbo",
+        model: str = DEFAULT_TOKEN_MODEL,
         budget: Budget | None = None,
     ) -> None:
         self._is_new = session_id is None

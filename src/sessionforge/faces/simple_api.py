@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..context.summarize import LLMCallback, SummarizationStrategy
+from ..core.tokens import DEFAULT_TOKEN_MODEL
 from ..storage.base import Store
 from ..storage.config import resolve_store
 from .manager import SessionManager
@@ -46,7 +47,7 @@ async def _manager(
     infinite_context: bool = False,
     token_threshold: int = 4000,
     max_turns: int = 20,
-    model: str = "gpt-3.5-turbo",
+    model: str = DEFAULT_TOKEN_MODEL,
 ) -> SessionManager:
     """A kept manager for ``session_id`` brought up to date, or a new one."""
     backend = resolve_store(store)
@@ -78,7 +79,7 @@ def _keep(sm: SessionManager, store: Store | None) -> str:
 async def track_conversation(
     user_message: str,
     ai_response: str,
-    model: str = "gpt-3.5-turbo",
+    model: str = DEFAULT_TOKEN_MODEL,
     provider: str = "openai",
     session_id: str | None = None,
     infinite_context: bool = False,
@@ -98,7 +99,7 @@ async def track_conversation(
 async def track_llm_call(
     user_input: str,
     llm_function: Callable[[str], Any],
-    model: str = "gpt-3.5-turbo",
+    model: str = DEFAULT_TOKEN_MODEL,
     provider: str = "openai",
     session_id: str | None = None,
     infinite_context: bool = False,
@@ -125,7 +126,7 @@ async def track_llm_call(
 async def quick_conversation(
     user_message: str,
     ai_response: str,
-    model: str = "gpt-3.5-turbo",
+    model: str = DEFAULT_TOKEN_MODEL,
     provider: str = "openai",
     *,
     store: Store | None = None,
@@ -142,7 +143,7 @@ async def track_infinite_conversation(
     user_message: str,
     ai_response: str,
     session_id: str | None = None,
-    model: str = "gpt-3.5-turbo",
+    model: str = DEFAULT_TOKEN_MODEL,
     provider: str = "openai",
     token_threshold: int = 4000,
     max_turns: int = 20,
