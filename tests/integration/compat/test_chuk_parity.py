@@ -87,6 +87,23 @@ STATS_KEYS = (
 )
 
 
+async def summary_tokens(lib: Lib, chain: list[str]) -> int:
+    """Tokens recorded on the segments' summary events (sessionforge records what a summary costs;
+    chuk-ai-session-manager records none, see MIGRATING.md)."""
+    store = lib.mod("session_storage").ChukSessionsStore()
+    total = 0
+    for session_id in chain:
+        session = await store.get(session_id)
+        for event in session.events if session is not None else []:
+            if event.type == lib.EventType.SUMMARY and event.token_usage is not None:
+                total += event.token_usage.total_tokens
+    return total
+
+
+def less_summaries(stats: dict[str, Any], tokens: int) -> dict[str, Any]:
+    return {**stats, "total_tokens": stats["total_tokens"] - tokens}
+
+
 def without_additions(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
     """The dialogue chuk returns: ours less the summary and tool-call messages it adds (MIGRATING.md),
     and a note of what was taken out, so a test can check that nothing else differs."""
@@ -153,10 +170,15 @@ async def segments_by_turns(lib: Lib) -> dict[str, Any]:
         await sm.user_says(f"Question {i}: what is {i} + {i}?")
         await sm.ai_responds(f"It is {2 * i}.", model=MODEL, provider="openai")
     messages, added = without_additions(await sm.get_messages_for_llm())
+    chain = await sm.get_session_chain()
+    summaries = await summary_tokens(lib, chain)
     return {
-        "segments": len(await sm.get_session_chain()),
-        "stats": stats_of(await sm.get_stats()),
-        "stats_all_segments": stats_of(await sm.get_stats(include_all_segments=True)),
+        "segments": len(chain),
+        "summary_tokens": summaries,
+        "stats": less_summaries(stats_of(await sm.get_stats()), summaries),
+        "stats_all_segments": less_summaries(
+            stats_of(await sm.get_stats(include_all_segments=True)), summaries
+        ),
         "conversation_all_segments": [
             (t["role"], t["content"]) for t in await sm.get_conversation(include_all_segments=True)
         ],
@@ -171,9 +193,14 @@ async def segments_by_tokens(lib: Lib) -> dict[str, Any]:
     for i in range(6):
         await sm.user_says(f"Tell me fact number {i} about the sea?")
         await sm.ai_responds(f"Fact {i}: the sea is large and salty.", model=MODEL, provider="openai")
+    chain = await sm.get_session_chain()
+    summaries = await summary_tokens(lib, chain)
     return {
-        "segments": len(await sm.get_session_chain()),
-        "stats_all_segments": stats_of(await sm.get_stats(include_all_segments=True)),
+        "segments": len(chain),
+        "summary_tokens": summaries,
+        "stats_all_segments": less_summaries(
+            stats_of(await sm.get_stats(include_all_segments=True)), summaries
+        ),
         "conversation_all_segments": [
             (t["role"], t["content"]) for t in await sm.get_conversation(include_all_segments=True)
         ],
@@ -323,7 +350,9 @@ async def session_model(lib: Lib) -> dict[str, Any]:
     for name in ("get_token_usage_by_source", "get_token_usage_by_run"):
         if hasattr(session, name):
             grouped = await getattr(session, name)()
-            out[name] = {("<run>" if key == run.id else key): summary.total_tokens for key, summary in grouped.items()}
+            out[name] = {
+                ("<run>" if key == run.id else key): summary.total_tokens for key, summary in grouped.items()
+            }
         else:
             out[name] = "<missing>"
     out["count_message_tokens"] = (
@@ -469,19 +498,14 @@ def normalize(value: Any) -> Any:
 
 
 PENDING_REASON = "waits for the one conversation model (issue 16, part 2)"
-PENDING: dict[str, set[str]] = {
-    "conversation": {"stats", "stats_by_attribute"},
-    "segments_by_turns": {"segments", "stats", "stats_all_segments"},
-    "segments_by_tokens": {"stats_all_segments"},
-    "session_model": set(),
-    "errors": {"process_message on a missing session", "tool processor on a missing session"},
-    "simple_api": {"stats", "quick", "llm_responses", "llm_history"},
-}
+PENDING: dict[str, set[str]] = {}
 """Observations the mirror does not match yet, by script."""
 
 DOCUMENTED: dict[str, set[str]] = {
     "conversation": {"messages_added_by_sessionforge", "cost"},
-    "segments_by_turns": {"messages_added_by_sessionforge"},
+    "segments_by_turns": {"messages_added_by_sessionforge", "summary_tokens"},
+    "segments_by_tokens": {"summary_tokens"},
+    "errors": {"process_message on a missing session", "tool processor on a missing session"},
 }
 """Observations that differ on purpose; each is checked by its own test below (see MIGRATING.md)."""
 
@@ -516,13 +540,14 @@ OBSERVATIONS: dict[str, list[str]] = {
     ],
     "segments_by_turns": [
         "segments",
+        "summary_tokens",
         "stats",
         "stats_all_segments",
         "conversation_all_segments",
         "messages",
         "messages_added_by_sessionforge",
     ],
-    "segments_by_tokens": ["segments", "stats_all_segments", "conversation_all_segments"],
+    "segments_by_tokens": ["segments", "summary_tokens", "stats_all_segments", "conversation_all_segments"],
     "events_and_tokens": [
         "event_tokens",
         "default_model",
@@ -601,6 +626,26 @@ def test_sessionforge_adds_only_the_tool_calls_and_summaries_chuk_leaves_out(
     chuk, mirror = results["segments_by_turns"]
     assert chuk["messages_added_by_sessionforge"] == []
     assert mirror["messages_added_by_sessionforge"] == ["summary"]  # the closed segments' summary
+
+
+def test_only_sessionforge_records_what_segment_summaries_cost(
+    results: dict[str, tuple[dict[str, Any], dict[str, Any]]],
+) -> None:
+    for name in ("segments_by_turns", "segments_by_tokens"):
+        chuk, mirror = results[name]
+        assert chuk["summary_tokens"] == 0
+        assert mirror["summary_tokens"] > 0
+
+
+def test_an_unknown_session_id_is_created_where_chuk_raises(
+    results: dict[str, tuple[dict[str, Any], dict[str, Any]]],
+) -> None:
+    """The spec's own snippets call these with ids never created (``"session-123"``); sessionforge
+    creates the session, as the spec shows, where chuk-ai-session-manager 0.11.2 raises."""
+    chuk, mirror = results["errors"]
+    for key in ("process_message on a missing session", "tool processor on a missing session"):
+        assert chuk[key]["class"] == "SessionNotFound"
+        assert mirror[key] == "<nothing raised>"
 
 
 def test_costs_agree_to_within_chuks_rounding(
