@@ -68,8 +68,14 @@ class _AgentCore:
         self.offload_over_tokens = offload_over_tokens
         self.last_response: ChatResponse | None = None
 
-    def _begin(self, message: str | ChatMessage | None, session: ChatSession) -> Flow:
-        """Count with this agent's model, add the user's message (budget applies), start the flow."""
+    def _begin(
+        self, message: str | ChatMessage | None, session: ChatSession, *, execute_tools: bool = True
+    ) -> Flow:
+        """Count with this agent's model, add the user's message (budget applies), start the flow.
+
+        Before every model call of the turn the session makes room for the reply's
+        ``max_output_tokens``, so a request never asks for more than the session may hold.
+        """
         session.use_model(self.model)
         if message is None:
             session.ensure_within_limit()
@@ -89,6 +95,8 @@ class _AgentCore:
             after_call=after,
             offload_over_tokens=self.offload_over_tokens,
             count_tokens=session.counter.count_text,
+            before_request=lambda: session.make_room(self.max_output_tokens or 0),
+            execute_tools=execute_tools,
         )
 
     def _budget_hooks(
@@ -149,35 +157,54 @@ class ChatAgent(_AgentCore):
     """
 
     def chat(
-        self, message: str | ChatMessage | None = None, session: ChatSession | None = None
+        self,
+        message: str | ChatMessage | None = None,
+        session: ChatSession | None = None,
+        *,
+        auto_execute_tools: bool = True,
     ) -> ChatResponse:
-        """Send ``message`` (or the session as it is) and return the reply, tool calls resolved."""
+        """Send ``message`` (or the session as it is) and return the reply, tool calls resolved.
+
+        With ``auto_execute_tools=False`` a reply that calls tools is returned as it is, its calls
+        for the caller to run.
+        """
         response: ChatResponse | None = None
-        for item in self._run(message, session, stream=False):
+        for item in self._run(message, session, stream=False, execute_tools=auto_execute_tools):
             if isinstance(item, ChatResponse):
                 response = item
         assert response is not None
         return response
 
     def stream_chat(
-        self, message: str | ChatMessage | None = None, session: ChatSession | None = None
+        self,
+        message: str | ChatMessage | None = None,
+        session: ChatSession | None = None,
+        *,
+        auto_execute_tools: bool = True,
     ) -> Iterator[str]:
         """Like :meth:`chat`, yielding the reply's text as it arrives; the session ends the same.
 
         The assembled reply is in :attr:`last_response` once the iterator is exhausted.
         """
-        for item in self._run(message, session, stream=True):
+        for item in self._run(message, session, stream=True, execute_tools=auto_execute_tools):
             if isinstance(item, str):
                 yield item
 
     def _run(
-        self, message: str | ChatMessage | None, session: ChatSession | None, *, stream: bool
+        self,
+        message: str | ChatMessage | None,
+        session: ChatSession | None,
+        *,
+        stream: bool,
+        execute_tools: bool = True,
     ) -> Iterator[str | ChatResponse]:
         session = session if session is not None else ChatSession()
         mark: SessionCheckpoint = session.checkpoint()
         try:
-            for item in drive(self._begin(message, session), self.provider, self.tools, stream=stream):
+            flow = self._begin(message, session, execute_tools=execute_tools)
+            for item in drive(flow, self.provider, self.tools, stream=stream):
                 if isinstance(item, ChatResponse):
+                    session.settle()
                     self.last_response = item
                 yield item
         except BaseException:
@@ -201,32 +228,47 @@ class AsyncChatAgent(_AgentCore):
     """The async twin of :class:`ChatAgent`: same arguments, same verbs, awaited."""
 
     async def chat(
-        self, message: str | ChatMessage | None = None, session: ChatSession | None = None
+        self,
+        message: str | ChatMessage | None = None,
+        session: ChatSession | None = None,
+        *,
+        auto_execute_tools: bool = True,
     ) -> ChatResponse:
         """Send ``message`` (or the session as it is) and return the reply, tool calls resolved."""
         response: ChatResponse | None = None
-        async for item in self._run(message, session, stream=False):
+        async for item in self._run(message, session, stream=False, execute_tools=auto_execute_tools):
             if isinstance(item, ChatResponse):
                 response = item
         assert response is not None
         return response
 
     async def stream_chat(
-        self, message: str | ChatMessage | None = None, session: ChatSession | None = None
+        self,
+        message: str | ChatMessage | None = None,
+        session: ChatSession | None = None,
+        *,
+        auto_execute_tools: bool = True,
     ) -> AsyncIterator[str]:
         """Like :meth:`chat`, yielding the reply's text as it arrives; the session ends the same."""
-        async for item in self._run(message, session, stream=True):
+        async for item in self._run(message, session, stream=True, execute_tools=auto_execute_tools):
             if isinstance(item, str):
                 yield item
 
     async def _run(
-        self, message: str | ChatMessage | None, session: ChatSession | None, *, stream: bool
+        self,
+        message: str | ChatMessage | None,
+        session: ChatSession | None,
+        *,
+        stream: bool,
+        execute_tools: bool = True,
     ) -> AsyncIterator[str | ChatResponse]:
         session = session if session is not None else ChatSession()
         mark: SessionCheckpoint = session.checkpoint()
         try:
-            async for item in adrive(self._begin(message, session), self.provider, self.tools, stream=stream):
+            flow = self._begin(message, session, execute_tools=execute_tools)
+            async for item in adrive(flow, self.provider, self.tools, stream=stream):
                 if isinstance(item, ChatResponse):
+                    session.settle()
                     self.last_response = item
                 yield item
         except BaseException:

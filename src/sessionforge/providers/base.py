@@ -204,6 +204,8 @@ def turn_flow(
     after_call: Callable[[ChatResponse], None] | None = None,
     offload_over_tokens: int | None = None,
     count_tokens: Callable[[str], int] | None = None,
+    before_request: Callable[[], None] | None = None,
+    execute_tools: bool = True,
 ) -> Flow:
     """One turn: call the model, run the tools it asks for, call again, until it answers in text.
 
@@ -216,6 +218,10 @@ def turn_flow(
     ``offload_over_tokens``, a tool result longer than that (counted by ``count_tokens``) enters the
     session as a preview and a handle (:mod:`sessionforge.tools.offload`), and the turn answers the
     model's ``recall_tool_output`` calls itself from the session's history.
+
+    ``before_request`` runs before each request is built from the session (an agent makes room for
+    the reply there). With ``execute_tools=False`` the tools are offered to the model but not run: a
+    reply that calls them ends the turn, its tool calls for the caller to handle.
     """
     schemas = tools.schemas() if tools is not None else []
     offloading = tools is not None and offload_over_tokens is not None
@@ -224,6 +230,8 @@ def turn_flow(
     total: TokenUsage | None = None
     rounds = 0
     while True:
+        if before_request is not None:
+            before_request()
         request = ChatRequest(
             model=model,
             messages=session.messages,
@@ -242,7 +250,7 @@ def turn_flow(
             update={"metadata": {**reply.metadata, USAGE_KEY: response.usage.model_dump(mode="json")}}
         )
         session.add_message(reply, enforce=False)
-        if not response.tool_calls or tools is None:
+        if not response.tool_calls or tools is None or not execute_tools:
             return response.model_copy(update={"usage": total, "message": reply})
         if rounds >= max_tool_iterations:
             raise ToolProcessingError(
