@@ -6,7 +6,8 @@ behind forge_llm's methods. Where behaviour differs (exact token counts where fo
 characters / 4, for one), ``MIGRATING.md`` says how and why.
 """
 
-from .application.session import AsyncSummarizeCompactor, SummarizeCompactor, TruncateCompactor
+from .application.agents import AsyncChatAgent, ChatAgent
+from .application.session import AsyncSummarizeCompactor, ChatSession, SummarizeCompactor, TruncateCompactor
 from .application.tools import ToolRegistry
 from .domain.entities import ChatChunk, ChatConfig, ChatMessage, ToolCall, ToolDefinition, ToolResult
 from .domain.value_objects import (
@@ -23,12 +24,15 @@ __version__ = "0.5.0"
 """The forge_llm release whose public API this mirrors."""
 
 __all__ = [
+    "AsyncChatAgent",
     "AsyncSummarizeCompactor",
     "AudioContent",
+    "ChatAgent",
     "ChatChunk",
     "ChatConfig",
     "ChatMessage",
     "ChatResponse",
+    "ChatSession",
     "ContentBlock",
     "ImageContent",
     "ResponseMetadata",

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sessionforge.errors import ToolProcessingError
 from sessionforge.tools.registry import ToolRegistry as NativeRegistry
 
 from ...domain.entities import ToolCall, ToolDefinition, ToolResult
@@ -62,10 +63,12 @@ class ToolRegistry:
 
     def __init__(self) -> None:
         self._tools: dict[str, IToolPort] = {}
+        self._native: NativeRegistry | None = None
 
     def register(self, tool: IToolPort) -> None:
         """Register a tool object under its definition's name (replacing one of the same name)."""
         self._tools[tool.definition.name] = tool
+        self._native = None
         logger.debug("tool registered: %s", tool.definition.name)
 
     def register_callable(self, func: Callable[..., Any]) -> None:
@@ -104,3 +107,30 @@ class ToolRegistry:
 
     def clear(self) -> None:
         self._tools.clear()
+        self._native = None
+
+    def to_native(self) -> NativeRegistry:
+        """The same tools in a sessionforge registry, as an agent runs them: functions with their
+        typed schema, other tool objects by their declared schema."""
+        if self._native is None:
+            native = NativeRegistry()
+            for name, tool in self._tools.items():
+                if isinstance(tool, CallableTool):
+                    native.register(tool.function, name=name, description=tool.definition.description)
+                else:
+                    definition = tool.definition
+                    native.declare(name, definition.description, definition.parameters, _runner(tool, name))
+            self._native = native
+        return self._native
+
+
+def _runner(tool: IToolPort, name: str) -> Callable[..., str]:
+    """``tool`` as a function of its arguments, for sessionforge's registry (a failure raises)."""
+
+    def run(**arguments: Any) -> str:
+        result = tool.execute(ToolCall(id=f"call_{name}", name=name, arguments=arguments))
+        if result.is_error:
+            raise ToolProcessingError(result.content)
+        return result.content
+
+    return run

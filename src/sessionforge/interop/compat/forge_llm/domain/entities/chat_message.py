@@ -87,6 +87,13 @@ class ChatMessage:
             return " ".join(b.text for b in self.content if isinstance(b, TextContent))
         return ""
 
+    @property
+    def text(self) -> str:
+        """All text of the message, blocks joined without a separator (sessionforge's ``text``)."""
+        if isinstance(self.content, list):
+            return "".join(b.text for b in self.content if isinstance(b, TextContent))
+        return self.content or ""
+
     # ---- forge_llm's dict shape --------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
