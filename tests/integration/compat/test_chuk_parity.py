@@ -5,10 +5,8 @@ Each script below is written once against a library's public modules and run twi
 what a user would look at (messages, statistics, segments, token counts, the errors raised), and each
 observation is compared on its own, so a difference names the script and the observation.
 
-Where the mirror differs on purpose, the script records both sides after the documented change and
-``MIGRATING.md`` says why; that is the ``documented`` column of a case. Observations that the mirror
-does not match yet are expected failures naming what they wait for (``strict``: when they start to
-match, the marker has to go).
+Where the mirror differs on purpose, the observation is listed in ``DOCUMENTED``, checked by a test of
+its own for exactly that difference, and ``MIGRATING.md`` says why.
 
 Both libraries count with tiktoken's ``o200k_base``/``cl100k_base``: chuk-ai-session-manager through
 tiktoken's own loader (fed the rank files sessionforge bundles, so no download happens), sessionforge
@@ -497,10 +495,6 @@ def normalize(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda v: getattr(v, "value", str(v))))
 
 
-PENDING_REASON = "waits for the one conversation model (issue 16, part 2)"
-PENDING: dict[str, set[str]] = {}
-"""Observations the mirror does not match yet, by script."""
-
 DOCUMENTED: dict[str, set[str]] = {
     "conversation": {"messages_added_by_sessionforge", "cost"},
     "segments_by_turns": {"messages_added_by_sessionforge", "summary_tokens"},
@@ -516,12 +510,7 @@ def cases() -> list[Any]:
         for key in OBSERVATIONS[name]:
             if key in DOCUMENTED.get(name, set()):
                 continue
-            marks = (
-                [pytest.mark.xfail(strict=True, reason=PENDING_REASON)]
-                if key in PENDING.get(name, set())
-                else []
-            )
-            params.append(pytest.param(name, key, marks=marks, id=f"{name}:{key}"))
+            params.append(pytest.param(name, key, id=f"{name}:{key}"))
     return params
 
 

@@ -258,3 +258,72 @@ def test_the_same_conversation_is_a_sessionforge_session(
         ChatAgent(provider="openai", model="gpt-4o-mini").chat("What's my name?", session=again).content
         == "Your name is Cy."
     )
+
+
+def test_provider_adapters_speak_dicts(
+    openai_server: OpenAIServer, anthropic_server: AnthropicServer
+) -> None:
+    from sessionforge.compat.forge_llm.domain.entities import ProviderConfig
+    from sessionforge.compat.forge_llm.infrastructure.providers import (
+        AnthropicAdapter,
+        AsyncOpenAIAdapter,
+        OpenAIAdapter,
+        get_provider_registry,
+        reset_provider_registry,
+    )
+    from sessionforge.compat.forge_llm.infrastructure.providers.auth import (
+        create_config,
+        get_api_key,
+        require_api_key,
+    )
+
+    config = create_config("openai", model="gpt-4o-mini")
+    assert config.api_key == get_api_key("openai") == require_api_key("openai")
+    adapter = OpenAIAdapter(config)
+    assert (adapter.name, adapter.validate()) == ("openai", True)
+    tools = [
+        ToolDefinition(
+            "add", "Add.", {"type": "object", "properties": {"a": {"type": "integer"}}}
+        ).to_openai_format()
+    ]
+    result = adapter.send([ChatMessage.user('Use the add tool with {"a": 1}').to_dict()], {"tools": tools})
+    assert result["tool_calls"][0]["function"]["name"] == "add" and result["provider"] == "openai"
+    assert openai_server.last_body["tools"][0]["function"]["name"] == "add"
+    plain = adapter.send([{"role": "user", "content": [{"type": "text", "text": "Hi"}]}])
+    assert (plain["content"], plain["role"]) == ("Echo: Hi", "assistant")
+    assert (
+        plain["usage"]["total_tokens"]
+        == plain["usage"]["prompt_tokens"] + plain["usage"]["completion_tokens"]
+    )
+    chunks = list(adapter.stream([{"role": "user", "content": "Stream it"}]))
+    assert (
+        "".join(c["content"] for c in chunks) == "Echo: Stream it" and chunks[-1]["finish_reason"] == "stop"
+    )
+    answer = AnthropicAdapter(ProviderConfig("anthropic", model="claude-3-haiku-20240307")).send(
+        [{"role": "user", "content": "Hi"}]
+    )
+    assert answer["content"] == "Echo: Hi" and answer["provider"] == "anthropic"
+    assert (
+        asyncio.run(AsyncOpenAIAdapter(config).send([{"role": "user", "content": "Async"}]))["content"]
+        == "Echo: Async"
+    )
+    reset_provider_registry()
+    registry = get_provider_registry()
+    registry.register("openai", OpenAIAdapter)
+    assert registry.resolve("openai", config) is registry.resolve("openai", config)
+    assert registry.list_providers_with_models() == {"openai": {"name": "openai", "models": []}}
+    with pytest.raises(UnsupportedProviderError):
+        registry.resolve("acme", config)
+    reset_provider_registry()
+
+
+def test_an_adapter_without_a_key_is_not_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sessionforge.compat.forge_llm.domain.entities import ProviderConfig
+    from sessionforge.compat.forge_llm.infrastructure.providers import OpenAIAdapter
+    from sessionforge.compat.forge_llm.infrastructure.providers.auth import require_api_key
+
+    monkeypatch.delenv("OPENAI_API_KEY")
+    with pytest.raises(ProviderNotConfiguredError):
+        OpenAIAdapter(ProviderConfig("openai")).send([{"role": "user", "content": "Hi"}])
+    with pytest.raises(ProviderNotConfiguredError):
+        require_api_key("openai")

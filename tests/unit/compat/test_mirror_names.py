@@ -20,21 +20,9 @@ from mirrors.catalog import CHUK, CHUK_SUBSYSTEMS, FORGE_LLM, NOT_MIRRORED, entr
 
 MIGRATING = Path(__file__).resolve().parents[3] / "MIGRATING.md"
 
-PENDING: set[tuple[str, str]] = {
-    *(("forge_llm.infrastructure.providers", name) for name in FORGE_LLM["forge_llm.infrastructure.providers"]),
-    *(("forge_llm.infrastructure.providers.auth", name) for name in FORGE_LLM["forge_llm.infrastructure.providers.auth"]),
-}
-"""Names not built yet (each an expected failure until it is)."""
-
 
 def _cases(catalog: dict[str, list[str]]) -> list[object]:
-    cases: list[object] = []
-    for module, name in entries(catalog):
-        marks = []
-        if (module, name) in PENDING:
-            marks.append(pytest.mark.xfail(strict=True, reason="not built yet"))
-        cases.append(pytest.param(module, name, marks=marks, id=f"{module}:{name}"))
-    return cases
+    return [pytest.param(module, name, id=f"{module}:{name}") for module, name in entries(catalog)]
 
 
 def _migrating_rows() -> list[str]:
