@@ -50,6 +50,11 @@ class PromptStrategy(StrEnum):
     HIERARCHICAL = "hierarchical"
     """``CONVERSATION`` plus the parent session's summary or, without one, its task and outcome."""
 
+    @classmethod
+    def _missing_(cls, value: object) -> PromptStrategy | None:
+        # chuk-ai-session-manager spells two of the values "task" and "tool".
+        return {"task": cls.TASK_FOCUSED, "tool": cls.TOOL_FOCUSED}.get(str(value).lower())
+
 
 # ---- events -> messages ----------------------------------------------------------------------------
 

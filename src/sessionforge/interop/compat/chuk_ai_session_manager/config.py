@@ -1,10 +1,9 @@
-"""``chuk_ai_session_manager.config``: the model tokens are counted for when none is named."""
+"""``chuk_ai_session_manager.config``: the model tokens are counted for when none is named.
 
-from __future__ import annotations
+sessionforge's own default: ``$SESSIONFORGE_TOKEN_MODEL``, else ``$CHUK_DEFAULT_MODEL``, else
+``gpt-4o-mini``, read at import (no ``.env`` file is read).
+"""
 
-import os
+from sessionforge.core.tokens import DEFAULT_TOKEN_MODEL
 
 __all__ = ["DEFAULT_TOKEN_MODEL"]
-
-DEFAULT_TOKEN_MODEL = os.getenv("CHUK_DEFAULT_MODEL", "gpt-4o-mini")
-"""``$CHUK_DEFAULT_MODEL``, else ``gpt-4o-mini`` (read when first imported; no ``.env`` file is read)."""
