@@ -15,10 +15,13 @@ test:
 	@scripts/bootstrap.sh --services
 	@scripts/test.sh
 
+# ruff, mypy --strict, and the import layers (core < storage < tools < providers < context < faces
+# < interop < cli, no cycles): the contracts are in pyproject.toml.
 lint:
 	@.venv/bin/ruff check src tests bench
 	@.venv/bin/ruff format --check src tests bench
 	@.venv/bin/mypy
+	@.venv/bin/lint-imports --no-cache
 
 bench:
 	@scripts/bootstrap.sh

@@ -63,6 +63,7 @@ _EXPORTS: dict[str, str] = {
     "truncate_prompt_to_token_limit": ".context.prompts",
     # tools
     "SessionAwareToolProcessor": ".tools.processor",
+    "ToolPolicy": ".tools.runner",
     "ToolRegistry": ".tools.registry",
     # storage
     "ChukSessionsStore": ".storage.chuk",
@@ -105,7 +106,91 @@ _EXPORTS: dict[str, str] = {
     "UsageError": ".errors",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__", "get_version", "is_available"])
+__all__ = [
+    "AsyncChatAgent",
+    "AudioPart",
+    "AuthenticationError",
+    "BadRequestError",
+    "Budget",
+    "BudgetExceededError",
+    "ChatAgent",
+    "ChatMessage",
+    "ChatResponse",
+    "ChatSession",
+    "ChukSessionsStore",
+    "CompactionReport",
+    "Compactor",
+    "ConcurrencyConflictError",
+    "ConfigurationError",
+    "ContextLengthExceededError",
+    "ContextOverflowError",
+    "CorruptRecordError",
+    "EventSource",
+    "EventType",
+    "ImagePart",
+    "InfiniteConversationManager",
+    "InvalidSessionOperation",
+    "MessageFormatError",
+    "MissingAPIKeyError",
+    "MissingDependencyError",
+    "ModelNotFoundError",
+    "PromptStrategy",
+    "ProviderConnectionError",
+    "ProviderError",
+    "ProviderTimeoutError",
+    "RateLimitError",
+    "RunStatus",
+    "ServerError",
+    "Session",
+    "SessionAlreadyExists",
+    "SessionAwareToolProcessor",
+    "SessionEvent",
+    "SessionManager",
+    "SessionManagerError",
+    "SessionMetadata",
+    "SessionNotFound",
+    "SessionRun",
+    "SessionStorage",
+    "SessionforgeError",
+    "SlidingWindowCompactor",
+    "StorageError",
+    "Store",
+    "StoreUnavailableError",
+    "SummarizationStrategy",
+    "SummarizeCompactor",
+    "SyncInAsyncError",
+    "TextPart",
+    "TokenCounter",
+    "TokenLimitExceeded",
+    "TokenSummary",
+    "TokenUsage",
+    "ToolCall",
+    "ToolOutputPruningCompactor",
+    "ToolPolicy",
+    "ToolProcessingError",
+    "ToolRegistry",
+    "TruncateCompactor",
+    "UnknownModelError",
+    "UnknownProviderError",
+    "UnsupportedFeatureError",
+    "UsageError",
+    "__version__",
+    "build_prompt_from_session",
+    "configure_storage",
+    "counter_for_model",
+    "get_conversation_history",
+    "get_session_stats",
+    "get_version",
+    "is_available",
+    "open_store",
+    "quick_conversation",
+    "setup_chuk_sessions_storage",
+    "track_conversation",
+    "track_infinite_conversation",
+    "track_llm_call",
+    "track_tool_use",
+    "truncate_prompt_to_token_limit",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -121,12 +206,67 @@ def __dir__() -> list[str]:
     return __all__
 
 
-if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
-    # ruff: noqa: F401
+if TYPE_CHECKING:  # the lazy names, as users' type checkers see them
     from .context.compactors import Compactor, SlidingWindowCompactor, TruncateCompactor
+    from .context.prompts import PromptStrategy, build_prompt_from_session, truncate_prompt_to_token_limit
+    from .context.summarize import SummarizationStrategy, SummarizeCompactor, ToolOutputPruningCompactor
     from .core.budget import Budget
+    from .core.events import EventSource, EventType, SessionEvent
     from .core.messages import AudioPart, ChatMessage, ImagePart, TextPart, ToolCall
+    from .core.session import RunStatus, SessionMetadata, SessionRun
     from .core.tokens import TokenCounter, counter_for_model
     from .core.usage import TokenSummary, TokenUsage
-    from .errors import *  # noqa: F403
+    from .errors import (
+        AuthenticationError,
+        BadRequestError,
+        BudgetExceededError,
+        ConcurrencyConflictError,
+        ConfigurationError,
+        ContextLengthExceededError,
+        ContextOverflowError,
+        CorruptRecordError,
+        InvalidSessionOperation,
+        MessageFormatError,
+        MissingAPIKeyError,
+        MissingDependencyError,
+        ModelNotFoundError,
+        ProviderConnectionError,
+        ProviderError,
+        ProviderTimeoutError,
+        RateLimitError,
+        ServerError,
+        SessionAlreadyExists,
+        SessionforgeError,
+        SessionManagerError,
+        SessionNotFound,
+        StorageError,
+        StoreUnavailableError,
+        SyncInAsyncError,
+        TokenLimitExceeded,
+        ToolProcessingError,
+        UnknownModelError,
+        UnknownProviderError,
+        UnsupportedFeatureError,
+        UsageError,
+    )
+    from .faces.agent import AsyncChatAgent, ChatAgent
     from .faces.chat_session import ChatSession, CompactionReport
+    from .faces.infinite import InfiniteConversationManager
+    from .faces.manager import SessionManager
+    from .faces.simple_api import (
+        get_conversation_history,
+        get_session_stats,
+        quick_conversation,
+        track_conversation,
+        track_infinite_conversation,
+        track_llm_call,
+        track_tool_use,
+    )
+    from .providers.base import ChatResponse
+    from .storage.base import Store
+    from .storage.chuk import ChukSessionsStore, SessionStorage
+    from .storage.config import configure_storage, open_store, setup_chuk_sessions_storage
+    from .storage.session import Session
+    from .tools.processor import SessionAwareToolProcessor
+    from .tools.registry import ToolRegistry
+    from .tools.runner import ToolPolicy

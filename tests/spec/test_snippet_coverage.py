@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "spec"
+SPEC_DIR = Path(__file__).resolve().parent / "documents"
 TESTS_DIR = Path(__file__).resolve().parent
 DOCUMENTS = ["forge_llm_sessions.md", "chuk_session_manager.md"]
 

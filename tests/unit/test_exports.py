@@ -70,3 +70,20 @@ def test_errors_share_one_root() -> None:
         assert issubclass(getattr(errors, name), errors.SessionforgeError)
     assert issubclass(errors.ContextOverflowError, errors.TokenLimitExceeded)
     assert issubclass(errors.StorageError, errors.SessionManagerError)
+
+
+def test_the_lazy_table_and_the_static_view_agree() -> None:
+    """``__all__`` is literal and every lazy name is imported under TYPE_CHECKING, so what a type
+    checker reads is what runs."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(sessionforge.__file__).read_text(encoding="utf-8"))
+    static: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            for stmt in node.body:
+                assert isinstance(stmt, ast.ImportFrom)
+                static.update(alias.name for alias in stmt.names)
+    assert static == set(sessionforge._EXPORTS)
+    assert set(sessionforge.__all__) == {*sessionforge._EXPORTS, "__version__", "get_version", "is_available"}

@@ -20,6 +20,7 @@ from ..providers import DEFAULT_MODELS, create_provider
 from ..providers.base import ChatRequest, ChatResponse, Flow, Provider, adrive, drive, turn_flow
 from ..tools.offload import RECALL_SCHEMA, RECALL_TOOL
 from ..tools.registry import ToolRegistry, ToolSchema
+from ..tools.runner import ToolPolicy, ToolRunner
 from .chat_session import ChatSession, SessionCheckpoint
 
 __all__ = ["AsyncChatAgent", "ChatAgent"]
@@ -42,6 +43,7 @@ class _AgentCore:
         max_output_tokens: int | None = None,
         temperature: float | None = None,
         offload_over_tokens: int | None = None,
+        tool_policy: ToolPolicy | None = None,
     ) -> None:
         if isinstance(provider, str):
             self.provider: Provider = create_provider(
@@ -62,6 +64,7 @@ class _AgentCore:
             raise UsageError(f"with offload_over_tokens the agent provides {RECALL_TOOL!r}: rename your tool")
         self.model: str = resolved
         self.tools = tools
+        self.runner = ToolRunner(tools, tool_policy) if tools is not None else None
         self.max_tool_iterations = max_tool_iterations
         self.max_output_tokens = max_output_tokens
         self.temperature = temperature
@@ -150,6 +153,9 @@ class ChatAgent(_AgentCore):
         offload_over_tokens: a tool result longer than this enters the session as a preview and a
             handle, and the model gets a ``recall_tool_output`` tool to read the rest in slices
             (:mod:`sessionforge.tools.offload`).
+        tool_policy: timeout, retries and cache for the tools' calls
+            (:class:`~sessionforge.tools.runner.ToolPolicy`; by default none of them, as a plain
+            function call would be). Calls of one reply run concurrently.
 
     A session with a :class:`~sessionforge.core.budget.Budget` has every model call checked before it is
     sent and its reported usage added after; a refused call raises ``BudgetExceededError`` and leaves
@@ -202,7 +208,7 @@ class ChatAgent(_AgentCore):
         mark: SessionCheckpoint = session.checkpoint()
         try:
             flow = self._begin(message, session, execute_tools=execute_tools)
-            for item in drive(flow, self.provider, self.tools, stream=stream):
+            for item in drive(flow, self.provider, self.runner, stream=stream):
                 if isinstance(item, ChatResponse):
                     session.settle()
                     self.last_response = item
@@ -266,7 +272,7 @@ class AsyncChatAgent(_AgentCore):
         mark: SessionCheckpoint = session.checkpoint()
         try:
             flow = self._begin(message, session, execute_tools=execute_tools)
-            async for item in adrive(flow, self.provider, self.tools, stream=stream):
+            async for item in adrive(flow, self.provider, self.runner, stream=stream):
                 if isinstance(item, ChatResponse):
                     session.settle()
                     self.last_response = item

@@ -19,7 +19,7 @@ from typing import Any
 from ..context.summarize import LLMCallback, SummarizationStrategy, Summarizer
 from ..core.events import EventSource, EventType, SessionEvent
 from ..core.messages import ChatMessage
-from ..core.projection import event_messages
+from ..core.projection import SUMMARY_LABEL
 from ..core.tokens import DEFAULT_TOKEN_MODEL
 from ..errors import SessionAlreadyExists, SessionNotFound, UsageError
 from ..providers.openai import message_to_wire
@@ -118,15 +118,13 @@ class InfiniteConversationManager:
         without the call it answers.
         """
         sm = await self._manager(session_id, create=False)
-        session = await sm.current_segment()
         summary: ChatMessage | None = None
         dialogue: list[ChatMessage] = []
-        for event in session.events:
-            messages = event_messages(event)
-            if event.type == EventType.SUMMARY and isinstance(event.message, str):
-                summary = messages[0] if messages else summary
+        for message in await sm.get_messages(include_system=False):  # compaction records applied
+            if message.role == "system" and message.text.startswith(SUMMARY_LABEL):
+                summary = message
             else:
-                dialogue.extend(messages)
+                dialogue.append(message)
         window = dialogue[-max_messages:] if max_messages > 0 else []
         while window and window[0].role == "tool":
             window.pop(0)

@@ -33,6 +33,7 @@ from ..context.summarize import (
 )
 from ..core.budget import BUDGET_PROPERTY, Budget
 from ..core.events import EventSource, EventType, SessionEvent, event_usage, tool_call_event
+from ..core.messages import ChatMessage
 from ..core.projection import ConversationView, event_messages
 from ..core.session import SYSTEM_PROMPT
 from ..core.tokens import DEFAULT_TOKEN_MODEL, counter_for_model
@@ -408,6 +409,12 @@ class SessionManager:
 
     # ---- reading ------------------------------------------------------------------------------------
 
+    async def get_messages(self, include_system: bool = True) -> list[ChatMessage]:
+        """The current segment as the model gets it, as messages (what :meth:`get_messages_for_llm`
+        puts on the wire): system prompt first, compaction records applied."""
+        view = await self._current_view()
+        return view.messages() if include_system else view.dialogue()
+
     async def get_messages_for_llm(self, include_system: bool = True) -> list[dict[str, Any]]:
         """The current segment as provider-ready dicts (OpenAI chat shape), system prompt first.
 
@@ -415,9 +422,7 @@ class SessionManager:
         list can be sent as is; a segment's opening summary is a system message; compaction records
         are applied (the store keeps everything).
         """
-        view = await self._current_view()
-        messages = view.messages() if include_system else view.dialogue()
-        return [message_to_wire(m) for m in messages]
+        return [message_to_wire(m) for m in await self.get_messages(include_system)]
 
     async def get_conversation(self, include_all_segments: bool = False) -> list[dict[str, Any]]:
         """User and assistant messages as ``{"role", "content", "timestamp"}``, oldest first."""

@@ -18,12 +18,14 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._sync import run_sync
 from ..core.events import USAGE_KEY
 from ..core.messages import ChatMessage, ToolCall
 from ..core.usage import TokenUsage
 from ..errors import ToolProcessingError
 from ..tools.offload import RECALL_SCHEMA, RECALL_TOOL, offload_message, recall
-from ..tools.registry import ToolRegistry, ToolResult, ToolSchema
+from ..tools.registry import ToolRegistry, ToolSchema
+from ..tools.runner import PendingCall, ToolRunner
 
 __all__ = [
     "RAW_ARGUMENTS_KEY",
@@ -168,6 +170,16 @@ class Conversation(Protocol):
     def add_message(self, message: ChatMessage, *, enforce: bool = True) -> None: ...
 
 
+class ToolOutcome(Protocol):
+    """What a turn needs of a tool call's result: the text for the model, and whether it failed."""
+
+    @property
+    def content(self) -> str: ...
+
+    @property
+    def is_error(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class ModelCall:
     """Step: call the model with this request; send back the :class:`ChatResponse`."""
@@ -177,7 +189,7 @@ class ModelCall:
 
 @dataclass(frozen=True)
 class ToolRun:
-    """Step: run these tool calls; send back one :class:`ToolResult` per call, in order."""
+    """Step: run these tool calls; send back one :class:`ToolOutcome` per call, in order."""
 
     calls: list[ToolCall]
 
@@ -261,7 +273,7 @@ def turn_flow(
         calls = response.tool_calls
         recalls = {i for i, c in enumerate(calls) if offloading and c.name == RECALL_TOOL}
         to_run = [c for i, c in enumerate(calls) if i not in recalls]
-        ran: list[ToolResult] = (yield ToolRun(to_run)) if to_run else []
+        ran: list[ToolOutcome] = (yield ToolRun(to_run)) if to_run else []
         answers = iter(ran)
         for index, call in enumerate(calls):
             result = recall(_offload_sources(session), call.arguments) if index in recalls else next(answers)
@@ -282,9 +294,12 @@ def _offload_sources(session: Conversation) -> list[ChatMessage]:
     return history if isinstance(history, list) else session.messages
 
 
-def drive(
-    flow: Flow, provider: Provider, tools: ToolRegistry | None, *, stream: bool
-) -> Iterator[StreamItem]:
+def pending_calls(step: ToolRun) -> list[PendingCall]:
+    """A tool run's calls as the runner takes them (arguments the model sent as text stay text)."""
+    return [PendingCall(c.id, c.name, tool_arguments(c)) for c in step.calls]
+
+
+def drive(flow: Flow, provider: Provider, tools: ToolRunner | None, *, stream: bool) -> Iterator[StreamItem]:
     """Perform a flow's steps with blocking I/O; yields text chunks (when streaming), then the response."""
     outcome: Any = None
     while True:
@@ -295,7 +310,7 @@ def drive(
             return
         if isinstance(step, ToolRun):
             assert tools is not None  # the flow asks for tool runs only when it has tools
-            outcome = [tools.execute(c.name, tool_arguments(c)) for c in step.calls]
+            outcome = run_sync(tools.run_all(pending_calls(step)))
         elif stream:
             for item in provider.stream(step.request):
                 if isinstance(item, str):
@@ -307,7 +322,7 @@ def drive(
 
 
 async def adrive(
-    flow: Flow, provider: Provider, tools: ToolRegistry | None, *, stream: bool
+    flow: Flow, provider: Provider, tools: ToolRunner | None, *, stream: bool
 ) -> AsyncIterator[StreamItem]:
     """The async twin of :func:`drive`."""
     outcome: Any = None
@@ -319,7 +334,7 @@ async def adrive(
             return
         if isinstance(step, ToolRun):
             assert tools is not None  # the flow asks for tool runs only when it has tools
-            outcome = [await tools.aexecute(c.name, tool_arguments(c)) for c in step.calls]
+            outcome = await tools.run_all(pending_calls(step))
         elif stream:
             async for item in provider.astream(step.request):
                 if isinstance(item, str):

@@ -35,106 +35,27 @@ not fit the tool's schema, a tool that raises and a tool that hangs each come ba
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
 import dataclasses
 import inspect
-import json
-import threading
-import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic_core import to_jsonable_python
 
-from ..core.events import EventSource, EventType, SessionEvent
+from ..core.events import EventType, render_tool_result, tool_call_event
 from ..core.messages import ChatMessage, ToolCall
 from ..errors import SessionAlreadyExists, ToolProcessingError, UsageError
 from ..storage.base import Store
 from ..storage.session import Session
-from .offload import DEFAULT_PREVIEW_CHARS, RECALL_TOOL, new_handle, offload_notice, recall_from
-from .registry import Tool, ToolRegistry
+from .offload import DEFAULT_PREVIEW_CHARS, RECALL_TOOL, new_handle, recall_from
+from .registry import ToolRegistry, decode_arguments
+from .runner import PendingCall, ToolCallResult, ToolPolicy, ToolRunner
 
 __all__ = ["LLMCallback", "SessionAwareToolProcessor", "ToolCallResult", "parse_tool_calls"]
 
 LLMCallback = Callable[[list[dict[str, Any]]], Any]
 """Called with the results as OpenAI-style ``tool`` messages; may be sync or async."""
-
-
-@dataclass(frozen=True)
-class ToolCallResult:
-    """The final outcome of one tool call, in the order the model asked for it.
-
-    ``result`` is what the tool returned (``None`` on failure); ``error`` says why it failed.
-    ``attempts`` counts the times the tool actually ran: 0 when it was served from the cache or
-    rejected before running (unknown tool, bad arguments).
-    """
-
-    tool: str
-    arguments: Any
-    result: Any = None
-    error: str | None = None
-    call_id: str = ""
-    cached: bool = False
-    attempts: int = 0
-    duration_ms: float = 0.0
-    timed_out: bool = False
-    retry_errors: tuple[str, ...] = ()
-    offload_handle: str | None = None
-    preview_chars: int = DEFAULT_PREVIEW_CHARS
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
-    def full_content(self) -> str:
-        """The whole text of the result (or the error), offloaded or not."""
-        if self.error is not None:
-            return f"Error: {self.error}"
-        return _result_text(self.result)
-
-    @property
-    def content(self) -> str:
-        """The text a model reads for this call: a preview and a handle if it was offloaded."""
-        if self.offload_handle is None:
-            return self.full_content
-        return offload_notice(
-            self.tool, self.full_content, self.offload_handle, preview_chars=self.preview_chars
-        )
-
-    def to_message(self) -> dict[str, Any]:
-        """This result as an OpenAI-style ``tool`` message answering the call."""
-        return {"role": "tool", "tool_call_id": self.call_id, "name": self.tool, "content": self.content}
-
-
-def _result_text(result: Any) -> str:
-    """A tool's result as the model reads it: text as is, anything else as JSON."""
-    if isinstance(result, str):
-        return result
-    return json.dumps(to_jsonable_python(result, fallback=str), ensure_ascii=False)
-
-
-@dataclass(frozen=True)
-class _Call:
-    """A tool call read from a reply: arguments as sent (JSON text, an object, or missing)."""
-
-    call_id: str
-    name: str
-    arguments: Any
-
-
-@dataclass
-class _Outcome:
-    result: Any = None
-    error: str | None = None
-    attempts: int = 0
-    timed_out: bool = False
-    retry_errors: list[str] = field(default_factory=list)
 
 
 # ---- reading tool calls ---------------------------------------------------------------------------
@@ -151,27 +72,29 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _one_call(item: Any) -> _Call | None:
+def _one_call(item: Any) -> PendingCall | None:
     """One tool call in any supported shape, or ``None`` for a block that is not a tool call."""
     if isinstance(item, ToolCall):
-        return _Call(item.id, item.name, dict(item.arguments))
+        return PendingCall(item.id, item.name, dict(item.arguments))
     item = _plain(item)
     if not isinstance(item, Mapping):
         raise ToolProcessingError(f"cannot read a tool call from {type(item).__name__!r}")
     kind = item.get("type")
     if kind == "tool_use":  # Anthropic content block
-        return _Call(str(item.get("id") or _new_call_id()), str(item.get("name") or ""), item.get("input"))
+        return PendingCall(
+            str(item.get("id") or _new_call_id()), str(item.get("name") or ""), item.get("input")
+        )
     if kind is not None and kind not in ("function", "function_call"):
         return None  # text, thinking and other non-call blocks
     function = item.get("function")
     if isinstance(function, Mapping):  # OpenAI chat completions
         call_id = item.get("id")
-        return _Call(
+        return PendingCall(
             str(call_id or _new_call_id()), str(function.get("name") or ""), function.get("arguments")
         )
     if "name" in item:  # OpenAI Responses ``function_call`` item, or a bare {"name", "arguments"}
         call_id = item.get("call_id") or item.get("id")
-        return _Call(
+        return PendingCall(
             str(call_id or _new_call_id()), str(item["name"]), item.get("arguments", item.get("input"))
         )
     raise ToolProcessingError(f"cannot read a tool call from {dict(item)!r}")
@@ -188,13 +111,13 @@ def parse_tool_calls(llm_response: Any) -> list[tuple[str, str, Any]]:
     return [(c.call_id, c.name, c.arguments) for c in _read_calls(llm_response)]
 
 
-def _read_calls(reply: Any) -> list[_Call]:
+def _read_calls(reply: Any) -> list[PendingCall]:
     if reply is None:
         return []
     if isinstance(reply, ChatMessage):
-        return [_Call(c.id, c.name, dict(c.arguments)) for c in reply.tool_calls]
+        return [PendingCall(c.id, c.name, dict(c.arguments)) for c in reply.tool_calls]
     if isinstance(reply, ToolCall):
-        return [_Call(reply.id, reply.name, dict(reply.arguments))]
+        return [PendingCall(reply.id, reply.name, dict(reply.arguments))]
     reply = _plain(reply)
     if isinstance(reply, Sequence) and not isinstance(reply, (str, bytes)):
         return [call for item in reply if (call := _one_call(item)) is not None]
@@ -216,72 +139,6 @@ def _read_calls(reply: Any) -> list[_Call]:
         call = _one_call(reply)
         return [call] if call is not None else []
     return []
-
-
-# ---- running tools --------------------------------------------------------------------------------
-
-
-def _decode_arguments(name: str, raw: Any) -> tuple[Any, str | None]:
-    """The arguments as an object for the record, and an error if they are not a JSON object."""
-    if raw is None or raw == "":
-        return {}, None
-    if isinstance(raw, str):
-        try:
-            decoded = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            return raw, f"the arguments for tool {name!r} are not valid JSON ({exc.msg}); send a JSON object"
-    else:
-        decoded = _plain(raw)
-    if not isinstance(decoded, Mapping):
-        return decoded, f"the arguments for tool {name!r} must be a JSON object"
-    return dict(decoded), None
-
-
-def _cache_key(name: str, arguments: Mapping[str, Any]) -> str:
-    canonical = json.dumps(
-        to_jsonable_python(arguments, fallback=str), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
-    return f"{name}\x00{canonical}"
-
-
-def _in_daemon_thread(function: Callable[..., Any], kwargs: dict[str, Any], name: str) -> asyncio.Future[Any]:
-    """Run a blocking tool in its own daemon thread; the future resolves in the calling loop.
-
-    Not the loop's default executor: a tool that never returns would otherwise hold up
-    ``asyncio.run``'s executor shutdown and the interpreter's exit.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-    context = contextvars.copy_context()
-
-    def settle(ok: bool, value: Any) -> None:
-        if future.done():
-            return
-        if ok:
-            future.set_result(value)
-        else:
-            future.set_exception(value)
-
-    def target() -> None:
-        try:
-            outcome: tuple[bool, Any] = (True, context.run(function, **kwargs))
-        except BaseException as exc:
-            outcome = (False, exc)
-        with contextlib.suppress(RuntimeError):  # the loop closed while the tool ran: nobody waits
-            loop.call_soon_threadsafe(settle, *outcome)
-
-    threading.Thread(target=target, name=f"sessionforge-tool-{name}", daemon=True).start()
-    return future
-
-
-async def _invoke(tool: Tool, kwargs: dict[str, Any]) -> Any:
-    if tool.is_async:
-        result = await tool.function(**kwargs)
-    else:
-        result = await _in_daemon_thread(tool.function, kwargs, tool.name)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
 
 
 class SessionAwareToolProcessor:
@@ -310,30 +167,39 @@ class SessionAwareToolProcessor:
             raise UsageError("offload_over_chars must be 1 or more, or None to send results whole")
         if cache_size < 1:
             raise UsageError("cache_size must be 1 or more (use enable_caching=False for no cache)")
-        if max_retries < 0:
-            raise UsageError("max_retries must be 0 or more")
-        if retry_delay < 0:
-            raise UsageError("retry_delay must be 0 or more")
-        if timeout is not None and timeout <= 0:
-            raise UsageError("timeout must be a positive number of seconds, or None for no limit")
+        policy = ToolPolicy(
+            timeout=timeout,
+            max_retries=max_retries,
+            retry_delay=retry_delay,
+            retry_on=retry_on,
+            cache_size=cache_size if enable_caching else None,
+        )
         if registry is None:
             from .sample_tools import default_registry
 
             registry = default_registry()
         self.session = session
-        self.registry = registry
-        self.enable_caching = enable_caching
-        self.max_retries = max_retries
-        self.retry_delay = retry_delay
-        self.timeout = timeout
-        self.retry_on = retry_on
-        self.cache_size = cache_size
+        self.runner = ToolRunner(registry, policy)
         self.offload_over_chars = offload_over_chars
         self.preview_chars = preview_chars
-        self._cache: OrderedDict[str, Any] = OrderedDict()
-        self._key_locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._record_lock = asyncio.Lock()
-        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # the wait between retries
+
+    @property
+    def registry(self) -> ToolRegistry:
+        return self.runner.registry
+
+    @property
+    def policy(self) -> ToolPolicy:
+        """Timeout, retries and cache of every call (see :class:`~sessionforge.tools.runner.ToolPolicy`)."""
+        return self.runner.policy
+
+    @property
+    def _sleep(self) -> Callable[[float], Awaitable[None]]:
+        return self.runner.sleep
+
+    @_sleep.setter
+    def _sleep(self, sleep: Callable[[float], Awaitable[None]]) -> None:
+        self.runner.sleep = sleep
 
     @classmethod
     async def create(
@@ -382,7 +248,7 @@ class SessionAwareToolProcessor:
         return self.session.id
 
     def clear_cache(self) -> None:
-        self._cache.clear()
+        self.runner.clear_cache()
 
     async def process_llm_message(
         self, llm_response: Any, llm_callback: LLMCallback | None = None
@@ -410,86 +276,23 @@ class SessionAwareToolProcessor:
 
     # ---- one call ---------------------------------------------------------------------------------
 
-    async def _run(self, call: _Call) -> ToolCallResult:
-        started = time.perf_counter()
+    async def _run(self, call: PendingCall) -> ToolCallResult:
+        if call.name == RECALL_TOOL and self.offload_over_chars is not None:
+            return self._recall(call)
+        return await self.runner.run(call)
 
-        def finish(arguments: Any, outcome: _Outcome, cached: bool = False) -> ToolCallResult:
-            return ToolCallResult(
-                tool=call.name,
-                arguments=arguments,
-                result=outcome.result,
-                error=outcome.error,
-                call_id=call.call_id,
-                cached=cached,
-                attempts=outcome.attempts,
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                timed_out=outcome.timed_out,
-                retry_errors=tuple(outcome.retry_errors),
-            )
-
-        arguments, problem = _decode_arguments(call.name, call.arguments)
-        if problem is None and call.name == RECALL_TOOL and self.offload_over_chars is not None:
-            answer = recall_from(self._offloaded(), arguments)
-            if answer.is_error:
-                return finish(arguments, _Outcome(error=answer.content.removeprefix("Error: ")))
-            return finish(arguments, _Outcome(result=answer.content, attempts=1))
-        if problem is None:
-            try:
-                tool, kwargs = self.registry.bind(call.name, arguments)
-            except ToolProcessingError as exc:
-                problem = str(exc)
-        if problem is not None:
-            return finish(arguments, _Outcome(error=problem))
-
-        if not self.enable_caching:
-            return finish(arguments, await self._attempt(tool, kwargs))
-        key = _cache_key(call.name, arguments)
-        lock, users = self._key_locks.get(key, (asyncio.Lock(), 0))
-        self._key_locks[key] = (lock, users + 1)
+    def _recall(self, call: PendingCall) -> ToolCallResult:
+        """Answer ``recall_tool_output`` from the session's events (the tool exists only while
+        offloading is on, so it is not in the registry)."""
         try:
-            async with lock:  # identical calls in flight wait for the first, then read the cache
-                if key in self._cache:
-                    self._cache.move_to_end(key)
-                    return finish(arguments, _Outcome(result=self._cache[key]), cached=True)
-                outcome = await self._attempt(tool, kwargs)
-                if outcome.error is None:
-                    self._cache[key] = outcome.result
-                    while len(self._cache) > self.cache_size:
-                        self._cache.popitem(last=False)
-        finally:  # a key's lock lives only while calls with that key are in flight
-            lock, users = self._key_locks[key]
-            if users == 1:
-                del self._key_locks[key]
-            else:
-                self._key_locks[key] = (lock, users - 1)
-        return finish(arguments, outcome)
-
-    async def _attempt(self, tool: Tool, kwargs: dict[str, Any]) -> _Outcome:
-        outcome = _Outcome()
-        delay = self.retry_delay
-        for attempt in range(1, self.max_retries + 2):
-            outcome.attempts = attempt
-            try:
-                outcome.result = await asyncio.wait_for(_invoke(tool, kwargs), self.timeout)
-            except TimeoutError:
-                outcome.timed_out = True
-                outcome.error = f"tool {tool.name!r} timed out after {self.timeout:g}s"
-            except Exception as exc:
-                outcome.timed_out = False
-                outcome.error = f"tool {tool.name!r} failed: {type(exc).__name__}: {exc}"
-                if not isinstance(exc, self.retry_on):
-                    break  # not worth another attempt: it would fail the same way
-            else:
-                outcome.error = None
-                outcome.timed_out = False
-                return outcome
-            if attempt <= self.max_retries:
-                outcome.retry_errors.append(outcome.error)
-                await self._sleep(delay)
-                delay *= 2
-        if outcome.attempts > 1:
-            outcome.error = f"{outcome.error} (gave up after {outcome.attempts} attempts)"
-        return outcome
+            arguments = decode_arguments(call.name, call.arguments)
+        except ToolProcessingError as exc:
+            return ToolCallResult(call.name, call.arguments, error=str(exc), call_id=call.call_id)
+        answer = recall_from(self._offloaded(), arguments)
+        if answer.is_error:
+            error = answer.content.removeprefix("Error: ")
+            return ToolCallResult(call.name, arguments, error=error, call_id=call.call_id)
+        return ToolCallResult(call.name, arguments, result=answer.content, call_id=call.call_id, attempts=1)
 
     # ---- offloading --------------------------------------------------------------------------------
 
@@ -506,24 +309,21 @@ class SessionAwareToolProcessor:
         for event in reversed(self.session.events):
             handle = event.metadata.get("offload_handle") if event.type == EventType.TOOL_CALL else None
             if isinstance(handle, str) and isinstance(event.message, dict):
-                yield handle, _result_text(event.message.get("result"))
+                yield handle, render_tool_result(event.message.get("result"))
 
     # ---- recording --------------------------------------------------------------------------------
 
     async def _record(self, results: list[ToolCallResult]) -> None:
         async with self._record_lock:  # one reply's events stay together, in call order
             for r in results:
-                await self.session.add_event(
-                    SessionEvent(
-                        source=EventSource.SYSTEM,
-                        type=EventType.TOOL_CALL,
-                        message={
-                            "tool": r.tool,
-                            "arguments": to_jsonable_python(r.arguments, fallback=str),
-                            "result": to_jsonable_python(r.result, fallback=str),
-                            "error": r.error,
-                            "call_id": r.call_id,
-                        },
+                self.session.append_event(
+                    tool_call_event(
+                        r.tool,
+                        r.arguments,
+                        r.result,
+                        error=r.error,
+                        call_id=r.call_id,
+                        content=r.content if r.offload_handle else None,
                         metadata={
                             "processor": type(self).__name__,
                             "attempts": r.attempts,

@@ -24,9 +24,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from .._sync import run_sync
+from ..core.events import render_tool_result
 from ..errors import ToolProcessingError, UsageError
 
-__all__ = ["Tool", "ToolRegistry", "ToolResult", "ToolSchema"]
+__all__ = ["Tool", "ToolRegistry", "ToolResult", "ToolSchema", "decode_arguments"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -123,12 +124,28 @@ def _arguments_model(name: str, function: Callable[..., Any], docs: Mapping[str,
 _ANY_ARGUMENTS: type[BaseModel] = create_model("declared_arguments", __config__=ConfigDict(extra="allow"))
 
 
-def _render(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, BaseModel):
-        return value.model_dump_json()
-    return json.dumps(value, ensure_ascii=False, default=str)
+def decode_arguments(name: str, raw: str | Mapping[str, Any] | None) -> dict[str, Any]:
+    """The arguments a model sent for tool ``name`` as a JSON object: the one place they are decoded.
+
+    Missing or empty arguments are ``{}``. Raises :class:`ToolProcessingError`, worded for the model,
+    for text that is not JSON or JSON that is not an object.
+    """
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, str):
+        try:
+            decoded = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ToolProcessingError(
+                f"the arguments for tool {name!r} are not valid JSON ({exc.msg}); send a JSON object"
+            ) from exc
+    elif isinstance(raw, BaseModel):
+        decoded = raw.model_dump()
+    else:
+        decoded = raw
+    if not isinstance(decoded, Mapping):
+        raise ToolProcessingError(f"the arguments for tool {name!r} must be a JSON object")
+    return dict(decoded)
 
 
 class ToolRegistry:
@@ -248,19 +265,7 @@ class ToolRegistry:
 
     def _prepare(self, name: str, arguments: str | Mapping[str, Any] | None) -> tuple[Tool, dict[str, Any]]:
         tool = self.get(name)
-        if arguments is None or arguments == "":
-            raw: Any = {}
-        elif isinstance(arguments, str):
-            try:
-                raw = json.loads(arguments)
-            except json.JSONDecodeError as exc:
-                raise ToolProcessingError(
-                    f"the arguments for tool {name!r} are not valid JSON ({exc.msg}); send a JSON object"
-                ) from exc
-        else:
-            raw = dict(arguments)
-        if not isinstance(raw, dict):
-            raise ToolProcessingError(f"the arguments for tool {name!r} must be a JSON object")
+        raw = decode_arguments(name, arguments)
         if tool.parameters is not None:  # its own schema: the arguments go to it as sent
             return tool, raw
         try:
@@ -299,7 +304,7 @@ class ToolRegistry:
             raise
         except Exception as exc:
             raise ToolProcessingError(f"tool {name!r} failed: {type(exc).__name__}: {exc}") from exc
-        return _render(result)
+        return self.render(result)
 
     async def acall(self, name: str, arguments: str | Mapping[str, Any] | None = None) -> str:
         """The async twin of :meth:`call`; a sync tool runs inline."""
@@ -310,7 +315,12 @@ class ToolRegistry:
                 result = await result
         except Exception as exc:
             raise ToolProcessingError(f"tool {name!r} failed: {type(exc).__name__}: {exc}") from exc
-        return _render(result)
+        return self.render(result)
+
+    @staticmethod
+    def render(result: Any) -> str:
+        """A tool's result as the model reads it (text as is, anything else as JSON)."""
+        return render_tool_result(result)
 
     def execute(self, name: str, arguments: str | Mapping[str, Any] | None = None) -> ToolResult:
         """:meth:`call`, with any failure turned into an error result for the model."""

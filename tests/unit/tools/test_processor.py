@@ -520,8 +520,8 @@ async def test_the_cache_keeps_only_the_most_recently_used_results() -> None:
     for n in (1, 2, 1, 3, 1, 2):  # 3 evicts 2 (1 was used more recently); 2 then runs again
         await processor.process_llm_message([{"name": "square", "arguments": {"n": n}}])
     assert runs == [1, 2, 3, 2]
-    assert len(processor._cache) == 2
-    assert processor._key_locks == {}  # nothing in flight, nothing kept per key
+    assert len(processor.runner._cache) == 2
+    assert processor.runner._key_locks == {}  # nothing in flight, nothing kept per key
     with pytest.raises(UsageError, match="cache_size"):
         await make(registry, cache_size=0)
 

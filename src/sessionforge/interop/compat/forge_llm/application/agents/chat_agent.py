@@ -56,6 +56,7 @@ class ForgeAgentCore:
         self._config = ProviderConfig(provider=provider, model=model, api_key=api_key, **kwargs)
         self._tools = tools
         self._native: NativeAgent | NativeAsyncAgent | None = None
+        self._declared: tuple[list[ToolDefinition], NativeRegistry] | None = None
 
     @property
     def provider_name(self) -> str:
@@ -82,28 +83,32 @@ class ForgeAgentCore:
     # ---- a call --------------------------------------------------------------------------------------
 
     def _agent(self) -> NativeAgent | NativeAsyncAgent:
-        """sessionforge's agent, made on first use (a missing key is reported here)."""
-        if self._native is None:
+        """sessionforge's agent, made on first use (a missing key is reported here) and made again
+        when the tools have changed since."""
+        tools = self._native_tools()
+        if self._native is None or self._native.tools is not tools:
             settings = {f.name: getattr(self._config, f.name) for f in fields(self._config)}
             self._native = self._native_class(
                 provider=self._provider_name,
                 model=self._model or DEFAULT_MODELS.get(self._provider_name),
                 api_key=settings["api_key"],
                 base_url=settings["base_url"],
+                tools=tools,
                 timeout=settings["timeout"],
                 max_retries=settings["max_retries"],
             )
-        self._native.tools = self._native_tools()
         return self._native
 
     def _native_tools(self) -> NativeRegistry | None:
         if self._tools is None:
             return None
         if isinstance(self._tools, list):
-            registry = NativeRegistry()
-            for definition in self._tools:
-                registry.declare(definition.name, definition.description, definition.parameters)
-            return registry
+            if self._declared is None or self._declared[0] != self._tools:
+                registry = NativeRegistry()
+                for definition in self._tools:
+                    registry.declare(definition.name, definition.description, definition.parameters)
+                self._declared = (list(self._tools), registry)
+            return self._declared[1]
         return self._tools.to_native()
 
     def _prepare(
