@@ -1,13 +1,21 @@
-"""sessionforge against the libraries users would pick instead, on one scripted workload, in one run.
+"""sessionforge against the libraries users would pick instead, like with like, in one run.
 
-    .venv/bin/python bench/compare.py            # full run, about 5 minutes on 2 cores
-    .venv/bin/python bench/compare.py --quick    # about 1 minute: 1,000 turns only, shorter caps
+    .venv/bin/python bench/compare.py            # full run, about 7 minutes on 2 cores
+    .venv/bin/python bench/compare.py --quick    # about 2 minutes: smaller sizes, shorter caps
 
-Workloads (see ``workloads.py``): (a) a conversation of 1,000 and 10,000 turns under a 4,000-token
-budget, timed per turn at the start and at the end, in total, and for peak memory; (b) persist and
-reload 1,000 messages with each library's own persistence; (c) token-count accuracy against tiktoken's
-own loader on a mixed corpus. Every figure is a median over repeated runs, and every ratio compares
-figures measured in this same run, with sessionforge as 1.00.
+Workloads (see ``workloads.py``), each compared with the library users would pick for the same job:
+(a) chat histories: a conversation of 1,000 and 10,000 turns under a 4,000-token budget through
+sessionforge's ``ChatSession``, LangChain's history with ``trim_messages`` and the Agents SDK's
+``SQLiteSession``, timed per turn at the start and at the end, in total, and for peak memory;
+(b) session managers: the same tracked turns (``user_says`` + ``ai_responds``, 60-word messages)
+through sessionforge's and chuk's ``SessionManager``, each on its default store, in turns per second,
+and sessionforge's late/early turn time at 10,000 turns; (c) sessionforge's event path on its own:
+a tracked turn on ``memory://`` against the same two messages through ``ChatSession``, and
+``get_messages_for_llm`` on a 4,001-message session; (d) persist and reload 1,000 messages through
+every sessionforge face and each library's own persistence, reloads compared with the Agents SDK's
+``SQLiteSession``; (e) token-count accuracy against tiktoken's own loader on a mixed corpus;
+(f) start-up in fresh processes. Every figure is a median over repeated runs, and every ratio compares
+figures measured in this same run. The closing table sets each ratio beside its target.
 
 Each measurement runs in a fresh worker process, so one library's imports, caches and garbage never
 weigh on another's time or memory. A peer that is not importable here runs under ``--peers-python``
@@ -49,10 +57,26 @@ class Plan:
     repeats: int
     cap_s: float
     persist_messages: int = 1000
+    tracked_turns: int = 1000
+    late_turns: int = 10000
+    view_messages: int = 4001
+    startup_sessions: int = 1000
 
 
 FULL = Plan(sizes=(1000, 10000), repeats=3, cap_s=12.0)
-QUICK = Plan(sizes=(1000,), repeats=3, cap_s=3.0, persist_messages=300)
+QUICK = Plan(sizes=(1000,), repeats=3, cap_s=3.0, persist_messages=300, late_turns=2000)
+
+TARGETS = {
+    "manager_vs_chat": 1.5,
+    "manager_vs_chuk": 100.0,
+    "late_early": 1.2,
+    "view_us_per_message": 3.0,
+    "reload_vs_agents": 1.0,
+    "tokenizer_s": 0.1,
+    "help_s": 0.3,
+    "list_s": 0.4,
+}
+"""Issue 20's targets: at most (at least for ``manager_vs_chuk``) these values."""
 
 
 # ---- worker side -----------------------------------------------------------------------------------
@@ -76,6 +100,13 @@ def _first_sentence(text: str, limit: int = 110) -> str:
 def _run_task(contender: wl.Contender, task: str, args: dict[str, Any]) -> Any:
     if task == "conversation":
         return _conversation_task(contender, **args)
+    if task == "tracked":
+        return _tracked_task(contender, **args)
+    if task == "event-path":
+        return wl.event_path(**args)
+    if task == "startup":
+        with tempfile.TemporaryDirectory(prefix="sf-bench-startup-") as tmp:
+            return wl.startup(workdir=Path(tmp), **args)
     if task == "persist":
         return _persist_task(contender, **args)
     if task == "accuracy":
@@ -104,6 +135,23 @@ def _conversation_task(
             break
     traced = wl.run_conversation(contender.conversation, turns, budget, deadline_s=cap_s, trace_memory=True)
     return {"runs": [r.to_json() for r in runs], "peak_mib": traced.peak_mib, "peak_turns": traced.turns_done}
+
+
+def _tracked_task(contender: wl.Contender, turns: int, repeats: int, cap_s: float) -> dict[str, Any]:
+    """Warm up, then time ``repeats`` runs of the tracked-turn script (stopping early past ``cap_s``)."""
+    assert contender.tracked is not None
+    wl.run_conversation(contender.tracked, 5, BUDGET, script=wl.tracked_script)
+    runs: list[wl.ConversationRun] = []
+    spent = 0.0
+    while len(runs) < repeats and spent < cap_s:
+        run = wl.run_conversation(
+            contender.tracked, turns, BUDGET, deadline_s=cap_s, script=wl.tracked_script
+        )
+        runs.append(run)
+        spent += run.total_s
+        if run.stopped:
+            break
+    return {"runs": [r.to_json() for r in runs]}
 
 
 def _persist_task(contender: wl.Contender, messages: int, repeats: int, cap_s: float) -> list[dict[str, Any]]:
@@ -231,14 +279,15 @@ def _conversation_summary(payload: Any) -> dict[str, Any] | None:
 
 
 def persist_table(messages: int, results: dict[str, Any]) -> str:
-    base = results.get(wl.BASELINE)
-    base_p = _median([r["persist_s"] for r in base]) if isinstance(base, list) else None
+    """Persist and reload times; reloads as a ratio of the Agents SDK's (target: at most 1.00)."""
+    base = results.get(wl.RELOAD_BASELINE)
     base_r = _median([r["reload_s"] for r in base]) if isinstance(base, list) else None
     rows = []
     for key, runs in results.items():
-        label = wl.BY_KEY[key].label
+        contender = wl.BY_KEY[key]
+        label = contender.persist_label or contender.label
         if isinstance(runs, dict):
-            rows.append([label, runs["error"], *["—"] * 5])
+            rows.append([label, runs["error"], *["—"] * 4])
             continue
         p = _median([r["persist_s"] for r in runs])
         r_ = _median([r["reload_s"] for r in runs])
@@ -248,7 +297,6 @@ def persist_table(messages: int, results: dict[str, Any]) -> str:
                 label,
                 runs[0]["backend"] + n,
                 _fmt(p * 1000, 0),
-                _ratio(p, base_p),
                 _fmt(r_ * 1000, 1),
                 # Reading back less than was written is not a faster reload.
                 _ratio(r_, base_r) if runs[-1]["reloaded"] == messages else "—",
@@ -259,12 +307,137 @@ def persist_table(messages: int, results: dict[str, Any]) -> str:
         f"persist + reload {messages:,} messages",
         "backend",
         "persist ms",
-        "×",
         "reload ms",
-        "×",
+        "reload × agents",
         "reloaded",
     ]
     return table(headers, rows)
+
+
+def tracked_summary(payload: Any) -> dict[str, Any] | None:
+    if not payload or "error" in payload:
+        return None
+    runs = payload["runs"]
+    return {
+        "n": len(runs),
+        "turns": runs[-1]["turns_done"],
+        "stopped": runs[-1]["stopped"],
+        "turns_per_s": _median([r["turns_done"] / r["total_s"] for r in runs]),
+        "first100_us": _median([r["first100_us"] for r in runs]),
+        "last100_us": _median([r["last100_us"] for r in runs]),
+    }
+
+
+def tracked_table(turns: int, results: dict[str, Any], late: Any, late_turns: int) -> str:
+    """Turns per second of the session managers, each as a multiple of chuk's."""
+    chuk = tracked_summary(results.get("chuk"))
+    rows = []
+    for key, payload in results.items():
+        label = wl.BY_KEY[key].label
+        s = tracked_summary(payload)
+        if s is None:
+            rows.append([label, payload.get("error", "—"), *["—"] * 4])
+            continue
+        done = (
+            f"{s['turns']:,}"
+            + (" (stopped)" if s["stopped"] else "")
+            + ("" if s["n"] >= 3 else f" (n={s['n']})")
+        )
+        rows.append(
+            [
+                label,
+                done,
+                _fmt(s["turns_per_s"], 0),
+                _ratio(s["turns_per_s"], chuk["turns_per_s"] if chuk else None),
+                _fmt(s["first100_us"], 0),
+                _fmt(s["last100_us"], 0),
+            ]
+        )
+    s = tracked_summary(late)
+    if s is not None:
+        rows.append(
+            [
+                wl.BY_KEY[wl.MANAGER].label,
+                f"{s['turns']:,}" + (" (stopped)" if s["stopped"] else ""),
+                _fmt(s["turns_per_s"], 0),
+                "—",
+                _fmt(s["first100_us"], 0),
+                _fmt(s["last100_us"], 0) + f" (late/early {s['last100_us'] / s['first100_us']:.2f})",
+            ]
+        )
+    elif late is not None:
+        rows.append([wl.BY_KEY[wl.MANAGER].label, late.get("error", "—"), *["—"] * 4])
+    headers = [
+        f"tracked turns (user_says + ai_responds, 60 words), {turns:,} and {late_turns:,}",
+        "turns",
+        "turns/s",
+        "× chuk",
+        "µs/turn first 100",
+        "µs/turn last 100",
+    ]
+    return table(headers, rows)
+
+
+def event_table(result: Any) -> str:
+    """sessionforge's own event path: the manager on memory:// against ChatSession, and the view."""
+    if not result or "error" in result:
+        return f"event path: {result.get('error') if result else 'not run'}"
+    rows = [
+        ["ChatSession: add both messages, count the view", f"{result['chat_us']:,.0f} µs/turn", "1.00"],
+        [
+            "SessionManager on memory://: user_says + ai_responds",
+            f"{result['manager_us']:,.0f} µs/turn",
+            f"{result['manager_us'] / result['chat_us']:.2f}",
+        ],
+        [
+            f"SessionManager.get_messages_for_llm, {result['view_messages']:,} messages",
+            f"{result['view_ms']:,.1f} ms/call",
+            f"{result['view_us_per_message']:.2f} µs/message",
+        ],
+    ]
+    return table([f"sessionforge event path, {result['turns']:,} turns, one process", "median", "×"], rows)
+
+
+def startup_table(result: Any) -> str:
+    if not result or "error" in result:
+        return f"start-up: {result.get('error') if result else 'not run'}"
+    rows = [
+        ["tokenizer ready: first count, cache built before", f"{result['tokenizer_s'] * 1000:,.0f} ms"],
+        [
+            "tokenizer ready: first count, cache cold (builds it)",
+            f"{result['tokenizer_cold_s'] * 1000:,.0f} ms",
+        ],
+        ["sessionforge --help", f"{result['help_s'] * 1000:,.0f} ms"],
+        [
+            f"sessionforge sessions list, {result['sessions']:,} sessions (SQLite)",
+            f"{result['list_s'] * 1000:,.0f} ms",
+        ],
+    ]
+    return table(["start-up, fresh processes (gpt-4o-mini: o200k_base)", "median"], rows)
+
+
+def targets_table(measured: dict[str, float | None]) -> str:
+    """Each ratio of issue 20 beside its target; "at least" for the chuk ratio, "at most" elsewhere."""
+    names = {
+        "manager_vs_chat": "SessionManager (memory://) turn / ChatSession turn",
+        "manager_vs_chuk": "SessionManager (SQLite file) turns/s / chuk's turns/s",
+        "late_early": "SessionManager (SQLite file) late / early turn time",
+        "view_us_per_message": "get_messages_for_llm µs per message returned",
+        "reload_vs_agents": "slowest sessionforge reload / Agents SDK SQLiteSession reload",
+        "tokenizer_s": "tokenizer ready, s",
+        "help_s": "sessionforge --help, s",
+        "list_s": "sessions list on the start-up store, s",
+    }
+    rows = []
+    for key, label in names.items():
+        value = measured.get(key)
+        goal = TARGETS[key]
+        at_least = key == "manager_vs_chuk"
+        met = "—" if value is None else ("yes" if (value >= goal if at_least else value <= goal) else "no")
+        rows.append(
+            [label, ("≥ " if at_least else "≤ ") + f"{goal:g}", "—" if value is None else f"{value:.2f}", met]
+        )
+    return table(["issue 20 target", "target", "measured", "met"], rows)
 
 
 def accuracy_table(results: dict[str, Any]) -> str:
@@ -281,7 +454,7 @@ def accuracy_table(results: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="about a minute: 1,000 turns, short caps")
+    parser.add_argument("--quick", action="store_true", help="about 2 minutes: smaller sizes, short caps")
     parser.add_argument("--only", nargs="*", help="contender keys to run (default: all)")
     parser.add_argument("--peers-python", type=Path, default=PEERS_PYTHON, help="interpreter for peers")
     parser.add_argument("--worker", nargs=3, metavar=("KEY", "TASK", "ARGS"), help=argparse.SUPPRESS)
@@ -312,10 +485,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     steps = sum(
         len(plan.sizes) * bool(wl.BY_KEY[k].conversation)
+        + bool(wl.BY_KEY[k].tracked)
         + bool(wl.BY_KEY[k].persist)
         + bool(wl.BY_KEY[k].counter)
         for k in runnable
-    )
+    ) + (3 if wl.MANAGER in runnable else 0)
     # On stderr and transient, so that stdout (the tables) stays clean for redirecting.
     bar = Progress(
         TextColumn("{task.description}"),
@@ -351,7 +525,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(
         f"sessionforge bench: {'quick' if options.quick else 'full'} run, medians of up to {plan.repeats} "
-        f"runs; × = contender / sessionforge (above 1.00: slower, larger or less accurate)\n"
+        "runs. × in the chat-history table = contender / sessionforge ChatSession (above 1.00: slower or "
+        "larger); the session-manager table divides turns/s by chuk's, the event-path table by ChatSession's "
+        "turn, the reload column by the Agents SDK's reload\n"
     )
     for size in plan.sizes:
         args = {"turns": size, "budget": BUDGET, "repeats": plan.repeats, "cap_s": plan.cap_s}
@@ -367,6 +543,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"sessionforge: largest request {base['max_request_tokens']:,} tokens (budget {BUDGET:,})"
             )
 
+    measured: dict[str, float | None] = {}
+    args = {"turns": plan.tracked_turns, "repeats": plan.repeats, "cap_s": plan.cap_s * 2}
+    tracked = {
+        key: run(key, "tracked", args, timeout=plan.cap_s * 12 + 60)
+        for key in runnable
+        if wl.BY_KEY[key].tracked
+    }
+    late = None
+    if wl.MANAGER in runnable:
+        late_args = {"turns": plan.late_turns, "repeats": 1, "cap_s": 300.0}
+        late = run(wl.MANAGER, "tracked", late_args, timeout=400)
+    show(tracked_table(plan.tracked_turns, tracked, late, plan.late_turns))
+    ours, chuk = tracked_summary(tracked.get(wl.MANAGER)), tracked_summary(tracked.get("chuk"))
+    if ours and chuk and not chuk["stopped"] and not ours["stopped"]:
+        measured["manager_vs_chuk"] = ours["turns_per_s"] / chuk["turns_per_s"]
+    if (s := tracked_summary(late)) is not None and not s["stopped"]:
+        measured["late_early"] = s["last100_us"] / s["first100_us"]
+
+    if wl.MANAGER in runnable:
+        args = {"turns": plan.tracked_turns, "repeats": plan.repeats, "view_messages": plan.view_messages}
+        path = run(wl.MANAGER, "event-path", args, timeout=600)
+        show(event_table(path))
+        if "error" not in path:
+            measured["manager_vs_chat"] = path["manager_us"] / path["chat_us"]
+            measured["view_us_per_message"] = path["view_us_per_message"]
+
     args = {"messages": plan.persist_messages, "repeats": plan.repeats, "cap_s": plan.cap_s * 2}
     persisted = {
         key: run(key, "persist", args, timeout=plan.cap_s * 8 + 60)
@@ -374,10 +576,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if wl.BY_KEY[key].persist
     }
     show(persist_table(plan.persist_messages, persisted))
+    agents = persisted.get(wl.RELOAD_BASELINE)
+    faces = [v for k, v in persisted.items() if k.startswith(wl.BASELINE) and isinstance(v, list)]
+    if isinstance(agents, list) and faces and all(f[-1]["reloaded"] == plan.persist_messages for f in faces):
+        slowest = max(_median([r["reload_s"] for r in f]) for f in faces)
+        measured["reload_vs_agents"] = slowest / _median([r["reload_s"] for r in agents])
+
+    if wl.MANAGER in runnable:
+        args = {"sessions": plan.startup_sessions, "repeats": 5}
+        started_up = run(wl.MANAGER, "startup", args, timeout=600)
+        show(startup_table(started_up))
+        if "error" not in started_up:
+            measured.update({k: started_up[k] for k in ("tokenizer_s", "help_s", "list_s")})
 
     accuracy = {key: run(key, "accuracy", {}, timeout=120) for key in runnable if wl.BY_KEY[key].counter}
     bar.stop()
     print(accuracy_table(accuracy), end="\n\n")
+    print(targets_table(measured), end="\n\n")
 
     if "chuk" in runnable:
         with tempfile.TemporaryDirectory() as empty:

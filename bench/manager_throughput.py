@@ -32,6 +32,8 @@ from sessionforge.storage.sqlite import SQLiteStore
 
 WINDOW = 100
 REPEATS = 3
+TARGET = 1.2
+"""Issue 20: the last 100 turns cost at most this many times the first 100 (flat to 10,000 turns)."""
 """Each figure is the median of this many sessions, each in a new database."""
 
 
@@ -80,14 +82,17 @@ async def main(sizes: list[int]) -> None:
             print("infinite context, a segment every 50 turns" if infinite else "one session")
             print(
                 f"{'turns':>8} {'turns/s':>9} {'first 100 (s)':>14} {'last 100 (s)':>13} {'last/first':>11} "
-                f"{'median turn last/first':>23}"
+                f"{'median turn last/first':>23} {f'target <= {TARGET}':>15}"
             )
             for turns in sizes:
                 runs = [await run(turns, Path(tmp), infinite) for _ in range(REPEATS)]
                 rate, first, last, ratio, typical = (
                     statistics.median(column) for column in zip(*runs, strict=True)
                 )
-                print(f"{turns:>8} {rate:>9.0f} {first:>14.3f} {last:>13.3f} {ratio:>11.2f} {typical:>23.2f}")
+                met = "met" if ratio <= TARGET else "not met"
+                print(
+                    f"{turns:>8} {rate:>9.0f} {first:>14.3f} {last:>13.3f} {ratio:>11.2f} {typical:>23.2f} {met:>15}"
+                )
             print()
 
 

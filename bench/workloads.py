@@ -1,13 +1,18 @@
 """The scripted workloads of ``bench/compare.py`` and the table of contenders that run them.
 
-Every contender is one row of :data:`CONTENDERS`: a conversation driver factory, a persist-and-reload
-function and a token counter, any of which may be missing. Adding a sessionforge face (the async
-``SessionManager``, ``ChatSession.save/load``) to the comparison means writing one small function and
-adding it to a row, so the harness, the timing and the table never change.
+Every contender is one row of :data:`CONTENDERS`: a conversation driver factory, a tracked-turn driver
+factory, a persist-and-reload function and a token counter, any of which may be missing. Adding a
+face to the comparison means writing one small function and adding it to a row, so the harness, the
+timing and the tables never change.
 
-A *turn* is the same for everybody: add the user's message, build the request the model would get
-(inside the token budget, in whatever way the library offers), add the reply. Workloads only return
-what they measured; ``compare.py`` repeats them, takes medians and prints ratios.
+Two kinds of turn, each the same for everybody who runs it:
+
+- a *conversation* turn (chat histories: sessionforge's ``ChatSession``, LangChain, the Agents SDK):
+  add the user's message, build the request the model would get inside the token budget, add the reply;
+- a *tracked* turn (session managers: sessionforge's and chuk's ``SessionManager``): ``user_says``
+  then ``ai_responds`` with 60-word messages (:func:`tracked_script`), each on its own default store.
+
+Workloads only return what they measured; ``compare.py`` repeats them, takes medians and prints ratios.
 
 This module imports no contender at module level: a peer library is imported inside its own functions,
 so the file loads in any interpreter (the harness may run peers in a separate virtualenv).
@@ -22,9 +27,11 @@ import math
 import os
 import random
 import shutil
+import statistics
 import sys
 import time
 import tracemalloc
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -100,6 +107,14 @@ def conversation(turns: int, seed: int = 7) -> list[tuple[str, str]]:
             reply += "\n" + rng.choice(_SNIPPETS)
         pairs.append((user, reply))
     return pairs
+
+
+def tracked_script(turns: int, words: int = 60, seed: int = 11) -> list[tuple[str, str]]:
+    """``turns`` (user message, reply) pairs of exactly ``words`` words each, the same on every side."""
+    rng = random.Random(seed)
+    return [
+        (" ".join(rng.choices(_WORDS, k=words)), " ".join(rng.choices(_WORDS, k=words))) for _ in range(turns)
+    ]
 
 
 # ---- the accuracy corpus -------------------------------------------------------------------------
@@ -231,13 +246,14 @@ def run_conversation(
     *,
     deadline_s: float = 60.0,
     trace_memory: bool = False,
+    script: Callable[[int], list[tuple[str, str]]] = conversation,
 ) -> ConversationRun:
-    """Drive ``turns`` scripted turns through a fresh driver; stop early past ``deadline_s``.
+    """Drive ``turns`` turns of ``script`` through a fresh driver; stop early past ``deadline_s``.
 
     With ``trace_memory`` the peak of Python allocations (tracemalloc) is recorded; that slows the run,
     so the harness measures time and memory in separate runs.
     """
-    pairs = conversation(turns)
+    pairs = script(turns)
     if trace_memory:
         tracemalloc.start()
     try:
@@ -342,6 +358,226 @@ def sessionforge_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> 
     return PersistRun(len(messages), persist_s, reload_s, len(loaded), "SQLite file")
 
 
+def sessionforge_chat_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> PersistRun:
+    """``ChatSession.save`` after every message (as ``sessionforge chat`` saves each turn), then
+    ``ChatSession.load`` in a new store object."""
+    from sessionforge import ChatMessage, ChatSession, open_store
+
+    url = f"sqlite:///{workdir / 'sessionforge-chat.db'}"
+
+    def persist() -> str:
+        store = open_store(url)
+        session = ChatSession(model=MODEL)
+        for role, text in messages:
+            session.add_message(ChatMessage(role=role, content=text), enforce=False)  # type: ignore[arg-type]
+            session.save(store)
+        asyncio.run(store.aclose())
+        return session.session_id
+
+    def reload(session_id: str) -> int:
+        store = open_store(url)
+        loaded = ChatSession.load(session_id, store)
+        asyncio.run(store.aclose())
+        return len(loaded.history)
+
+    session_id, persist_s = _timed(persist)
+    count, reload_s = _timed(lambda: reload(session_id))
+    return PersistRun(len(messages), persist_s, reload_s, count, "SQLite file")
+
+
+def sessionforge_manager_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> PersistRun:
+    """``user_says``/``ai_responds`` per message, then a new ``SessionManager`` on the session id and
+    its ``get_conversation()``."""
+    from sessionforge import SessionManager, open_store
+
+    url = f"sqlite:///{workdir / 'sessionforge-manager.db'}"
+
+    async def persist() -> str:
+        store = open_store(url)
+        async with store:
+            manager = SessionManager(store=store, model=MODEL)
+            for role, text in messages:
+                if role == "user":
+                    await manager.user_says(text)
+                else:
+                    await manager.ai_responds(text, model=MODEL, provider="openai")
+        return manager.session_id
+
+    async def reload(session_id: str) -> int:
+        store = open_store(url)
+        async with store:
+            return len(await SessionManager(session_id=session_id, store=store).get_conversation())
+
+    session_id, persist_s = _timed(lambda: asyncio.run(persist()))
+    count, reload_s = _timed(lambda: asyncio.run(reload(session_id)))
+    return PersistRun(len(messages), persist_s, reload_s, count, "SQLite file")
+
+
+class SessionforgeManager:
+    """sessionforge's ``SessionManager`` on its durable default backend: an SQLite file (a fresh one
+    per run, opened as the default store would be)."""
+
+    def __init__(self, budget: int) -> None:
+        import tempfile
+
+        from sessionforge import SessionManager, open_store
+
+        self._dir = tempfile.TemporaryDirectory(prefix="sf-bench-manager-")
+        self.store = open_store(f"sqlite:///{Path(self._dir.name) / 'sessions.db'}")
+        self.manager = SessionManager(system_prompt=SYSTEM_PROMPT, store=self.store, model=MODEL)
+
+    async def turn(self, user: str, reply: str) -> None:
+        await self.manager.user_says(user)
+        await self.manager.ai_responds(reply, model=MODEL, provider="openai")
+
+    async def close(self) -> None:
+        await self.store.aclose()
+        self._dir.cleanup()
+
+
+def event_path(turns: int, repeats: int, view_messages: int) -> dict[str, Any]:
+    """The same tracked turns through ``SessionManager`` on ``memory://`` and through ``ChatSession``
+    (add both messages, then count the view's tokens, as the manager counts both for usage), in one
+    process, alternating; then ``get_messages_for_llm`` on a session of ``view_messages`` messages.
+
+    Returns medians: µs per turn for each face, and ms per call and µs per returned message."""
+    from sessionforge import ChatMessage, ChatSession, SessionManager, open_store
+
+    pairs = tracked_script(turns)
+
+    def chat_run() -> float:
+        session = ChatSession(system_prompt=SYSTEM_PROMPT, model=MODEL)
+        began = time.perf_counter()
+        for user, reply in pairs:
+            session.add_message(ChatMessage.user(user))
+            session.add_message(ChatMessage.assistant(reply))
+            session.estimate_tokens()
+        return (time.perf_counter() - began) / len(pairs) * 1e6
+
+    async def manager_run() -> float:
+        manager = SessionManager(system_prompt=SYSTEM_PROMPT, store=open_store("memory://"), model=MODEL)
+        await manager.get_stats()  # the session is created before the clock starts, as for ChatSession
+        began = time.perf_counter()
+        for user, reply in pairs:
+            await manager.user_says(user)
+            await manager.ai_responds(reply, model=MODEL, provider="openai")
+        return (time.perf_counter() - began) / len(pairs) * 1e6
+
+    async def view() -> tuple[list[float], int]:
+        manager = SessionManager(system_prompt=SYSTEM_PROMPT, store=open_store("memory://"), model=MODEL)
+        for user, reply in tracked_script((view_messages - 1) // 2):
+            await manager.user_says(user)
+            await manager.ai_responds(reply, model=MODEL, provider="openai")
+        times, returned = [], 0
+        for _ in range(5):
+            began = time.perf_counter()
+            request = await manager.get_messages_for_llm(include_system=True)
+            times.append(time.perf_counter() - began)
+            returned = len(request)
+        return times, returned
+
+    chat_run(), asyncio.run(manager_run())  # warm-up: tokenizer, price registry, first-call caches
+    chat_us, manager_us = [], []
+    for _ in range(repeats):
+        chat_us.append(chat_run())
+        manager_us.append(asyncio.run(manager_run()))
+    times, returned = asyncio.run(view())
+    call_s = statistics.median(times)
+    return {
+        "turns": turns,
+        "chat_us": statistics.median(chat_us),
+        "manager_us": statistics.median(manager_us),
+        "view_messages": returned,
+        "view_ms": call_s * 1000,
+        "view_us_per_message": call_s / returned * 1e6,
+    }
+
+
+def template_records(messages: int = 20) -> list[dict[str, Any]]:
+    """The stored records of one session of ``messages`` messages, written by ``ChatSession.save``."""
+    from sessionforge import ChatMessage, ChatSession, open_store
+
+    store = open_store("memory://")
+    session = ChatSession(model=MODEL)
+    for role, text in history_messages(messages):
+        session.add_message(ChatMessage(role=role, content=text))  # type: ignore[arg-type]
+    session.save(store)
+
+    async def read() -> list[dict[str, Any]]:
+        (session_id,) = await store.list_sessions()
+        return [r.record for r in await store.load(session_id)]
+
+    return asyncio.run(read())
+
+
+def copy_of(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same records with fresh event ids, so that no two sessions share an event."""
+    return [{**r, "id": str(uuid.uuid4())} if "id" in r else dict(r) for r in records]
+
+
+async def grow(
+    store: Any, ids: list[str], target: int, records: Sequence[dict[str, Any]], writers: int
+) -> None:
+    """Append copies of ``records`` as new sessions until ``ids`` holds ``target``; ``writers`` at once."""
+
+    async def one() -> None:
+        session_id = str(uuid.uuid4())
+        await store.append(session_id, copy_of(records))
+        ids.append(session_id)
+
+    while len(ids) < target:
+        await asyncio.gather(*(one() for _ in range(min(writers, target - len(ids)))))
+
+
+def startup(sessions: int, repeats: int, workdir: Path) -> dict[str, Any]:
+    """Fresh processes of this checkout: the tokenizer's first count (cache cold, then built), the
+    command line's ``--help``, and ``sessions list`` on a store of ``sessions`` sessions of 20 messages.
+    Medians of ``repeats`` runs, in seconds."""
+    import subprocess
+
+    from sessionforge import open_store
+
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(SRC),
+        "SESSIONFORGE_CACHE_DIR": str(workdir / "cache"),
+        "SESSIONFORGE_STORE": f"sqlite:///{workdir / 'startup.db'}",
+    }
+    ready = (
+        "import sys, time; import sessionforge.core.messages; t = time.perf_counter(); "
+        "from sessionforge.core.tokens import counter_for_model; "
+        f"counter_for_model({MODEL!r}).count_text('hello'); print(time.perf_counter() - t)"
+    )
+
+    def child(args: list[str]) -> float:
+        began = time.perf_counter()
+        done = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed: {done.stderr.strip()[-300:]}")
+        return time.perf_counter() - began
+
+    def tokenizer() -> float:
+        done = subprocess.run(
+            [sys.executable, "-c", ready], env=env, capture_output=True, text=True, check=True
+        )
+        return float(done.stdout.strip())
+
+    cold = tokenizer()  # builds the cache
+    warm = statistics.median(tokenizer() for _ in range(repeats))
+    store = open_store(env["SESSIONFORGE_STORE"], namespace="default")
+    asyncio.run(grow(store, [], sessions, template_records(), 1))
+    asyncio.run(store.aclose())
+    help_s = statistics.median(child(["-m", "sessionforge", "--help"]) for _ in range(repeats))
+    list_s = statistics.median(child(["-m", "sessionforge", "sessions", "list"]) for _ in range(repeats))
+    return {
+        "tokenizer_cold_s": cold,
+        "tokenizer_s": warm,
+        "help_s": help_s,
+        "list_s": list_s,
+        "sessions": sessions,
+    }
+
+
 def sessionforge_counter() -> Callable[[str], int]:
     from sessionforge.core.tokens import counter_for_model
 
@@ -352,27 +588,17 @@ def sessionforge_counter() -> Callable[[str], int]:
 
 
 class ChukSessionManager:
-    """``SessionManager.user_says / ai_responds`` with infinite context at the token budget (its way of
-    bounding what the model gets: a new segment with a summary once the threshold is passed); the
-    request is ``get_messages_for_llm()``. Storage is its default (chuk-sessions' memory provider)."""
+    """chuk's ``SessionManager``: ``user_says`` then ``ai_responds``, on its default store (chuk-sessions'
+    memory provider; it has no file backend)."""
 
     def __init__(self, budget: int) -> None:
         from chuk_ai_session_manager import SessionManager
 
-        self.manager = SessionManager(
-            system_prompt=SYSTEM_PROMPT,
-            infinite_context=True,
-            token_threshold=budget,
-            max_turns_per_segment=10**9,
-            default_model=MODEL,
-        )
-        self.request_messages = 0
+        self.manager = SessionManager(system_prompt=SYSTEM_PROMPT, default_model=MODEL)
 
     async def turn(self, user: str, reply: str) -> None:
         await self.manager.user_says(user)
-        request = await self.manager.get_messages_for_llm()
         await self.manager.ai_responds(reply, model=MODEL, provider="openai")
-        self.request_messages = len(request)
 
 
 def chuk_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> PersistRun:
@@ -577,6 +803,9 @@ class Contender:
     label: str
     requires: tuple[str, ...] = ()
     conversation: Callable[[int], Driver] | None = None
+    tracked: Callable[[int], Driver] | None = None
+    persist_label: str | None = None
+    """How the persist workload goes through this contender, where its label does not say it."""
     persist: Callable[[Sequence[tuple[str, str]], Path], PersistRun] | None = None
     counter: Callable[[], Callable[[str], int]] | None = None
     skip: str | None = None
@@ -584,6 +813,10 @@ class Contender:
 
 
 BASELINE = "sessionforge"
+MANAGER = "sessionforge-manager"
+"""The baseline of the tracked-turn table."""
+RELOAD_BASELINE = "agents"
+"""Reloads are compared with the Agents SDK's ``SQLiteSession``, the fastest durable history measured."""
 
 CONTENDERS: list[Contender] = [
     Contender(
@@ -592,13 +825,27 @@ CONTENDERS: list[Contender] = [
         requires=("sessionforge",),
         conversation=SessionforgeChatSession,
         persist=sessionforge_persist,
+        persist_label="sessionforge Store.append / Store.load into messages",
         counter=sessionforge_counter,
+    ),
+    Contender(
+        key="sessionforge-chat",
+        label="sessionforge ChatSession.save / load",
+        requires=("sessionforge",),
+        persist=sessionforge_chat_persist,
+    ),
+    Contender(
+        key="sessionforge-manager",
+        label="sessionforge SessionManager (SQLite file)",
+        requires=("sessionforge",),
+        tracked=SessionforgeManager,
+        persist=sessionforge_manager_persist,
     ),
     Contender(
         key="chuk",
         label="chuk-ai-session-manager SessionManager",
         requires=("chuk_ai_session_manager",),
-        conversation=ChukSessionManager,
+        tracked=ChukSessionManager,
         persist=chuk_persist,
         counter=chuk_counter,
         notes=[

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ._meta import get_version as get_version
 from ._meta import is_available as is_available
 
-__version__ = get_version()
+__version__: str  # read from the installed metadata on first use: importlib.metadata costs ~30 ms
 
 # name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {
@@ -21,7 +21,7 @@ _EXPORTS: dict[str, str] = {
     "AsyncChatAgent": ".faces.agent",
     "Budget": ".core.budget",
     "ChatAgent": ".faces.agent",
-    "ChatResponse": ".providers.base",
+    "ChatResponse": ".providers.types",
     "ChatSession": ".faces.chat_session",
     "CompactionReport": ".faces.chat_session",
     "InfiniteConversationManager": ".faces.infinite",
@@ -195,9 +195,12 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     module_name = _EXPORTS.get(name)
-    if module_name is None:
+    if name == "__version__":
+        value: Any = get_version()
+    elif module_name is None:
         raise AttributeError(f"module 'sessionforge' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name, __name__), name)
+    else:
+        value = getattr(importlib.import_module(module_name, __name__), name)
     globals()[name] = value  # later lookups skip this function
     return value
 
@@ -262,7 +265,7 @@ if TYPE_CHECKING:  # the lazy names, as users' type checkers see them
         track_llm_call,
         track_tool_use,
     )
-    from .providers.base import ChatResponse
+    from .providers.types import ChatResponse
     from .storage.base import Store
     from .storage.chuk import ChukSessionsStore, SessionStorage
     from .storage.config import configure_storage, open_store, setup_chuk_sessions_storage

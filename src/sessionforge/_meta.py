@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
-from importlib import metadata
 
 __all__ = ["COMPONENTS", "get_version", "is_available"]
 
@@ -25,6 +23,8 @@ COMPONENTS: dict[str, str] = {
 
 def get_version() -> str:
     """The installed version of sessionforge."""
+    from importlib import metadata  # lazy: importing it costs more than the rest of the package import
+
     try:
         return metadata.version("sessionforge")
     except metadata.PackageNotFoundError:  # running from a source tree

@@ -19,7 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PostgresServer", "RedisCluster", "RedisServer", "ServerMissing", "free_port", "start_or_fail"]
+__all__ = [
+    "PostgresServer",
+    "RedisCluster",
+    "RedisServer",
+    "ServerMissing",
+    "free_port",
+    "start_or_fail",
+    "wait_for_port",
+]
 
 INSTALL_HINT = "run `scripts/bootstrap.sh --services` (or `make test`), which apt-installs it"
 
@@ -48,7 +56,7 @@ def _free_cluster_port() -> int:
     raise RuntimeError("no free port pair for a Redis cluster node")
 
 
-def _wait_for_port(port: int, proc: subprocess.Popen[bytes] | None, log: Path, timeout: float) -> None:
+def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None, log: Path, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -101,7 +109,7 @@ class RedisServer:
         log = self.dir / "redis.log"
         with log.open("ab") as out:
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=self.dir)
-        _wait_for_port(self.port, self.proc, log, 10)
+        wait_for_port(self.port, self.proc, log, 10)
         return self
 
     def stop(self) -> None:

@@ -115,3 +115,84 @@ def test_every_contender_is_runnable_or_says_why(workloads: ModuleType) -> None:
         does_something = contender.conversation or contender.persist or contender.counter
         assert does_something or contender.skip, contender.key
     assert workloads.CONTENDERS[0].key == workloads.BASELINE
+
+
+def _compare() -> ModuleType:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import compare
+    finally:
+        sys.path.remove(str(BENCH))
+    return compare
+
+
+def test_tracked_script_is_the_same_sixty_words_for_every_side(workloads: ModuleType) -> None:
+    script = workloads.tracked_script(20)
+    assert script == workloads.tracked_script(20)
+    assert all(len(user.split()) == len(reply.split()) == 60 for user, reply in script)
+
+
+def test_manager_tracked_turns_land_in_its_store(workloads: ModuleType) -> None:
+    driver = workloads.SessionforgeManager(600)
+    pairs = workloads.tracked_script(15)
+    import asyncio
+
+    async def drive() -> dict[str, object]:
+        for user, reply in pairs:
+            await driver.turn(user, reply)
+        stats = await driver.manager.get_stats()
+        await driver.close()
+        return stats
+
+    stats = asyncio.run(drive())
+    assert stats["user_messages"] == stats["ai_messages"] == 15
+    assert stats["total_tokens"] > 15 * 2 * 40  # 60 words each, counted exactly
+
+
+def test_harness_tracked_task_reports_every_turn(workloads: ModuleType) -> None:
+    payload = _compare().worker(workloads.MANAGER, "tracked", {"turns": 20, "repeats": 1, "cap_s": 30.0})
+    (run,) = payload["result"]["runs"]
+    assert run["turns_done"] == 20 and not run["stopped"]
+
+
+def test_event_path_times_both_faces_and_the_view(workloads: ModuleType) -> None:
+    result = workloads.event_path(turns=10, repeats=1, view_messages=41)
+    assert result["view_messages"] == 41  # the system prompt and 20 turns
+    assert result["chat_us"] > 0 and result["manager_us"] > 0
+    assert result["view_us_per_message"] == pytest.approx(result["view_ms"] * 1000 / 41)
+
+
+@pytest.mark.parametrize("key", ["sessionforge", "sessionforge-chat", "sessionforge-manager"])
+def test_every_sessionforge_face_round_trips_the_persist_workload(
+    workloads: ModuleType, key: str, tmp_path: Path
+) -> None:
+    run = workloads.BY_KEY[key].persist(workloads.history_messages(12), tmp_path)
+    assert run.messages == run.reloaded == 12
+
+
+def test_startup_measures_fresh_processes(workloads: ModuleType, tmp_path: Path) -> None:
+    result = workloads.startup(sessions=3, repeats=1, workdir=tmp_path)
+    assert result["tokenizer_s"] > 0 and result["tokenizer_cold_s"] > 0
+    assert result["help_s"] > 0 and result["list_s"] > 0
+    assert any(tmp_path.joinpath("cache").iterdir())  # the tokenizer cache went where it was told
+
+
+def test_targets_table_says_which_targets_are_met() -> None:
+    text = _compare().targets_table({"manager_vs_chat": 1.2, "manager_vs_chuk": 40.0, "help_s": 0.5})
+    lines = {line.split("|")[1].strip(): line for line in text.splitlines()[2:]}
+    assert lines["SessionManager (memory://) turn / ChatSession turn"].rstrip(" |").endswith("yes")
+    assert lines["SessionManager (SQLite file) turns/s / chuk's turns/s"].rstrip(" |").endswith("no")
+    assert lines["sessionforge --help, s"].rstrip(" |").endswith("no")
+    assert lines["tokenizer ready, s"].rstrip(" |").endswith("—")
+
+
+def test_scale_bench_runs_on_a_small_sqlite_store(workloads: ModuleType, tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import scale
+    finally:
+        sys.path.remove(str(BENCH))
+    figures, paged = scale.run_backend(f"sqlite:///{tmp_path / 'scale.db'}", [50, 60], writers=1)
+    assert [f.sessions for f in figures] == [50, 60]
+    assert all(f.list_ms > 0 and f.load_ms > 0 and f.chat_load_ms > 0 and f.manager_ms > 0 for f in figures)
+    assert "growth 50 -> 60" in scale.report("SQLite", figures, paged)

@@ -6,15 +6,16 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Coroutine
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from ..errors import SessionforgeError
-from ..storage.base import Store
-from ..storage.config import DEFAULT_NAMESPACE, default_store_url, open_store
+
+if TYPE_CHECKING:
+    from ..storage.base import Store
 
 __all__ = ["STORE_OPTION", "console", "err_console", "friendly", "open_cli_store", "run", "store_label"]
 
@@ -34,12 +35,16 @@ STORE_OPTION: Any = typer.Option(
 
 
 def store_label(url: str | None) -> str:
+    from ..storage.config import default_store_url
+
     return url or default_store_url()
 
 
 def open_cli_store(url: str | None) -> Store:
     """The store a command works on, in the namespace the library's default store uses, so the CLI
     sees exactly the sessions that ``ChatSession.save()`` and the simple API wrote."""
+    from ..storage.config import DEFAULT_NAMESPACE, open_store
+
     return open_store(url, namespace=DEFAULT_NAMESPACE)
 
 

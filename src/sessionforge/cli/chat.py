@@ -11,19 +11,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from ..context.compactors import TruncateCompactor
 from ..errors import ProviderError, SessionforgeError, SessionNotFound, UsageError
-from ..faces.agent import ChatAgent
-from ..faces.chat_session import ChatSession
-from ..providers.base import ChatResponse
-from ..storage.base import Store
 from ._common import STORE_OPTION, console, err_console, friendly, open_cli_store, store_label
-from ._digest import usage_rows
+
+if TYPE_CHECKING:
+    from ..faces.agent import ChatAgent
+    from ..faces.chat_session import ChatSession
+    from ..providers.base import ChatResponse
+    from ..storage.base import Store
 
 __all__ = ["chat"]
 
@@ -38,6 +38,8 @@ class ChatLoop:
     ) -> None:
         self.store = store
         self.session = session
+        from ._digest import usage_rows
+
         self.max_output = max_output
         self.agent = self._agent(provider, model)
         # Running totals: from the usage the stored replies carry, once; then one turn at a time.
@@ -49,6 +51,8 @@ class ChatLoop:
         self.cost_usd = sum(c["cost_usd"] or 0.0 for c in calls)
 
     def _agent(self, provider: str, model: str | None) -> ChatAgent:
+        from ..faces.agent import ChatAgent
+
         return ChatAgent(provider=provider, model=model, max_output_tokens=self.max_output)
 
     def save(self) -> None:
@@ -119,6 +123,8 @@ class ChatLoop:
         return True
 
     def stats(self) -> None:
+        from rich.table import Table
+
         table = Table(title=f"session {self.session.session_id}")
         table.add_column("measure")
         table.add_column("value", justify="right")
@@ -170,6 +176,9 @@ def _interactive() -> Iterator[str]:
 def _open_session(
     store: Store, session_id: str | None, system: str | None, budget: int | None
 ) -> ChatSession:
+    from ..context.compactors import TruncateCompactor
+    from ..faces.chat_session import ChatSession
+
     compactor = TruncateCompactor() if budget else None
     if session_id is not None:
         try:

@@ -3,13 +3,6 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
-from rich.table import Table
-
-from ..context.compactors import TruncateCompactor
-from ..core.messages import ChatMessage
-from ..core.usage import estimate_cost
-from ..faces.chat_session import ChatSession
 
 TOPICS = [
     "the history of the printing press",
@@ -27,6 +20,14 @@ def demo(
     turns: int = typer.Option(24, help="Scripted turns to add."),
 ) -> None:
     """Fill a session past its budget, let it compact, and show tokens, cost and what was dropped."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..context.compactors import TruncateCompactor
+    from ..core.messages import ChatMessage
+    from ..core.usage import estimate_cost
+    from ..faces.chat_session import ChatSession
+
     console = Console()
     session = ChatSession(
         system_prompt="You are a concise assistant.",

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import webbrowser
-
 import typer
 
 from ._common import STORE_OPTION, console, friendly, open_cli_store, store_label
-from ._inspector import InspectorServer
 
 __all__ = ["inspect"]
 
@@ -20,6 +17,10 @@ def inspect(
 ) -> None:
     """Serve a local page listing sessions (with forks and segments), their conversations, and
     charts of tokens per turn and cumulative cost. Ctrl-C stops it."""
+    import webbrowser
+
+    from ._inspector import InspectorServer
+
     server = InspectorServer(open_cli_store(store_url), port)
     console.print(f"inspecting {store_label(store_url)} at [bold]{server.url}[/] (Ctrl-C to stop)")
     if not no_browser:

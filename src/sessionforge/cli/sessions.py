@@ -5,21 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from ..core.projection import MARKS, transcript
 from ..errors import SessionNotFound, UsageError
-from ..interop.portable import export_session
-from ..storage.base import Store
-from ..storage.forks import fork as fork_session
-from ..storage.session import Session
 from ._common import STORE_OPTION, console, friendly, open_cli_store, run
-from ._digest import digest, overview
-from ._progress import progress_bar
+
+if TYPE_CHECKING:
+    from ..storage.base import Store
 
 __all__ = ["app"]
 
@@ -50,6 +45,10 @@ def list_sessions(
     store_url: str | None = STORE_OPTION,
 ) -> None:
     """Stored sessions, most recently updated first."""
+    from rich.table import Table
+
+    from ._digest import overview
+
     store = open_cli_store(store_url)
     rows = run(_closing(store, overview(store, prefix)))
     rows = rows[:count] if count else rows
@@ -102,6 +101,10 @@ def show(
     store_url: str | None = STORE_OPTION,
 ) -> None:
     """A session's conversation (roles, tool calls, summaries) and its tokens and cost per turn."""
+    from rich.table import Table
+
+    from ._digest import digest
+
     store = open_cli_store(store_url)
     data = run(_closing(store, digest(session_id, store)))
     if as_json:
@@ -157,6 +160,10 @@ def stats(
     store_url: str | None = STORE_OPTION,
 ) -> None:
     """Tokens and cost per model, for one session or the whole store."""
+    from rich.table import Table
+
+    from ._digest import digest
+
     store = open_cli_store(store_url)
 
     async def gather() -> list[dict[str, Any]]:
@@ -234,6 +241,8 @@ def fork(
     store_url: str | None = STORE_OPTION,
 ) -> None:
     """Fork a session: the fork shares the history up to --at, without copying it."""
+    from ..storage.forks import fork as fork_session
+
     store = open_cli_store(store_url)
     position: str | int | None = int(at) if at is not None and at.isdigit() else at
     child = run(_closing(store, fork_session(session_id, at=position, store=store, new_session_id=new_id)))
@@ -241,6 +250,10 @@ def fork(
 
 
 async def _render(session_id: str, store: Store, fmt: str, inline_forks: bool) -> str:
+    from ..core.projection import transcript
+    from ..interop.portable import export_session
+    from ..storage.session import Session
+
     if fmt == "jsonl":
         return await export_session(session_id, store, inline_forks=inline_forks)
     session = await Session.load(session_id, store)
@@ -284,8 +297,11 @@ def summarize_session(
     from ..context.chunked import summarize_in_chunks
     from ..context.summarize import SummarizationStrategy, extractive_summarizer, local_model_summarizer
     from ..core.events import EventSource, EventType, SessionEvent
+    from ..core.projection import MARKS, transcript
     from ..core.tokens import counter_for_model
     from ..core.usage import TokenUsage
+    from ..storage.session import Session
+    from ._progress import progress_bar
 
     if strategy not in {s.value for s in SummarizationStrategy}:
         raise UsageError(
@@ -366,6 +382,8 @@ def export(
     store_url: str | None = STORE_OPTION,
 ) -> None:
     """Export sessions: our versioned JSON Lines, or the message lists OpenAI or Anthropic accept."""
+    from ._progress import progress_bar
+
     if fmt not in {"jsonl", "openai", "anthropic"}:
         raise UsageError(f"unknown format {fmt!r}: use jsonl, openai or anthropic")
     store = open_cli_store(store_url)

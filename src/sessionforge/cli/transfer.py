@@ -5,25 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from ..errors import MessageFormatError, StorageError, UsageError
-from ..interop.importers import (
-    from_anthropic_messages,
-    from_langchain,
-    from_openai_agents_items,
-    from_openai_messages,
-    import_messages,
-    import_openai_agents_sqlite,
-)
-from ..interop.portable import FORMAT, import_session, migrate
-from ..storage.base import Store
-from ..storage.config import DEFAULT_NAMESPACE, open_store
 from ._common import STORE_OPTION, console, friendly, open_cli_store, run
-from ._progress import progress_bar
+
+if TYPE_CHECKING:
+    from ..storage.base import Store
 
 __all__ = ["import_command", "migrate_command"]
 
@@ -33,6 +24,8 @@ FORMATS = ("auto", "jsonl", "openai", "anthropic", "langchain", "openai-agents",
 
 def _detect(path: Path, text: str | None) -> str:
     """Guess a file's format from its first bytes; ``--format`` overrides the guess."""
+    from ..interop.portable import FORMAT
+
     if text is None:
         return "openai-agents-db"
     head = text.lstrip()[:2000]
@@ -66,6 +59,16 @@ def _detect(path: Path, text: str | None) -> str:
 
 
 async def _import_one(path: Path, fmt: str, store: Store, new_id: str | None) -> list[str]:
+    from ..interop.importers import (
+        from_anthropic_messages,
+        from_langchain,
+        from_openai_agents_items,
+        from_openai_messages,
+        import_messages,
+        import_openai_agents_sqlite,
+    )
+    from ..interop.portable import import_session
+
     if fmt == "openai-agents-db":
         return list((await import_openai_agents_sqlite(path, store)).values())
     try:
@@ -98,6 +101,8 @@ def import_command(
 ) -> None:
     """Import sessions: our JSON Lines exports, OpenAI/Anthropic/LangChain message lists, or an
     OpenAI Agents SDK SQLite database."""
+    from ._progress import progress_bar
+
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     if new_id is not None and len(files) > 1:
@@ -130,12 +135,19 @@ def import_command(
 def migrate_command(
     from_url: str = typer.Option(..., "--from", help="Source store URL."),
     to_url: str = typer.Option(..., "--to", help="Target store URL."),
-    namespace: str = typer.Option(DEFAULT_NAMESPACE, "--namespace", help="Namespace of both stores."),
+    namespace: str | None = typer.Option(
+        None, "--namespace", help="Namespace of both stores (default: the library's default namespace)."
+    ),
     prefix: str = typer.Option("", "--prefix", help="Only sessions whose id starts with this."),
 ) -> None:
     """Copy every session from one store to another, then verify the target holds them all."""
+    from ..interop.portable import migrate
+    from ..storage.config import DEFAULT_NAMESPACE, open_store
+    from ._progress import progress_bar
+
     if from_url == to_url:
         raise UsageError("--from and --to name the same store")
+    namespace = DEFAULT_NAMESPACE if namespace is None else namespace
 
     async def work() -> tuple[int, int, list[str]]:
         source = open_store(from_url, namespace=namespace)

@@ -16,6 +16,7 @@ estimate; a call that fits is made, and its real usage is what gets added.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,10 +85,21 @@ class Budget(BaseModel):
         model: str | None,
         provider: str | None = None,
         max_output_tokens: int | None = None,
+        price: Callable[[int, int], float] | None = None,
     ) -> CallEstimate:
-        """The upper bound of one call's cost (see the module docstring for how it is bounded)."""
+        """The upper bound of one call's cost (see the module docstring for how it is bounded).
+
+        ``price`` prices ``(prompt, output)`` tokens when the provider has its own price (a
+        self-hosted model's 0, a price given to the agent); the registry prices by model otherwise.
+        """
         output = max_output_tokens if max_output_tokens is not None else DEFAULT_ESTIMATED_OUTPUT_TOKENS
-        usd = estimate_cost(model, prompt_tokens, output, provider) if self.max_usd is not None else None
+        usd: float | None = None
+        if self.max_usd is not None:
+            usd = (
+                price(prompt_tokens, output)
+                if price
+                else estimate_cost(model, prompt_tokens, output, provider)
+            )
         return CallEstimate(prompt_tokens, output, usd)
 
     def check(
@@ -98,13 +110,14 @@ class Budget(BaseModel):
         provider: str | None = None,
         max_output_tokens: int | None = None,
         session_id: str | None = None,
+        price: Callable[[int, int], float] | None = None,
     ) -> CallEstimate:
         """Refuse a call whose upper-bound cost would pass a limit; return the estimate otherwise.
 
         Raises :class:`BudgetExceededError` (``kind`` is ``"tokens"`` or ``"usd"``). Changes nothing.
         """
         estimate = self.estimate(
-            prompt_tokens, model=model, provider=provider, max_output_tokens=max_output_tokens
+            prompt_tokens, model=model, provider=provider, max_output_tokens=max_output_tokens, price=price
         )
         where = f"session {session_id}" if session_id else "this session"
         if self.max_tokens is not None and self.spent_tokens + estimate.tokens > self.max_tokens:

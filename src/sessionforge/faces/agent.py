@@ -9,15 +9,17 @@ back to exactly what it was, so the caller can retry the same call.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import asdict
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from ..core.messages import ChatMessage
 from ..errors import UsageError
-from ..providers import DEFAULT_MODELS, create_provider
+from ..providers import DEFAULT_MODELS, PriceSetting, create_provider
 from ..providers.base import ChatRequest, ChatResponse, Flow, Provider, adrive, drive, turn_flow
+from ..providers.options import merge_options
+from ..providers.pricing import price_of
 from ..tools.offload import RECALL_SCHEMA, RECALL_TOOL
 from ..tools.registry import ToolRegistry, ToolSchema
 from ..tools.runner import ToolPolicy, ToolRunner
@@ -44,10 +46,21 @@ class _AgentCore:
         temperature: float | None = None,
         offload_over_tokens: int | None = None,
         tool_policy: ToolPolicy | None = None,
+        request_options: Mapping[str, Any] | None = None,
+        price: PriceSetting | None = None,
     ) -> None:
         if isinstance(provider, str):
             self.provider: Provider = create_provider(
-                provider, api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+                provider,
+                api_key=api_key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                price=price,
+            )
+        elif price is not None:
+            raise UsageError(
+                "price= applies to a provider named by string; give a Provider object its own price"
             )
         else:
             self.provider = provider
@@ -69,10 +82,16 @@ class _AgentCore:
         self.max_output_tokens = max_output_tokens
         self.temperature = temperature
         self.offload_over_tokens = offload_over_tokens
+        self.request_options = merge_options(request_options)
         self.last_response: ChatResponse | None = None
 
     def _begin(
-        self, message: str | ChatMessage | None, session: ChatSession, *, execute_tools: bool = True
+        self,
+        message: str | ChatMessage | None,
+        session: ChatSession,
+        request_options: Mapping[str, Any] | None = None,
+        *,
+        execute_tools: bool = True,
     ) -> Flow:
         """Count with this agent's model, add the user's message (budget applies), start the flow.
 
@@ -98,6 +117,7 @@ class _AgentCore:
             after_call=after,
             offload_over_tokens=self.offload_over_tokens,
             count_tokens=session.counter.count_text,
+            request_options=merge_options(self.request_options, request_options),
             before_request=lambda: session.make_room(self.max_output_tokens or 0),
             execute_tools=execute_tools,
         )
@@ -113,6 +133,8 @@ class _AgentCore:
         if budget is None:
             return None, None
         tool_tokens = sum(session.counter.count_text(json.dumps(asdict(s))) for s in self._schemas())
+        own = price_of(self.provider)
+        price = own.cost if own is not None else None
 
         def before(request: ChatRequest) -> None:
             budget.check(
@@ -121,6 +143,7 @@ class _AgentCore:
                 provider=self.provider.name,
                 max_output_tokens=self.max_output_tokens,
                 session_id=session.session_id,
+                price=price,
             )
 
         def after(response: ChatResponse) -> None:
@@ -156,6 +179,12 @@ class ChatAgent(_AgentCore):
         tool_policy: timeout, retries and cache for the tools' calls
             (:class:`~sessionforge.tools.runner.ToolPolicy`; by default none of them, as a plain
             function call would be). Calls of one reply run concurrently.
+        request_options: fields for every request (``tool_choice``, ``temperature``, ``top_p``,
+            ``seed``, ``extra_body``, ...; see :mod:`sessionforge.providers.options`); ``chat`` and
+            ``stream_chat`` take a ``request_options=`` of their own that wins key by key.
+        price: what the model's calls cost, for a model the registry should not price by name
+            (:mod:`sessionforge.providers.pricing`): self-hosted servers and the embedded model cost
+            0 unless it is given.
 
     A session with a :class:`~sessionforge.core.budget.Budget` has every model call checked before it is
     sent and its reported usage added after; a refused call raises ``BudgetExceededError`` and leaves
@@ -167,6 +196,7 @@ class ChatAgent(_AgentCore):
         message: str | ChatMessage | None = None,
         session: ChatSession | None = None,
         *,
+        request_options: Mapping[str, Any] | None = None,
         auto_execute_tools: bool = True,
     ) -> ChatResponse:
         """Send ``message`` (or the session as it is) and return the reply, tool calls resolved.
@@ -175,7 +205,9 @@ class ChatAgent(_AgentCore):
         for the caller to run.
         """
         response: ChatResponse | None = None
-        for item in self._run(message, session, stream=False, execute_tools=auto_execute_tools):
+        for item in self._run(
+            message, session, stream=False, request_options=request_options, execute_tools=auto_execute_tools
+        ):
             if isinstance(item, ChatResponse):
                 response = item
         assert response is not None
@@ -186,13 +218,16 @@ class ChatAgent(_AgentCore):
         message: str | ChatMessage | None = None,
         session: ChatSession | None = None,
         *,
+        request_options: Mapping[str, Any] | None = None,
         auto_execute_tools: bool = True,
     ) -> Iterator[str]:
         """Like :meth:`chat`, yielding the reply's text as it arrives; the session ends the same.
 
         The assembled reply is in :attr:`last_response` once the iterator is exhausted.
         """
-        for item in self._run(message, session, stream=True, execute_tools=auto_execute_tools):
+        for item in self._run(
+            message, session, stream=True, request_options=request_options, execute_tools=auto_execute_tools
+        ):
             if isinstance(item, str):
                 yield item
 
@@ -202,12 +237,13 @@ class ChatAgent(_AgentCore):
         session: ChatSession | None,
         *,
         stream: bool,
+        request_options: Mapping[str, Any] | None,
         execute_tools: bool = True,
     ) -> Iterator[str | ChatResponse]:
         session = session if session is not None else ChatSession()
         mark: SessionCheckpoint = session.checkpoint()
         try:
-            flow = self._begin(message, session, execute_tools=execute_tools)
+            flow = self._begin(message, session, request_options, execute_tools=execute_tools)
             for item in drive(flow, self.provider, self.runner, stream=stream):
                 if isinstance(item, ChatResponse):
                     session.settle()
@@ -238,11 +274,14 @@ class AsyncChatAgent(_AgentCore):
         message: str | ChatMessage | None = None,
         session: ChatSession | None = None,
         *,
+        request_options: Mapping[str, Any] | None = None,
         auto_execute_tools: bool = True,
     ) -> ChatResponse:
         """Send ``message`` (or the session as it is) and return the reply, tool calls resolved."""
         response: ChatResponse | None = None
-        async for item in self._run(message, session, stream=False, execute_tools=auto_execute_tools):
+        async for item in self._run(
+            message, session, stream=False, request_options=request_options, execute_tools=auto_execute_tools
+        ):
             if isinstance(item, ChatResponse):
                 response = item
         assert response is not None
@@ -253,10 +292,13 @@ class AsyncChatAgent(_AgentCore):
         message: str | ChatMessage | None = None,
         session: ChatSession | None = None,
         *,
+        request_options: Mapping[str, Any] | None = None,
         auto_execute_tools: bool = True,
     ) -> AsyncIterator[str]:
         """Like :meth:`chat`, yielding the reply's text as it arrives; the session ends the same."""
-        async for item in self._run(message, session, stream=True, execute_tools=auto_execute_tools):
+        async for item in self._run(
+            message, session, stream=True, request_options=request_options, execute_tools=auto_execute_tools
+        ):
             if isinstance(item, str):
                 yield item
 
@@ -266,12 +308,13 @@ class AsyncChatAgent(_AgentCore):
         session: ChatSession | None,
         *,
         stream: bool,
+        request_options: Mapping[str, Any] | None,
         execute_tools: bool = True,
     ) -> AsyncIterator[str | ChatResponse]:
         session = session if session is not None else ChatSession()
         mark: SessionCheckpoint = session.checkpoint()
         try:
-            flow = self._begin(message, session, execute_tools=execute_tools)
+            flow = self._begin(message, session, request_options, execute_tools=execute_tools)
             async for item in adrive(flow, self.provider, self.runner, stream=stream):
                 if isinstance(item, ChatResponse):
                     session.settle()

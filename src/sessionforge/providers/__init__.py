@@ -3,6 +3,15 @@
 The wire formats live in :mod:`.openai` and :mod:`.anthropic`; this module only decides which client
 (and which server) a name means. OpenAI-compatible servers reuse the Chat Completions adapter with a
 preset base URL, so adding one is a line in :data:`OPENAI_COMPATIBLE`.
+
+Two things differ between OpenAI's API and the compatible servers, and are decided here:
+
+* the output cap: OpenAI's API takes ``max_completion_tokens`` (its reasoning models refuse
+  ``max_tokens``), the servers take ``max_tokens`` (llama.cpp's ignores the other one). The presets
+  send ``max_tokens``; ``provider="openai"`` sends ``max_completion_tokens`` to OpenAI's own hosts and
+  ``max_tokens`` to any other ``base_url``. ``max_tokens_field=`` overrides the choice.
+* the price: a self-hosted server (a ``local`` preset, or any base URL on this machine or a private
+  network) costs 0 unless ``price=`` is given; see :mod:`.pricing`.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from dataclasses import dataclass
 
 from ..errors import UnknownProviderError
 from .base import ChatRequest, ChatResponse, Provider
+from .pricing import Price, PriceSetting
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -18,6 +28,8 @@ __all__ = [
     "ChatRequest",
     "ChatResponse",
     "CompatiblePreset",
+    "Price",
+    "PriceSetting",
     "Provider",
     "create_provider",
 ]
@@ -25,18 +37,28 @@ __all__ = [
 
 @dataclass(frozen=True)
 class CompatiblePreset:
-    """Where an OpenAI-compatible server listens by default and where its key is read from."""
+    """Where an OpenAI-compatible server listens by default and where its key is read from.
+
+    ``local``: the server runs models on the user's own hardware, so its calls cost 0 by default.
+    """
 
     base_url: str
     api_key_env: str
     base_url_env: str
     default_api_key: str | None = None
+    local: bool = True
 
 
 OPENAI_COMPATIBLE: dict[str, CompatiblePreset] = {
     "ollama": CompatiblePreset("http://localhost:11434/v1", "OLLAMA_API_KEY", "OLLAMA_BASE_URL", "ollama"),
+    "llamacpp": CompatiblePreset(
+        "http://localhost:8080/v1", "LLAMACPP_API_KEY", "LLAMACPP_BASE_URL", "sk-no-key-required"
+    ),
+    "lmstudio": CompatiblePreset(
+        "http://localhost:1234/v1", "LMSTUDIO_API_KEY", "LMSTUDIO_BASE_URL", "lm-studio"
+    ),
     "openrouter": CompatiblePreset(
-        "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL"
+        "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL", local=False
     ),
     "vllm": CompatiblePreset("http://localhost:8000/v1", "VLLM_API_KEY", "VLLM_BASE_URL", "EMPTY"),
 }
@@ -55,22 +77,39 @@ def create_provider(
     base_url: str | None = None,
     timeout: float | None = None,
     max_retries: int = 2,
+    price: PriceSetting | None = None,
+    max_tokens_field: str | None = None,
 ) -> Provider:
     """The client for ``provider``: ``openai``, ``anthropic``, ``local``, a preset, or ``openai``
-    pointed at any ``base_url``."""
+    pointed at any ``base_url``.
+
+    ``price``: what the model's calls cost (a :class:`Price`, ``(input, output)`` USD per million
+    tokens, ``"free"``, or ``"registry"``); by default the registry prices cloud APIs and
+    self-hosted servers cost 0. ``max_tokens_field``: the body field of the output cap, when the
+    automatic choice (module docstring) does not suit a server.
+    """
     name = provider.lower()
     if name == "anthropic":
         from .anthropic import AnthropicProvider
 
-        return AnthropicProvider(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        return AnthropicProvider(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, price=price
+        )
     if name == "local":
         from .local import LocalProvider
 
-        return LocalProvider()
+        return LocalProvider(price=price)
     from .openai import OpenAIProvider
 
     if name == "openai":
-        return OpenAIProvider(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        return OpenAIProvider(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            price=price,
+            max_tokens_field=max_tokens_field,
+        )
     preset = OPENAI_COMPATIBLE.get(name)
     if preset is not None:
         return OpenAIProvider(
@@ -83,7 +122,9 @@ def create_provider(
             base_url_env=preset.base_url_env,
             default_base_url=preset.base_url,
             default_api_key=preset.default_api_key,
-            max_tokens_field="max_tokens",
+            max_tokens_field=max_tokens_field or "max_tokens",
+            price=price,
+            local=preset.local,
         )
     known = ", ".join(["openai", "anthropic", "local", *OPENAI_COMPATIBLE])
     raise UnknownProviderError(

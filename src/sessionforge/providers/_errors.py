@@ -1,7 +1,8 @@
 """From an HTTP failure to our exception: one table shared by every adapter.
 
 Each adapter's ``map_errors`` context manager knows its SDK's exception classes and calls
-:func:`translate` with the status (or ``"timeout"``/``"connection"``); the choice of class, the
+:func:`translate` with the status (or ``"timeout"``/``"connection"`` before a reply, ``"stream"``/
+``"stream-timeout"`` when a streamed reply breaks off half way); the choice of class, the
 retry-after, the body and the advice in the message are decided here, once.
 """
 
@@ -89,6 +90,17 @@ def translate(
         return ProviderConnectionError(
             f"could not reach {provider}: check the base URL and the network ({exc})", **common
         )
+    if status in ("stream", "stream-timeout"):
+        cause = exc.__cause__ or exc
+        kind = ProviderTimeoutError if status == "stream-timeout" else ProviderConnectionError
+        what = "stopped sending" if status == "stream-timeout" else "broke off"
+        return kind(
+            f"the stream from {provider} {what} in the middle of the reply ({type(cause).__name__}: "
+            f"{cause}); the partial reply was discarded: retry the call",
+            **common,
+        )
+    if status == "error":
+        return ProviderError(f"{provider} failed: {detail}", **common)
     assert isinstance(status, int)
     if status in (401, 403):
         return AuthenticationError(

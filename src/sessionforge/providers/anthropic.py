@@ -4,30 +4,37 @@ The Messages API differs from Chat Completions in ways the mapping absorbs, so t
 move between providers: the system prompt is its own field; tool calls are ``tool_use`` blocks of an
 assistant message and their results ``tool_result`` blocks of a user message; roles must alternate
 (consecutive same-role messages are merged) and the first message must come from the user.
+
+Messages written by other servers are made acceptable on the way out: a tool-call id outside
+Anthropic's ``^[a-zA-Z0-9_-]+$`` (``functions.add:0``, as some compatible servers emit) or repeated in
+the conversation is mapped to a valid, unique one, the same way for the call and its result, so the
+stored session keeps its ids; a text of only whitespace is no block (Anthropic refuses it).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core.messages import AudioPart, ChatMessage, ContentPart, ImagePart, TextPart, ToolCall
 from ..errors import UnsupportedFeatureError
 from ..tools.registry import ToolSchema
 from ._errors import translate
 from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason
-from .openai import usage_of
+from .openai import new_call_id
+from .options import anthropic_tool_choice
+from .pricing import Price, PriceSetting, usage_of
 from .sdk import SDKAdapter
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
     "AnthropicProvider",
     "StreamAssembler",
+    "ToolIds",
     "content_part_to_wire",
     "from_wire",
     "map_errors",
@@ -53,7 +60,44 @@ _FINISH: dict[str, FinishReason] = {
 }
 
 
+_VALID_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
+
 # ---- wire format (pure) --------------------------------------------------------------------------
+
+
+class ToolIds:
+    """Tool-call ids as Anthropic accepts them, for one request.
+
+    A valid id that is new in the conversation is kept. Any other gets a deterministic one: invalid
+    characters become ``_`` and a hash of the original is appended (``functions.add:0`` becomes
+    ``functions_add_0_<hash>``), and a repeat gets its occurrence number too. A tool result is
+    matched to the latest call with its id, so a result always points at the call it answers.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+        self._current: dict[str, str] = {}
+        self._used: set[str] = set()
+
+    def call(self, original: str) -> str:
+        count = self._seen[original] = self._seen.get(original, 0) + 1
+        wire = original if count == 1 and _VALID_ID.match(original) else self._mapped(original, count)
+        while wire in self._used:
+            count += 1
+            wire = self._mapped(original, count)
+        self._used.add(wire)
+        self._current[original] = wire
+        return wire
+
+    def result(self, original: str | None) -> str:
+        key = original or ""
+        return self._current.get(key) or (key if _VALID_ID.match(key) else self._mapped(key, 1))
+
+    @staticmethod
+    def _mapped(original: str, count: int) -> str:
+        digest = hashlib.sha256(original.encode()).hexdigest()[:8]
+        stem = re.sub(r"[^a-zA-Z0-9_-]", "_", original)[:40] or "call"
+        return f"{stem}_{digest}" if count == 1 else f"{stem}_{digest}_{count}"
 
 
 def _image_block(part: ImagePart) -> dict[str, Any]:
@@ -83,11 +127,11 @@ def content_part_to_wire(part: ContentPart) -> dict[str, Any]:
     return {"type": "text", "text": part.text}
 
 
-def _blocks(message: ChatMessage) -> list[dict[str, Any]]:
+def _blocks(message: ChatMessage, ids: ToolIds) -> list[dict[str, Any]]:
     if message.role == "tool":
         block: dict[str, Any] = {
             "type": "tool_result",
-            "tool_use_id": message.tool_call_id,
+            "tool_use_id": ids.result(message.tool_call_id),
             "content": message.text,
         }
         if message.metadata.get("is_error"):
@@ -95,17 +139,17 @@ def _blocks(message: ChatMessage) -> list[dict[str, Any]]:
         return [block]
     blocks: list[dict[str, Any]] = []
     if isinstance(message.content, str):
-        if message.content:
+        if message.content.strip():
             blocks.append({"type": "text", "text": message.content})
     elif message.content is not None:
         blocks.extend(
             content_part_to_wire(part)
             for part in message.content
-            if not isinstance(part, TextPart) or part.text
+            if not isinstance(part, TextPart) or part.text.strip()
         )
     for call in message.tool_calls:
         arguments = {} if RAW_ARGUMENTS_KEY in call.arguments else call.arguments
-        blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": arguments})
+        blocks.append({"type": "tool_use", "id": ids.call(call.id), "name": call.name, "input": arguments})
     return blocks
 
 
@@ -116,15 +160,21 @@ def to_wire(
     model: str,
     max_tokens: int | None = None,
     temperature: float | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The body of a ``POST /v1/messages`` request."""
-    system = "\n\n".join(m.text for m in messages if m.role == "system" and m.text)
+    """The body of a ``POST /v1/messages`` request.
+
+    ``options`` are extra body fields; a neutral or Chat Completions ``tool_choice`` is spelled the
+    Messages way, and dropped when the request offers no tools.
+    """
+    system = "\n\n".join(m.text for m in messages if m.role == "system" and m.text.strip())
     turns: list[dict[str, Any]] = []
+    ids = ToolIds()
     for message in messages:
         if message.role == "system":
             continue
         role = "assistant" if message.role == "assistant" else "user"
-        blocks = _blocks(message)
+        blocks = _blocks(message, ids)
         if not blocks:
             continue
         if turns and turns[-1]["role"] == role:
@@ -146,11 +196,18 @@ def to_wire(
         ]
     if temperature is not None:
         body["temperature"] = temperature
+    for key, value in (options or {}).items():
+        if key == "tool_choice" and not tools:
+            continue
+        body[key] = anthropic_tool_choice(value) if key == "tool_choice" else value
     return body
 
 
-def from_wire(raw: Mapping[str, Any], *, provider: str = "anthropic") -> ChatResponse:
-    """A :class:`ChatResponse` from a Messages response body."""
+def from_wire(
+    raw: Mapping[str, Any], *, provider: str = "anthropic", price: Price | None = None
+) -> ChatResponse:
+    """A :class:`ChatResponse` from a Messages response body (priced with ``price``, or from the
+    registry when it is ``None``)."""
     texts: list[str] = []
     calls: list[ToolCall] = []
     for block in raw.get("content") or []:
@@ -160,7 +217,7 @@ def from_wire(raw: Mapping[str, Any], *, provider: str = "anthropic") -> ChatRes
             arguments = block.get("input")
             calls.append(
                 ToolCall(
-                    id=block["id"],
+                    id=block.get("id") or new_call_id(),
                     name=block["name"],
                     arguments=arguments
                     if isinstance(arguments, dict)
@@ -176,7 +233,9 @@ def from_wire(raw: Mapping[str, Any], *, provider: str = "anthropic") -> ChatRes
     return ChatResponse.build(
         content="".join(texts),
         tool_calls=calls,
-        usage=usage_of(prompt, int(usage.get("output_tokens") or 0), model=model, provider=provider),
+        usage=usage_of(
+            prompt, int(usage.get("output_tokens") or 0), model=model, provider=provider, price=price
+        ),
         model=model,
         provider=provider,
         finish_reason=_FINISH.get(str(raw.get("stop_reason")), "unknown"),
@@ -187,10 +246,16 @@ def from_wire(raw: Mapping[str, Any], *, provider: str = "anthropic") -> ChatRes
 class StreamAssembler:
     """Folds streamed events into the message they add up to, returning text as it comes."""
 
-    def __init__(self, *, provider: str = "anthropic") -> None:
+    def __init__(self, *, provider: str = "anthropic", price: Price | None = None) -> None:
         self.provider = provider
+        self.price = price
         self._message: dict[str, Any] = {"content": [], "usage": {}}
         self._json: dict[int, str] = {}
+
+    @property
+    def usage_reported(self) -> bool:
+        """Whether the stream carried usage (Anthropic's always does; a compatible server may not)."""
+        return bool(self._message["usage"])
 
     def feed(self, event: Mapping[str, Any]) -> str | None:
         """Take one event; return its new text, if any."""
@@ -227,25 +292,28 @@ class StreamAssembler:
                 block["input"] = json.loads(text) if text else {}
             except json.JSONDecodeError:
                 block["input"] = text
-        return from_wire(self._message, provider=self.provider)
+        return from_wire(self._message, provider=self.provider, price=self.price)
 
 
 # ---- errors --------------------------------------------------------------------------------------
 
 
 @contextmanager
-def map_errors(provider: str) -> Iterator[None]:
-    """Translate the ``anthropic`` SDK's exceptions into ours, chained."""
+def map_errors(provider: str, *, midstream: bool = False) -> Iterator[None]:
+    """Translate the ``anthropic`` SDK's exceptions into ours, chained. ``midstream``: the reply had
+    started, so a lost connection is a broken stream, not a server that could not be reached."""
     import anthropic
 
     try:
         yield
     except anthropic.APITimeoutError as exc:
-        raise translate(provider, "timeout", exc) from exc
+        raise translate(provider, "stream-timeout" if midstream else "timeout", exc) from exc
     except anthropic.APIConnectionError as exc:
-        raise translate(provider, "connection", exc) from exc
+        raise translate(provider, "stream" if midstream else "connection", exc) from exc
     except anthropic.APIStatusError as exc:
         raise translate(provider, exc.status_code, exc, response=exc.response, body=exc.body) from exc
+    except anthropic.APIError as exc:
+        raise translate(provider, "stream" if midstream else "error", exc, body=exc.body) from exc
 
 
 # ---- the client ----------------------------------------------------------------------------------
@@ -268,6 +336,7 @@ class AnthropicProvider(SDKAdapter):
         base_url: str | None = None,
         timeout: float | None = None,
         max_retries: int = 2,
+        price: PriceSetting | None = None,
     ) -> None:
         super().__init__(
             name=name,
@@ -277,6 +346,7 @@ class AnthropicProvider(SDKAdapter):
             max_retries=max_retries,
             api_key_env="ANTHROPIC_API_KEY",
             base_url_env="ANTHROPIC_BASE_URL",
+            price=price,
         )
 
     def _client_class(self, *, asynchronous: bool) -> type[Any]:
@@ -289,22 +359,21 @@ class AnthropicProvider(SDKAdapter):
 
         return anthropic.AsyncStream if asynchronous else anthropic.Stream
 
-    def body(self, request: ChatRequest) -> dict[str, Any]:
-        body = to_wire(
+    def body(self, request: ChatRequest, options: Mapping[str, Any]) -> dict[str, Any]:
+        return to_wire(
             request.messages,
             request.tools,
             model=request.model,
             max_tokens=request.max_tokens,
             temperature=request.temperature,
+            options=options,
         )
-        body.update(request.options)
-        return body
 
     def parse(self, raw: Mapping[str, Any]) -> ChatResponse:
-        return from_wire(raw, provider=self.name)
+        return from_wire(raw, provider=self.name, price=self.price)
 
     def assembler(self) -> StreamAssembler:
-        return StreamAssembler(provider=self.name)
+        return StreamAssembler(provider=self.name, price=self.price)
 
-    def errors(self) -> AbstractContextManager[None]:
-        return map_errors(self.name)
+    def errors(self, *, midstream: bool = False) -> AbstractContextManager[None]:
+        return map_errors(self.name, midstream=midstream)

@@ -1,6 +1,6 @@
-"""The provider contract, the reply model, and the tool-call turn written once.
+"""The provider contract and the tool-call turn written once.
 
-A provider adapter does I/O only: it turns a :class:`ChatRequest` into a :class:`ChatResponse` with
+A provider adapter does I/O only: it turns a :class:`~.types.ChatRequest` into a :class:`~.types.ChatResponse` with
 ``send`` (sync), ``asend`` (async), ``stream`` and ``astream`` (text chunks, then the final response).
 How a wire format is spelled lives in pure ``to_wire``/``from_wire`` functions next to each adapter.
 
@@ -12,11 +12,9 @@ blocking and one async, so the tool loop exists exactly once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
-
-from pydantic import BaseModel, ConfigDict, Field
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from .._sync import run_sync
 from ..core.events import USAGE_KEY
@@ -24,8 +22,11 @@ from ..core.messages import ChatMessage, ToolCall
 from ..core.usage import TokenUsage
 from ..errors import ToolProcessingError
 from ..tools.offload import RECALL_SCHEMA, RECALL_TOOL, offload_message, recall
-from ..tools.registry import ToolRegistry, ToolSchema
+from ..tools.registry import ToolRegistry
 from ..tools.runner import PendingCall, ToolRunner
+from .options import without_forced_choice
+from .telemetry import model_span
+from .types import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason, StreamItem
 
 __all__ = [
     "RAW_ARGUMENTS_KEY",
@@ -42,76 +43,6 @@ __all__ = [
     "drive",
     "turn_flow",
 ]
-
-FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error", "unknown"]
-
-RAW_ARGUMENTS_KEY = "__raw_arguments__"
-"""Key under which an adapter keeps tool arguments that were not a JSON object, so that the tool loop
-can report the problem to the model and the wire mapping can send the text back unchanged."""
-
-
-class ChatResponse(BaseModel):
-    """A model's reply to one chat call.
-
-    ``usage`` holds the tokens the provider reported (exact), priced from the registry; after a turn
-    with tool calls it is the sum over every model call of the turn. ``message`` is the assistant
-    message as it is stored in the session.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    content: str
-    usage: TokenUsage
-    model: str
-    provider: str
-    tool_calls: list[ToolCall] = Field(default_factory=list)
-    finish_reason: FinishReason = "stop"
-    message: ChatMessage
-    raw: Any = Field(default=None, repr=False, exclude=True)
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        content: str,
-        tool_calls: list[ToolCall],
-        usage: TokenUsage,
-        model: str,
-        provider: str,
-        finish_reason: FinishReason,
-        raw: Any = None,
-    ) -> ChatResponse:
-        """A response whose ``message`` is the assistant message matching the other fields."""
-        message = ChatMessage.assistant(content or None, tool_calls=tool_calls)
-        return cls(
-            content=content,
-            usage=usage,
-            model=model,
-            provider=provider,
-            tool_calls=tool_calls,
-            finish_reason=finish_reason,
-            message=message,
-            raw=raw,
-        )
-
-    def __str__(self) -> str:
-        return self.content
-
-
-@dataclass(frozen=True)
-class ChatRequest:
-    """Everything one model call needs, independent of the wire format."""
-
-    model: str
-    messages: list[ChatMessage]
-    tools: list[ToolSchema] = field(default_factory=list)
-    max_tokens: int | None = None
-    temperature: float | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-StreamItem = str | ChatResponse
-"""What ``stream``/``astream`` yield: text chunks, and last of all the assembled response."""
 
 
 @runtime_checkable
@@ -218,6 +149,7 @@ def turn_flow(
     count_tokens: Callable[[str], int] | None = None,
     before_request: Callable[[], None] | None = None,
     execute_tools: bool = True,
+    request_options: Mapping[str, Any] | None = None,
 ) -> Flow:
     """One turn: call the model, run the tools it asks for, call again, until it answers in text.
 
@@ -234,7 +166,12 @@ def turn_flow(
     ``before_request`` runs before each request is built from the session (an agent makes room for
     the reply there). With ``execute_tools=False`` the tools are offered to the model but not run: a
     reply that calls them ends the turn, its tool calls for the caller to handle.
+
+    ``request_options`` go into every request (:mod:`sessionforge.providers.options`); a
+    ``tool_choice`` that forces a tool is sent on the first call only, so the model can answer once
+    the tool has run.
     """
+    options = dict(request_options or {})
     schemas = tools.schemas() if tools is not None else []
     offloading = tools is not None and offload_over_tokens is not None
     if offloading:
@@ -250,6 +187,7 @@ def turn_flow(
             tools=schemas,
             max_tokens=max_tokens,
             temperature=temperature,
+            options=options if rounds == 0 else without_forced_choice(options),
         )
         if before_call is not None:
             before_call(request)
@@ -311,14 +249,17 @@ def drive(flow: Flow, provider: Provider, tools: ToolRunner | None, *, stream: b
         if isinstance(step, ToolRun):
             assert tools is not None  # the flow asks for tool runs only when it has tools
             outcome = run_sync(tools.run_all(pending_calls(step)))
-        elif stream:
-            for item in provider.stream(step.request):
-                if isinstance(item, str):
-                    yield item
-                else:
-                    outcome = item
-        else:
-            outcome = provider.send(step.request)
+            continue
+        with model_span(provider.name, step.request) as observed:
+            if stream:
+                for item in provider.stream(step.request):
+                    if isinstance(item, str):
+                        yield item
+                    else:
+                        outcome = item
+            else:
+                outcome = provider.send(step.request)
+            observed.record(outcome)
 
 
 async def adrive(
@@ -335,11 +276,14 @@ async def adrive(
         if isinstance(step, ToolRun):
             assert tools is not None  # the flow asks for tool runs only when it has tools
             outcome = await tools.run_all(pending_calls(step))
-        elif stream:
-            async for item in provider.astream(step.request):
-                if isinstance(item, str):
-                    yield item
-                else:
-                    outcome = item
-        else:
-            outcome = await provider.asend(step.request)
+            continue
+        with model_span(provider.name, step.request) as observed:
+            if stream:
+                async for item in provider.astream(step.request):
+                    if isinstance(item, str):
+                        yield item
+                    else:
+                        outcome = item
+            else:
+                outcome = await provider.asend(step.request)
+            observed.record(outcome)

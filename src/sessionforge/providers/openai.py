@@ -8,19 +8,19 @@ reached is only a ``base_url`` and a key, chosen in :mod:`sessionforge.providers
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import urlsplit
 
 from ..core.messages import AudioPart, ChatMessage, ContentPart, ImagePart, ToolCall
-from ..core.usage import TokenUsage
 from ..tools.registry import ToolSchema
 from ._errors import translate
 from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason
+from .options import openai_tool_choice
+from .pricing import Price, PriceSetting, usage_of
 from .sdk import SDKAdapter
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "OpenAIProvider",
@@ -28,12 +28,18 @@ __all__ = [
     "content_part_to_wire",
     "from_wire",
     "map_errors",
+    "max_tokens_field_for",
     "message_from_wire",
     "message_to_wire",
+    "new_call_id",
     "to_wire",
 ]
 
 PATH = "/chat/completions"
+
+OPENAI_HOSTS = ("api.openai.com", ".openai.azure.com")
+"""Hosts of OpenAI's own API, which wants the output cap as ``max_completion_tokens`` (its reasoning
+models refuse ``max_tokens``); every other server gets ``max_tokens``, the field they all honour."""
 
 _FINISH: dict[str, FinishReason] = {
     "stop": "stop",
@@ -56,9 +62,11 @@ def content_part_to_wire(part: ContentPart) -> dict[str, Any]:
     return {"type": "text", "text": part.text}
 
 
-def _content(message: ChatMessage) -> str | list[dict[str, Any]] | None:
+def _content(message: ChatMessage) -> str | list[dict[str, Any]]:
+    # No content is sent as "": llama.cpp's server answers 500 to a null content and to a missing
+    # one, and every server (OpenAI's too) accepts an empty string beside tool calls.
     if message.content is None or isinstance(message.content, str):
-        return message.content
+        return message.content or ""
     return [content_part_to_wire(part) for part in message.content]
 
 
@@ -135,6 +143,15 @@ def tools_to_wire(tools: Sequence[ToolSchema]) -> list[dict[str, Any]]:
     ]
 
 
+def max_tokens_field_for(base_url: str | None) -> str:
+    """The field of the output cap for a server: see :data:`OPENAI_HOSTS`."""
+    if not base_url:
+        return "max_completion_tokens"
+    host = (urlsplit(base_url).hostname or "").lower()
+    official = host == OPENAI_HOSTS[0] or host.endswith(OPENAI_HOSTS[1])
+    return "max_completion_tokens" if official else "max_tokens"
+
+
 def to_wire(
     messages: Sequence[ChatMessage],
     tools: Sequence[ToolSchema] = (),
@@ -143,8 +160,14 @@ def to_wire(
     max_tokens: int | None = None,
     temperature: float | None = None,
     max_tokens_field: str = "max_completion_tokens",
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The body of a ``POST /chat/completions`` request."""
+    """The body of a ``POST /chat/completions`` request.
+
+    ``options`` are extra body fields (request options without the SDK's own); a neutral
+    ``tool_choice`` is spelled the Chat Completions way, and dropped with the other tool settings
+    when the request offers no tools (OpenAI refuses them then).
+    """
     body: dict[str, Any] = {"model": model, "messages": [message_to_wire(m) for m in messages]}
     if tools:
         body["tools"] = tools_to_wire(tools)
@@ -152,6 +175,10 @@ def to_wire(
         body[max_tokens_field] = max_tokens
     if temperature is not None:
         body["temperature"] = temperature
+    for key, value in (options or {}).items():
+        if key in ("tool_choice", "parallel_tool_calls") and not tools:
+            continue
+        body[key] = openai_tool_choice(value) if key == "tool_choice" else value
     return body
 
 
@@ -165,31 +192,27 @@ def _parse_arguments(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {RAW_ARGUMENTS_KEY: text}
 
 
-def usage_of(prompt: int, completion: int, *, model: str, provider: str, free: bool = False) -> TokenUsage:
-    """Provider-reported tokens, priced (or free, for a model running on this machine)."""
-    if free:
-        return TokenUsage(
-            prompt_tokens=prompt,
-            completion_tokens=completion,
-            model=model,
-            provider=provider,
-            estimated_cost_usd=0.0,
-        )
-    return TokenUsage.of(prompt, completion, model=model, provider=provider)
+def new_call_id() -> str:
+    """A fresh tool-call id, for a reply whose server sent none: unique across the conversation
+    (ids numbered per reply would repeat, and Anthropic refuses a repeated ``tool_use`` id)."""
+    return f"call_{uuid.uuid4().hex[:24]}"
 
 
-def from_wire(raw: Mapping[str, Any], *, provider: str = "openai", free: bool = False) -> ChatResponse:
-    """A :class:`ChatResponse` from a Chat Completions response body."""
+def from_wire(
+    raw: Mapping[str, Any], *, provider: str = "openai", price: Price | None = None
+) -> ChatResponse:
+    """A :class:`ChatResponse` from a Chat Completions response body (priced with ``price``, or
+    from the registry when it is ``None``)."""
     choices = raw.get("choices") or [{}]
     choice = choices[0]
     message = choice.get("message") or {}
     calls = [
         ToolCall(
-            id=c.get("id") or f"call_{i}",
+            id=c.get("id") or new_call_id(),
             name=c["function"]["name"],
             arguments=_parse_arguments(c["function"].get("arguments")),
         )
-        for i, c in enumerate(message.get("tool_calls") or [])
+        for c in message.get("tool_calls") or []
     ]
     usage = raw.get("usage") or {}
     model = str(raw.get("model") or "")
@@ -201,7 +224,7 @@ def from_wire(raw: Mapping[str, Any], *, provider: str = "openai", free: bool = 
             int(usage.get("completion_tokens") or 0),
             model=model,
             provider=provider,
-            free=free,
+            price=price,
         ),
         model=model,
         provider=provider,
@@ -213,18 +236,20 @@ def from_wire(raw: Mapping[str, Any], *, provider: str = "openai", free: bool = 
 class StreamAssembler:
     """Folds streamed chunks into the response body they add up to, returning text as it comes."""
 
-    def __init__(self, *, provider: str = "openai", free: bool = False) -> None:
+    def __init__(self, *, provider: str = "openai", price: Price | None = None) -> None:
         self.provider = provider
-        self.free = free
+        self.price = price
         self._text: list[str] = []
         self._calls: dict[int, dict[str, Any]] = {}
         self._finish: str | None = None
         self._usage: dict[str, Any] | None = None
         self._model = ""
+        self._id: str | None = None
 
     def feed(self, chunk: Mapping[str, Any]) -> str | None:
         """Take one chunk; return its new text, if any."""
         self._model = str(chunk.get("model") or self._model)
+        self._id = chunk.get("id") or self._id
         if chunk.get("usage"):
             self._usage = dict(chunk["usage"])
         text: str | None = None
@@ -238,12 +263,17 @@ class StreamAssembler:
                     int(call.get("index") or 0), {"id": None, "name": "", "args": ""}
                 )
                 function = call.get("function") or {}
+                slot["name"] = _name_after(slot["name"], function.get("name") or "")
                 slot["id"] = call.get("id") or slot["id"]
-                slot["name"] += function.get("name") or ""
                 slot["args"] += function.get("arguments") or ""
             if choice.get("finish_reason"):
                 self._finish = choice["finish_reason"]
         return text
+
+    @property
+    def usage_reported(self) -> bool:
+        """Whether the stream carried usage (llama.cpp's server, for one, sends none)."""
+        return self._usage is not None
 
     def result(self) -> ChatResponse:
         calls = [
@@ -251,6 +281,7 @@ class StreamAssembler:
             for _, c in sorted(self._calls.items())
         ]
         body = {
+            "id": self._id,
             "model": self._model,
             "choices": [
                 {
@@ -260,25 +291,37 @@ class StreamAssembler:
             ],
             "usage": self._usage,
         }
-        return from_wire(body, provider=self.provider, free=self.free)
+        return from_wire(body, provider=self.provider, price=self.price)
+
+
+def _name_after(name: str, chunk: str) -> str:
+    """A tool call's name after one more chunk. OpenAI sends the name once; llama.cpp's server repeats
+    the whole name in every chunk. A repeat (or a longer name starting with the one so far) replaces;
+    anything else is a fragment and appends."""
+    if not name or chunk.startswith(name):
+        return chunk or name
+    return name + chunk
 
 
 # ---- errors --------------------------------------------------------------------------------------
 
 
 @contextmanager
-def map_errors(provider: str) -> Iterator[None]:
-    """Translate the ``openai`` SDK's exceptions into ours, chained."""
+def map_errors(provider: str, *, midstream: bool = False) -> Iterator[None]:
+    """Translate the ``openai`` SDK's exceptions into ours, chained. ``midstream``: the reply had
+    started, so a lost connection is a broken stream, not a server that could not be reached."""
     import openai
 
     try:
         yield
     except openai.APITimeoutError as exc:
-        raise translate(provider, "timeout", exc) from exc
+        raise translate(provider, "stream-timeout" if midstream else "timeout", exc) from exc
     except openai.APIConnectionError as exc:
-        raise translate(provider, "connection", exc) from exc
+        raise translate(provider, "stream" if midstream else "connection", exc) from exc
     except openai.APIStatusError as exc:
         raise translate(provider, exc.status_code, exc, response=exc.response, body=exc.body) from exc
+    except openai.APIError as exc:  # an error event inside a stream
+        raise translate(provider, "stream" if midstream else "error", exc, body=exc.body) from exc
 
 
 # ---- the client ----------------------------------------------------------------------------------
@@ -305,7 +348,9 @@ class OpenAIProvider(SDKAdapter):
         base_url_env: str = "OPENAI_BASE_URL",
         default_base_url: str | None = None,
         default_api_key: str | None = None,
-        max_tokens_field: str = "max_completion_tokens",
+        max_tokens_field: str | None = None,
+        price: PriceSetting | None = None,
+        local: bool = False,
     ) -> None:
         super().__init__(
             name=name,
@@ -317,8 +362,10 @@ class OpenAIProvider(SDKAdapter):
             base_url_env=base_url_env,
             default_api_key=default_api_key,
             default_base_url=default_base_url,
+            price=price,
+            local=local,
         )
-        self.max_tokens_field = max_tokens_field
+        self.max_tokens_field = max_tokens_field or max_tokens_field_for(self.base_url)
 
     def _client_class(self, *, asynchronous: bool) -> type[Any]:
         import openai
@@ -330,26 +377,25 @@ class OpenAIProvider(SDKAdapter):
 
         return openai.AsyncStream if asynchronous else openai.Stream
 
-    def body(self, request: ChatRequest) -> dict[str, Any]:
-        body = to_wire(
+    def body(self, request: ChatRequest, options: Mapping[str, Any]) -> dict[str, Any]:
+        return to_wire(
             request.messages,
             request.tools,
             model=request.model,
             max_tokens=request.max_tokens,
             temperature=request.temperature,
             max_tokens_field=self.max_tokens_field,
+            options=options,
         )
-        body.update(request.options)
-        return body
 
-    def stream_body(self, request: ChatRequest) -> dict[str, Any]:
-        return {**self.body(request), "stream": True, "stream_options": {"include_usage": True}}
+    def stream_body(self, request: ChatRequest, options: Mapping[str, Any]) -> dict[str, Any]:
+        return {**self.body(request, options), "stream": True, "stream_options": {"include_usage": True}}
 
     def parse(self, raw: Mapping[str, Any]) -> ChatResponse:
-        return from_wire(raw, provider=self.name)
+        return from_wire(raw, provider=self.name, price=self.price)
 
     def assembler(self) -> StreamAssembler:
-        return StreamAssembler(provider=self.name)
+        return StreamAssembler(provider=self.name, price=self.price)
 
-    def errors(self) -> AbstractContextManager[None]:
-        return map_errors(self.name)
+    def errors(self, *, midstream: bool = False) -> AbstractContextManager[None]:
+        return map_errors(self.name, midstream=midstream)

@@ -7,6 +7,11 @@ SDK's exceptions map to ours; subclasses supply those, this class does the I/O.
 
 The body is already exact wire JSON, so it is posted as it is: the SDK's typed ``create`` would
 re-validate the whole history on every call, a cost that grows with the conversation.
+
+Written once here too: request options split into body fields and the SDK's per-request options
+(:mod:`.options`); a reply without reported usage counted with our tokenizer and labelled estimated
+(:mod:`.pricing`); and a stream that breaks after it started reported as a broken stream, not as a
+server that could not be reached.
 """
 
 from __future__ import annotations
@@ -19,14 +24,22 @@ from typing import Any, ClassVar, Protocol, cast
 
 from ..errors import MissingAPIKeyError
 from .base import ChatRequest, ChatResponse, StreamItem
+from .options import split_sdk_options
+from .pricing import PriceSetting, estimated_usage, is_local_url, resolve_price
 
-__all__ = ["SDKAdapter", "StreamAssembling"]
+__all__ = ["LOCAL_PLACEHOLDER_KEY", "SDKAdapter", "StreamAssembling"]
+
+LOCAL_PLACEHOLDER_KEY = "sk-no-key-required"
+"""The key sent to a self-hosted server when none is given."""
 
 
 class StreamAssembling(Protocol):
     """Turns streamed events into text chunks and, at the end, the whole response."""
 
     def feed(self, event: Mapping[str, Any]) -> str | None: ...
+
+    @property
+    def usage_reported(self) -> bool: ...
 
     def result(self) -> ChatResponse: ...
 
@@ -48,16 +61,23 @@ class SDKAdapter(ABC):
         base_url_env: str,
         default_api_key: str | None = None,
         default_base_url: str | None = None,
+        price: PriceSetting | None = None,
+        local: bool = False,
     ) -> None:
         self.name = name
+        self.base_url = base_url or os.environ.get(base_url_env) or default_base_url
+        # A server on this machine or a private network seldom checks keys (llama.cpp's and vLLM's
+        # do not unless started with one), but the SDKs refuse to run without one.
         self.api_key = api_key or os.environ.get(api_key_env) or default_api_key
+        if not self.api_key and is_local_url(self.base_url):
+            self.api_key = LOCAL_PLACEHOLDER_KEY
         if not self.api_key:
             raise MissingAPIKeyError(
                 f"no API key for {name}: pass api_key= or set the {api_key_env} environment variable",
                 provider=name,
                 env_var=api_key_env,
             )
-        self.base_url = base_url or os.environ.get(base_url_env) or default_base_url
+        self.price = resolve_price(price, base_url=self.base_url, local=local)
         self.timeout = timeout
         self.max_retries = max_retries
         self._sync: Any = None
@@ -74,8 +94,8 @@ class SDKAdapter(ABC):
         """The SDK's stream class for raw JSON events."""
 
     @abstractmethod
-    def body(self, request: ChatRequest) -> dict[str, Any]:
-        """The request as the provider's wire JSON."""
+    def body(self, request: ChatRequest, options: Mapping[str, Any]) -> dict[str, Any]:
+        """The request as the provider's wire JSON, with ``options`` (extra body fields) applied."""
 
     @abstractmethod
     def parse(self, raw: Mapping[str, Any]) -> ChatResponse:
@@ -86,11 +106,12 @@ class SDKAdapter(ABC):
         """A fresh assembler for one streamed response."""
 
     @abstractmethod
-    def errors(self) -> AbstractContextManager[None]:
-        """Translates the SDK's exceptions into ours (``raise ... from exc``)."""
+    def errors(self, *, midstream: bool = False) -> AbstractContextManager[None]:
+        """Translates the SDK's exceptions into ours (``raise ... from exc``); ``midstream`` once a
+        streamed reply has started."""
 
-    def stream_body(self, request: ChatRequest) -> dict[str, Any]:
-        return {**self.body(request), "stream": True}
+    def stream_body(self, request: ChatRequest, options: Mapping[str, Any]) -> dict[str, Any]:
+        return {**self.body(request, options), "stream": True}
 
     # ---- clients -------------------------------------------------------------------------------
 
@@ -116,47 +137,64 @@ class SDKAdapter(ABC):
 
     # ---- I/O -----------------------------------------------------------------------------------
 
+    def _post(self, request: ChatRequest, *, stream: bool, asynchronous: bool = False) -> dict[str, Any]:
+        """The arguments of the SDK's ``post`` for one request."""
+        fields, sdk_options = split_sdk_options(request.options)
+        body = self.stream_body(request, fields) if stream else self.body(request, fields)
+        post: dict[str, Any] = {"cast_to": object, "body": body}
+        if sdk_options:
+            post["options"] = sdk_options
+        if stream:
+            post["stream"] = True
+            post["stream_cls"] = self._stream_class(asynchronous=asynchronous)[object]
+        return post
+
+    def _finish(self, request: ChatRequest, raw: Any) -> ChatResponse:
+        response = self.parse(cast(dict[str, Any], raw))
+        if isinstance(raw, Mapping) and raw.get("usage"):
+            return response
+        return estimated_usage(request, response, price=self.price)
+
+    def _finish_stream(self, request: ChatRequest, assembler: StreamAssembling) -> ChatResponse:
+        response = assembler.result()
+        return response if assembler.usage_reported else estimated_usage(request, response, price=self.price)
+
     def send(self, request: ChatRequest) -> ChatResponse:
         with self.errors():
-            raw = self.client.post(self.path, cast_to=object, body=self.body(request))
-        return self.parse(cast(dict[str, Any], raw))
+            raw = self.client.post(self.path, **self._post(request, stream=False))
+        return self._finish(request, raw)
 
     async def asend(self, request: ChatRequest) -> ChatResponse:
         with self.errors():
-            raw = await self.async_client.post(self.path, cast_to=object, body=self.body(request))
-        return self.parse(cast(dict[str, Any], raw))
+            raw = await self.async_client.post(
+                self.path, **self._post(request, stream=False, asynchronous=True)
+            )
+        return self._finish(request, raw)
 
     def stream(self, request: ChatRequest) -> Iterator[StreamItem]:
         assembler = self.assembler()
         with self.errors():
-            events = self.client.post(
-                self.path,
-                cast_to=object,
-                body=self.stream_body(request),
-                stream=True,
-                stream_cls=self._stream_class(asynchronous=False)[object],
-            )
+            events = self.client.post(self.path, **self._post(request, stream=True))
+        with events, self.errors(midstream=True):
             for event in events:
                 text = assembler.feed(cast(dict[str, Any], event))
                 if text:
                     yield text
-        yield assembler.result()
+        yield self._finish_stream(request, assembler)
 
     async def astream(self, request: ChatRequest) -> AsyncIterator[StreamItem]:
         assembler = self.assembler()
         with self.errors():
             events = await self.async_client.post(
-                self.path,
-                cast_to=object,
-                body=self.stream_body(request),
-                stream=True,
-                stream_cls=self._stream_class(asynchronous=True)[object],
+                self.path, **self._post(request, stream=True, asynchronous=True)
             )
-            async for event in events:
-                text = assembler.feed(cast(dict[str, Any], event))
-                if text:
-                    yield text
-        yield assembler.result()
+        async with events:
+            with self.errors(midstream=True):
+                async for event in events:
+                    text = assembler.feed(cast(dict[str, Any], event))
+                    if text:
+                        yield text
+        yield self._finish_stream(request, assembler)
 
     def close(self) -> None:
         if self._sync is not None:

@@ -38,6 +38,7 @@ from ..core.events import render_tool_result
 from ..errors import ToolProcessingError, UsageError
 from .offload import DEFAULT_PREVIEW_CHARS, offload_notice
 from .registry import Tool, ToolRegistry, decode_arguments
+from .telemetry import tool_span
 
 __all__ = ["PendingCall", "ToolCallResult", "ToolPolicy", "ToolRunner"]
 
@@ -210,7 +211,14 @@ class ToolRunner:
         return list(await asyncio.gather(*map(self.run, calls)))
 
     async def run(self, call: PendingCall) -> ToolCallResult:
-        """Run one call: bind its arguments, then attempt it under the policy (or read the cache)."""
+        """Run one call: bind its arguments, then attempt it under the policy (or read the cache).
+
+        Observed as an ``execute_tool`` span and a log record (:mod:`.telemetry`).
+        """
+        with tool_span(call) as observed:
+            return observed.record(await self._run(call))
+
+    async def _run(self, call: PendingCall) -> ToolCallResult:
         started = time.perf_counter()
 
         def finish(arguments: Any, outcome: _Outcome, cached: bool = False) -> ToolCallResult:

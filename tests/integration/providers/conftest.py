@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from faces import Face
 
-from servers.fixtures import anthropic_server, openai_server, provider_env, wire_servers
+from servers.fixtures import anthropic_server, llamacpp_server, openai_server, provider_env, wire_servers
 
-__all__ = ["anthropic_server", "face", "openai_server", "provider_env", "wire_servers"]
+__all__ = ["anthropic_server", "face", "llamacpp_server", "openai_server", "provider_env", "wire_servers"]
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -29,13 +29,14 @@ class Face:
         agent: ChatAgent | AsyncChatAgent,
         message: str | ChatMessage | None = None,
         session: ChatSession | None = None,
+        **options: Any,
     ) -> ChatResponse:
         if isinstance(agent, ChatAgent):
-            return agent.chat(message, session=session)
+            return agent.chat(message, session=session, **options)
 
         async def run() -> ChatResponse:
             try:
-                return await agent.chat(message, session=session)
+                return await agent.chat(message, session=session, **options)
             finally:
                 await agent.aclose()
 
@@ -46,13 +47,14 @@ class Face:
         agent: ChatAgent | AsyncChatAgent,
         message: str | None = None,
         session: ChatSession | None = None,
+        **options: Any,
     ) -> list[str]:
         if isinstance(agent, ChatAgent):
-            return list(agent.stream_chat(message, session=session))
+            return list(agent.stream_chat(message, session=session, **options))
 
         async def run() -> list[str]:
             try:
-                return [chunk async for chunk in agent.stream_chat(message, session=session)]
+                return [chunk async for chunk in agent.stream_chat(message, session=session, **options)]
             finally:
                 await agent.aclose()
 

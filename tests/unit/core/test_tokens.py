@@ -10,8 +10,15 @@ import pytest
 import tiktoken
 import tiktoken.registry
 
-from sessionforge import ChatMessage, ToolCall, counter_for_model
-from sessionforge.core.tokens import bundled_encoding_path, bundled_encoding_sha256, encoding_for_model
+from sessionforge import ChatMessage, ImagePart, TextPart, ToolCall, counter_for_model
+from sessionforge.core import tokens
+from sessionforge.core.tokens import (
+    bundled_encoding_path,
+    bundled_encoding_sha256,
+    encoding_cache_path,
+    encoding_for_model,
+    load_encoding,
+)
 
 # tiktoken's cache file names for OpenAI's published rank files (sha1 of their download URL).
 _CACHE_KEYS = {
@@ -107,10 +114,46 @@ def test_message_count_is_cached_once_per_counter() -> None:
     counter = counter_for_model("gpt-4o-mini")
     message = ChatMessage.user("cache me " * 50)
     first = counter.count_message(message)
-    assert message.token_cache == {"o200k_base": first}
+    text = counter.count_text(message.text)
+    assert message.token_cache == {"o200k_base": first, "o200k_base:text": text}
     counter_for_model("gpt-4").count_message(message)
-    assert set(message.token_cache) == {"o200k_base", "cl100k_base"}
+    assert set(message.token_cache) == {"o200k_base", "o200k_base:text", "cl100k_base", "cl100k_base:text"}
     assert counter.count_message(message) == first
+
+
+class _Tally(tokens.TiktokenCounter):
+    """An exact counter that records every string it tokenizes."""
+
+    def __init__(self) -> None:
+        super().__init__(load_encoding("o200k_base"))
+        self.key = "tally"
+        self.seen: list[str] = []
+
+    def count_text(self, text: str) -> int:
+        self.seen.append(text)
+        return super().count_text(text)
+
+
+def test_text_count_for_usage_then_message_count_for_the_view_tokenizes_once() -> None:
+    counter = _Tally()
+    content = "billed once, sent many times " * 20
+    message = ChatMessage.user(content)
+    billed = counter.count_message_text(message)
+    assert billed == counter_for_model("gpt-4o-mini").count_text(content)
+    full = counter.count_message(message)
+    assert full == 3 + counter_for_model("gpt-4o-mini").count_text("user") + billed
+    assert counter.count_message_text(message) == billed
+    assert counter.seen.count(content) == 1
+
+
+def test_text_count_covers_text_parts_only() -> None:
+    counter = counter_for_model("gpt-4o")
+    parts = ChatMessage.user(
+        [TextPart(text="look at this"), ImagePart(url="https://x/y.png"), TextPart(text="!")]
+    )
+    assert counter.count_message_text(parts) == counter.count_text("look at this") + counter.count_text("!")
+    assert counter.count_message(parts) > counter.count_message_text(parts) + 85
+    assert counter.count_message_text(ChatMessage.assistant(None)) == 0
 
 
 def test_tool_calls_add_their_name_and_arguments() -> None:
@@ -140,3 +183,80 @@ def test_estimate_is_closer_than_chars_over_four_on_cjk(
     estimate = counter_for_model("some-unknown-model").count_text(text)
     chars4 = len(text) / 4
     assert abs(estimate - truth) < abs(chars4 - truth)
+
+
+# ---- the cached fast form of the ranks ---------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache directory and no encoding loaded yet in this process."""
+    monkeypatch.setenv(tokens.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(tokens, "_loaded", {})
+    return tmp_path / "cache"
+
+
+def _reload(name: str, monkeypatch: pytest.MonkeyPatch) -> tiktoken.Encoding:
+    monkeypatch.setattr(tokens, "_loaded", {})
+    return load_encoding(name)
+
+
+def test_first_load_caches_the_ranks_and_later_loads_read_them(
+    fresh_loads: Path, monkeypatch: pytest.MonkeyPatch, reference_encodings: dict[str, tiktoken.Encoding]
+) -> None:
+    path = encoding_cache_path("cl100k_base")
+    assert path.parent == fresh_loads
+    load_encoding("cl100k_base")
+    assert path.name.startswith("cl100k_base-") and path.exists()
+    parsed: list[str] = []
+    original = tokens._bundled_ranks
+    monkeypatch.setattr(tokens, "_bundled_ranks", lambda name: parsed.append(name) or original(name))
+    again = _reload("cl100k_base", monkeypatch)
+    assert parsed == []  # read from the cache, the bundled file was not parsed
+    reference = reference_encodings["cl100k_base"]
+    for text in CORPUS:
+        assert len(again.encode_ordinary(text)) == len(reference.encode_ordinary(text))
+
+
+@pytest.mark.parametrize("damage", ["payload", "source hash", "truncated", "garbage"])
+def test_a_cache_that_does_not_verify_is_rebuilt(
+    damage: str, fresh_loads: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_encoding("cl100k_base")
+    path = encoding_cache_path("cl100k_base")
+    data = bytearray(path.read_bytes())
+    if damage == "payload":
+        data[-10] ^= 0xFF
+    elif damage == "source hash":
+        start = data.index(b"\n") + 1
+        data[start : start + 4] = b"0000"
+    elif damage == "truncated":
+        del data[len(data) // 2 :]
+    else:
+        data = bytearray(b"not a cache file")
+    path.write_bytes(bytes(data))
+    encoding = _reload("cl100k_base", monkeypatch)
+    assert encoding.encode_ordinary("hello world") == [15339, 1917]
+    assert tokens._cached_ranks("cl100k_base") is not None  # rewritten whole
+    assert path.read_bytes() != bytes(data)
+
+
+def test_an_unwritable_cache_directory_only_costs_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv(tokens.CACHE_DIR_ENV, str(blocker / "cache"))
+    encoding = _reload("cl100k_base", monkeypatch)
+    assert encoding.encode_ordinary("hello world") == [15339, 1917]
+    assert not (blocker / "cache").exists()
+
+
+def test_only_the_encoding_in_use_is_loaded(fresh_loads: Path) -> None:
+    tokens.counter_for_model.cache_clear()
+    try:
+        counter_for_model("gpt-4o-mini").count_text("hello")
+        assert set(tokens._loaded) == {"o200k_base"}
+        assert not encoding_cache_path("cl100k_base").exists()
+    finally:
+        tokens.counter_for_model.cache_clear()

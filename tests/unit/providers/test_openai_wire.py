@@ -34,7 +34,7 @@ def test_messages_map_to_chat_completions() -> None:
         },
         {
             "role": "assistant",
-            "content": None,
+            "content": "",
             "tool_calls": [
                 {
                     "id": "call_1",
