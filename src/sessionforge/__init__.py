@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "track_llm_call": ".faces.simple_api",
     "track_tool_use": ".faces.simple_api",
     # core models
+    "AudioPart": ".core.messages",
     "ChatMessage": ".core.messages",
     "ImagePart": ".core.messages",
     "TextPart": ".core.messages",
@@ -82,6 +83,7 @@ _EXPORTS: dict[str, str] = {
     "CorruptRecordError": ".errors",
     "InvalidSessionOperation": ".errors",
     "MessageFormatError": ".errors",
+    "MissingAPIKeyError": ".errors",
     "MissingDependencyError": ".errors",
     "ModelNotFoundError": ".errors",
     "ProviderConnectionError": ".errors",
@@ -99,11 +101,14 @@ _EXPORTS: dict[str, str] = {
     "TokenLimitExceeded": ".errors",
     "ToolProcessingError": ".errors",
     "UnknownModelError": ".errors",
+    "UnknownProviderError": ".errors",
+    "UnsupportedFeatureError": ".errors",
     "UsageError": ".errors",
 }
 
 __all__ = [
     "AsyncChatAgent",
+    "AudioPart",
     "AuthenticationError",
     "BadRequestError",
     "Budget",
@@ -126,6 +131,7 @@ __all__ = [
     "InfiniteConversationManager",
     "InvalidSessionOperation",
     "MessageFormatError",
+    "MissingAPIKeyError",
     "MissingDependencyError",
     "ModelNotFoundError",
     "PromptStrategy",
@@ -165,6 +171,8 @@ __all__ = [
     "ToolRegistry",
     "TruncateCompactor",
     "UnknownModelError",
+    "UnknownProviderError",
+    "UnsupportedFeatureError",
     "UsageError",
     "__version__",
     "build_prompt_from_session",
@@ -208,7 +216,7 @@ if TYPE_CHECKING:  # the lazy names, as users' type checkers see them
     from .context.summarizing import SummarizeCompactor, ToolOutputPruningCompactor
     from .core.budget import Budget
     from .core.events import EventSource, EventType, SessionEvent
-    from .core.messages import ChatMessage, ImagePart, TextPart, ToolCall
+    from .core.messages import AudioPart, ChatMessage, ImagePart, TextPart, ToolCall
     from .core.session import RunStatus, SessionMetadata, SessionRun
     from .core.tokens import TokenCounter, counter_for_model
     from .core.usage import TokenSummary, TokenUsage
@@ -223,6 +231,7 @@ if TYPE_CHECKING:  # the lazy names, as users' type checkers see them
         CorruptRecordError,
         InvalidSessionOperation,
         MessageFormatError,
+        MissingAPIKeyError,
         MissingDependencyError,
         ModelNotFoundError,
         ProviderConnectionError,
@@ -240,6 +249,8 @@ if TYPE_CHECKING:  # the lazy names, as users' type checkers see them
         TokenLimitExceeded,
         ToolProcessingError,
         UnknownModelError,
+        UnknownProviderError,
+        UnsupportedFeatureError,
         UsageError,
     )
     from .faces.agent import AsyncChatAgent, ChatAgent

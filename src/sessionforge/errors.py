@@ -14,6 +14,9 @@ a bug to fix, the second may be retried.
     │   ├── RecordFormatError           a record would not read back equal, so it is not stored
     │   ├── UnknownModelError           a model no registry or adapter knows
     │   ├── ConfigurationError          a bad store URL, a missing key, a wrong option
+    │   │   ├── MissingAPIKeyError      a provider has no API key (argument or environment)
+    │   │   └── UnknownProviderError    a provider name no adapter serves
+    │   ├── UnsupportedFeatureError     content a provider cannot take (audio to Anthropic)
     │   ├── MissingDependencyError      an optional extra is not installed (says which)
     │   └── SyncInAsyncError            a sync call made inside a running event loop
     ├── SessionManagerError             the session family (names from the session-manager spec)
@@ -40,6 +43,13 @@ a bug to fix, the second may be retried.
 
 Every message says what to do next. Third-party exceptions are translated at the boundary and
 chained (``raise ... from exc``), so the original is never lost.
+
+The session family also takes the keyword arguments chuk-ai-session-manager gives its exceptions
+(``SessionNotFound()`` without an id, ``InvalidSessionOperation(operation=, reason=)``,
+``TokenLimitExceeded(limit=, actual=)``, ``StorageError(operation=, backend=)``,
+``SessionAlreadyExists(session_id=)``, ``ToolProcessingError(tool_name=, reason=)``), so code written
+against that library raises and catches these very classes. Without a ``message`` the text is built
+from those arguments, word for word as that library builds it.
 """
 
 from __future__ import annotations
@@ -58,6 +68,7 @@ __all__ = [
     "CorruptRecordError",
     "InvalidSessionOperation",
     "MessageFormatError",
+    "MissingAPIKeyError",
     "MissingDependencyError",
     "ModelNotFoundError",
     "ProviderConnectionError",
@@ -77,6 +88,8 @@ __all__ = [
     "ToolPairingError",
     "ToolProcessingError",
     "UnknownModelError",
+    "UnknownProviderError",
+    "UnsupportedFeatureError",
     "UsageError",
 ]
 
@@ -153,6 +166,39 @@ class ConfigurationError(UsageError):
     """A configuration value (store URL, API key, option) is missing or invalid."""
 
 
+class MissingAPIKeyError(ConfigurationError):
+    """A provider needs an API key and none was passed or found in ``env_var``."""
+
+    def __init__(self, message: str, *, provider: str, env_var: str | None = None) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.env_var = env_var
+
+
+class UnknownProviderError(ConfigurationError):
+    """No adapter serves this provider name; the message lists the names that work."""
+
+    def __init__(self, message: str, *, provider: str) -> None:
+        super().__init__(message)
+        self.provider = provider
+
+
+class UnsupportedFeatureError(UsageError):
+    """A request holds something the provider cannot take (``feature``), e.g. audio for Anthropic.
+
+    Raised while the request is built, before anything is sent.
+    """
+
+    def __init__(
+        self, message: str | None = None, *, feature: str | None = None, provider: str | None = None
+    ) -> None:
+        super().__init__(
+            message or f"{feature or 'this feature'} is not supported by {provider or 'this provider'}"
+        )
+        self.feature = feature
+        self.provider = provider
+
+
 class MissingDependencyError(UsageError, ImportError):
     """An optional dependency is needed; the message carries the ``pip install`` line."""
 
@@ -168,11 +214,24 @@ class SessionManagerError(SessionforgeError):
     """Root of the session family: lookup, storage, limits and tool processing."""
 
 
-class SessionNotFound(SessionManagerError, KeyError):
-    """No session with this id exists in the store (or it has expired)."""
+def _compose(message: str | None, *candidates: tuple[object, str]) -> str:
+    """``message`` if given, else the text of the first candidate whose condition holds."""
+    if message is not None:
+        return message
+    return next(text for condition, text in candidates if condition)
 
-    def __init__(self, session_id: str, message: str | None = None) -> None:
-        super().__init__(message or f"session {session_id!r} was not found (it may have expired)")
+
+class SessionNotFound(SessionManagerError, KeyError):
+    """No session with this id exists in the store (or it has expired). ``session_id`` may be ``None``."""
+
+    def __init__(self, session_id: str | None = None, message: str | None = None) -> None:
+        super().__init__(
+            _compose(
+                message,
+                (session_id, f"session {session_id!r} was not found (it may have expired)"),
+                (True, "Session not found"),
+            )
+        )
         self.session_id = session_id
 
     def __str__(self) -> str:
@@ -182,18 +241,92 @@ class SessionNotFound(SessionManagerError, KeyError):
 class SessionAlreadyExists(SessionManagerError):
     """A session was created with an id that is already taken."""
 
+    def __init__(self, message: str | None = None, *, session_id: str | None = None) -> None:
+        super().__init__(
+            _compose(
+                message,
+                (session_id, f"Session already exists: {session_id}"),
+                (True, "Session already exists"),
+            )
+        )
+        self.session_id = session_id
+
 
 class InvalidSessionOperation(SessionManagerError):
-    """The operation does not apply to the session in its current state."""
+    """The operation does not apply to the session in its current state.
+
+    Takes chuk-ai-session-manager's arguments, positional order included: ``operation``, ``reason``,
+    ``session_id``, ``message``.
+    """
+
+    def __init__(
+        self,
+        operation: str | None = None,
+        reason: str | None = None,
+        session_id: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        super().__init__(
+            _compose(
+                message,
+                (operation and reason, f"Invalid operation {operation!r}: {reason}"),
+                (operation, f"Invalid operation: {operation}"),
+                (True, "Invalid session operation"),
+            )
+        )
+        self.operation = operation
+        self.reason = reason
+        self.session_id = session_id
 
 
 class TokenLimitExceeded(SessionManagerError):
-    """A token limit would be passed. ``limit`` and ``needed`` say by how much."""
+    """A token limit would be passed: ``limit``, and ``actual`` (also ``needed``) the tokens wanted.
 
-    def __init__(self, message: str, *, limit: int | None = None, needed: int | None = None) -> None:
-        super().__init__(message)
+    Called either as sessionforge calls it, ``TokenLimitExceeded(message, limit=, needed=)``, or as
+    chuk-ai-session-manager does, ``TokenLimitExceeded(limit, actual, message)``: a text first
+    argument is the message.
+    """
+
+    def __init__(
+        self,
+        *args: int | str | None,
+        limit: int | None = None,
+        actual: int | None = None,
+        message: str | None = None,
+        needed: int | None = None,
+    ) -> None:
+        if args and isinstance(args[0], str):
+            if len(args) > 1:
+                raise TypeError(
+                    "TokenLimitExceeded(message, *, limit=, needed=) takes one positional argument"
+                )
+            message = args[0]
+        elif args:
+            if len(args) > 3:
+                raise TypeError("TokenLimitExceeded(limit, actual, message) takes at most three arguments")
+            positional = [*args, None, None, None]
+            limit = _as_int(positional[0], "limit") if positional[0] is not None else limit
+            actual = _as_int(positional[1], "actual") if positional[1] is not None else actual
+            if positional[2] is not None:
+                message = str(positional[2])
+        if actual is None:
+            actual = needed
+        super().__init__(
+            _compose(
+                message,
+                (limit is not None and actual is not None, f"Token limit exceeded: {actual} > {limit}"),
+                (True, "Token limit exceeded"),
+            )
+        )
         self.limit = limit
-        self.needed = needed
+        self.actual = actual
+        self.needed = actual
+
+
+def _as_int(value: int | str, name: str) -> int:
+    if isinstance(value, str):
+        raise TypeError(f"TokenLimitExceeded: {name} must be a number of tokens, got {value!r}")
+    return value
 
 
 class ContextOverflowError(TokenLimitExceeded):
@@ -220,11 +353,31 @@ class BudgetExceededError(SessionManagerError):
 
 
 class StorageError(SessionManagerError):
-    """A store failed. The driver's own exception is chained as ``__cause__``."""
+    """A store failed. The driver's own exception is chained as ``__cause__``.
 
-    def __init__(self, message: str, *, session_id: str | None = None) -> None:
-        super().__init__(message)
+    ``operation`` and ``backend`` (chuk-ai-session-manager's keywords) say what failed where; without
+    a message they make it.
+    """
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        session_id: str | None = None,
+        operation: str | None = None,
+        backend: str | None = None,
+    ) -> None:
+        super().__init__(
+            _compose(
+                message,
+                (operation and backend, f"Storage error in {backend!r} during {operation}"),
+                (operation, f"Storage error during {operation}"),
+                (True, "Storage operation failed"),
+            )
+        )
         self.session_id = session_id
+        self.operation = operation
+        self.backend = backend
 
 
 class StoreUnavailableError(StorageError):
@@ -245,7 +398,24 @@ class ConcurrencyConflictError(StorageError):
 
 
 class ToolProcessingError(SessionManagerError):
-    """A tool call could not be processed (unknown tool, bad arguments, failure)."""
+    """A tool call could not be processed (unknown tool, bad arguments, failure).
+
+    ``tool_name`` and ``reason`` (chuk-ai-session-manager's keywords) make the message when none is given.
+    """
+
+    def __init__(
+        self, message: str | None = None, *, tool_name: str | None = None, reason: str | None = None
+    ) -> None:
+        super().__init__(
+            _compose(
+                message,
+                (tool_name and reason, f"Tool {tool_name!r} processing error: {reason}"),
+                (tool_name, f"Tool {tool_name!r} processing error"),
+                (True, "Tool processing error"),
+            )
+        )
+        self.tool_name = tool_name
+        self.reason = reason
 
 
 # --- providers ------------------------------------------------------------------------------------

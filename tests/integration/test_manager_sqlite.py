@@ -18,7 +18,7 @@ WRITER = textwrap.dedent(
 
     async def main():
         sm = SessionManager(system_prompt="You are terse.", infinite_context=True,
-                            max_turns_per_segment=3)
+                            max_turns_per_segment=6)
         for i in range(7):
             await sm.user_says(f"question {i}")
             await sm.ai_responds(f"answer {i}", model="gpt-4o", provider="openai")

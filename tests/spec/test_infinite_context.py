@@ -69,7 +69,7 @@ async def test_infinite_conversation_manager_segments_a_long_conversation() -> N
         return "Summary of the conversation..."
 
     session_id = "session-123"
-    for turn in range(16):
+    for turn in range(9):  # 15 messages fill a segment: turn 8 opens the second
         session_id = await icm.process_message(
             session_id, f"Question {turn} about qubits", EventSource.USER, my_llm_callback, "gpt-4"
         )
@@ -85,8 +85,8 @@ async def test_infinite_conversation_manager_segments_a_long_conversation() -> N
     assert context[0]["role"] == "system"
     assert "Summary of the conversation..." in context[0]["content"]
     assert context[1:] == [
-        {"role": "user", "content": "Question 15 about qubits"},
-        {"role": "assistant", "content": "Answer 15"},
+        {"role": "user", "content": "Question 8 about qubits"},
+        {"role": "assistant", "content": "Answer 8"},
     ]
 
 

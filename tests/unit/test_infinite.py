@@ -81,7 +81,7 @@ async def test_creates_the_session_under_the_given_id(store: MemoryStore) -> Non
 
 
 async def test_segments_by_turns(store: MemoryStore) -> None:
-    icm = InfiniteConversationManager(max_turns_per_segment=2, store=store)
+    icm = InfiniteConversationManager(max_turns_per_segment=4, store=store)
     sid = "conv"
     ids = []
     for i, city in enumerate(["Oslo", "Lima", "Rome", "Cairo", "Quito"]):
@@ -121,7 +121,7 @@ async def test_a_summary_adds_only_its_own_text_to_the_segment(store: MemoryStor
 
 async def test_a_summary_is_an_event_with_its_own_usage_and_cost(store: MemoryStore) -> None:
     callback = Callback()
-    icm = InfiniteConversationManager(max_turns_per_segment=1, store=store)
+    icm = InfiniteConversationManager(max_turns_per_segment=2, store=store)
     sid = await exchange(icm, "conv", "What is a qubit?", "A two-state quantum system.", callback)
     sid = await exchange(icm, sid, "And entanglement?", "Correlated qubits.", callback)
     chain = await icm.get_session_chain(sid)
@@ -157,7 +157,7 @@ async def test_each_strategys_prompt_reaches_the_callback(
     store: MemoryStore, strategy: SummarizationStrategy
 ) -> None:
     callback = Callback()
-    icm = InfiniteConversationManager(max_turns_per_segment=1, summarization_strategy=strategy, store=store)
+    icm = InfiniteConversationManager(max_turns_per_segment=2, summarization_strategy=strategy, store=store)
     sid = await exchange(icm, "conv", "What is a qubit?", "A two-state system.", callback)
     await exchange(icm, sid, "More?", "Later.", callback)
     (request,) = callback.requests
@@ -173,7 +173,7 @@ async def test_each_strategys_prompt_reaches_the_callback(
 @pytest.mark.parametrize("callback_class", [Callback, AsyncCallback])
 async def test_sync_and_async_callbacks(store: MemoryStore, callback_class: type[Callback]) -> None:
     callback = callback_class()
-    icm = InfiniteConversationManager(max_turns_per_segment=1, store=store)
+    icm = InfiniteConversationManager(max_turns_per_segment=2, store=store)
     sid = "conv"
     for i in range(3):
         sid = await exchange(icm, sid, f"Question {i}?", f"Answer {i}.", callback)
@@ -193,7 +193,7 @@ async def test_without_a_callback_the_managers_summarizer_writes_the_summary(sto
         seen.append(request)
         return "From the summarizer."
 
-    icm = InfiniteConversationManager(max_turns_per_segment=1, store=store, summarizer=summarizer)
+    icm = InfiniteConversationManager(max_turns_per_segment=2, store=store, summarizer=summarizer)
     sid = await exchange(icm, "conv", "Hi?", "Hello.")
     sid = await exchange(icm, sid, "Again?", "Yes.")
     (summary,) = summary_events((await icm.get_session_chain(sid))[1])
@@ -202,7 +202,7 @@ async def test_without_a_callback_the_managers_summarizer_writes_the_summary(sto
 
 
 async def test_the_extractive_default_costs_nothing(store: MemoryStore) -> None:
-    icm = InfiniteConversationManager(max_turns_per_segment=1, store=store)
+    icm = InfiniteConversationManager(max_turns_per_segment=2, store=store)
     sid = await exchange(icm, "conv", "My name is Ana and I live in Porto.", "Noted, Ana.")
     sid = await exchange(icm, sid, "Where do I live?", "In Porto.")
     (summary,) = summary_events((await icm.get_session_chain(sid))[1])
@@ -214,7 +214,7 @@ async def test_the_extractive_default_costs_nothing(store: MemoryStore) -> None:
 
 
 async def test_build_context_with_and_without_summaries(store: MemoryStore) -> None:
-    icm = InfiniteConversationManager(max_turns_per_segment=3, store=store)
+    icm = InfiniteConversationManager(max_turns_per_segment=6, store=store)
     sid = "conv"
     for i in range(4):
         sid = await exchange(icm, sid, f"Question {i}?", f"Answer {i}.", Callback("Earlier: Q0-Q2."))
@@ -266,14 +266,14 @@ async def test_reading_an_unknown_session_raises(store: MemoryStore) -> None:
 async def test_a_restart_resumes_the_chain_from_the_store(tmp_path: Path) -> None:
     path = tmp_path / "chain.db"
     first = SQLiteStore(path)
-    icm = InfiniteConversationManager(max_turns_per_segment=2, store=first)
+    icm = InfiniteConversationManager(max_turns_per_segment=4, store=first)
     sid = "conv"
     for i in range(3):
         sid = await exchange(icm, sid, f"Question {i}?", f"Answer {i}.", Callback())
     await first.aclose()
 
     second = SQLiteStore(path)  # a new process: nothing kept in memory
-    icm = InfiniteConversationManager(max_turns_per_segment=2, store=second)
+    icm = InfiniteConversationManager(max_turns_per_segment=4, store=second)
     sid = await exchange(icm, sid, "Question 3?", "Answer 3.", Callback())
     sid = await exchange(icm, sid, "Question 4?", "Answer 4.", Callback())
     chain = await icm.get_session_chain(sid)
@@ -287,7 +287,7 @@ async def test_session_manager_and_simple_api_segment_the_same_way(store: Memory
     turns = [(f"Question {i}?", f"Answer {i}.") for i in range(3)]
 
     icm = InfiniteConversationManager(
-        max_turns_per_segment=1, store=store, summarization_strategy="key_points"
+        max_turns_per_segment=2, store=store, summarization_strategy="key_points"
     )
     icm_callback = Callback()
     sid = "icm"
@@ -299,7 +299,7 @@ async def test_session_manager_and_simple_api_segment_the_same_way(store: Memory
     sm = SessionManager(
         store=store,
         infinite_context=True,
-        max_turns_per_segment=1,
+        max_turns_per_segment=2,
         summarization_strategy="key_points",
         llm_callback=callback,
         model=MODEL,
@@ -317,7 +317,7 @@ async def test_session_manager_and_simple_api_segment_the_same_way(store: Memory
             answer,
             session_id=api_sid,
             model=MODEL,
-            max_turns=1,
+            max_turns=2,
             store=store,
             summarization_strategy=SummarizationStrategy.KEY_POINTS,
             llm_callback=api_callback,
@@ -336,7 +336,7 @@ async def test_session_manager_and_simple_api_segment_the_same_way(store: Memory
 
 async def test_two_writers_closing_the_same_full_segment_continue_in_one_child(tmp_path: Path) -> None:
     path = tmp_path / "chain.db"
-    seed = InfiniteConversationManager(max_turns_per_segment=2, store=SQLiteStore(path))
+    seed = InfiniteConversationManager(max_turns_per_segment=4, store=SQLiteStore(path))
     sid = "conv"
     for i in range(2):
         sid = await exchange(seed, sid, f"Question {i}?", f"Answer {i}.")
@@ -345,7 +345,7 @@ async def test_two_writers_closing_the_same_full_segment_continue_in_one_child(t
     # Two processes (separate stores on one file, nothing shared in memory) resume the full segment
     # and each takes the next user message at the same time.
     writers = [
-        InfiniteConversationManager(max_turns_per_segment=2, store=SQLiteStore(path)) for _ in range(2)
+        InfiniteConversationManager(max_turns_per_segment=4, store=SQLiteStore(path)) for _ in range(2)
     ]
     a = await writers[0].process_message(sid, "From A?", EventSource.USER, Callback("A's summary"), MODEL)
     b = await writers[1].process_message(sid, "From B?", EventSource.USER, Callback("B's summary"), MODEL)
@@ -365,12 +365,12 @@ async def test_two_writers_closing_the_same_full_segment_continue_in_one_child(t
 
 async def test_a_manager_follows_a_segment_another_writer_closed(tmp_path: Path) -> None:
     path = tmp_path / "chain.db"
-    a = SessionManager(infinite_context=True, max_turns_per_segment=2, store=SQLiteStore(path))
+    a = SessionManager(infinite_context=True, max_turns_per_segment=4, store=SQLiteStore(path))
     await a.user_says("Question 0?")
     await a.ai_responds("Answer 0.", model=MODEL)
     root = a.session_id
     b = SessionManager(
-        session_id=root, infinite_context=True, max_turns_per_segment=2, store=SQLiteStore(path)
+        session_id=root, infinite_context=True, max_turns_per_segment=4, store=SQLiteStore(path)
     )
     assert (await b.get_stats())["user_messages"] == 1  # b reads the segment with one turn in it
 

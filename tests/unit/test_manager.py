@@ -152,7 +152,7 @@ async def test_unknown_session_id_raises(store: CountingStore) -> None:
 
 
 async def test_segments_by_turns_with_a_summary(store: CountingStore) -> None:
-    sm = SessionManager(system_prompt="sys", store=store, infinite_context=True, max_turns_per_segment=2)
+    sm = SessionManager(system_prompt="sys", store=store, infinite_context=True, max_turns_per_segment=4)
     first_id = sm.session_id
     cities = ["Oslo", "Lima", "Rome", "Cairo", "Quito"]
     for city in cities:
@@ -244,7 +244,7 @@ async def test_quick_conversation_and_infinite_tracking() -> None:
     assert stats["estimated_cost"] > 0
     sid = None
     for i in range(3):
-        sid = await track_infinite_conversation(f"q{i}", f"a{i}", session_id=sid, max_turns=1)
+        sid = await track_infinite_conversation(f"q{i}", f"a{i}", session_id=sid, max_turns=2)
     assert sid is not None
     stats = await get_session_stats(sid, include_all_segments=True)
     assert stats["session_segments"] == 3

@@ -17,7 +17,7 @@ from typing import Any
 from ..core.events import EventType, SessionEvent
 from ..core.messages import ChatMessage
 from ..core.projection import event_messages
-from ..core.tokens import TokenCounter, counter_for_model
+from ..core.tokens import DEFAULT_TOKEN_MODEL, TokenCounter, counter_for_model
 from ..core.units import Unit, split_units
 from ..errors import ContextOverflowError
 from ..providers.openai import message_from_wire, message_to_wire
@@ -49,6 +49,11 @@ class PromptStrategy(StrEnum):
     """The summaries and the last ``max_history`` turns."""
     HIERARCHICAL = "hierarchical"
     """``CONVERSATION`` plus the parent session's summary or, without one, its task and outcome."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> PromptStrategy | None:
+        # chuk-ai-session-manager spells two of the values "task" and "tool".
+        return {"task": cls.TASK_FOCUSED, "tool": cls.TOOL_FOCUSED}.get(str(value).lower())
 
 
 # ---- events -> messages ----------------------------------------------------------------------------
@@ -145,7 +150,7 @@ async def build_prompt_from_session(
     session: Any,
     strategy: PromptStrategy | str = PromptStrategy.CONVERSATION,
     max_tokens: int | None = None,
-    model: str = "gpt-3.5-turbo",
+    model: str = DEFAULT_TOKEN_MODEL,
     include_parent_context: bool = False,
     max_history: int = 5,
     *,
@@ -227,7 +232,7 @@ def fit_messages(
 
 
 async def truncate_prompt_to_token_limit(
-    prompt: Sequence[dict[str, Any]] | str, max_tokens: int, model: str = "gpt-3.5-turbo"
+    prompt: Sequence[dict[str, Any]] | str, max_tokens: int, model: str = DEFAULT_TOKEN_MODEL
 ) -> list[dict[str, Any]]:
     """``prompt`` fitted into ``max_tokens`` tokens as counted for ``model``.
 

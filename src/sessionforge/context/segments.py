@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from ..core.events import EventSource, EventType, SessionEvent
 from ..core.messages import ChatMessage
 from ..core.projection import event_messages
-from ..core.tokens import counter_for_model
+from ..core.tokens import DEFAULT_TOKEN_MODEL, counter_for_model
 from ..core.usage import TokenUsage
 from ..storage.base import Store
 from ..storage.session import Session
@@ -109,7 +109,7 @@ async def start_next_segment(
     *,
     summarizer: Summarizer | None = None,
     strategy: SummarizationStrategy | str = SummarizationStrategy.BASIC,
-    model: str = "gpt-3.5-turbo",
+    model: str = DEFAULT_TOKEN_MODEL,
     store: Store | None = None,
 ) -> Session:
     """Close ``session`` and open its successor: a child session that starts with a summary.

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic_core import to_jsonable_python
 
 from .messages import ChatMessage
+from .tokens import DEFAULT_TOKEN_MODEL
 from .usage import TokenUsage
 
 __all__ = [
@@ -69,7 +70,9 @@ class SessionEvent(BaseModel):
     """One event of a session.
 
     ``seq`` is assigned by the store on append (``None`` until then): it orders events and makes a
-    save idempotent, as an event already stored is never written twice.
+    save idempotent, as an event already stored is never written twice. ``parent_event_id`` and
+    ``task_id`` place an event in a hierarchy (a tool call under the reply that asked for it) and in a
+    run (:class:`~sessionforge.core.session.SessionRun`).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=False, validate_assignment=False)
@@ -81,6 +84,7 @@ class SessionEvent(BaseModel):
     message: Any = None
     token_usage: TokenUsage | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    parent_event_id: str | None = None
     task_id: str | None = None
     seq: int | None = None
 
@@ -107,7 +111,7 @@ class SessionEvent(BaseModel):
         message: Any,
         prompt: str,
         completion: str | None = None,
-        model: str = "gpt-3.5-turbo",
+        model: str = DEFAULT_TOKEN_MODEL,
         source: EventSource = EventSource.SYSTEM,
         type: EventType = EventType.MESSAGE,
         **extra: Any,
@@ -127,6 +131,86 @@ class SessionEvent(BaseModel):
 
     async def remove_metadata(self, key: str) -> None:
         self.metadata.pop(key, None)
+
+    async def update_metadata(self, key: str, value: Any) -> None:
+        self.metadata[key] = value
+
+    async def merge_metadata(self, new_metadata: dict[str, Any]) -> None:
+        self.metadata.update(new_metadata)
+
+    async def clear_metadata(self) -> None:
+        self.metadata.clear()
+
+    # ---- hierarchy and tokens ----------------------------------------------------------------------
+
+    def is_child_of(self, parent_event_id: str) -> bool:
+        return self.parent_event_id == parent_event_id
+
+    def is_part_of_task(self, task_id: str) -> bool:
+        return self.task_id == task_id
+
+    async def update_token_usage(
+        self,
+        prompt: str | None = None,
+        completion: str | None = None,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+        model: str = DEFAULT_TOKEN_MODEL,
+    ) -> None:
+        """Recount this event's usage from ``prompt``/``completion`` text, or set the counts given
+        (a count left out keeps its value); the cost is priced again for ``model``."""
+        if prompt is not None or completion is not None:
+            self.token_usage = await TokenUsage.from_text(prompt or "", completion, model)
+        elif prompt_tokens is not None or completion_tokens is not None:
+            old = self.token_usage
+            self.token_usage = TokenUsage(
+                prompt_tokens=prompt_tokens if prompt_tokens is not None else old.prompt_tokens if old else 0,
+                completion_tokens=(
+                    completion_tokens
+                    if completion_tokens is not None
+                    else old.completion_tokens
+                    if old
+                    else 0
+                ),
+                model=old.model if old is not None and old.model else model,
+                provider=old.provider if old is not None else None,
+            )
+
+    async def calculate_tokens(self, model: str = DEFAULT_TOKEN_MODEL) -> int:
+        """The event's total tokens if it has a usage record, else its message counted for ``model``."""
+        if self.token_usage is not None:
+            return self.token_usage.total_tokens
+        payload = self.message
+        text = (
+            payload.text
+            if isinstance(payload, ChatMessage)
+            else payload
+            if isinstance(payload, str)
+            else str(payload)
+        )
+        return await TokenUsage.count_tokens(text, model)
+
+    async def to_dict(self) -> dict[str, Any]:
+        """A plain dict of the event: ids, message, ISO timestamp, source and type values, metadata,
+        and the parent, task and token usage when set."""
+        message = self.message.to_dict() if isinstance(self.message, ChatMessage) else self.message
+        result: dict[str, Any] = {
+            "id": self.id,
+            "message": message,
+            "timestamp": self.timestamp.isoformat(),
+            "source": self.source.value,
+            "type": self.type.value,
+            "metadata": self.metadata,
+        }
+        if self.parent_event_id:
+            result["parent_event_id"] = self.parent_event_id
+        if self.task_id:
+            result["task_id"] = self.task_id
+        if self.token_usage is not None:
+            result["token_usage"] = self.token_usage.model_dump(
+                include={"prompt_tokens", "completion_tokens", "total_tokens", "model", "estimated_cost_usd"}
+            )
+        return result
 
     # ---- persistence -------------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from .jsonvalue import find_problem, shown_path, text_problem
 
 __all__ = [
     "MESSAGE_SCHEMA_VERSION",
+    "AudioPart",
     "ChatMessage",
     "ContentPart",
     "ImagePart",
@@ -140,7 +141,16 @@ class ImagePart(_Value):
     detail: Literal["auto", "low", "high"] = "auto"
 
 
-ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="kind")]
+class AudioPart(BaseModel):
+    """A recording, base64-encoded, for models that listen (OpenAI's audio models); Anthropic refuses it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["audio"] = "audio"
+    data: str
+    format: Literal["wav", "mp3"]
+
+
+ContentPart = Annotated[TextPart | ImagePart | AudioPart, Field(discriminator="kind")]
 
 
 class ToolCall(_Value):
@@ -159,7 +169,7 @@ class ToolCall(_Value):
 class ChatMessage(_Value):
     """One message of a conversation.
 
-    ``content`` is plain text, a list of parts (text and images), or ``None`` for an assistant message
+    ``content`` is plain text, a list of parts (text, images, audio), or ``None`` for an assistant message
     that only calls tools. A ``tool`` message answers exactly one tool call, named by ``tool_call_id``.
     """
 
@@ -210,7 +220,7 @@ class ChatMessage(_Value):
 
     @property
     def text(self) -> str:
-        """All text of the message joined; images contribute nothing."""
+        """All text of the message joined; images and audio contribute nothing."""
         if self.content is None:
             return ""
         if isinstance(self.content, str):

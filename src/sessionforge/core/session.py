@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 from ..errors import CorruptRecordError, MessageFormatError, UsageError
 from .events import EventType, SessionEvent, event_usage
 from .records import ForkOrigin, StoredRecord, diff_meta, fold_meta, fork_origin, meta_record
-from .usage import TokenSummary
+from .tokens import DEFAULT_TOKEN_MODEL
+from .usage import TokenSummary, TokenUsage
 
 __all__ = [
     "SYSTEM_PROMPT",
@@ -57,16 +58,23 @@ class RunStatus(StrEnum):
 
 
 class SessionRun(BaseModel):
-    """One run inside a session: a unit of work with a status and timestamps."""
+    """One run inside a session: a unit of work with a status, timestamps, metadata, and the ids of
+    the tool-call events it made (events name their run in ``task_id``)."""
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()))
     status: RunStatus = RunStatus.PENDING
     started_at: datetime = Field(default_factory=_now)
     ended_at: datetime | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    tool_calls: list[str] = Field(default_factory=list)
+
+    @classmethod
+    async def create(cls, metadata: dict[str, Any] | None = None) -> SessionRun:
+        return cls(metadata=dict(metadata or {}))
 
     async def mark_running(self) -> None:
         self.status = RunStatus.RUNNING
+        self.started_at = _now()
 
     async def mark_completed(self) -> None:
         self.status = RunStatus.COMPLETED
@@ -78,9 +86,50 @@ class SessionRun(BaseModel):
         if reason is not None:
             self.metadata["failure_reason"] = reason
 
-    async def mark_cancelled(self) -> None:
+    async def mark_cancelled(self, reason: str | None = None) -> None:
         self.status = RunStatus.CANCELLED
         self.ended_at = _now()
+        if reason is not None:
+            self.metadata["cancel_reason"] = reason
+
+    async def set_metadata(self, key: str, value: Any) -> None:
+        self.metadata[key] = value
+
+    async def get_metadata(self, key: str, default: Any = None) -> Any:
+        return self.metadata.get(key, default)
+
+    async def has_metadata(self, key: str) -> bool:
+        return key in self.metadata
+
+    async def remove_metadata(self, key: str) -> None:
+        self.metadata.pop(key, None)
+
+    async def get_duration(self) -> float | None:
+        """Seconds from start to end, or ``None`` while the run has not ended."""
+        return None if self.ended_at is None else (self.ended_at - self.started_at).total_seconds()
+
+    async def add_tool_call(self, tool_call_id: str) -> None:
+        """Attach a tool-call event to this run (once)."""
+        if tool_call_id not in self.tool_calls:
+            self.tool_calls.append(tool_call_id)
+
+    async def get_tool_calls(self, session: SessionLog) -> list[SessionEvent]:
+        """The events of ``session`` attached to this run, in session order."""
+        wanted = set(self.tool_calls)
+        return [event for event in session.events if event.id in wanted]
+
+    async def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status.value,
+            "started_at": self.started_at.isoformat(),
+            "metadata": self.metadata,
+            "tool_calls": self.tool_calls,
+        }
+        if self.ended_at is not None:
+            result["ended_at"] = self.ended_at.isoformat()
+            result["duration"] = await self.get_duration()
+        return result
 
 
 class SessionMetadata(BaseModel):
@@ -96,6 +145,14 @@ class SessionMetadata(BaseModel):
 
     async def get_property(self, key: str, default: Any = None) -> Any:
         return self.properties.get(key, default)
+
+    async def update_timestamp(self) -> None:
+        self.updated_at = _now()
+
+    @classmethod
+    async def create(cls, properties: dict[str, Any] | None = None) -> SessionMetadata:
+        now = _now()
+        return cls(created_at=now, updated_at=now, properties=dict(properties or {}))
 
 
 def meta_view(session: SessionLog) -> dict[str, Any]:
@@ -268,6 +325,58 @@ class SessionLog(BaseModel):
         """The session's system prompt (its ``system_prompt`` property), or ``None``."""
         prompt = self.metadata.properties.get(SYSTEM_PROMPT)
         return prompt if isinstance(prompt, str) and prompt else None
+
+    @property
+    def last_update_time(self) -> datetime:
+        """When the newest event happened, or the creation time of a session without events."""
+        return max((event.timestamp for event in self.events), default=self.metadata.created_at)
+
+    @property
+    def active_run(self) -> SessionRun | None:
+        """The most recent run that is running, if any."""
+        return next((run for run in reversed(self.runs) if run.status == RunStatus.RUNNING), None)
+
+    async def get_token_usage_by_source(self) -> dict[str, TokenSummary]:
+        """Token usage per event source (``user``, ``llm``, ``system``)."""
+        return self._usage_by(lambda event: event.source.value)
+
+    async def get_token_usage_by_run(self) -> dict[str, TokenSummary]:
+        """Token usage per run (the events' ``task_id``); events of no run are under ``no_run``."""
+        return self._usage_by(lambda event: event.task_id or "no_run", {"no_run": TokenSummary()})
+
+    def _usage_by(
+        self, key: Callable[[SessionEvent], str], result: dict[str, TokenSummary] | None = None
+    ) -> dict[str, TokenSummary]:
+        grouped = result if result is not None else {}
+        for event in self.events:
+            usage = event_usage(event)
+            if usage is not None:
+                grouped.setdefault(key(event), TokenSummary()).add(usage)
+        return grouped
+
+    async def count_message_tokens(
+        self, message: str | dict[str, Any], model: str = DEFAULT_TOKEN_MODEL
+    ) -> int:
+        """Tokens of a text, or of the ``content`` of a message dict, for ``model``."""
+        if isinstance(message, dict) and "content" in message:
+            content = message["content"]
+            return await TokenUsage.count_tokens(content if isinstance(content, str) else str(content), model)
+        return await TokenUsage.count_tokens(message if isinstance(message, str) else str(message), model)
+
+    # ---- state -----------------------------------------------------------------------------------------
+
+    async def set_state(self, key: str, value: Any) -> None:
+        """Set one value of the session's state (saved, like the metadata, as a patch on the next save)."""
+        self.state[key] = value
+
+    async def get_state(self, key: str, default: Any = None) -> Any:
+        return self.state.get(key, default)
+
+    async def has_state(self, key: str) -> bool:
+        return key in self.state
+
+    async def remove_state(self, key: str) -> None:
+        self.state.pop(key, None)
 
     @property
     def is_stored(self) -> bool:

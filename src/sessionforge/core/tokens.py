@@ -15,12 +15,15 @@ ranks in the user cache directory (see :func:`load_encoding`); ``tiktoken`` itse
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
+import io
 import logging
 import marshal
 import math
 import os
 import threading
+import wave
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from functools import cache
@@ -28,17 +31,19 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from .messages import ChatMessage, ImagePart
+from .messages import AudioPart, ChatMessage, ImagePart, TextPart
 
 if TYPE_CHECKING:
     import tiktoken
 
 __all__ = [
+    "DEFAULT_TOKEN_MODEL",
     "Accuracy",
     "EstimatingCounter",
     "TiktokenCounter",
     "TokenCount",
     "TokenCounter",
+    "audio_seconds",
     "counter_for_model",
     "encoding_for_model",
     "load_encoding",
@@ -48,6 +53,13 @@ __all__ = [
 logger = logging.getLogger("sessionforge.tokens")
 
 Accuracy = Literal["exact", "estimated"]
+
+DEFAULT_TOKEN_MODEL = (
+    os.environ.get("SESSIONFORGE_TOKEN_MODEL") or os.environ.get("CHUK_DEFAULT_MODEL") or "gpt-4o-mini"
+)
+"""The model tokens are counted for when none is named: ``$SESSIONFORGE_TOKEN_MODEL``, else
+``$CHUK_DEFAULT_MODEL`` (the session-manager library's variable), else ``gpt-4o-mini``. Read once,
+at import."""
 
 _TEXT_SUFFIX = ":text"
 """Cache key suffix of a message's text-only count, kept beside its full count."""
@@ -73,6 +85,8 @@ class TokenCounter(ABC):
     tokens_per_name: int = 1
     reply_priming: int = 3
     image_tokens: dict[str, int] = {"low": 85, "auto": 765, "high": 765}  # noqa: RUF012
+    audio_tokens_per_second: int = 10
+    """Audio input is billed by duration (OpenAI: one token per 100 ms of user audio)."""
 
     @abstractmethod
     def count_text(self, text: str) -> int:
@@ -104,9 +118,7 @@ class TokenCounter(ABC):
             elif content is None:
                 cached = 0
             else:
-                cached = sum(
-                    self.count_text(part.text) for part in content if not isinstance(part, ImagePart)
-                )
+                cached = sum(self.count_text(part.text) for part in content if isinstance(part, TextPart))
             cache[key] = cached
         return cached
 
@@ -131,12 +143,31 @@ class TokenCounter(ABC):
             for part in message.content:
                 if isinstance(part, ImagePart):
                     total += self.image_tokens.get(part.detail, self.image_tokens["auto"])
+                elif isinstance(part, AudioPart):
+                    total += math.ceil(audio_seconds(part) * self.audio_tokens_per_second)
         if message.name:
             total += self.tokens_per_name + self.count_text(message.name)
         for call in message.tool_calls:
             # The function name, its JSON arguments and the framing tokens around them.
             total += 3 + self.count_text(call.name) + self.count_text(call.arguments_json)
         return total
+
+
+def audio_seconds(part: AudioPart) -> float:
+    """The duration of a recording: read from a WAV header, estimated at 128 kbit/s for MP3."""
+    try:
+        raw = base64.b64decode(part.data, validate=False)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if part.format == "wav":
+        try:
+            with wave.open(io.BytesIO(raw), "rb") as recording:
+                frames: int = recording.getnframes()
+                rate: int = recording.getframerate()
+            return frames / max(rate, 1)
+        except (wave.Error, EOFError):
+            return len(raw) / 32_000  # unreadable header: as 16 kHz, 16-bit mono
+    return len(raw) / 16_000
 
 
 class TiktokenCounter(TokenCounter):

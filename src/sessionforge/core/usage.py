@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from .tokens import Accuracy, counter_for_model
+from .tokens import DEFAULT_TOKEN_MODEL, Accuracy, counter_for_model
 
 __all__ = [
     "ModelInfo",
@@ -140,7 +140,7 @@ class TokenUsage(BaseModel):
 
     @classmethod
     def from_text_sync(
-        cls, prompt: str, completion: str | None = None, model: str = "gpt-3.5-turbo"
+        cls, prompt: str, completion: str | None = None, model: str = DEFAULT_TOKEN_MODEL
     ) -> TokenUsage:
         counter = counter_for_model(model)
         return cls.of(
@@ -152,15 +152,21 @@ class TokenUsage(BaseModel):
 
     @classmethod
     async def from_text(
-        cls, prompt: str, completion: str | None = None, model: str = "gpt-3.5-turbo"
+        cls, prompt: str, completion: str | None = None, model: str = DEFAULT_TOKEN_MODEL
     ) -> TokenUsage:
         """Count ``prompt`` and ``completion`` with the model's tokenizer and price them."""
         return cls.from_text_sync(prompt, completion, model)
 
     @staticmethod
-    async def count_tokens(text: str | None, model: str = "gpt-3.5-turbo") -> int:
+    async def count_tokens(text: str | None, model: str = DEFAULT_TOKEN_MODEL) -> int:
         """Tokens of ``text`` for ``model`` (exact for OpenAI models)."""
         return counter_for_model(model).count_text(text or "")
+
+    async def calculate_cost(self) -> float:
+        """The USD cost of these tokens for :attr:`model` (0.0 when the model has no known price)."""
+        if not self.model:
+            return 0.0
+        return _quiet_cost(self.model, self.prompt_tokens, self.completion_tokens, self.provider) or 0.0
 
     def add(self, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
         self.prompt_tokens += prompt_tokens

@@ -90,8 +90,14 @@ class _AgentCore:
         message: str | ChatMessage | None,
         session: ChatSession,
         request_options: Mapping[str, Any] | None = None,
+        *,
+        execute_tools: bool = True,
     ) -> Flow:
-        """Count with this agent's model, add the user's message (budget applies), start the flow."""
+        """Count with this agent's model, add the user's message (budget applies), start the flow.
+
+        Before every model call of the turn the session makes room for the reply's
+        ``max_output_tokens``, so a request never asks for more than the session may hold.
+        """
         session.use_model(self.model)
         if message is None:
             session.ensure_within_limit()
@@ -112,6 +118,8 @@ class _AgentCore:
             offload_over_tokens=self.offload_over_tokens,
             count_tokens=session.counter.count_text,
             request_options=merge_options(self.request_options, request_options),
+            before_request=lambda: session.make_room(self.max_output_tokens or 0),
+            execute_tools=execute_tools,
         )
 
     def _budget_hooks(
@@ -189,10 +197,17 @@ class ChatAgent(_AgentCore):
         session: ChatSession | None = None,
         *,
         request_options: Mapping[str, Any] | None = None,
+        auto_execute_tools: bool = True,
     ) -> ChatResponse:
-        """Send ``message`` (or the session as it is) and return the reply, tool calls resolved."""
+        """Send ``message`` (or the session as it is) and return the reply, tool calls resolved.
+
+        With ``auto_execute_tools=False`` a reply that calls tools is returned as it is, its calls
+        for the caller to run.
+        """
         response: ChatResponse | None = None
-        for item in self._run(message, session, stream=False, request_options=request_options):
+        for item in self._run(
+            message, session, stream=False, request_options=request_options, execute_tools=auto_execute_tools
+        ):
             if isinstance(item, ChatResponse):
                 response = item
         assert response is not None
@@ -204,12 +219,15 @@ class ChatAgent(_AgentCore):
         session: ChatSession | None = None,
         *,
         request_options: Mapping[str, Any] | None = None,
+        auto_execute_tools: bool = True,
     ) -> Iterator[str]:
         """Like :meth:`chat`, yielding the reply's text as it arrives; the session ends the same.
 
         The assembled reply is in :attr:`last_response` once the iterator is exhausted.
         """
-        for item in self._run(message, session, stream=True, request_options=request_options):
+        for item in self._run(
+            message, session, stream=True, request_options=request_options, execute_tools=auto_execute_tools
+        ):
             if isinstance(item, str):
                 yield item
 
@@ -220,13 +238,15 @@ class ChatAgent(_AgentCore):
         *,
         stream: bool,
         request_options: Mapping[str, Any] | None,
+        execute_tools: bool = True,
     ) -> Iterator[str | ChatResponse]:
         session = session if session is not None else ChatSession()
         mark: SessionCheckpoint = session.checkpoint()
         try:
-            flow = self._begin(message, session, request_options)
+            flow = self._begin(message, session, request_options, execute_tools=execute_tools)
             for item in drive(flow, self.provider, self.runner, stream=stream):
                 if isinstance(item, ChatResponse):
+                    session.settle()
                     self.last_response = item
                 yield item
         except BaseException:
@@ -255,10 +275,13 @@ class AsyncChatAgent(_AgentCore):
         session: ChatSession | None = None,
         *,
         request_options: Mapping[str, Any] | None = None,
+        auto_execute_tools: bool = True,
     ) -> ChatResponse:
         """Send ``message`` (or the session as it is) and return the reply, tool calls resolved."""
         response: ChatResponse | None = None
-        async for item in self._run(message, session, stream=False, request_options=request_options):
+        async for item in self._run(
+            message, session, stream=False, request_options=request_options, execute_tools=auto_execute_tools
+        ):
             if isinstance(item, ChatResponse):
                 response = item
         assert response is not None
@@ -270,9 +293,12 @@ class AsyncChatAgent(_AgentCore):
         session: ChatSession | None = None,
         *,
         request_options: Mapping[str, Any] | None = None,
+        auto_execute_tools: bool = True,
     ) -> AsyncIterator[str]:
         """Like :meth:`chat`, yielding the reply's text as it arrives; the session ends the same."""
-        async for item in self._run(message, session, stream=True, request_options=request_options):
+        async for item in self._run(
+            message, session, stream=True, request_options=request_options, execute_tools=auto_execute_tools
+        ):
             if isinstance(item, str):
                 yield item
 
@@ -283,13 +309,15 @@ class AsyncChatAgent(_AgentCore):
         *,
         stream: bool,
         request_options: Mapping[str, Any] | None,
+        execute_tools: bool = True,
     ) -> AsyncIterator[str | ChatResponse]:
         session = session if session is not None else ChatSession()
         mark: SessionCheckpoint = session.checkpoint()
         try:
-            flow = self._begin(message, session, request_options)
+            flow = self._begin(message, session, request_options, execute_tools=execute_tools)
             async for item in adrive(flow, self.provider, self.runner, stream=stream):
                 if isinstance(item, ChatResponse):
+                    session.settle()
                     self.last_response = item
                 yield item
         except BaseException:

@@ -282,6 +282,47 @@ class ChatSession:
         if limit is not None and self.estimate_tokens() > limit:
             self._make_room(None, limit)
 
+    def make_room(self, reserve: int = 0) -> None:
+        """Before a model call: make the view fit the effective limit with ``reserve`` tokens to spare
+        (the reply's ``max_output_tokens``), compacting if there is a compactor.
+
+        Raises :class:`ContextOverflowError` (session unchanged) when it cannot be made to fit.
+        """
+        limit = self.effective_limit
+        if limit is None or self.estimate_tokens() + reserve <= limit:
+            return
+        room = limit - reserve
+        if self.compactor is None or room <= 0:
+            needed = self.estimate_tokens() + reserve
+            raise ContextOverflowError(
+                f"session {self.session_id} would need {needed} tokens with {reserve} kept for the reply, "
+                f"over its limit of {limit} (max_tokens={self.max_tokens} x safety_margin="
+                f"{self.safety_margin}). Pass a compactor=, lower max_output_tokens, or raise max_tokens.",
+                limit=limit,
+                needed=needed,
+            )
+        self._make_room(None, room)
+
+    def settle(self) -> None:
+        """After a turn: with a compactor, bring the view back within the effective limit; without
+        one, refuse a view over ``max_tokens`` with :class:`ContextOverflowError` (the caller then
+        undoes the turn), so a session never holds more than ``max_tokens``."""
+        limit = self.effective_limit
+        if limit is None or self.max_tokens is None or self.estimate_tokens() <= limit:
+            return
+        if self.compactor is not None:
+            self._make_room(None, limit)
+            return
+        total = self.estimate_tokens()
+        if total > self.max_tokens:
+            raise ContextOverflowError(
+                f"the reply would bring session {self.session_id} to {total} tokens, over its "
+                f"max_tokens={self.max_tokens}; the turn is undone. Pass a compactor=, set the agent's "
+                f"max_output_tokens, or raise max_tokens.",
+                limit=self.max_tokens,
+                needed=total,
+            )
+
     def compact(self, target_tokens: int | None = None) -> CompactionReport:
         """Compact the view now to ``target_tokens`` (default: the effective limit).
 

@@ -20,6 +20,7 @@ from ..context.summarize import LLMCallback, SummarizationStrategy, Summarizer
 from ..core.events import EventSource, EventType, SessionEvent
 from ..core.messages import ChatMessage
 from ..core.projection import SUMMARY_LABEL
+from ..core.tokens import DEFAULT_TOKEN_MODEL
 from ..errors import SessionAlreadyExists, SessionNotFound, UsageError
 from ..providers.openai import message_to_wire
 from ..storage.base import Store
@@ -84,7 +85,7 @@ class InfiniteConversationManager:
         message: str,
         source: EventSource,
         llm_callback: LLMCallback | None = None,
-        model: str = "gpt-3.5-turbo",
+        model: str = DEFAULT_TOKEN_MODEL,
     ) -> str:
         """Record ``message`` from ``source``; returns the id of the segment the conversation is in.
 

@@ -6,7 +6,8 @@ re-tokenized or rewritten. A manager created with the id of a stored session res
 process or after a restart.
 
 With ``infinite_context=True`` a full segment (``token_threshold`` tokens or
-``max_turns_per_segment`` user turns) is closed and the conversation continues in a child session
+``max_turns_per_segment`` messages, user and assistant, counted as chuk-ai-session-manager counts
+them) is closed before the next user message and the conversation continues in a child session
 that opens with a summary; :mod:`sessionforge.context.segments` holds that logic and takes the
 summarizer (or the spec's ``llm_callback``) and the :class:`SummarizationStrategy` as parameters.
 :class:`~sessionforge.faces.infinite.InfiniteConversationManager` and ``track_infinite_conversation`` run
@@ -35,7 +36,7 @@ from ..core.events import EventSource, EventType, SessionEvent, event_usage, too
 from ..core.messages import ChatMessage
 from ..core.projection import ConversationView, event_messages
 from ..core.session import SYSTEM_PROMPT
-from ..core.tokens import Accuracy, counter_for_model
+from ..core.tokens import DEFAULT_TOKEN_MODEL, Accuracy, counter_for_model
 from ..core.usage import TokenUsage
 from ..core.views import CompactionRecord
 from ..errors import SessionNotFound
@@ -63,8 +64,11 @@ class _Tally:
     tokens: int = 0
     cost: float = 0.0
     size: int = 0
+    events: int = 0
 
     def add(self, event: SessionEvent) -> None:
+        if event.type != EventType.COMPACTION:  # a compaction is this library's record, not an event
+            self.events += 1
         if event.type == EventType.MESSAGE and event.source == EventSource.USER:
             self.user += 1
         elif event.type == EventType.MESSAGE and event.source == EventSource.LLM:
@@ -88,6 +92,7 @@ class _Tally:
             self.tokens + other.tokens,
             self.cost + other.cost,
             self.size + other.size,
+            self.events + other.events,
         )
 
     @classmethod
@@ -102,14 +107,16 @@ class SessionManager:
     """Record a conversation in a session and read it back for the next model call.
 
     Args:
-        session_id: resume this stored session (:class:`SessionNotFound` if the store has none).
-            Without it a new session is created, with a fresh id, on first use.
+        session_id: resume this stored session (:class:`SessionNotFound` if the store has none,
+            unless ``create_missing``). Without it a new session is created, with a fresh id, on
+            first use.
         system_prompt: stored with the session; replaces the stored one when resuming.
         parent_id: make the new session a child of this one.
         metadata: initial properties of a new session.
         store: where the session lives; the default store otherwise.
         infinite_context: continue in a child segment once a segment is full.
-        token_threshold / max_turns_per_segment: when a segment is full.
+        token_threshold / max_turns_per_segment: when a segment is full: at that many tokens, or
+            that many user and assistant messages.
         summarization_strategy: what each segment's opening summary keeps.
         llm_callback: writes the summaries: the spec's callback, OpenAI-style message dicts in, text
             out (sync or async). Takes precedence over ``summarizer``.
@@ -121,6 +128,8 @@ class SessionManager:
             usage is added, and the totals are stored with that event (one metadata patch in the
             same append), so a resumed session keeps its totals; ``check_budget`` refuses a call
             before it is made.
+        create_missing: with a ``session_id`` the store does not have, create the session under
+            that id instead of raising (what chuk-ai-session-manager does).
     """
 
     def __init__(
@@ -137,10 +146,12 @@ class SessionManager:
         summarization_strategy: SummarizationStrategy | str = SummarizationStrategy.BASIC,
         llm_callback: LLMCallback | None = None,
         summarizer: Summarizer | None = None,
-        model: str = "gpt-3.5-turbo",
+        model: str = DEFAULT_TOKEN_MODEL,
         budget: Budget | None = None,
+        create_missing: bool = False,
     ) -> None:
         self._is_new = session_id is None
+        self._create_missing = create_missing
         self._session_id = session_id or str(uuid.uuid4())
         self._system_prompt = system_prompt
         self._parent_id = parent_id
@@ -310,10 +321,22 @@ class SessionManager:
         # and the message after it, land where the conversation now is.
         await self.refresh()
         session = await self._follow_continuations(session)
-        if self._policy.is_full(self._segment.size, self._segment.user):
+        if self._policy.is_full(self._segment.size, self._segment.user + self._segment.ai):
             summarizer = llm_callback_summarizer(llm_callback) if llm_callback else self._summarizer
             session = await self._next_segment(session, summarizer)
         return session.id
+
+    def set_summary_callback(self, callback: LLMCallback) -> None:
+        """Write the summaries of closed segments with ``callback`` from now on (the spec's
+        ``llm_callback``: OpenAI-style message dicts in, text out, sync or async)."""
+        self._summarizer = llm_callback_summarizer(callback)
+
+    async def load_session_chain(self) -> list[str]:
+        """Read the conversation's segments from the store (after a restart, or another writer's
+        segments); returns their ids, root first."""
+        await self.refresh()
+        self._chain = None
+        return await self.get_session_chain()
 
     async def update_system_prompt(self, prompt: str) -> None:
         """Replace the system prompt; the change is appended to the session's log."""
@@ -453,6 +476,7 @@ class SessionManager:
             "user_messages": tally.user,
             "ai_messages": tally.ai,
             "tool_calls": tally.tools,
+            "total_events": tally.events,
             "total_tokens": tally.tokens,
             "estimated_cost": tally.cost,
             "created_at": created.isoformat(),
@@ -473,6 +497,8 @@ class SessionManager:
             return self._session
 
     async def _open(self) -> Session:
+        if self._create_missing and not self._is_new:
+            self._is_new = not await resolve_store(self._store).load(self._session_id, limit=1)
         if self._is_new:
             properties = dict(self._metadata)
             if self._system_prompt is not None:

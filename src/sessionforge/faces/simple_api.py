@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..context.summarize import LLMCallback, SummarizationStrategy
+from ..core.tokens import DEFAULT_TOKEN_MODEL
 from ..storage.base import Store
 from ..storage.config import resolve_store
 from .manager import SessionManager
@@ -46,7 +47,7 @@ async def _manager(
     infinite_context: bool = False,
     token_threshold: int = 4000,
     max_turns: int = 20,
-    model: str = "gpt-3.5-turbo",
+    model: str = DEFAULT_TOKEN_MODEL,
 ) -> SessionManager:
     """A kept manager for ``session_id`` brought up to date, or a new one."""
     backend = resolve_store(store)
@@ -78,7 +79,7 @@ def _keep(sm: SessionManager, store: Store | None) -> str:
 async def track_conversation(
     user_message: str,
     ai_response: str,
-    model: str = "gpt-3.5-turbo",
+    model: str = DEFAULT_TOKEN_MODEL,
     provider: str = "openai",
     session_id: str | None = None,
     infinite_context: bool = False,
@@ -98,40 +99,59 @@ async def track_conversation(
 async def track_llm_call(
     user_input: str,
     llm_function: Callable[[str], Any],
-    model: str = "gpt-3.5-turbo",
+    model: str = DEFAULT_TOKEN_MODEL,
     provider: str = "openai",
+    session_manager: SessionManager | None = None,
     session_id: str | None = None,
     infinite_context: bool = False,
     token_threshold: int = 4000,
     *,
     store: Store | None = None,
-) -> tuple[Any, str]:
+) -> tuple[str, str]:
     """Call ``llm_function(user_input)`` (sync or async) and record both sides.
 
     The user's message is recorded before the call, so a call that fails still leaves the question
-    in the session. Returns ``(response, session_id)``.
+    in the session. The reply's text is read from what the function returns: a string, an OpenAI
+    response dict (``choices[0].message.content``), or an object with ``.content``. Returns
+    ``(response_text, session_id)``. With ``session_manager`` the exchange goes into that manager's
+    session.
     """
-    sm = await _manager(
+    sm = session_manager or await _manager(
         session_id, store, infinite_context=infinite_context, token_threshold=token_threshold, model=model
     )
     await sm.user_says(user_input)
     response = llm_function(user_input)
     if inspect.isawaitable(response):
         response = await response
-    await sm.ai_responds(str(response), model=model, provider=provider)
-    return response, _keep(sm, store)
+    text = _response_text(response)
+    await sm.ai_responds(text, model=model, provider=provider)
+    return text, sm.session_id if session_manager is not None else _keep(sm, store)
+
+
+def _response_text(response: Any) -> str:
+    """The text of an LLM function's answer: a string, an OpenAI response dict, or ``.content``."""
+    if isinstance(response, dict) and response.get("choices"):
+        try:
+            return str(response["choices"][0]["message"]["content"])
+        except (KeyError, IndexError, TypeError):
+            return str(response)
+    content = getattr(response, "content", None)
+    if content is not None and not isinstance(response, str):
+        return str(content)
+    return str(response)
 
 
 async def quick_conversation(
     user_message: str,
     ai_response: str,
-    model: str = "gpt-3.5-turbo",
+    model: str = DEFAULT_TOKEN_MODEL,
     provider: str = "openai",
+    infinite_context: bool = False,
     *,
     store: Store | None = None,
 ) -> dict[str, Any]:
     """Record one exchange in a new session and return its statistics."""
-    sm = await _manager(None, store, model=model)
+    sm = await _manager(None, store, infinite_context=infinite_context, model=model)
     await sm.user_says(user_message)
     await sm.ai_responds(ai_response, model=model, provider=provider)
     _keep(sm, store)
@@ -141,9 +161,9 @@ async def quick_conversation(
 async def track_infinite_conversation(
     user_message: str,
     ai_response: str,
-    session_id: str | None = None,
-    model: str = "gpt-3.5-turbo",
+    model: str = DEFAULT_TOKEN_MODEL,
     provider: str = "openai",
+    session_id: str | None = None,
     token_threshold: int = 4000,
     max_turns: int = 20,
     *,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import UsageError
+from ..errors import UnknownProviderError
 from .base import ChatRequest, ChatResponse, Provider
 from .pricing import Price, PriceSetting
 
@@ -127,7 +127,8 @@ def create_provider(
             local=preset.local,
         )
     known = ", ".join(["openai", "anthropic", "local", *OPENAI_COMPATIBLE])
-    raise UsageError(
+    raise UnknownProviderError(
         f"unknown provider {provider!r}; use one of {known}, or provider='openai' with base_url= for any "
-        "OpenAI-compatible server"
+        "OpenAI-compatible server",
+        provider=provider,
     )

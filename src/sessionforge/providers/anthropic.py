@@ -20,7 +20,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from ..core.messages import ChatMessage, ImagePart, ToolCall
+from ..core.messages import AudioPart, ChatMessage, ContentPart, ImagePart, TextPart, ToolCall
+from ..errors import UnsupportedFeatureError
 from ..tools.registry import ToolSchema
 from ._errors import translate
 from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason
@@ -34,6 +35,7 @@ __all__ = [
     "AnthropicProvider",
     "StreamAssembler",
     "ToolIds",
+    "content_part_to_wire",
     "from_wire",
     "map_errors",
     "to_wire",
@@ -108,6 +110,23 @@ def _image_block(part: ImagePart) -> dict[str, Any]:
     return {"type": "image", "source": {"type": "url", "url": part.url}}
 
 
+def content_part_to_wire(part: ContentPart) -> dict[str, Any]:
+    """One part of a multi-part message as a Messages API content block.
+
+    Raises :class:`UnsupportedFeatureError` for audio: the Messages API takes no audio input.
+    """
+    if isinstance(part, ImagePart):
+        return _image_block(part)
+    if isinstance(part, AudioPart):
+        raise UnsupportedFeatureError(
+            "Anthropic's Messages API takes no audio input: send audio to an OpenAI audio model, or "
+            "transcribe it first",
+            feature="audio input",
+            provider="anthropic",
+        )
+    return {"type": "text", "text": part.text}
+
+
 def _blocks(message: ChatMessage, ids: ToolIds) -> list[dict[str, Any]]:
     if message.role == "tool":
         block: dict[str, Any] = {
@@ -123,11 +142,11 @@ def _blocks(message: ChatMessage, ids: ToolIds) -> list[dict[str, Any]]:
         if message.content.strip():
             blocks.append({"type": "text", "text": message.content})
     elif message.content is not None:
-        for part in message.content:
-            if isinstance(part, ImagePart):
-                blocks.append(_image_block(part))
-            elif part.text.strip():
-                blocks.append({"type": "text", "text": part.text})
+        blocks.extend(
+            content_part_to_wire(part)
+            for part in message.content
+            if not isinstance(part, TextPart) or part.text.strip()
+        )
     for call in message.tool_calls:
         arguments = {} if RAW_ARGUMENTS_KEY in call.arguments else call.arguments
         blocks.append({"type": "tool_use", "id": ids.call(call.id), "name": call.name, "input": arguments})

@@ -147,6 +147,8 @@ def turn_flow(
     after_call: Callable[[ChatResponse], None] | None = None,
     offload_over_tokens: int | None = None,
     count_tokens: Callable[[str], int] | None = None,
+    before_request: Callable[[], None] | None = None,
+    execute_tools: bool = True,
     request_options: Mapping[str, Any] | None = None,
 ) -> Flow:
     """One turn: call the model, run the tools it asks for, call again, until it answers in text.
@@ -161,6 +163,10 @@ def turn_flow(
     session as a preview and a handle (:mod:`sessionforge.tools.offload`), and the turn answers the
     model's ``recall_tool_output`` calls itself from the session's history.
 
+    ``before_request`` runs before each request is built from the session (an agent makes room for
+    the reply there). With ``execute_tools=False`` the tools are offered to the model but not run: a
+    reply that calls them ends the turn, its tool calls for the caller to handle.
+
     ``request_options`` go into every request (:mod:`sessionforge.providers.options`); a
     ``tool_choice`` that forces a tool is sent on the first call only, so the model can answer once
     the tool has run.
@@ -173,6 +179,8 @@ def turn_flow(
     total: TokenUsage | None = None
     rounds = 0
     while True:
+        if before_request is not None:
+            before_request()
         request = ChatRequest(
             model=model,
             messages=session.messages,
@@ -192,7 +200,7 @@ def turn_flow(
             update={"metadata": {**reply.metadata, USAGE_KEY: response.usage.model_dump(mode="json")}}
         )
         session.add_message(reply, enforce=False)
-        if not response.tool_calls or tools is None:
+        if not response.tool_calls or tools is None or not execute_tools:
             return response.model_copy(update={"usage": total, "message": reply})
         if rounds >= max_tool_iterations:
             raise ToolProcessingError(

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..core.messages import ChatMessage, ImagePart, ToolCall
+from ..core.messages import AudioPart, ChatMessage, ContentPart, ImagePart, ToolCall
 from ..tools.registry import ToolSchema
 from ._errors import translate
 from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason
@@ -25,6 +25,7 @@ from .sdk import SDKAdapter
 __all__ = [
     "OpenAIProvider",
     "StreamAssembler",
+    "content_part_to_wire",
     "from_wire",
     "map_errors",
     "max_tokens_field_for",
@@ -52,18 +53,21 @@ _FINISH: dict[str, FinishReason] = {
 # ---- wire format (pure) --------------------------------------------------------------------------
 
 
+def content_part_to_wire(part: ContentPart) -> dict[str, Any]:
+    """One part of a multi-part message as a Chat Completions content part."""
+    if isinstance(part, ImagePart):
+        return {"type": "image_url", "image_url": {"url": part.url, "detail": part.detail}}
+    if isinstance(part, AudioPart):
+        return {"type": "input_audio", "input_audio": {"data": part.data, "format": part.format}}
+    return {"type": "text", "text": part.text}
+
+
 def _content(message: ChatMessage) -> str | list[dict[str, Any]]:
     # No content is sent as "": llama.cpp's server answers 500 to a null content and to a missing
     # one, and every server (OpenAI's too) accepts an empty string beside tool calls.
     if message.content is None or isinstance(message.content, str):
         return message.content or ""
-    parts: list[dict[str, Any]] = []
-    for part in message.content:
-        if isinstance(part, ImagePart):
-            parts.append({"type": "image_url", "image_url": {"url": part.url, "detail": part.detail}})
-        else:
-            parts.append({"type": "text", "text": part.text})
-    return parts
+    return [content_part_to_wire(part) for part in message.content]
 
 
 def _arguments_text(call: ToolCall) -> str:
@@ -114,6 +118,9 @@ def _part_from_wire(part: Any) -> Any:
     if isinstance(part, Mapping) and part.get("type") == "image_url":
         image = part.get("image_url") or {}
         return {"kind": "image", "url": image.get("url", ""), "detail": image.get("detail", "auto")}
+    if isinstance(part, Mapping) and part.get("type") == "input_audio":
+        audio = part.get("input_audio") or {}
+        return {"kind": "audio", "data": audio.get("data", ""), "format": audio.get("format", "")}
     return part  # validation names what it is
 
 

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Protocol, cast
 
-from ..errors import ConfigurationError
+from ..errors import MissingAPIKeyError
 from .base import ChatRequest, ChatResponse, StreamItem
 from .options import split_sdk_options
 from .pricing import PriceSetting, estimated_usage, is_local_url, resolve_price
@@ -72,8 +72,10 @@ class SDKAdapter(ABC):
         if not self.api_key and is_local_url(self.base_url):
             self.api_key = LOCAL_PLACEHOLDER_KEY
         if not self.api_key:
-            raise ConfigurationError(
-                f"no API key for {name}: pass api_key= or set the {api_key_env} environment variable"
+            raise MissingAPIKeyError(
+                f"no API key for {name}: pass api_key= or set the {api_key_env} environment variable",
+                provider=name,
+                env_var=api_key_env,
             )
         self.price = resolve_price(price, base_url=self.base_url, local=local)
         self.timeout = timeout

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 from ..errors import ConfigurationError, SessionforgeError
@@ -111,8 +111,18 @@ def get_default_store() -> Store:
 
 
 def resolve_store(store: Store | None = None) -> Store:
-    """``store`` if given, else the default store: the one rule every face follows."""
-    return store if store is not None else get_default_store()
+    """``store`` if given, else the default store: the one rule every face follows.
+
+    The session-manager API's storage face (``ChukSessionsStore``, ``SessionStorage``) is accepted in
+    place of a store, as that API passes it: its ``backend`` is the store.
+    """
+    if store is None:
+        return get_default_store()
+    if not hasattr(store, "append"):
+        backend = getattr(store, "backend", None)
+        if backend is not None:
+            return cast(Store, backend)
+    return store
 
 
 def set_default_store(store: Store | None) -> Store | None:

@@ -162,10 +162,59 @@ class Session(SessionLog):
         self.append_event(event)
         await self.save()
 
-    async def add_child(self, child_id: str) -> None:
+    async def add_child(self, child_id: str, store: Store | None = None) -> None:
         if child_id not in self.child_ids:
             self.child_ids.append(child_id)
-            await self.save()
+            await self.save(store)
+
+    async def remove_child(self, child_id: str, store: Store | None = None) -> None:
+        """Forget ``child_id`` as a child (a patch; the child session itself is not touched)."""
+        if child_id in self.child_ids:
+            self.child_ids.remove(child_id)
+            await self.save(store)
+
+    async def async_init(self, store: Store | None = None) -> None:
+        """Register this session with its parent, if it has one the parent does not know yet
+        (:meth:`create` does this itself; this is for a session constructed directly)."""
+        if self.parent_id is None:
+            return
+        parent = await Session.load(self.parent_id, store or self.book.store)
+        if parent is not None and self.id not in parent.child_ids:
+            await parent.add_child(self.id)
+
+    async def ancestors(self, store: Store | None = None) -> list[Session]:
+        """The parent, its parent, ... up to the root (nearest first); stops at one that is gone."""
+        backend = resolve_store(store or self.book.store)
+        found: list[Session] = []
+        seen = {self.id}
+        current = self.parent_id
+        while current is not None and current not in seen:
+            seen.add(current)
+            parent = await Session.load(current, backend)
+            if parent is None:
+                break
+            found.append(parent)
+            current = parent.parent_id
+        return found
+
+    async def descendants(self, store: Store | None = None) -> list[Session]:
+        """Every session below this one (children, their children, ...), depth first, as stored (a
+        child created since this session was loaded is found too)."""
+        backend = resolve_store(store or self.book.store)
+        stored = await Session.load(self.id, backend)
+        found: list[Session] = []
+        seen = {self.id}
+        stack = list(dict.fromkeys([*self.child_ids, *(stored.child_ids if stored is not None else [])]))
+        while stack:
+            child_id = stack.pop()
+            if child_id in seen:
+                continue
+            seen.add(child_id)
+            child = await Session.load(child_id, backend)
+            if child is not None:
+                found.append(child)
+                stack.extend(child.child_ids)
+        return found
 
     async def save(self, store: Store | None = None) -> list[SessionEvent]:
         """Append what the store has not seen yet: new events and a metadata patch if needed.
@@ -178,6 +227,7 @@ class Session(SessionLog):
             return await self._save(store)
 
     async def _save(self, store: Store | None) -> list[SessionEvent]:
+        store = resolve_store(store) if store is not None else None
         if store is not None and self.book.store is not None and store is not self.book.store:
             self.book.store = store
             self.forget_store()

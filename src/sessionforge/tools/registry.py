@@ -55,16 +55,23 @@ class ToolResult:
 
 @dataclass(frozen=True)
 class Tool:
-    """One registered function with its schema and argument model."""
+    """One registered function with its schema and argument model.
+
+    A tool declared with its own JSON schema (:meth:`ToolRegistry.declare`) has ``parameters`` set:
+    that schema is what the model sees, and the arguments reach the function as sent.
+    """
 
     name: str
     description: str
     function: Callable[..., Any]
     arguments_model: type[BaseModel]
     is_async: bool
+    parameters: dict[str, Any] | None = None
 
     @property
     def schema(self) -> ToolSchema:
+        if self.parameters is not None:
+            return ToolSchema(self.name, self.description, dict(self.parameters))
         parameters = self.arguments_model.model_json_schema()
         parameters.pop("title", None)
         return ToolSchema(self.name, self.description, parameters)
@@ -112,6 +119,9 @@ def _arguments_model(name: str, function: Callable[..., Any], docs: Mapping[str,
     config = ConfigDict(extra="forbid")
     model: type[BaseModel] = create_model(f"{name}_arguments", __config__=config, **fields)
     return model
+
+
+_ANY_ARGUMENTS: type[BaseModel] = create_model("declared_arguments", __config__=ConfigDict(extra="allow"))
 
 
 def decode_arguments(name: str, raw: str | Mapping[str, Any] | None) -> dict[str, Any]:
@@ -178,13 +188,7 @@ class ToolRegistry:
         self, function: Callable[..., Any], *, name: str | None = None, description: str | None = None
     ) -> Tool:
         """Register ``function`` and return its :class:`Tool` record."""
-        tool_name = name or function.__name__
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", tool_name):
-            raise UsageError(
-                f"tool name {tool_name!r} must be 1-64 letters, digits, '_' or '-' (a provider rule)"
-            )
-        if tool_name in self._tools:
-            raise UsageError(f"a tool named {tool_name!r} is already registered")
+        tool_name = self._free_name(name or function.__name__)
         summary, arg_docs = _parse_docstring(function.__doc__)
         tool = Tool(
             name=tool_name,
@@ -195,6 +199,41 @@ class ToolRegistry:
         )
         self._tools[tool_name] = tool
         return tool
+
+    def declare(
+        self,
+        name: str,
+        description: str,
+        parameters: Mapping[str, Any],
+        function: Callable[..., Any] | None = None,
+    ) -> Tool:
+        """Register a tool by its JSON schema, for tools described elsewhere (another library's tool
+        objects, a remote tool). ``function(**arguments)`` runs it with the arguments as sent; a tool
+        declared without one is shown to the model but cannot be run here."""
+        tool_name = self._free_name(name)
+
+        def unavailable(**_: Any) -> Any:
+            raise ToolProcessingError(f"tool {tool_name!r} is declared without an implementation here")
+
+        tool = Tool(
+            name=tool_name,
+            description=description or tool_name,
+            function=function or unavailable,
+            arguments_model=_ANY_ARGUMENTS,
+            is_async=function is not None and inspect.iscoroutinefunction(function),
+            parameters=dict(parameters) or {"type": "object", "properties": {}},
+        )
+        self._tools[tool_name] = tool
+        return tool
+
+    def _free_name(self, tool_name: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", tool_name):
+            raise UsageError(
+                f"tool name {tool_name!r} must be 1-64 letters, digits, '_' or '-' (a provider rule)"
+            )
+        if tool_name in self._tools:
+            raise UsageError(f"a tool named {tool_name!r} is already registered")
+        return tool_name
 
     # ---- reading -----------------------------------------------------------------------------
 
@@ -227,6 +266,8 @@ class ToolRegistry:
     def _prepare(self, name: str, arguments: str | Mapping[str, Any] | None) -> tuple[Tool, dict[str, Any]]:
         tool = self.get(name)
         raw = decode_arguments(name, arguments)
+        if tool.parameters is not None:  # its own schema: the arguments go to it as sent
+            return tool, raw
         try:
             validated = tool.arguments_model.model_validate(raw)
         except ValidationError as exc:

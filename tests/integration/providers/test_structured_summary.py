@@ -32,7 +32,7 @@ async def test_the_managers_llm_callback_gets_the_structured_request(openai_serv
 
     manager = SessionManager(
         infinite_context=True,
-        max_turns_per_segment=2,
+        max_turns_per_segment=4,  # messages, user and assistant, as chuk counts them
         llm_callback=llm_callback,
         store=open_store("memory://"),
         model="gpt-4o-mini",

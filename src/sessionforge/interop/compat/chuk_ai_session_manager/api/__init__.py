@@ -1,0 +1,1 @@
+"""``chuk_ai_session_manager.api``: the simple API lives in :mod:`.simple_api`."""

@@ -1,0 +1,1 @@
+"""``forge_llm.infrastructure``: provider adapters and session storage."""
