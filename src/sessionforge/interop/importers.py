@@ -37,6 +37,7 @@ __all__ = [
     "from_langchain",
     "from_openai_agents_items",
     "from_openai_messages",
+    "group_openai_agents_items",
     "import_messages",
     "import_openai_agents_sqlite",
 ]
@@ -163,36 +164,57 @@ def from_langchain(messages: Iterable[Mapping[str, Any]]) -> list[ChatMessage]:
 def from_openai_agents_items(items: Iterable[Mapping[str, Any]]) -> list[ChatMessage]:
     """OpenAI Agents SDK session items as ChatMessages; a model's function calls join the assistant
     message they follow, as chat-completions requires."""
-    out: list[ChatMessage] = []
+    return [message for message, _ in group_openai_agents_items(items) if message is not None]
+
+
+def group_openai_agents_items(
+    items: Iterable[Mapping[str, Any]],
+) -> list[tuple[ChatMessage | None, list[Mapping[str, Any]]]]:
+    """Each message :func:`from_openai_agents_items` makes, with the items it was made from, in order.
+
+    Items that are not part of the dialogue (reasoning, ...) go with the message that follows them,
+    so a writer that keeps items beside their message can give them back in their place; items after
+    the last message come last, with ``None`` for a message.
+    """
+    out: list[tuple[ChatMessage | None, list[Mapping[str, Any]]]] = []
+    waiting: list[Mapping[str, Any]] = []  # items of no message yet
     for item in items:
         kind = item.get("type", "message" if "role" in item else None)
+        message: ChatMessage | None = None
         if kind == "message":
             role = item.get("role")
             text = _text(item.get("content"))
             if role in ("system", "developer"):
-                out.append(ChatMessage.system(text))
+                message = ChatMessage.system(text)
             elif role == "user":
-                out.append(ChatMessage.user(text))
+                message = ChatMessage.user(text)
             elif role == "assistant":
-                out.append(ChatMessage.assistant(text))
+                message = ChatMessage.assistant(text)
             else:
                 raise _unknown("an Agents SDK message", item)
         elif kind == "function_call":
             call = ToolCall(
                 id=str(item["call_id"]), name=item["name"], arguments=_arguments(item.get("arguments"))
             )
-            last = out[-1] if out else None
+            last = out[-1][0] if out else None
             if last is not None and last.role == "assistant" and (last.tool_calls or not last.text):
-                out[-1] = ChatMessage.assistant(last.text or None, tool_calls=[*last.tool_calls, call])
-            else:
-                out.append(ChatMessage.assistant(None, tool_calls=[call]))
+                merged = ChatMessage.assistant(last.text or None, tool_calls=[*last.tool_calls, call])
+                out[-1] = (merged, [*out[-1][1], *waiting, item])
+                waiting = []
+                continue
+            message = ChatMessage.assistant(None, tool_calls=[call])
         elif kind == "function_call_output":
             output = item.get("output")
-            out.append(
-                ChatMessage.tool(
-                    output if isinstance(output, str) else _text(output), tool_call_id=str(item["call_id"])
-                )
+            message = ChatMessage.tool(
+                output if isinstance(output, str) else _text(output), tool_call_id=str(item["call_id"])
             )
+        if message is None:
+            waiting.append(item)
+            continue
+        out.append((message, [*waiting, item]))
+        waiting = []
+    if waiting:
+        out.append((None, waiting))
     return out
 
 
