@@ -32,7 +32,9 @@ async def main(store_url: str, server_url: str, session_id: str, inputs: list[st
         session = OpenAIAgentsSession(session_id, store, model="gpt-4o-mini")
         outputs = []
         for text in inputs:
-            result = await Runner.run(agent, text, session=session, run_config=RunConfig(tracing_disabled=True))
+            result = await Runner.run(
+                agent, text, session=session, run_config=RunConfig(tracing_disabled=True)
+            )
             outputs.append(result.final_output)
         print(json.dumps(outputs))
     finally:

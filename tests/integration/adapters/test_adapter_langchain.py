@@ -22,6 +22,7 @@ from pydantic import Field
 from sessionforge import ChatMessage, ChatSession, ToolCall
 from sessionforge.interop.adapters.langchain import SessionforgeChatMessageHistory, to_langchain
 from sessionforge.storage.base import Store
+from sessionforge.storage.config import open_store
 
 MODEL = "gpt-4o-mini"
 
@@ -66,7 +67,14 @@ async def test_a_chain_continues_from_the_store(store: Store) -> None:
     await chain.ainvoke({"question": "first?"}, config)
     await chain.ainvoke({"question": "second?"}, config)
     await chain.ainvoke({"question": "third?"}, config)
-    assert [m.content for m in model.prompts[-1]] == ["Be brief.", "first?", "reply 0", "second?", "reply 1", "third?"]
+    assert [m.content for m in model.prompts[-1]] == [
+        "Be brief.",
+        "first?",
+        "reply 0",
+        "second?",
+        "reply 1",
+        "third?",
+    ]
 
     history = SessionforgeChatMessageHistory("chat/1", store=store)
     stored = await history.aget_messages()
@@ -81,8 +89,6 @@ async def test_a_chain_continues_from_the_store(store: Store) -> None:
 
 
 def test_the_sync_chain_and_clear(store_url: str) -> None:
-    from sessionforge.storage.config import open_store
-
     store = open_store(store_url)  # the blocking calls run their own loops: the store follows
     model = RecordingModel(messages=_replies(3))
     chain = _chain(model, store)
@@ -141,6 +147,6 @@ async def test_any_session_id(store: Store, session_id: str) -> None:
     await history.aadd_messages([HumanMessage(content=session_id)])
     other = SessionforgeChatMessageHistory(session_id + "!", store=store)
     assert await other.aget_messages() == []
-    assert [m.content for m in await SessionforgeChatMessageHistory(session_id, store=store).aget_messages()] == [
-        session_id
-    ]
+    assert [
+        m.content for m in await SessionforgeChatMessageHistory(session_id, store=store).aget_messages()
+    ] == [session_id]

@@ -102,11 +102,15 @@ def test_the_sync_graph_with_an_interrupt(store_url: str) -> None:
     assert done["messages"][-1].content == "approved: yes"
 
 
-@pytest.mark.parametrize(("thread_id", "namespace"), [("a/b", ""), ("a.b", "child:1"), ("ü" * 300, "x" * 300)])
+@pytest.mark.parametrize(
+    ("thread_id", "namespace"), [("a/b", ""), ("a.b", "child:1"), ("ü" * 300, "x" * 300)]
+)
 async def test_any_thread_id_and_namespace(store: Store, thread_id: str, namespace: str) -> None:
     saver = SessionforgeSaver(store)
     app = _chatbot().compile(checkpointer=saver)
-    await app.ainvoke({"messages": [HumanMessage(content=thread_id)]}, {"configurable": {"thread_id": thread_id}})
+    await app.ainvoke(
+        {"messages": [HumanMessage(content=thread_id)]}, {"configurable": {"thread_id": thread_id}}
+    )
     assert check_session_id(saver.session_id(thread_id, namespace))
     assert saver.session_id(thread_id, namespace) != saver.session_id(thread_id + "!", namespace)
     listed = [t async for t in saver.alist({"configurable": {"thread_id": thread_id}})]
@@ -119,5 +123,8 @@ async def test_any_thread_id_and_namespace(store: Store, thread_id: str, namespa
     found = await SessionforgeSaver(store).aget_tuple(where)
     assert found is not None and found.checkpoint["id"] == checkpoint["id"]
     assert found.config["configurable"] == {**where["configurable"], "checkpoint_id": checkpoint["id"]}
-    namespaces = {t.config["configurable"]["checkpoint_ns"] async for t in saver.alist({"configurable": {"thread_id": thread_id}})}
+    namespaces = {
+        t.config["configurable"]["checkpoint_ns"]
+        async for t in saver.alist({"configurable": {"thread_id": thread_id}})
+    }
     assert namespaces == {"", namespace}

@@ -7,8 +7,8 @@ a reply shows whether the history really came back from the store.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from sessionforge import ChatSession, SlidingWindowCompactor
 from sessionforge.cli._digest import digest
 from sessionforge.interop.adapters.openai_agents import OpenAIAgentsSession
 from sessionforge.storage.base import Store, check_session_id
+from sessionforge.storage.config import open_store
 from sessionforge.storage.session import Session
 
 MODEL = "gpt-4o-mini"
@@ -55,7 +56,16 @@ async def test_runner_history_lives_in_the_store(store: Store, openai_server: Op
         used[1] += result.context_wrapper.usage.output_tokens
     assert result.final_output == "Your name is Ada."
     sent = openai_server.last_body["messages"]
-    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user", "assistant", "tool", "assistant", "user"]
+    assert [m["role"] for m in sent] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "user",
+    ]
     assert sent[5] == {"role": "tool", "tool_call_id": sent[4]["tool_calls"][0]["id"], "content": "42"}
 
     # A new session object (as after a restart) gets back exactly the items the SDK stored.
@@ -74,7 +84,16 @@ async def test_runner_history_lives_in_the_store(store: Store, openai_server: Op
 
     # Every face and the inspector read the same conversation.
     chat = await ChatSession.aload(again.stored_id, store)
-    assert [m.role for m in chat.messages] == ["user", "assistant", "user", "assistant", "tool", "assistant", "user", "assistant"]
+    assert [m.role for m in chat.messages] == [
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "user",
+        "assistant",
+    ]
     assert chat.messages[4].text == "42"
     assert chat.session.total_cost == pytest.approx(summary.total_estimated_cost_usd)
     page = await digest(again.stored_id, store)
@@ -93,7 +112,13 @@ async def test_items_come_back_exactly_reasoning_and_ids_included(store: Store) 
             "status": "completed",
             "content": [{"type": "output_text", "text": "Let me add.", "annotations": []}],
         },
-        {"id": "fc_1", "type": "function_call", "call_id": "call_1", "name": "add", "arguments": '{"a":1,"b":2}'},
+        {
+            "id": "fc_1",
+            "type": "function_call",
+            "call_id": "call_1",
+            "name": "add",
+            "arguments": '{"a":1,"b":2}',
+        },
         {"type": "function_call_output", "call_id": "call_1", "output": "3"},
     ]
     session = OpenAIAgentsSession("exact", store)
@@ -172,22 +197,25 @@ async def test_any_session_id_gets_its_own_session(store: Store) -> None:
 
 
 async def test_two_processes_continue_one_session(shared_url: str, openai_server: OpenAIServer) -> None:
-    from sessionforge.storage.config import open_store
-
     store = open_store(shared_url)
     try:
         agent = _agent(openai_server)
         session = OpenAIAgentsSession("shared/1", store, model=MODEL)
         await Runner.run(agent, "My name is Ada", session=session, run_config=RUN)
-        child = subprocess.run(
-            [sys.executable, str(TURN_SCRIPT), shared_url, openai_server.url, "shared/1", "what is my name", "My name is Grace"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(TURN_SCRIPT),
+            shared_url,
+            openai_server.url,
+            "shared/1",
+            "what is my name",
+            "My name is Grace",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
-        assert child.returncode == 0, child.stderr
-        assert json.loads(child.stdout)[0] == "Your name is Ada."
+        out, err = await asyncio.wait_for(child.communicate(), timeout=120)
+        assert child.returncode == 0, err.decode()
+        assert json.loads(out)[0] == "Your name is Ada."
         # The same session object takes in what the other process appended.
         result = await Runner.run(agent, "what is my name", session=session, run_config=RUN)
         assert result.final_output == "Your name is Grace."

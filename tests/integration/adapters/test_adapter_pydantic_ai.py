@@ -38,9 +38,19 @@ MODEL = "gpt-4o-mini"
 def _model(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     """Calls ``add`` once when asked to, then says how many user prompts it was given."""
     last = messages[-1]
-    prompts = [p.content for m in messages if isinstance(m, ModelRequest) for p in m.parts if isinstance(p, UserPromptPart)]
-    if isinstance(last, ModelRequest) and any(isinstance(p, UserPromptPart) and "add" in str(p.content) for p in last.parts):
-        return ModelResponse(parts=[ToolCallPart("add", {"a": 2, "b": 40}, tool_call_id="call_add")], model_name=MODEL)
+    prompts = [
+        p.content
+        for m in messages
+        if isinstance(m, ModelRequest)
+        for p in m.parts
+        if isinstance(p, UserPromptPart)
+    ]
+    if isinstance(last, ModelRequest) and any(
+        isinstance(p, UserPromptPart) and "add" in str(p.content) for p in last.parts
+    ):
+        return ModelResponse(
+            parts=[ToolCallPart("add", {"a": 2, "b": 40}, tool_call_id="call_add")], model_name=MODEL
+        )
     return ModelResponse(
         parts=[TextPart(f"{len(prompts)} prompts, last: {prompts[-1]}")],
         usage=RequestUsage(input_tokens=30, output_tokens=6),
@@ -74,7 +84,9 @@ async def test_a_history_round_trips_in_every_form() -> None:
 
 
 def test_usage_is_priced_for_the_model_that_replied() -> None:
-    reply = ModelResponse(parts=[TextPart("hi")], usage=RequestUsage(input_tokens=30, output_tokens=6), model_name=MODEL)
+    reply = ModelResponse(
+        parts=[TextPart("hi")], usage=RequestUsage(input_tokens=30, output_tokens=6), model_name=MODEL
+    )
     [message] = from_pydantic_ai([reply])
     usage = message.metadata["usage"]
     assert (usage["prompt_tokens"], usage["completion_tokens"], usage["model"]) == (30, 6, MODEL)
@@ -85,7 +97,9 @@ def test_usage_is_priced_for_the_model_that_replied() -> None:
 def test_images_and_bad_input() -> None:
     image = ModelRequest(parts=[UserPromptPart(["look:", ImageUrl(url="https://example.com/cat.png")])])
     [message] = from_pydantic_ai([image])
-    assert message.text == "look:" and to_pydantic_ai([message])[0].parts[0].content[1].url.endswith("cat.png")
+    assert message.text == "look:" and to_pydantic_ai([message])[0].parts[0].content[1].url.endswith(
+        "cat.png"
+    )
     with pytest.raises(MessageFormatError):
         from_pydantic_ai(b'[{"kind": "nonsense"}]')
 
@@ -100,7 +114,13 @@ async def test_a_stored_history_continues_in_pydantic_ai(store: Store) -> None:
 
     chat = await ChatSession.aload("pyd-1", store)
     assert chat.system_prompt == "Be brief."
-    assert [m.text for m in chat.messages] == ["Be brief.", "hello", "1 prompts, last: hello", "again", "2 prompts, last: again"]
+    assert [m.text for m in chat.messages] == [
+        "Be brief.",
+        "hello",
+        "1 prompts, last: hello",
+        "again",
+        "2 prompts, last: again",
+    ]
     assert chat.session.token_summary.total_prompt_tokens == 60
 
     # The view pydantic-ai is given is the compacted one; the store keeps everything.
@@ -113,6 +133,8 @@ async def test_a_stored_history_continues_in_pydantic_ai(store: Store) -> None:
 
 async def test_import(store: Store) -> None:
     result = await _agent().run("please add")
-    session_id = await import_pydantic_ai(ModelMessagesTypeAdapter.dump_json(result.all_messages()), store, "imported")
+    session_id = await import_pydantic_ai(
+        ModelMessagesTypeAdapter.dump_json(result.all_messages()), store, "imported"
+    )
     chat = await ChatSession.aload(session_id, store)
     assert [m.role for m in chat.history] == ["system", "user", "assistant", "tool", "assistant"]

@@ -17,6 +17,7 @@ from servers.backends import backend_url
 from sessionforge.storage.base import Store
 from sessionforge.storage.config import open_store
 
+
 @pytest.fixture(params=BACKENDS)
 def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Store]:
     """A factory, for sync tests that drive their own event loops (``ChatSession``).

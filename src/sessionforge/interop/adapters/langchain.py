@@ -74,7 +74,9 @@ def to_langchain(message: ChatMessage) -> BaseMessage:
         return HumanMessage(content=content)
     if message.role == "tool":
         return ToolMessage(content=content, tool_call_id=message.tool_call_id or "", name=message.name)
-    calls = [{"id": c.id, "name": c.name, "args": c.arguments, "type": "tool_call"} for c in message.tool_calls]
+    calls = [
+        {"id": c.id, "name": c.name, "args": c.arguments, "type": "tool_call"} for c in message.tool_calls
+    ]
     return AIMessage(content=content, tool_calls=calls)
 
 
@@ -140,8 +142,8 @@ class SessionforgeChatMessageHistory(BaseChatMessageHistory):
 
     # ---- LangChain's interface ----------------------------------------------------------------------
 
-    @property  # type: ignore[override]
-    def messages(self) -> list[BaseMessage]:
+    @property
+    def messages(self) -> list[BaseMessage]:  # type: ignore[override]
         """The conversation as the model gets it now (compaction records applied)."""
         return self._blocking(self.aget_messages())
 

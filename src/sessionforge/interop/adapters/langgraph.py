@@ -26,12 +26,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import bisect
+import builtins
 import json
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
@@ -47,11 +48,11 @@ from langgraph.checkpoint.base import (  # noqa: E402
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
-    SerializerProtocol,
     get_checkpoint_id,
     get_serializable_checkpoint_metadata,
     writes_sort_key,
 )
+from langgraph.checkpoint.serde.base import SerializerProtocol  # noqa: E402
 
 from ..._sync import run_sync  # noqa: E402
 from ...core.events import EventSource, EventType, SessionEvent  # noqa: E402
@@ -204,7 +205,7 @@ class SessionforgeSaver(BaseCheckpointSaver[int]):
     ) -> RunnableConfig:
         configurable = config["configurable"]
         thread_id, ns = configurable["thread_id"], configurable.get("checkpoint_ns", "")
-        bare = dict(checkpoint)
+        bare: dict[str, Any] = dict(checkpoint)
         values: dict[str, Any] = bare.pop("channel_values", None) or {}
         try:
             meta = to_jsonable_python(get_serializable_checkpoint_metadata(config, metadata))
@@ -223,7 +224,9 @@ class SessionforgeSaver(BaseCheckpointSaver[int]):
             ],
         }
         await self._append(thread_id, ns, [_event(body)])
-        return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint["id"]}}
+        return {
+            "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint["id"]}
+        }
 
     async def aput_writes(
         self,
@@ -235,15 +238,20 @@ class SessionforgeSaver(BaseCheckpointSaver[int]):
         configurable = config["configurable"]
         thread_id, ns = configurable["thread_id"], configurable.get("checkpoint_ns", "")
         checkpoint_id = str(configurable["checkpoint_id"])
-        regular: list[dict[str, Any]] = []
-        special: list[dict[str, Any]] = []
+        regular: builtins.list[dict[str, Any]] = []
+        special: builtins.list[dict[str, Any]] = []
         for index, (channel, value) in enumerate(writes):
             idx = WRITES_IDX_MAP.get(channel, index)
             (special if idx < 0 else regular).append(
                 {"idx": idx, "channel": channel, "value": self._typed(value)}
             )
-        head = {PAYLOAD_KEY: "writes", "checkpoint_id": checkpoint_id, "task_id": task_id, "task_path": task_path}
-        events: list[SessionEvent] = []
+        head = {
+            PAYLOAD_KEY: "writes",
+            "checkpoint_id": checkpoint_id,
+            "task_id": task_id,
+            "task_path": task_path,
+        }
+        events: builtins.list[SessionEvent] = []
         if regular:  # a retry of the same writes has the same id, which the store skips
             span = f"{regular[0]['idx']}-{regular[-1]['idx']}"
             events.append(_event({**head, "writes": regular}, f"writes:{checkpoint_id}:{task_id}:{span}"))
@@ -281,7 +289,7 @@ class SessionforgeSaver(BaseCheckpointSaver[int]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
-        async def collect() -> list[CheckpointTuple]:
+        async def collect() -> builtins.list[CheckpointTuple]:
             return [t async for t in self.alist(config, filter=filter, before=before, limit=limit)]
 
         return iter(self._blocking(collect()))
@@ -333,12 +341,18 @@ class SessionforgeSaver(BaseCheckpointSaver[int]):
         parent = body.get("parent_checkpoint_id")
 
         def config(cid: str) -> RunnableConfig:
-            return {"configurable": {"thread_id": thread.thread_id, "checkpoint_ns": thread.ns, "checkpoint_id": cid}}
+            return {
+                "configurable": {
+                    "thread_id": thread.thread_id,
+                    "checkpoint_ns": thread.ns,
+                    "checkpoint_id": cid,
+                }
+            }
 
         return CheckpointTuple(
             config=config(checkpoint_id),
             checkpoint=checkpoint,
-            metadata=body.get("metadata") or {},
+            metadata=cast(CheckpointMetadata, body.get("metadata") or {}),
             parent_config=config(parent) if parent else None,
             pending_writes=[(stored[k][0], stored[k][1], self._loads(stored[k][2])) for k in ordered],
         )
@@ -380,7 +394,7 @@ class SessionforgeSaver(BaseCheckpointSaver[int]):
             self._threads.popitem(last=False)
         return thread
 
-    async def _append(self, thread_id: Any, ns: str, events: list[SessionEvent]) -> None:
+    async def _append(self, thread_id: Any, ns: str, events: builtins.list[SessionEvent]) -> None:
         thread = await self._open(self.session_id(thread_id, ns), thread_id, ns, create=True)
         assert thread is not None
         async with thread.lock:
@@ -394,14 +408,18 @@ class SessionforgeSaver(BaseCheckpointSaver[int]):
                 raise
             thread.fold()
 
-    async def _threads_of(self, config: RunnableConfig | None) -> list[_Thread]:
+    async def _threads_of(self, config: RunnableConfig | None) -> builtins.list[_Thread]:
         """The threads a ``list`` call covers: one namespace, every namespace of a thread, or all."""
         configurable = config["configurable"] if config else {}
         if "thread_id" in configurable and configurable.get("checkpoint_ns") is not None:
             thread = await self._read(configurable["thread_id"], configurable["checkpoint_ns"])
             return [thread] if thread is not None else []
-        scope = self._thread_prefix(configurable["thread_id"]) if "thread_id" in configurable else f"{self.prefix}."
-        out: list[_Thread] = []
+        scope = (
+            self._thread_prefix(configurable["thread_id"])
+            if "thread_id" in configurable
+            else f"{self.prefix}."
+        )
+        out: builtins.list[_Thread] = []
         for session_id in await self.store.list_sessions(scope):
             thread = self._threads.get(session_id)
             if thread is not None:

@@ -157,7 +157,9 @@ class OpenAIAgentsSession:
         async with self._log.opened() as (session, _):
             events, pending = _events_of([*_pending(session), *plain])
             usage = self._run_usage(wrapper)
-            replies = [e for e in events if isinstance(e.message, ChatMessage) and e.message.role == "assistant"]
+            replies = [
+                e for e in events if isinstance(e.message, ChatMessage) and e.message.role == "assistant"
+            ]
             if usage is not None and replies:
                 replies[-1].token_usage = usage
             _set_pending(session, pending)

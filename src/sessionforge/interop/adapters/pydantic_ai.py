@@ -97,15 +97,23 @@ def _request(part: ModelRequestPart) -> ChatMessage:
         return ChatMessage.user(_user_content(part.content), created_at=part.timestamp)
     if isinstance(part, ToolReturnPart):
         return ChatMessage.tool(
-            part.model_response_str(), tool_call_id=part.tool_call_id, name=part.tool_name, created_at=part.timestamp
+            part.model_response_str(),
+            tool_call_id=part.tool_call_id,
+            name=part.tool_name,
+            created_at=part.timestamp,
         )
     if isinstance(part, RetryPromptPart):
         if part.tool_name is None:
             return ChatMessage.user(part.model_response(), created_at=part.timestamp)
         return ChatMessage.tool(
-            part.model_response(), tool_call_id=part.tool_call_id, name=part.tool_name, created_at=part.timestamp
+            part.model_response(),
+            tool_call_id=part.tool_call_id,
+            name=part.tool_name,
+            created_at=part.timestamp,
         )
-    raise MessageFormatError(f"cannot import a pydantic-ai request part of kind {part.part_kind!r}", field=None)
+    raise MessageFormatError(
+        f"cannot import a pydantic-ai request part of kind {part.part_kind!r}", field=None
+    )
 
 
 def _response(message: ModelResponse) -> ChatMessage:
@@ -153,7 +161,9 @@ def _user_parts(message: ChatMessage) -> str | list[Any]:
 
 def _response_of(message: ChatMessage) -> ModelResponse:
     parts: list[ModelResponsePart] = [AITextPart(content=message.text)] if message.text else []
-    parts.extend(ToolCallPart(tool_name=c.name, args=dict(c.arguments), tool_call_id=c.id) for c in message.tool_calls)
+    parts.extend(
+        ToolCallPart(tool_name=c.name, args=dict(c.arguments), tool_call_id=c.id) for c in message.tool_calls
+    )
     stored = message.metadata.get(USAGE_KEY)
     usage = TokenUsage.model_validate(stored) if isinstance(stored, dict) else None
     return ModelResponse(
