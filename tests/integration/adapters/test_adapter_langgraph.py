@@ -43,7 +43,15 @@ async def test_langgraph_conformance_suite(store_url: str) -> None:
 def _chatbot() -> StateGraph[MessagesState]:
     def reply(state: MessagesState) -> dict[str, Any]:
         said = [m.content for m in state["messages"] if isinstance(m, HumanMessage)]
-        return {"messages": [AIMessage(content=f"you said {len(said)} things, last: {said[-1]}")]}
+        usage = {"input_tokens": 10 * len(said), "output_tokens": 5, "total_tokens": 10 * len(said) + 5}
+        answer = f"you said {len(said)} things, last: {said[-1]}"
+        return {
+            "messages": [
+                AIMessage(
+                    content=answer, usage_metadata=usage, response_metadata={"model_name": "gpt-4o-mini"}
+                )
+            ]
+        }
 
     graph = StateGraph(MessagesState)
     graph.add_node("reply", reply)
@@ -76,6 +84,19 @@ async def test_a_graph_resumes_its_threads_from_the_store(store: Store) -> None:
     assert session is not None and session.metadata.properties["langgraph_thread_id"] == "user/7"
     page = await digest(session.id, store)
     assert page["face"] == "langgraph"
+    # Each message that entered the state is in the session once, as a message, with its usage.
+    texts = [e["text"] for e in page["entries"]]
+    assert texts[:6] == [
+        "hello",
+        "you said 1 things, last: hello",
+        "again",
+        "you said 2 things, last: again",
+        "third",
+        "you said 3 things, last: third",
+    ]
+    assert texts[6:] == ["instead", "you said 2 things, last: instead"]  # the time-travel branch
+    assert session.token_summary.total_prompt_tokens == 10 + 20 + 30 + 20
+    assert page["cost_usd"] > 0
     records = await store.load(session.id)
     assert len(records) == 1 + len(session.events)  # the create record, then one record per put
     assert all(r.seq == i for i, r in enumerate(records, start=1))

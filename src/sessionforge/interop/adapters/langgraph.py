@@ -3,9 +3,10 @@
 ``graph = builder.compile(checkpointer=SessionforgeSaver(open_store(url)))`` keeps every thread's
 checkpoints in SQLite, Redis or PostgreSQL. Each ``(thread_id, checkpoint_ns)`` is one sessionforge
 session (``langgraph.<thread>.<namespace>``, both escaped one-to-one, see :mod:`._keys`; the originals
-are in the session's properties), and every ``put`` and ``put_writes`` appends one event to it, so a
-step costs the same at step 10 and step 10,000, a thread's whole history stays in the store, and the
-command line, the inspector and ``export_session`` read it like any other session.
+are in the session's properties), and every ``put`` and ``put_writes`` appends to it (one record per
+checkpoint, one per task's writes), so a step costs the same at step 10 and step 10,000, a thread's
+whole history stays in the store, and the command line, the inspector and ``export_session`` read it
+like any other session.
 
 The events are ``REFERENCE`` events (bookkeeping that shows no message to a model) whose payload says
 what it holds (``{"langgraph": "checkpoint" | "writes", ...}``): the checkpoint id, its parent, the
@@ -14,6 +15,11 @@ time, the metadata as JSON (filterable and readable), and the values LangGraph's
 stored once, by the checkpoint that introduced its version. A write that LangGraph may retry has an id
 derived from its checkpoint, task and index, so a retried ``put_writes`` is never stored twice, in
 this process or another.
+
+When a checkpoint's channels hold LangChain messages (a ``MessagesState``), each message is also
+appended once, when it first enters the state, as an ordinary message event (LangChain's own message
+kept, its ``usage_metadata`` priced), so every face, the command line and the inspector show the thread
+as a conversation with its tokens and cost. LangGraph itself reads only the checkpoints.
 
 A saver keeps the threads it used in memory (``cache_size`` of them) and takes in only what other
 writers appended since (O(new records)) before each read. ``delete_thread`` deletes the thread's
@@ -40,6 +46,7 @@ from ..._optional import require
 
 require("langgraph")
 
+from langchain_core.messages import BaseMessage  # noqa: E402
 from langchain_core.runnables import RunnableConfig  # noqa: E402
 from langgraph.checkpoint.base import (  # noqa: E402
     WRITES_IDX_MAP,
@@ -56,12 +63,13 @@ from langgraph.checkpoint.serde.base import SerializerProtocol  # noqa: E402
 
 from ..._sync import run_sync  # noqa: E402
 from ...core.events import EventSource, EventType, SessionEvent  # noqa: E402
-from ...errors import SessionforgeError, UsageError  # noqa: E402
+from ...errors import MessageFormatError, SessionforgeError, UsageError  # noqa: E402
 from ...storage.base import Store, check_session_id, release_loop  # noqa: E402
 from ...storage.config import resolve_store  # noqa: E402
 from ...storage.session import Session  # noqa: E402
 from ._keys import key_part  # noqa: E402
 from ._viewed import FACE  # noqa: E402
+from .langchain import LANGCHAIN_KEY, from_langchain_messages  # noqa: E402
 
 __all__ = ["PAYLOAD_KEY", "SessionforgeSaver"]
 
@@ -86,12 +94,16 @@ class _Thread:
     checkpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
     blobs: dict[tuple[str, str], Typed | None] = field(default_factory=dict)  # (channel, version) -> value
     writes: dict[str, dict[tuple[str, int], tuple[str, str, Typed, str]]] = field(default_factory=dict)
+    mirrored: set[str] = field(default_factory=set)  # ids of the LangChain messages stored as messages
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def fold(self) -> None:
         """Index the events not indexed yet (in log order)."""
         for event in self.session.events[self.indexed :]:
             body = event.message
+            original = event.metadata.get(LANGCHAIN_KEY)
+            if isinstance(original, dict) and isinstance(original.get("data"), dict):
+                self.mirrored.add(str(original["data"].get("id")))
             if event.type != EventType.REFERENCE or not isinstance(body, dict):
                 continue
             kind = body.get(PAYLOAD_KEY)
@@ -111,6 +123,28 @@ class _Thread:
                         continue
                     stored[key] = (task_id, str(write["channel"]), write["value"], task_path)
         self.indexed = len(self.session.events)
+
+
+def _mirrors(thread: _Thread, values: dict[str, Any], new_versions: ChannelVersions) -> list[SessionEvent]:
+    """Message events for the LangChain messages that entered the thread's state with this
+    checkpoint (each once, by id), so the session reads as the conversation, with its usage."""
+    fresh: list[BaseMessage] = []
+    seen = set(thread.mirrored)  # the index takes the new ids in once they are stored
+    for channel in new_versions:
+        value = values.get(channel)
+        if not isinstance(value, list):
+            continue
+        for item in value:
+            if isinstance(item, BaseMessage) and item.id and item.id not in seen:
+                fresh.append(item)
+                seen.add(item.id)
+    events: list[SessionEvent] = []
+    for message in fresh:
+        try:
+            events.extend(from_langchain_messages([message]))
+        except MessageFormatError:  # a kind no chat model reads (a removal marker): the checkpoint has it
+            continue
+    return events
 
 
 def _version_key(version: Any) -> str:
@@ -223,7 +257,8 @@ class SessionforgeSaver(BaseCheckpointSaver[int]):
                 for k, v in new_versions.items()
             ],
         }
-        await self._append(thread_id, ns, [_event(body)])
+        thread = await self._thread(thread_id, ns)
+        await self._write(thread, [*_mirrors(thread, values, new_versions), _event(body)])
         return {
             "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint["id"]}
         }
@@ -258,7 +293,7 @@ class SessionforgeSaver(BaseCheckpointSaver[int]):
         if special:  # errors and interrupts replace earlier ones: always appended, the newest wins
             events.append(_event({**head, "writes": special}))
         if events:
-            await self._append(thread_id, ns, events)
+            await self._write(await self._thread(thread_id, ns), events)
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every session of the thread (all namespaces)."""
@@ -272,9 +307,9 @@ class SessionforgeSaver(BaseCheckpointSaver[int]):
             copies = [
                 SessionEvent.from_record(e.to_record())
                 for e in source.session.events
-                if e.type == EventType.REFERENCE and isinstance(e.message, dict) and PAYLOAD_KEY in e.message
+                if e.type != EventType.SESSION_META
             ]
-            await self._append(target_thread_id, source.ns, copies)
+            await self._write(await self._thread(target_thread_id, source.ns), copies)
 
     # ---- sync interface -----------------------------------------------------------------------------
 
@@ -394,9 +429,12 @@ class SessionforgeSaver(BaseCheckpointSaver[int]):
             self._threads.popitem(last=False)
         return thread
 
-    async def _append(self, thread_id: Any, ns: str, events: builtins.list[SessionEvent]) -> None:
+    async def _thread(self, thread_id: Any, ns: str) -> _Thread:
         thread = await self._open(self.session_id(thread_id, ns), thread_id, ns, create=True)
         assert thread is not None
+        return thread
+
+    async def _write(self, thread: _Thread, events: builtins.list[SessionEvent]) -> None:
         async with thread.lock:
             kept = len(thread.session.events)
             for event in events:
