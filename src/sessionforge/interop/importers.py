@@ -51,6 +51,7 @@ __all__ = [
     "from_langchain",
     "from_openai_agents_items",
     "from_openai_messages",
+    "group_openai_agents_items",
     "import_messages",
     "import_openai_agents_sqlite",
     "messages_from_document",
@@ -276,41 +277,66 @@ def from_langchain(messages: Iterable[Mapping[str, Any]]) -> list[ChatMessage]:
 def from_openai_agents_items(items: Iterable[Mapping[str, Any]]) -> list[ChatMessage]:
     """OpenAI Agents SDK session items as ChatMessages; a model's function calls join the assistant
     message they follow, as chat-completions requires."""
-    out: list[ChatMessage] = []
+    return [message for message, _ in group_openai_agents_items(items) if message is not None]
+
+
+def group_openai_agents_items(
+    items: Iterable[Mapping[str, Any]],
+) -> list[tuple[ChatMessage | None, list[Mapping[str, Any]]]]:
+    """Each message :func:`from_openai_agents_items` makes, with the items it was made from, in order.
+
+    Items that are not part of the dialogue (reasoning, ...) go with the message that follows them,
+    so a writer that keeps items beside their message can give them back in their place; items after
+    the last message come last, with ``None`` for a message.
+    """
+    out: list[tuple[ChatMessage | None, list[Mapping[str, Any]]]] = []
+    waiting: list[Mapping[str, Any]] = []  # items of no message yet
     for index, item in _items(items, "Agents SDK item"):
         with _at("Agents SDK item", index):
-            kind = item.get("type", "message" if "role" in item else None)
-            if kind == "message":
-                role = item.get("role")
-                text = _text(item.get("content"))
-                if role in ("system", "developer"):
-                    out.append(ChatMessage.system(text))
-                elif role == "user":
-                    out.append(ChatMessage.user(text))
-                elif role == "assistant":
-                    out.append(ChatMessage.assistant(text))
-                else:
-                    raise _unknown("an Agents SDK message", item)
-            elif kind == "function_call":
-                call = ToolCall(
-                    id=str(_get(item, "call_id", (str, int))),
-                    name=_get(item, "name"),
-                    arguments=_arguments(item.get("arguments")),
-                )
-                last = out[-1] if out else None
-                if last is not None and last.role == "assistant" and (last.tool_calls or not last.text):
-                    out[-1] = ChatMessage.assistant(last.text or None, tool_calls=[*last.tool_calls, call])
-                else:
-                    out.append(ChatMessage.assistant(None, tool_calls=[call]))
-            elif kind == "function_call_output":
-                output = item.get("output")
-                out.append(
-                    ChatMessage.tool(
-                        output if isinstance(output, str) else _text(output),
-                        tool_call_id=str(_get(item, "call_id", (str, int))),
-                    )
-                )
+            message, merged = _agents_item_message(item, out[-1][0] if out else None)
+        if merged is not None:
+            out[-1] = (merged, [*out[-1][1], *waiting, item])
+            waiting = []
+            continue
+        if message is None:
+            waiting.append(item)
+            continue
+        out.append((message, [*waiting, item]))
+        waiting = []
+    if waiting:
+        out.append((None, waiting))
     return out
+
+
+def _agents_item_message(
+    item: Mapping[str, Any], last: ChatMessage | None
+) -> tuple[ChatMessage | None, ChatMessage | None]:
+    """``(the message an Agents SDK item makes, or None; the previous message it merges into, or None)``."""
+    kind = item.get("type", "message" if "role" in item else None)
+    if kind == "message":
+        role = item.get("role")
+        text = _text(item.get("content"))
+        if role in ("system", "developer"):
+            return ChatMessage.system(text), None
+        if role == "user":
+            return ChatMessage.user(text), None
+        if role == "assistant":
+            return ChatMessage.assistant(text), None
+        raise _unknown("an Agents SDK message", item)
+    if kind == "function_call":
+        call = ToolCall(
+            id=str(_get(item, "call_id", (str, int))),
+            name=_get(item, "name"),
+            arguments=_arguments(item.get("arguments")),
+        )
+        if last is not None and last.role == "assistant" and (last.tool_calls or not last.text):
+            return None, ChatMessage.assistant(last.text or None, tool_calls=[*last.tool_calls, call])
+        return ChatMessage.assistant(None, tool_calls=[call]), None
+    if kind == "function_call_output":
+        output = item.get("output")
+        text = output if isinstance(output, str) else _text(output)
+        return ChatMessage.tool(text, tool_call_id=str(_get(item, "call_id", (str, int)))), None
+    return None, None
 
 
 def read_document(text: str | bytes, *, source: str = "the file") -> Any:

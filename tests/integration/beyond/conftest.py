@@ -12,30 +12,10 @@ from typing import Any
 
 import pytest
 
+from servers.backends import SERVED_BACKENDS as BACKENDS
+from servers.backends import backend_url
 from sessionforge.storage.base import Store
 from sessionforge.storage.config import open_store
-
-BACKENDS = [
-    pytest.param("memory", id="memory"),
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("redis", id="redis", marks=pytest.mark.redis),
-    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-]
-
-
-def _backend_url(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if name == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    if name == "redis":
-        import redis
-
-        server = request.getfixturevalue("redis_server")
-        with redis.Redis.from_url(server.url) as client:
-            client.flushdb()
-        return str(server.url)
-    if name == "postgres":
-        return str(request.getfixturevalue("postgres_server").create_database())
-    return "memory://"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -44,7 +24,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], S
 
     Every store it opens sees the same data (one memory dict, one file, one database).
     """
-    url = _backend_url(request.param, request, tmp_path)
+    url = backend_url(request.param, request, tmp_path)
     if url == "memory://":
         from sessionforge.storage.memory import MemoryStore
 

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from tenacity import Retrying, stop_after_attempt, wait_exponential
 
 from sessionforge.context.compactors import TruncateCompactor as NativeTruncate
-from sessionforge.context.summarizing import SummarizeCompactor as NativeSummarize
 from sessionforge.context.summarize import render_transcript, summary_request_parts
+from sessionforge.context.summarizing import SummarizeCompactor as NativeSummarize
 from sessionforge.core.messages import ChatMessage as NativeMessage
 from sessionforge.core.tokens import TokenCounter
 from sessionforge.errors import ContextOverflowError
