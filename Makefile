@@ -11,6 +11,7 @@ demo:
 
 test:
 	@scripts/bootstrap.sh --services
+	@$(MAKE) --no-print-directory lint
 	@scripts/test.sh
 
 # ruff, mypy --strict, and the import layers (core < storage < tools < providers < context < faces

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Run every test. Exit non-zero on any failure, and also when no test ran at all.
+# Run every test, on every core. Exit non-zero on any failure, and also when no test ran at all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+.venv/bin/python -m pytest -q -p no:cacheprovider -n auto "$@"
 code=$?
 if [[ $code -eq 5 ]]; then
   echo "no tests were collected: that is a failure" >&2
