@@ -17,8 +17,7 @@ a bug to fix, the second may be retried.
     │   │   ├── MissingAPIKeyError      a provider has no API key (argument or environment)
     │   │   └── UnknownProviderError    a provider name no adapter serves
     │   ├── UnsupportedFeatureError     content a provider cannot take (audio to Anthropic)
-    │   ├── MissingDependencyError      an optional extra is not installed (says which)
-    │   └── SyncInAsyncError            a sync call made inside a running event loop
+    │   └── MissingDependencyError      an optional extra is not installed (says which)
     ├── SessionManagerError             the session family (names from the session-manager spec)
     │   ├── SessionNotFound
     │   ├── SessionAlreadyExists
@@ -83,7 +82,6 @@ __all__ = [
     "SessionforgeError",
     "StorageError",
     "StoreUnavailableError",
-    "SyncInAsyncError",
     "TokenLimitExceeded",
     "ToolPairingError",
     "ToolProcessingError",
@@ -201,10 +199,6 @@ class UnsupportedFeatureError(UsageError):
 
 class MissingDependencyError(UsageError, ImportError):
     """An optional dependency is needed; the message carries the ``pip install`` line."""
-
-
-class SyncInAsyncError(UsageError, RuntimeError):
-    """A blocking call was made from inside a running event loop; use the async twin it names."""
 
 
 # --- the session family ---------------------------------------------------------------------------

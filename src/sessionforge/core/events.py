@@ -17,6 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic_core import to_jsonable_python
 
+from ..errors import RecordFormatError
+from .jsonvalue import find_problem
 from .messages import ChatMessage
 from .tokens import DEFAULT_TOKEN_MODEL
 from .usage import TokenUsage
@@ -215,7 +217,19 @@ class SessionEvent(BaseModel):
     # ---- persistence -------------------------------------------------------------------------------
 
     def to_record(self) -> dict[str, Any]:
-        """The JSON-ready record a store persists (``seq`` is the store's, so it is left out)."""
+        """The JSON-ready record a store persists (``seq`` is the store's, so it is left out).
+
+        Raises :class:`~sessionforge.errors.RecordFormatError` naming the field when the metadata or
+        the payload would not read back equal (a set, a tuple, a datetime, NaN, a lone surrogate):
+        such values are refused rather than silently turned into something else.
+        """
+        payload = () if isinstance(self.message, ChatMessage) else (("message", self.message),)
+        for name, value in (("metadata", self.metadata), *payload):
+            problem = find_problem(value, path=name)
+            if problem is not None:
+                raise RecordFormatError(
+                    f"event {self.id}: {problem.path}: {problem.reason}", field=problem.path
+                )
         data = self.model_dump(mode="json", exclude={"seq", "message"})
         if isinstance(self.message, ChatMessage):
             data["chat"] = self.message.to_dict()

@@ -33,6 +33,7 @@ __all__ = [
     "PairingState",
     "check_tool_pairing",
     "find_pairing_issues",
+    "pairing_error",
     "repair_tool_pairing",
 ]
 
@@ -97,14 +98,32 @@ class PairingState:
             issues += self.close(at=index)
         return issues
 
+    def problems(self, message: ChatMessage) -> list[PairingIssue]:
+        """The issues ``message`` would raise, without recording it (O(its tool calls))."""
+        index = self.count
+        if message.role == "assistant":
+            seen: set[str] = set()
+            issues = []
+            for call in message.tool_calls:
+                if call.id in self.used_ids or call.id in seen:
+                    issues.append(PairingIssue("duplicate_id", index, call.id))
+                seen.add(call.id)
+            return issues
+        if message.role == "tool":
+            call_id = message.tool_call_id or ""
+            if call_id not in self.open_calls and not self.repeated.get(call_id):
+                return [PairingIssue("orphaned_result", index, call_id)]
+            return []
+        if message.role == "user":
+            return [PairingIssue("unanswered_call", index, call_id) for call_id in self.open_calls]
+        return []
+
     def check(self, message: ChatMessage) -> None:
         """Raise ToolPairingError if ``message`` would break the pairing; record it only if not."""
-        trial = PairingState(dict(self.open_calls), set(self.used_ids), self.count, dict(self.repeated))
-        issues = trial.feed(message)
+        issues = self.problems(message)
         if issues:
-            raise _error(issues)
-        self.open_calls, self.used_ids, self.count = trial.open_calls, trial.used_ids, trial.count
-        self.repeated = trial.repeated
+            raise pairing_error(issues)
+        self.feed(message)
 
     def close(self, at: int | None = None) -> list[PairingIssue]:
         """The calls still open, as unanswered (at message ``at``, or each at its call); now closed."""
@@ -132,10 +151,10 @@ def check_tool_pairing(messages: Iterable[ChatMessage], *, complete: bool = Fals
     """Raise :class:`ToolPairingError` listing every problem of ``messages`` (see the module doc)."""
     issues = find_pairing_issues(messages, complete=complete)
     if issues:
-        raise _error(issues)
+        raise pairing_error(issues)
 
 
-def _error(issues: Sequence[PairingIssue]) -> ToolPairingError:
+def pairing_error(issues: Sequence[PairingIssue]) -> ToolPairingError:
     shown = "; ".join(str(i) for i in issues[:5])
     more = f"; and {len(issues) - 5} more" if len(issues) > 5 else ""
     return ToolPairingError(

@@ -22,13 +22,14 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from .events import EventSource, EventType, SessionEvent, render_tool_result
 from .messages import ChatMessage, ToolCall
+from .pairing import PairingState, pairing_error
 from .session import SessionLog
 from .tokens import TokenCounter
-from .units import LogMark, UnitLog
+from .units import UnitLog
 from .views import CompactionRecord, ViewReplay
 
 __all__ = [
@@ -36,7 +37,6 @@ __all__ = [
     "SUMMARY_LABEL",
     "CompactionEntry",
     "ConversationView",
-    "ViewMark",
     "event_messages",
     "is_dialogue",
     "transcript",
@@ -126,15 +126,6 @@ def _system_message(system: ChatMessage | str | None) -> ChatMessage | None:
     return ChatMessage.system(system) if system else None
 
 
-class ViewMark(NamedTuple):
-    """A position of a :class:`ConversationView` that appends can be rolled back to."""
-
-    history: int
-    order: int
-    entries: int
-    log: LogMark
-
-
 @dataclass(frozen=True)
 class CompactionEntry:
     """A compaction record as it was applied: the record, and the views on either side of it."""
@@ -172,6 +163,7 @@ class ConversationView:
         self._by_event: dict[str, tuple[ChatMessage, ...]] = {}
         self._replay = ViewReplay()
         self._entries: list[CompactionEntry] = []
+        self._pairing = PairingState()  # the history's open tool calls, fed as events arrive
         for event in events:
             self.add(event)
 
@@ -189,33 +181,21 @@ class ConversationView:
         for message in messages:
             self._owner[id(message)] = event.id
         self._history.extend(messages)
+        for message in messages:
+            self._pairing.feed(message)
         self._replay.add_event(event.id)
         self._log.extend(messages)
+
+    def check_pairing(self, message: ChatMessage) -> None:
+        """Raise :class:`~sessionforge.errors.ToolPairingError` if adding ``message`` would break the
+        pairing of tool calls and results (O(its tool calls))."""
+        issues = self._pairing.problems(message)
+        if issues:
+            raise pairing_error(issues)
 
     def extend(self, events: Iterable[SessionEvent]) -> None:
         for event in events:
             self.add(event)
-
-    def mark(self) -> ViewMark:
-        """Where the view stands; :meth:`rollback` undoes the dialogue events added since."""
-        return ViewMark(
-            len(self._history), len(self._replay.order), len(self._entries), self._log.checkpoint()
-        )
-
-    def rollback(self, mark: ViewMark) -> None:
-        """Undo the dialogue events added since ``mark`` (O(what is undone)).
-
-        Only appends can be undone this way; after a compaction record, fold the events again.
-        """
-        if len(self._entries) != mark.entries:
-            raise ValueError("a compaction was applied since the mark: rebuild the view from the events")
-        for message in self._history[mark.history :]:
-            self._owner.pop(id(message), None)
-        del self._history[mark.history :]
-        for event_id in self._replay.order[mark.order :]:
-            self._by_event.pop(event_id, None)
-        self._replay.truncate(mark.order)
-        self._log.rollback(mark.log)
 
     def _apply(self, event: SessionEvent) -> None:
         before = tuple(self._log.messages())

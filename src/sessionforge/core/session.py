@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
-from ..errors import CorruptRecordError, MessageFormatError, UsageError
+from ..errors import CorruptRecordError, MessageFormatError, RecordFormatError, UsageError
 from .events import EventType, SessionEvent, event_usage
 from .records import ForkOrigin, StoredRecord, diff_meta, fold_meta, fork_origin, meta_record
 from .tokens import DEFAULT_TOKEN_MODEL
@@ -442,7 +442,13 @@ class SessionLog(BaseModel):
                 patch = diff_meta(book.persisted_meta, current)
                 if patch:
                     records.append(meta_record({"op": "patch", **patch}))
-        records.extend(e.to_record() for e in pending)
+        for index, event in enumerate(pending, start=len(records)):
+            try:
+                records.append(event.to_record())
+            except RecordFormatError as refused:  # drop it: the session stays writable
+                self.events.remove(event)
+                refused.index, refused.session_id = index, self.id
+                raise
         return pending, records, current
 
     def mark_stored(self, meta: dict[str, Any], last_seq: int) -> None:

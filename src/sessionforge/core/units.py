@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .messages import ChatMessage
 from .tokens import TokenCounter
 
-__all__ = ["LogMark", "Unit", "UnitLog", "flatten", "newest_user_index", "split_units"]
+__all__ = ["Unit", "UnitLog", "flatten", "newest_user_index", "split_units"]
 
 
 @dataclass
@@ -39,10 +39,6 @@ class Unit:
         return any(m.role == "user" for m in self.messages)
 
 
-LogMark = tuple[int, "Unit | None", int, "Unit | None"]
-"""What :meth:`UnitLog.checkpoint` returns: units, last unit, total, newest user unit."""
-
-
 def newest_user_index(messages: Sequence[ChatMessage]) -> int | None:
     for index in range(len(messages) - 1, -1, -1):
         if messages[index].role == "user":
@@ -57,7 +53,7 @@ def flatten(units: Iterable[Unit]) -> list[ChatMessage]:
 class UnitLog:
     """Units of a growing conversation with their running token total.
 
-    ``append`` is O(1); ``checkpoint``/``rollback`` undo appends made for a change that failed.
+    ``append`` is O(1).
     """
 
     def __init__(self, counter: TokenCounter, messages: Iterable[ChatMessage] = ()) -> None:
@@ -77,8 +73,8 @@ class UnitLog:
             and message.tool_call_id is not None
             and message.tool_call_id in last.open_calls
         ):
-            # A new Unit object replaces the last one, so a checkpoint taken before still holds
-            # the unit as it was.
+            # A new Unit object replaces the last one: units are never changed in place, as a
+            # compaction's plan may still hold the old one.
             self.units[-1] = Unit(
                 [*last.messages, message],
                 last.tokens + tokens,
@@ -112,23 +108,6 @@ class UnitLog:
 
     def last_message(self) -> ChatMessage | None:
         return self.units[-1].messages[-1] if self.units else None
-
-    def checkpoint(self) -> LogMark:
-        last = self.units[-1] if self.units else None
-        return (len(self.units), last, self.total, self._newest_user)
-
-    def rollback(self, mark: LogMark) -> None:
-        count, last, total, newest_user = mark
-        del self.units[count:]
-        if last is not None:
-            self.units[-1] = last
-        self.total = total
-        if self._newest_user is not newest_user:
-            if self._newest_user is not None:
-                self._newest_user.pinned = False
-            if newest_user is not None:
-                newest_user.pinned = True
-            self._newest_user = newest_user
 
     def replace(self, units: list[Unit], total: int | None = None) -> None:
         """Keep only ``units`` (a compaction's result, still in order); ``total`` if already known."""

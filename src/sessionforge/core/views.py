@@ -78,14 +78,6 @@ class ViewReplay:
         self.view = [v for v in record.view if v in self._known]
         return record
 
-    def truncate(self, order: int) -> None:
-        """Forget the dialogue events after the first ``order`` (appends undone; no record since)."""
-        for event_id in self.order[order:]:
-            self._known.discard(event_id)
-        gone = set(self.order[order:])
-        del self.order[order:]
-        self.view = [v for v in self.view if v not in gone]
-
     def undo_view(self) -> tuple[str, list[str]] | None:
         """(id of the compaction to undo, the view that undoing it gives), or ``None``."""
         if not self.in_force:

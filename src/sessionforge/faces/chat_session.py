@@ -36,7 +36,13 @@ from ..core.messages import ChatMessage
 from ..core.projection import CompactionEntry, ConversationView
 from ..core.session import SYSTEM_PROMPT
 from ..core.tokens import TokenCounter, counter_for_model
-from ..errors import ContextOverflowError, SessionAlreadyExists, SessionNotFound, UsageError
+from ..errors import (
+    ContextOverflowError,
+    RecordFormatError,
+    SessionAlreadyExists,
+    SessionNotFound,
+    UsageError,
+)
 from ..storage.base import Store, release_loop
 from ..storage.config import resolve_store
 from ..storage.forks import fork as fork_stored
@@ -251,6 +257,7 @@ class ChatSession:
                 f"add_message expects a ChatMessage, got {type(message).__name__}; "
                 "build one with ChatMessage.user(...) or ChatMessage.from_dict(...)"
             )
+        self._view.check_pairing(message)
         event = chat_message_event(message)
         limit = self.effective_limit
         if enforce and limit is not None:
@@ -485,7 +492,12 @@ class ChatSession:
             props[SYSTEM_PROMPT] = prompt
         if self.budget is not None:  # a changed total is a patch of this one key, appended
             props[BUDGET_PROPERTY] = self.budget.totals()
-        if await session.save(backend):  # other writers appended meanwhile: their events are in
+        try:
+            others = await session.save(backend)
+        except RecordFormatError:  # the session dropped the event it could not store
+            self._refold()
+            raise
+        if others:  # other writers appended meanwhile: their events are in
             self._refold()
 
     @classmethod
@@ -546,7 +558,7 @@ class ChatSession:
                 limit=limit,
                 needed=needed,
             )
-        mark, kept = self._view.mark(), len(self._session.events)
+        kept = len(self._session.events)
         if incoming is not None:
             self._append(incoming)
         try:
@@ -555,9 +567,9 @@ class ChatSession:
                 plan = plan_compaction(self._view, int(limit * self.compact_to), compactor)
             except ContextOverflowError:
                 plan = plan_compaction(self._view, limit, compactor)
-        except BaseException:
+        except BaseException:  # change nothing: fold the view again without the message
             self._session.drop_unsaved(kept)
-            self._view.rollback(mark)
+            self._refold()
             raise
         self._apply(plan)
 

@@ -39,7 +39,7 @@ from ..core.session import SYSTEM_PROMPT
 from ..core.tokens import DEFAULT_TOKEN_MODEL, Accuracy, counter_for_model
 from ..core.usage import TokenUsage
 from ..core.views import CompactionRecord
-from ..errors import SessionNotFound
+from ..errors import RecordFormatError, SessionNotFound
 from ..providers.openai import message_to_wire
 from ..storage.base import Store
 from ..storage.config import resolve_store
@@ -539,13 +539,21 @@ class SessionManager:
         """Append ``events`` to the current segment in one save, charging their usage to the budget."""
         session = await self._ensure()
         view = await self._current_view()
+        budget = self._budget.model_copy(deep=True) if self._budget is not None else None
+        before = session.metadata.properties.get(BUDGET_PROPERTY)
         for event in events:
             usage = event_usage(event)
-            if self._budget is not None and usage is not None:
-                self._budget.charge(usage)
-                session.metadata.properties[BUDGET_PROPERTY] = self._budget.totals()
+            if budget is not None and usage is not None:
+                budget.charge(usage)
+                session.metadata.properties[BUDGET_PROPERTY] = budget.totals()
             session.append_event(event)
-        others = await session.save()
+        try:
+            others = await session.save()
+        except RecordFormatError:  # refused before anything was written: the session drops the event
+            if budget is not None:
+                session.metadata.properties[BUDGET_PROPERTY] = before
+            raise
+        self._budget = budget
         if others:  # other writers' events went in before ours: fold the segment again
             self._view = None
             self._took_in(others)

@@ -9,6 +9,7 @@ idempotent, so the cost of a save depends on what was added, not on how long the
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,12 +18,14 @@ from pydantic import PrivateAttr
 from ..core.events import SessionEvent
 from ..core.records import meta_record
 from ..core.session import SessionLog, SessionMetadata, meta_view
-from ..errors import SessionAlreadyExists, SessionNotFound
+from ..errors import RecordFormatError, SessionAlreadyExists, SessionNotFound
 from .base import Store
 from .config import resolve_store
 from .lineage import inherited_records
 
 __all__ = ["Session"]
+
+log = logging.getLogger("sessionforge.storage")
 
 
 async def _require_parent(backend: Store, parent_id: str | None) -> None:
@@ -226,6 +229,15 @@ class Session(SessionLog):
         async with self._save_lock:
             return await self._save(store)
 
+    def _drop_refused(self, refused: RecordFormatError, pending: list[SessionEvent], count: int) -> None:
+        """Remove the unsaved event a store refused, so the session stays writable (a metadata patch
+        refused stays: the caller has to correct the metadata it set)."""
+        first_event = count - len(pending)
+        if refused.index is not None and refused.index >= first_event:
+            event = pending[refused.index - first_event]
+            self.events.remove(event)
+            log.warning("session %s: an event was refused by the store and dropped: %s", self.id, refused)
+
     async def _save(self, store: Store | None) -> list[SessionEvent]:
         store = resolve_store(store) if store is not None else None
         if store is not None and self.book.store is not None and store is not self.book.store:
@@ -239,6 +251,9 @@ class Session(SessionLog):
         previous = self.last_seq
         try:
             last = await self.book.store.append(self.id, records)
+        except RecordFormatError as refused:  # nothing was written; the event cannot be: drop it
+            self._drop_refused(refused, pending, len(records))
+            raise
         except BaseException:
             self.book.uncertain = True
             raise
