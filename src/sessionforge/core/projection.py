@@ -198,7 +198,10 @@ class ConversationView:
             self.add(event)
 
     def _apply(self, event: SessionEvent) -> None:
-        before = tuple(self._log.messages())
+        # What the model saw before: the messages the compaction itself wrote (a summary, stored
+        # just before its record) were not part of it.
+        written = set(event.message.get("added") or ())
+        before = tuple(m for m in self._log.messages() if self._owner.get(id(m)) not in written)
         record = self._replay.apply(event.id, event.message)
         self._rebuild()
         after = tuple(self._log.messages())

@@ -105,3 +105,19 @@ async def test_manager_preview_compact_reload_undo(
     after_undo = await resumed.get_messages_for_llm()
     assert after_undo[:-1] == full and after_undo[-1]["content"] == "and tomorrow?"
     assert await resumed.undo_compaction() is None
+
+
+def test_a_compactions_view_before_is_what_the_model_saw(make_store: Callable[[], Store]) -> None:
+    """The summary a compaction writes is stored just before its record, yet is not part of the view
+    it replaced: not in the session that compacted, not after a reload."""
+    from sessionforge import SummarizeCompactor
+
+    store = make_store()
+    chat = _chat()
+    seen = chat.messages
+    chat.compactor = SummarizeCompactor(lambda request: "the user asks about the weather", keep_recent=2)
+    report = chat.compact(120)
+    assert report.added and list(report.view_before) == seen
+    chat.save(store)
+    [reloaded] = ChatSession.load(chat.session_id, store).compactions
+    assert list(reloaded.view_before) == seen and reloaded.view_after == report.view_after
