@@ -20,6 +20,7 @@ same child instead of splitting the conversation into two chains.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 
 from ..core.events import EventSource, EventType, SessionEvent
@@ -42,6 +43,8 @@ __all__ = [
     "start_next_segment",
     "summary_usage",
 ]
+
+log = logging.getLogger("sessionforge.context")
 
 SEGMENT_INDEX = "segment_index"
 SEGMENT_ROOT = "segment_root"
@@ -148,4 +151,10 @@ async def start_next_segment(
         store=store or session.store,
     )
     session.note_stored_child(child.id)
+    log.info(
+        "segment %s is full: the conversation continues in %s, opening with a %d-token summary",
+        session.id,
+        child.id,
+        usage.completion_tokens,
+    )
     return child

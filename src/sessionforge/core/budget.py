@@ -17,6 +17,7 @@ estimate; a call that fits is made, and its real usage is what gets added.
 from __future__ import annotations
 
 from collections.abc import Callable
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,8 @@ from ..errors import BudgetExceededError, UsageError
 from .usage import TokenUsage, estimate_cost
 
 __all__ = ["DEFAULT_ESTIMATED_OUTPUT_TOKENS", "Budget", "CallEstimate"]
+
+log = logging.getLogger("sessionforge.budget")
 
 DEFAULT_ESTIMATED_OUTPUT_TOKENS = 1024
 """Output tokens assumed for a call that sets no ``max_output_tokens``: a refusal must be decided
@@ -121,6 +124,13 @@ class Budget(BaseModel):
         )
         where = f"session {session_id}" if session_id else "this session"
         if self.max_tokens is not None and self.spent_tokens + estimate.tokens > self.max_tokens:
+            log.info(
+                "%s: call refused by its token budget (%d + %d > %d)",
+                where,
+                self.spent_tokens,
+                estimate.tokens,
+                self.max_tokens,
+            )
             raise BudgetExceededError(
                 f"{where} has spent {self.spent_tokens} of its {self.max_tokens}-token budget; this "
                 f"call could use {estimate.tokens} more ({estimate.prompt_tokens} prompt + up to "
@@ -138,6 +148,13 @@ class Budget(BaseModel):
                     "budget cannot be enforced; use a priced model or drop max_usd"
                 )
             if self.spent_usd + estimate.usd > self.max_usd:
+                log.info(
+                    "%s: call refused by its USD budget ($%.6f + $%.6f > $%.6f)",
+                    where,
+                    self.spent_usd,
+                    estimate.usd,
+                    self.max_usd,
+                )
                 raise BudgetExceededError(
                     f"{where} has spent ${self.spent_usd:.6f} of its ${self.max_usd:.6f} budget; this "
                     f"call could cost up to ${estimate.usd:.6f} more, so nothing was sent.",
