@@ -16,8 +16,8 @@ estimate; a call that fits is made, and its real usage is what gets added.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
