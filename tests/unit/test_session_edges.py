@@ -74,3 +74,23 @@ def test_a_paired_tool_call_goes_in() -> None:
     chat.add_message(ChatMessage.tool("2", tool_call_id="c1"))
     chat.add_message(ChatMessage.user("thanks"))
     assert [m.role for m in chat.messages] == ["user", "assistant", "tool", "user"]
+
+
+async def test_a_message_is_dated_when_it_is_added_not_when_it_is_saved() -> None:
+    import asyncio
+
+    store = MemoryStore()
+    chat = ChatSession()
+    chat.add_message(ChatMessage.user("first"))
+    await asyncio.sleep(0.3)
+    chat.add_message(ChatMessage.assistant("second"))
+    await chat.asave(store)
+    sm = SessionManager(store=store)
+    await sm.user_says("third")
+    await asyncio.sleep(0.3)
+    await sm.ai_responds("fourth")
+    for session_id in (chat.session_id, sm.session_id):
+        stored = await Session.load(session_id, store)
+        assert stored is not None
+        first, second = (e.timestamp for e in stored.events)
+        assert (second - first).total_seconds() >= 0.3
