@@ -181,8 +181,9 @@ class ConversationView:
         for message in messages:
             self._owner[id(message)] = event.id
         self._history.extend(messages)
-        for message in messages:
-            self._pairing.feed(message)
+        if event.type != EventType.SUMMARY:  # what a compaction wrote is a copy, not a new turn
+            for message in messages:
+                self._pairing.feed(message)
         self._replay.add_event(event.id)
         self._log.extend(messages)
 

@@ -83,7 +83,7 @@ async def _seed_events(store: Store) -> None:
         )
     )
     await segment.save()
-    await fork("alpha", at=3, store=store, new_session_id="alpha-fork")
+    await fork("alpha", at=4, store=store, new_session_id="alpha-fork")  # after the tool result
     doomed = await Session.create(session_id="doomed", store=store)
     await doomed.add_event(SessionEvent(message="soon gone", source=EventSource.USER))
     await doomed.save()
