@@ -13,7 +13,7 @@ import asyncio
 import copy
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ClassVar, Self, TypedDict
 
 from ...context.compaction import plan_compaction, plan_undo, record_event
 from ...context.compactors import Compactor
@@ -28,7 +28,7 @@ from ...storage.forks import fork as fork_stored
 from ...storage.session import Session
 from ._keys import escape_key
 
-__all__ = ["FACE", "ViewedSession"]
+__all__ = ["FACE", "HistoryAdapter", "HistoryOptions", "ViewedSession"]
 
 FACE = "face"
 """The property naming which face or adapter created a session (shown by the CLI and inspector)."""
@@ -178,3 +178,83 @@ class ViewedSession:
         for event in events:
             self._events[event.id] = event
         self._view.extend(events)
+
+
+class HistoryOptions(TypedDict, total=False):
+    """The keywords of :class:`HistoryAdapter` after the session id and the store."""
+
+    model: str | None
+    provider: str
+    max_tokens: int | None
+    compactor: Compactor | None
+    compact_to: float
+
+
+class HistoryAdapter:
+    """What a framework's history object over a :class:`ViewedSession` is built from: its settings,
+    its log, and a fork that is the same kind of object with the same settings.
+
+    Args:
+        session_id: the framework's session id, any text (stored under an escaped id, see
+            :mod:`._keys`; a plain id such as ``user-42`` is the stored session's id too, so other
+            faces open it).
+        store: where the session lives; the default store otherwise.
+        model: the model whose tokenizer counts the view, and whose price recorded usage gets.
+        provider: the provider that prices ``model``.
+        max_tokens: compact the view when it passes this many tokens (truncation unless a
+            ``compactor`` is given); ``None`` never compacts on its own.
+        compactor: how to compact (any sessionforge compactor).
+        compact_to: after an automatic compaction the view is at most this share of ``max_tokens``.
+    """
+
+    face: ClassVar[str]
+    """Recorded in the properties of a session the adapter creates."""
+    key_property: ClassVar[str]
+    """The property naming the framework's session id."""
+
+    def __init__(
+        self,
+        session_id: str,
+        store: Store | None = None,
+        *,
+        model: str | None = None,
+        provider: str = "openai",
+        max_tokens: int | None = None,
+        compactor: Compactor | None = None,
+        compact_to: float = 0.75,
+    ) -> None:
+        self.session_id = session_id
+        self.model = model
+        self.provider = provider
+        self._store = store
+        self._log = ViewedSession(
+            session_id,
+            store,
+            face=self.face,
+            key_property=self.key_property,
+            model=model,
+            max_tokens=max_tokens,
+            compactor=compactor,
+            compact_to=compact_to,
+        )
+
+    @property
+    def stored_id(self) -> str:
+        """The id of the stored session (``session_id`` escaped for the store)."""
+        return self._log.stored_id
+
+    def _options(self) -> HistoryOptions:
+        log = self._log
+        return HistoryOptions(
+            model=self.model,
+            provider=self.provider,
+            max_tokens=log.max_tokens,
+            compactor=log.compactor,
+            compact_to=log.compact_to,
+        )
+
+    async def _fork(self, new_session_id: str | None) -> Self:
+        """The same kind of object, with the same settings, on a fork of this session (sharing
+        everything so far, one appended record)."""
+        key, backend = await self._log.fork(new_session_id)
+        return type(self)(key, backend, **self._options())
