@@ -253,6 +253,16 @@ class HistoryAdapter:
             compact_to=log.compact_to,
         )
 
+    async def _compact(
+        self, target_tokens: int | None = None, compactor: Compactor | None = None
+    ) -> CompactionRecord:
+        """Compact the view to ``target_tokens`` (default ``max_tokens``); nothing leaves the store."""
+        return await self._log.compact(target_tokens, compactor)
+
+    async def _undo_compaction(self) -> CompactionRecord | None:
+        """Restore the view from before the latest compaction in force (keeping everything since)."""
+        return await self._log.undo_compaction()
+
     async def _fork(self, new_session_id: str | None) -> Self:
         """The same kind of object, with the same settings, on a fork of this session (sharing
         everything so far, one appended record)."""

@@ -36,11 +36,9 @@ from langchain_core.messages import (  # noqa: E402
 )
 
 from ..._sync import run_sync  # noqa: E402
-from ...context.compactors import Compactor  # noqa: E402
 from ...core.events import SessionEvent, chat_message_event  # noqa: E402
 from ...core.messages import ChatMessage, ImagePart, TextPart  # noqa: E402
 from ...core.usage import TokenUsage  # noqa: E402
-from ...core.views import CompactionRecord  # noqa: E402
 from ...storage.base import Store, release_loop  # noqa: E402
 from ...storage.config import resolve_store  # noqa: E402
 from ..importers import from_langchain  # noqa: E402
@@ -152,14 +150,8 @@ class SessionforgeChatMessageHistory(HistoryAdapter, BaseChatMessageHistory):
 
     # ---- beyond LangChain's interface ---------------------------------------------------------------
 
-    async def acompact(
-        self, target_tokens: int | None = None, compactor: Compactor | None = None
-    ) -> CompactionRecord:
-        """Compact the view to ``target_tokens`` (default ``max_tokens``); nothing leaves the store."""
-        return await self._log.compact(target_tokens, compactor)
-
-    async def aundo_compaction(self) -> CompactionRecord | None:
-        return await self._log.undo_compaction()
+    acompact = HistoryAdapter._compact
+    aundo_compaction = HistoryAdapter._undo_compaction
 
     async def afork(self, new_session_id: str | None = None) -> SessionforgeChatMessageHistory:
         """A history on a fork of this one (sharing everything so far, one appended record)."""

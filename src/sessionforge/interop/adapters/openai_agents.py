@@ -34,12 +34,10 @@ require("agents")
 
 from agents.memory.session_settings import SessionSettings, resolve_session_limit  # noqa: E402
 
-from ...context.compactors import Compactor  # noqa: E402
 from ...core.events import SessionEvent, chat_message_event  # noqa: E402
 from ...core.messages import ChatMessage, ImagePart, TextPart  # noqa: E402
 from ...core.projection import ConversationView  # noqa: E402
 from ...core.usage import TokenSummary, TokenUsage  # noqa: E402
-from ...core.views import CompactionRecord  # noqa: E402
 from ...errors import UsageError  # noqa: E402
 from ...storage.base import Store  # noqa: E402
 from ...storage.session import Session  # noqa: E402
@@ -177,15 +175,8 @@ class OpenAIAgentsSession(HistoryAdapter):
 
     # ---- beyond the protocol ----------------------------------------------------------------------
 
-    async def compact(
-        self, target_tokens: int | None = None, compactor: Compactor | None = None
-    ) -> CompactionRecord:
-        """Compact the view to ``target_tokens`` (default ``max_tokens``); nothing leaves the store."""
-        return await self._log.compact(target_tokens, compactor)
-
-    async def undo_compaction(self) -> CompactionRecord | None:
-        """Restore the view from before the latest compaction in force (keeping everything since)."""
-        return await self._log.undo_compaction()
+    compact = HistoryAdapter._compact
+    undo_compaction = HistoryAdapter._undo_compaction
 
     async def fork(self, new_session_id: str | None = None) -> OpenAIAgentsSession:
         """A new session sharing this one's history so far (one appended record, whatever its length)."""
