@@ -27,7 +27,7 @@ from ._errors import map_sdk_errors
 from .base import RAW_ARGUMENTS_KEY, ChatResponse, FinishReason
 from .openai import new_call_id
 from .options import anthropic_tool_choice
-from .pricing import Price, usage_of
+from .pricing import Price, WireReply, priced_reply
 from .sdk import SDKAdapter, WireFormat
 
 __all__ = [
@@ -229,18 +229,10 @@ def from_wire(
         int(usage.get(key) or 0)
         for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
     )
-    model = str(raw.get("model") or "")
-    return ChatResponse.build(
-        content="".join(texts),
-        tool_calls=calls,
-        usage=usage_of(
-            prompt, int(usage.get("output_tokens") or 0), model=model, provider=provider, price=price
-        ),
-        model=model,
-        provider=provider,
-        finish_reason=_FINISH.get(str(raw.get("stop_reason")), "unknown"),
-        raw=dict(raw),
-    )
+    tokens = (prompt, int(usage.get("output_tokens") or 0))
+    finish = _FINISH.get(str(raw.get("stop_reason")), "unknown")
+    reply = WireReply("".join(texts), calls, tokens, finish)
+    return priced_reply(raw, reply, provider=provider, price=price)
 
 
 class StreamAssembler:

@@ -19,7 +19,7 @@ from ..tools.registry import ToolSchema
 from ._errors import map_sdk_errors
 from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason
 from .options import openai_tool_choice
-from .pricing import Price, usage_of
+from .pricing import Price, WireReply, priced_reply
 from .sdk import SDKAdapter, WireFormat
 
 __all__ = [
@@ -215,22 +215,10 @@ def from_wire(
         for c in message.get("tool_calls") or []
     ]
     usage = raw.get("usage") or {}
-    model = str(raw.get("model") or "")
-    return ChatResponse.build(
-        content=message.get("content") or "",
-        tool_calls=calls,
-        usage=usage_of(
-            int(usage.get("prompt_tokens") or 0),
-            int(usage.get("completion_tokens") or 0),
-            model=model,
-            provider=provider,
-            price=price,
-        ),
-        model=model,
-        provider=provider,
-        finish_reason=_FINISH.get(str(choice.get("finish_reason")), "unknown"),
-        raw=dict(raw),
-    )
+    tokens = (int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+    finish = _FINISH.get(str(choice.get("finish_reason")), "unknown")
+    reply = WireReply(message.get("content") or "", calls, tokens, finish)
+    return priced_reply(raw, reply, provider=provider, price=price)
 
 
 class StreamAssembler:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
-__all__ = ["ProcessWide"]
+__all__ = ["process_wide"]
 
 
 class Clearable(Protocol):
@@ -15,20 +15,19 @@ class Clearable(Protocol):
 T = TypeVar("T", bound=Clearable)
 
 
-class ProcessWide(Generic[T]):
-    """The instance ``make()`` returns, made on the first :meth:`get`; :meth:`reset` clears it and
-    forgets it, so the next :meth:`get` makes a fresh one."""
+def process_wide(make: Callable[[], T]) -> tuple[Callable[[], T], Callable[[], None]]:
+    """``get`` and ``reset`` of one process-wide instance: ``get()`` returns the instance, made by
+    ``make()`` on first use; ``reset()`` clears it and forgets it, so the next ``get()`` makes a
+    fresh one."""
+    held: list[T] = []
 
-    def __init__(self, make: Callable[[], T]) -> None:
-        self._make = make
-        self._instance: T | None = None
+    def get() -> T:
+        if not held:
+            held.append(make())
+        return held[0]
 
-    def get(self) -> T:
-        if self._instance is None:
-            self._instance = self._make()
-        return self._instance
+    def reset() -> None:
+        if held:
+            held.pop().clear()
 
-    def reset(self) -> None:
-        if self._instance is not None:
-            self._instance.clear()
-        self._instance = None
+    return get, reset

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .._process_wide import ProcessWide
+from .._process_wide import process_wide
 
 __all__ = ["ForgeLLMRegistry", "PluginProtocol", "get_registry", "reset_registry"]
 
@@ -58,14 +58,4 @@ class ForgeLLMRegistry:
         self._instances.clear()
 
 
-_global = ProcessWide(ForgeLLMRegistry)
-
-
-def get_registry() -> ForgeLLMRegistry:
-    """The process-wide registry, created on first use."""
-    return _global.get()
-
-
-def reset_registry() -> None:
-    """Forget the process-wide registry and everything registered in it."""
-    _global.reset()
+get_registry, reset_registry = process_wide(ForgeLLMRegistry)

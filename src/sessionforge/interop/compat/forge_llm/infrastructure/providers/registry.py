@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ..._process_wide import ProcessWide
+from ..._process_wide import process_wide
 from ...application.ports import ILLMProviderPort
 from ...domain.entities import ProviderConfig
 from ...domain.exceptions import UnsupportedProviderError
@@ -58,14 +58,4 @@ class ProviderRegistry:
         self._instances.clear()
 
 
-_global = ProcessWide(ProviderRegistry)
-
-
-def get_provider_registry() -> ProviderRegistry:
-    """The process-wide registry, created empty on first use (as in forge_llm)."""
-    return _global.get()
-
-
-def reset_provider_registry() -> None:
-    """Forget the process-wide registry and every factory registered in it."""
-    _global.reset()
+get_provider_registry, reset_provider_registry = process_wide(ProviderRegistry)
