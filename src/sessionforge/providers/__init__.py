@@ -17,6 +17,7 @@ Two things differ between OpenAI's API and the compatible servers, and are decid
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import UnknownProviderError
 from .base import ChatRequest, ChatResponse, Provider
@@ -47,6 +48,16 @@ class CompatiblePreset:
     base_url_env: str
     default_api_key: str | None = None
     local: bool = True
+
+    def settings(self) -> dict[str, Any]:
+        """The preset as keywords of :class:`~.openai.OpenAIProvider`."""
+        return {
+            "api_key_env": self.api_key_env,
+            "base_url_env": self.base_url_env,
+            "default_base_url": self.base_url,
+            "default_api_key": self.default_api_key,
+            "local": self.local,
+        }
 
 
 OPENAI_COMPATIBLE: dict[str, CompatiblePreset] = {
@@ -89,12 +100,17 @@ def create_provider(
     automatic choice (module docstring) does not suit a server.
     """
     name = provider.lower()
+    client: dict[str, Any] = {
+        "api_key": api_key,
+        "base_url": base_url,
+        "timeout": timeout,
+        "max_retries": max_retries,
+        "price": price,
+    }
     if name == "anthropic":
         from .anthropic import AnthropicProvider
 
-        return AnthropicProvider(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, price=price
-        )
+        return AnthropicProvider(**client)
     if name == "local":
         from .local import LocalProvider
 
@@ -102,29 +118,11 @@ def create_provider(
     from .openai import OpenAIProvider
 
     if name == "openai":
-        return OpenAIProvider(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            price=price,
-            max_tokens_field=max_tokens_field,
-        )
+        return OpenAIProvider(max_tokens_field=max_tokens_field, **client)
     preset = OPENAI_COMPATIBLE.get(name)
     if preset is not None:
         return OpenAIProvider(
-            name=name,
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            api_key_env=preset.api_key_env,
-            base_url_env=preset.base_url_env,
-            default_base_url=preset.base_url,
-            default_api_key=preset.default_api_key,
-            max_tokens_field=max_tokens_field or "max_tokens",
-            price=price,
-            local=preset.local,
+            name=name, max_tokens_field=max_tokens_field or "max_tokens", **client, **preset.settings()
         )
     known = ", ".join(["openai", "anthropic", "local", *OPENAI_COMPATIBLE])
     raise UnknownProviderError(
