@@ -71,6 +71,7 @@ def _stats(function: Callable[P, Awaitable[dict[str, Any]]]) -> Callable[P, Awai
     async def mirror(*args: P.args, **kwargs: P.kwargs) -> SessionStats:
         return SessionStats.model_validate(await function(*args, **kwargs))
 
+    mirror.__signature__ = inspect.signature(function).replace(return_annotation=SessionStats)  # type: ignore[attr-defined]
     return mirror
 
 
