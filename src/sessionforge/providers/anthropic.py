@@ -26,7 +26,7 @@ from ..tools.registry import ToolSchema
 from ._errors import map_sdk_errors
 from .base import RAW_ARGUMENTS_KEY, ChatResponse, FinishReason
 from .openai import new_call_id
-from .options import anthropic_tool_choice
+from .options import anthropic_tool_choice, apply_options
 from .pricing import Price, WireReply, priced_reply
 from .sdk import SDKAdapter, WireFormat
 
@@ -194,13 +194,9 @@ def to_wire(
         body["tools"] = [
             {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools
         ]
-    if temperature is not None:
-        body["temperature"] = temperature
-    for key, value in (options or {}).items():
-        if key == "tool_choice" and not tools:
-            continue
-        body[key] = anthropic_tool_choice(value) if key == "tool_choice" else value
-    return body
+    return apply_options(
+        body, options, has_tools=bool(tools), tool_choice=anthropic_tool_choice, temperature=temperature
+    )
 
 
 def from_wire(

@@ -18,7 +18,7 @@ from ..core.messages import AudioPart, ChatMessage, ContentPart, ImagePart, Tool
 from ..tools.registry import ToolSchema
 from ._errors import map_sdk_errors
 from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason
-from .options import openai_tool_choice
+from .options import apply_options, openai_tool_choice
 from .pricing import Price, WireReply, priced_reply
 from .sdk import SDKAdapter, WireFormat
 
@@ -173,13 +173,14 @@ def to_wire(
         body["tools"] = tools_to_wire(tools)
     if max_tokens is not None:
         body[max_tokens_field] = max_tokens
-    if temperature is not None:
-        body["temperature"] = temperature
-    for key, value in (options or {}).items():
-        if key in ("tool_choice", "parallel_tool_calls") and not tools:
-            continue
-        body[key] = openai_tool_choice(value) if key == "tool_choice" else value
-    return body
+    return apply_options(
+        body,
+        options,
+        has_tools=bool(tools),
+        tool_choice=openai_tool_choice,
+        tool_fields=("tool_choice", "parallel_tool_calls"),
+        temperature=temperature,
+    )
 
 
 def _parse_arguments(text: str | None) -> dict[str, Any]:
