@@ -13,7 +13,7 @@ import asyncio
 import copy
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, ClassVar, Self, TypedDict
+from typing import Any, ClassVar, Self, TypedDict, Unpack
 
 from ...context.compaction import plan_compaction, plan_undo, record_event
 from ...context.compactors import Compactor
@@ -28,7 +28,7 @@ from ...storage.forks import fork as fork_stored
 from ...storage.session import Session
 from ._keys import escape_key
 
-__all__ = ["FACE", "HistoryAdapter", "HistoryOptions", "ViewedSession"]
+__all__ = ["FACE", "HistoryAdapter", "HistoryOptions", "ViewOptions", "ViewedSession"]
 
 FACE = "face"
 """The property naming which face or adapter created a session (shown by the CLI and inspector)."""
@@ -62,6 +62,7 @@ class ViewedSession:
         self.stored_id = escape_key(key)
         self.face = face
         self.key_property = key_property
+        self.model = model
         self.max_tokens = max_tokens
         self.compactor = compactor
         self.compact_to = compact_to
@@ -77,6 +78,12 @@ class ViewedSession:
         """The session, with what other writers appended taken in, held for one operation."""
         async with self._lock:
             yield await self._catch_up()
+
+    def options(self) -> ViewOptions:
+        """The settings of this view, as a new one over a fork takes them."""
+        return ViewOptions(
+            model=self.model, max_tokens=self.max_tokens, compactor=self.compactor, compact_to=self.compact_to
+        )
 
     def event(self, event_id: str) -> SessionEvent | None:
         return self._events.get(event_id)
@@ -180,14 +187,19 @@ class ViewedSession:
         self._view.extend(events)
 
 
-class HistoryOptions(TypedDict, total=False):
-    """The keywords of :class:`HistoryAdapter` after the session id and the store."""
+class ViewOptions(TypedDict, total=False):
+    """How a :class:`ViewedSession` counts and compacts its view (see :class:`HistoryAdapter`)."""
 
     model: str | None
-    provider: str
     max_tokens: int | None
     compactor: Compactor | None
     compact_to: float
+
+
+class HistoryOptions(ViewOptions, total=False):
+    """The keywords of :class:`HistoryAdapter` after the session id and the store."""
+
+    provider: str
 
 
 class HistoryAdapter:
@@ -217,41 +229,23 @@ class HistoryAdapter:
         session_id: str,
         store: Store | None = None,
         *,
-        model: str | None = None,
         provider: str = "openai",
-        max_tokens: int | None = None,
-        compactor: Compactor | None = None,
-        compact_to: float = 0.75,
+        **view: Unpack[ViewOptions],
     ) -> None:
         self.session_id = session_id
-        self.model = model
         self.provider = provider
         self._store = store
-        self._log = ViewedSession(
-            session_id,
-            store,
-            face=self.face,
-            key_property=self.key_property,
-            model=model,
-            max_tokens=max_tokens,
-            compactor=compactor,
-            compact_to=compact_to,
-        )
+        self._log = ViewedSession(session_id, store, face=self.face, key_property=self.key_property, **view)
+
+    @property
+    def model(self) -> str | None:
+        """The model whose tokenizer counts the view, and whose price recorded usage gets."""
+        return self._log.model
 
     @property
     def stored_id(self) -> str:
         """The id of the stored session (``session_id`` escaped for the store)."""
         return self._log.stored_id
-
-    def _options(self) -> HistoryOptions:
-        log = self._log
-        return HistoryOptions(
-            model=self.model,
-            provider=self.provider,
-            max_tokens=log.max_tokens,
-            compactor=log.compactor,
-            compact_to=log.compact_to,
-        )
 
     async def _compact(
         self, target_tokens: int | None = None, compactor: Compactor | None = None
@@ -267,4 +261,4 @@ class HistoryAdapter:
         """The same kind of object, with the same settings, on a fork of this session (sharing
         everything so far, one appended record)."""
         key, backend = await self._log.fork(new_session_id)
-        return type(self)(key, backend, **self._options())
+        return type(self)(key, backend, provider=self.provider, **self._log.options())
