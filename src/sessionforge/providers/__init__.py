@@ -17,17 +17,19 @@ Two things differ between OpenAI's API and the compatible servers, and are decid
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 from ..errors import UnknownProviderError
 from .base import ChatRequest, ChatResponse, Provider
 from .pricing import Price, PriceSetting
+from .sdk import ClientSettings
 
 __all__ = [
     "DEFAULT_MODELS",
     "OPENAI_COMPATIBLE",
     "ChatRequest",
     "ChatResponse",
+    "ClientSettings",
     "CompatiblePreset",
     "Price",
     "PriceSetting",
@@ -82,31 +84,17 @@ DEFAULT_MODELS: dict[str, str] = {
 
 
 def create_provider(
-    provider: str,
-    *,
-    api_key: str | None = None,
-    base_url: str | None = None,
-    timeout: float | None = None,
-    max_retries: int = 2,
-    price: PriceSetting | None = None,
-    max_tokens_field: str | None = None,
+    provider: str, *, max_tokens_field: str | None = None, **client: Unpack[ClientSettings]
 ) -> Provider:
     """The client for ``provider``: ``openai``, ``anthropic``, ``local``, a preset, or ``openai``
     pointed at any ``base_url``.
 
-    ``price``: what the model's calls cost (a :class:`Price`, ``(input, output)`` USD per million
-    tokens, ``"free"``, or ``"registry"``); by default the registry prices cloud APIs and
-    self-hosted servers cost 0. ``max_tokens_field``: the body field of the output cap, when the
-    automatic choice (module docstring) does not suit a server.
+    ``client``: the key, base URL, timeout, retries and price (:class:`~.sdk.ClientSettings`; by
+    default the registry prices cloud APIs and self-hosted servers cost 0). ``max_tokens_field``:
+    the body field of the output cap, when the automatic choice (module docstring) does not suit a
+    server.
     """
     name = provider.lower()
-    client: dict[str, Any] = {
-        "api_key": api_key,
-        "base_url": base_url,
-        "timeout": timeout,
-        "max_retries": max_retries,
-        "price": price,
-    }
     if name == "anthropic":
         from .anthropic import AnthropicProvider
 
@@ -114,7 +102,7 @@ def create_provider(
     if name == "local":
         from .local import LocalProvider
 
-        return LocalProvider(price=price)
+        return LocalProvider(price=client.get("price"))
     from .openai import OpenAIProvider
 
     if name == "openai":

@@ -22,7 +22,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar, Protocol, TypedDict, cast
 
 from ..errors import MissingAPIKeyError
 from ._errors import map_sdk_errors
@@ -30,7 +30,7 @@ from .base import ChatRequest, ChatResponse, StreamItem
 from .options import split_sdk_options
 from .pricing import PriceSetting, estimated_usage, is_local_url, resolve_price
 
-__all__ = ["LOCAL_PLACEHOLDER_KEY", "SDKAdapter", "StreamAssembling", "WireFormat"]
+__all__ = ["LOCAL_PLACEHOLDER_KEY", "ClientSettings", "SDKAdapter", "StreamAssembling", "WireFormat"]
 
 LOCAL_PLACEHOLDER_KEY = "sk-no-key-required"
 """The key sent to a self-hosted server when none is given."""
@@ -45,6 +45,18 @@ class StreamAssembling(Protocol):
     def usage_reported(self) -> bool: ...
 
     def result(self) -> ChatResponse: ...
+
+
+class ClientSettings(TypedDict, total=False):
+    """How to reach a provider, as :func:`~sessionforge.providers.create_provider` and the agents
+    take it: the key and base URL (else the environment's), the timeout and retries of each
+    request (the SDK's own), and the price of its calls (:mod:`.pricing`)."""
+
+    api_key: str | None
+    base_url: str | None
+    timeout: float | None
+    max_retries: int
+    price: PriceSetting | None
 
 
 @dataclass(frozen=True)
