@@ -9,10 +9,11 @@ back to exactly what it was, so the caller can retry the same call.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypedDict, Unpack
 
 from ..core.messages import ChatMessage
 from ..errors import UsageError
@@ -25,7 +26,17 @@ from ..tools.registry import ToolRegistry, ToolSchema
 from ..tools.runner import ToolPolicy, ToolRunner
 from .chat_session import ChatSession, SessionCheckpoint
 
-__all__ = ["AsyncChatAgent", "ChatAgent"]
+__all__ = ["AsyncChatAgent", "ChatAgent", "TurnOptions"]
+
+
+class TurnOptions(TypedDict, total=False):
+    """The keywords of a turn (``chat`` and ``stream_chat`` of both agents)."""
+
+    request_options: Mapping[str, Any] | None
+    """Fields for this turn's requests, winning key by key over the agent's ``request_options``."""
+    auto_execute_tools: bool
+    """``False``: a reply that calls tools is returned as it is, its calls for the caller to run
+    (default ``True``)."""
 
 
 class _AgentCore:
@@ -122,6 +133,33 @@ class _AgentCore:
             execute_tools=execute_tools,
         )
 
+    @contextmanager
+    def _turn(
+        self, message: str | ChatMessage | None, session: ChatSession | None, options: TurnOptions
+    ) -> Iterator[Flow]:
+        """The turn's flow over ``session`` (a fresh one without it); on any failure, including a
+        stream abandoned half way, the session is rolled back to what it was."""
+        session = session if session is not None else ChatSession()
+        mark: SessionCheckpoint = session.checkpoint()
+        try:
+            flow = self._begin(
+                message,
+                session,
+                options.get("request_options"),
+                execute_tools=options.get("auto_execute_tools", True),
+            )
+            yield self._settled(flow, session)
+        except BaseException:
+            session.rollback(mark)
+            raise
+
+    def _settled(self, flow: Flow, session: ChatSession) -> Flow:
+        """``flow``, settling the session and keeping the response once the turn is over."""
+        response = yield from flow
+        session.settle()
+        self.last_response = response
+        return response
+
     def _budget_hooks(
         self, session: ChatSession
     ) -> tuple[Callable[[ChatRequest], None] | None, Callable[[ChatResponse], None] | None]:
@@ -160,6 +198,13 @@ class _AgentCore:
         return f"{type(self).__name__}(provider={self.provider.name!r}, model={self.model!r})"
 
 
+def _final(items: Iterable[str | ChatResponse]) -> ChatResponse:
+    """The response a turn ends with (a turn that does not stream yields nothing else)."""
+    *_, response = items
+    assert isinstance(response, ChatResponse)
+    return response
+
+
 class ChatAgent(_AgentCore):
     """Talks to one model, blocking. Pass ``session=`` to keep a conversation; without one, each call
     is a one-off conversation.
@@ -195,63 +240,26 @@ class ChatAgent(_AgentCore):
         self,
         message: str | ChatMessage | None = None,
         session: ChatSession | None = None,
-        *,
-        request_options: Mapping[str, Any] | None = None,
-        auto_execute_tools: bool = True,
+        **options: Unpack[TurnOptions],
     ) -> ChatResponse:
-        """Send ``message`` (or the session as it is) and return the reply, tool calls resolved.
-
-        With ``auto_execute_tools=False`` a reply that calls tools is returned as it is, its calls
-        for the caller to run.
-        """
-        response: ChatResponse | None = None
-        for item in self._run(
-            message, session, stream=False, request_options=request_options, execute_tools=auto_execute_tools
-        ):
-            if isinstance(item, ChatResponse):
-                response = item
-        assert response is not None
-        return response
+        """Send ``message`` (or the session as it is) and return the reply, tool calls resolved."""
+        with self._turn(message, session, options) as flow:
+            return _final(drive(flow, self.provider, self.runner, stream=False))
 
     def stream_chat(
         self,
         message: str | ChatMessage | None = None,
         session: ChatSession | None = None,
-        *,
-        request_options: Mapping[str, Any] | None = None,
-        auto_execute_tools: bool = True,
+        **options: Unpack[TurnOptions],
     ) -> Iterator[str]:
         """Like :meth:`chat`, yielding the reply's text as it arrives; the session ends the same.
 
         The assembled reply is in :attr:`last_response` once the iterator is exhausted.
         """
-        for item in self._run(
-            message, session, stream=True, request_options=request_options, execute_tools=auto_execute_tools
-        ):
-            if isinstance(item, str):
-                yield item
-
-    def _run(
-        self,
-        message: str | ChatMessage | None,
-        session: ChatSession | None,
-        *,
-        stream: bool,
-        request_options: Mapping[str, Any] | None,
-        execute_tools: bool = True,
-    ) -> Iterator[str | ChatResponse]:
-        session = session if session is not None else ChatSession()
-        mark: SessionCheckpoint = session.checkpoint()
-        try:
-            flow = self._begin(message, session, request_options, execute_tools=execute_tools)
-            for item in drive(flow, self.provider, self.runner, stream=stream):
-                if isinstance(item, ChatResponse):
-                    session.settle()
-                    self.last_response = item
-                yield item
-        except BaseException:
-            session.rollback(mark)
-            raise
+        with self._turn(message, session, options) as flow:
+            for item in drive(flow, self.provider, self.runner, stream=True):
+                if isinstance(item, str):
+                    yield item
 
     def close(self) -> None:
         """Close the HTTP client."""
@@ -273,56 +281,23 @@ class AsyncChatAgent(_AgentCore):
         self,
         message: str | ChatMessage | None = None,
         session: ChatSession | None = None,
-        *,
-        request_options: Mapping[str, Any] | None = None,
-        auto_execute_tools: bool = True,
+        **options: Unpack[TurnOptions],
     ) -> ChatResponse:
-        """Send ``message`` (or the session as it is) and return the reply, tool calls resolved."""
-        response: ChatResponse | None = None
-        async for item in self._run(
-            message, session, stream=False, request_options=request_options, execute_tools=auto_execute_tools
-        ):
-            if isinstance(item, ChatResponse):
-                response = item
-        assert response is not None
-        return response
+        """The async twin of :meth:`ChatAgent.chat`."""
+        with self._turn(message, session, options) as flow:
+            return _final([item async for item in adrive(flow, self.provider, self.runner, stream=False)])
 
     async def stream_chat(
         self,
         message: str | ChatMessage | None = None,
         session: ChatSession | None = None,
-        *,
-        request_options: Mapping[str, Any] | None = None,
-        auto_execute_tools: bool = True,
+        **options: Unpack[TurnOptions],
     ) -> AsyncIterator[str]:
-        """Like :meth:`chat`, yielding the reply's text as it arrives; the session ends the same."""
-        async for item in self._run(
-            message, session, stream=True, request_options=request_options, execute_tools=auto_execute_tools
-        ):
-            if isinstance(item, str):
-                yield item
-
-    async def _run(
-        self,
-        message: str | ChatMessage | None,
-        session: ChatSession | None,
-        *,
-        stream: bool,
-        request_options: Mapping[str, Any] | None,
-        execute_tools: bool = True,
-    ) -> AsyncIterator[str | ChatResponse]:
-        session = session if session is not None else ChatSession()
-        mark: SessionCheckpoint = session.checkpoint()
-        try:
-            flow = self._begin(message, session, request_options, execute_tools=execute_tools)
-            async for item in adrive(flow, self.provider, self.runner, stream=stream):
-                if isinstance(item, ChatResponse):
-                    session.settle()
-                    self.last_response = item
-                yield item
-        except BaseException:
-            session.rollback(mark)
-            raise
+        """The async twin of :meth:`ChatAgent.stream_chat`."""
+        with self._turn(message, session, options) as flow:
+            async for item in adrive(flow, self.provider, self.runner, stream=True):
+                if isinstance(item, str):
+                    yield item
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

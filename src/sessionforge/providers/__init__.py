@@ -17,16 +17,19 @@ Two things differ between OpenAI's API and the compatible servers, and are decid
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Unpack
 
 from ..errors import UnknownProviderError
 from .base import ChatRequest, ChatResponse, Provider
 from .pricing import Price, PriceSetting
+from .sdk import ClientSettings
 
 __all__ = [
     "DEFAULT_MODELS",
     "OPENAI_COMPATIBLE",
     "ChatRequest",
     "ChatResponse",
+    "ClientSettings",
     "CompatiblePreset",
     "Price",
     "PriceSetting",
@@ -47,6 +50,16 @@ class CompatiblePreset:
     base_url_env: str
     default_api_key: str | None = None
     local: bool = True
+
+    def settings(self) -> dict[str, Any]:
+        """The preset as keywords of :class:`~.openai.OpenAIProvider`."""
+        return {
+            "api_key_env": self.api_key_env,
+            "base_url_env": self.base_url_env,
+            "default_base_url": self.base_url,
+            "default_api_key": self.default_api_key,
+            "local": self.local,
+        }
 
 
 OPENAI_COMPATIBLE: dict[str, CompatiblePreset] = {
@@ -71,60 +84,33 @@ DEFAULT_MODELS: dict[str, str] = {
 
 
 def create_provider(
-    provider: str,
-    *,
-    api_key: str | None = None,
-    base_url: str | None = None,
-    timeout: float | None = None,
-    max_retries: int = 2,
-    price: PriceSetting | None = None,
-    max_tokens_field: str | None = None,
+    provider: str, *, max_tokens_field: str | None = None, **client: Unpack[ClientSettings]
 ) -> Provider:
     """The client for ``provider``: ``openai``, ``anthropic``, ``local``, a preset, or ``openai``
     pointed at any ``base_url``.
 
-    ``price``: what the model's calls cost (a :class:`Price`, ``(input, output)`` USD per million
-    tokens, ``"free"``, or ``"registry"``); by default the registry prices cloud APIs and
-    self-hosted servers cost 0. ``max_tokens_field``: the body field of the output cap, when the
-    automatic choice (module docstring) does not suit a server.
+    ``client``: the key, base URL, timeout, retries and price (:class:`~.sdk.ClientSettings`; by
+    default the registry prices cloud APIs and self-hosted servers cost 0). ``max_tokens_field``:
+    the body field of the output cap, when the automatic choice (module docstring) does not suit a
+    server.
     """
     name = provider.lower()
     if name == "anthropic":
         from .anthropic import AnthropicProvider
 
-        return AnthropicProvider(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, price=price
-        )
+        return AnthropicProvider(**client)
     if name == "local":
         from .local import LocalProvider
 
-        return LocalProvider(price=price)
+        return LocalProvider(price=client.get("price"))
     from .openai import OpenAIProvider
 
     if name == "openai":
-        return OpenAIProvider(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            price=price,
-            max_tokens_field=max_tokens_field,
-        )
+        return OpenAIProvider(max_tokens_field=max_tokens_field, **client)
     preset = OPENAI_COMPATIBLE.get(name)
     if preset is not None:
         return OpenAIProvider(
-            name=name,
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            api_key_env=preset.api_key_env,
-            base_url_env=preset.base_url_env,
-            default_base_url=preset.base_url,
-            default_api_key=preset.default_api_key,
-            max_tokens_field=max_tokens_field or "max_tokens",
-            price=price,
-            local=preset.local,
+            name=name, max_tokens_field=max_tokens_field or "max_tokens", **client, **preset.settings()
         )
     known = ", ".join(["openai", "anthropic", "local", *OPENAI_COMPATIBLE])
     raise UnknownProviderError(

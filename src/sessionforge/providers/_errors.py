@@ -1,13 +1,16 @@
 """From an HTTP failure to our exception: one table shared by every adapter.
 
-Each adapter's ``map_errors`` context manager knows its SDK's exception classes and calls
-:func:`translate` with the status (or ``"timeout"``/``"connection"`` before a reply, ``"stream"``/
+:func:`map_sdk_errors` catches an official SDK's exceptions (OpenAI's and Anthropic's SDKs name
+them alike) and calls :func:`translate` with the status (or ``"timeout"``/``"connection"`` before a reply, ``"stream"``/
 ``"stream-timeout"`` when a streamed reply breaks off half way); the choice of class, the
 retry-after, the body and the advice in the message are decided here, once.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..errors import (
@@ -22,7 +25,7 @@ from ..errors import (
     ServerError,
 )
 
-__all__ = ["is_context_length", "retry_after_of", "translate"]
+__all__ = ["is_context_length", "map_sdk_errors", "retry_after_of", "translate"]
 
 _CONTEXT_MARKERS = (
     "context_length_exceeded",
@@ -136,3 +139,21 @@ def translate(
             **common,
         )
     return ProviderError(f"{provider} answered {status}: {detail}", **common)
+
+
+@contextmanager
+def map_sdk_errors(sdk: str, provider: str, *, midstream: bool = False) -> Iterator[None]:
+    """Translate the exceptions of the official SDK ``sdk`` (``openai``, ``anthropic``) into ours,
+    chained. ``midstream``: the reply had started, so a lost connection is a broken stream, not a
+    server that could not be reached."""
+    module: Any = importlib.import_module(sdk)
+    try:
+        yield
+    except module.APITimeoutError as exc:
+        raise translate(provider, "stream-timeout" if midstream else "timeout", exc) from exc
+    except module.APIConnectionError as exc:
+        raise translate(provider, "stream" if midstream else "connection", exc) from exc
+    except module.APIStatusError as exc:
+        raise translate(provider, exc.status_code, exc, response=exc.response, body=exc.body) from exc
+    except module.APIError as exc:  # an error event inside a stream
+        raise translate(provider, "stream" if midstream else "error", exc, body=exc.body) from exc

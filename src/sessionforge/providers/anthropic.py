@@ -16,19 +16,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from ..core.messages import AudioPart, ChatMessage, ContentPart, ImagePart, TextPart, ToolCall
 from ..errors import UnsupportedFeatureError
 from ..tools.registry import ToolSchema
-from ._errors import translate
-from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason
+from ._errors import map_sdk_errors
+from .base import RAW_ARGUMENTS_KEY, ChatResponse, FinishReason
 from .openai import new_call_id
-from .options import anthropic_tool_choice
-from .pricing import Price, PriceSetting, usage_of
-from .sdk import SDKAdapter
+from .options import anthropic_tool_choice, apply_options
+from .pricing import Price, WireReply, priced_reply
+from .sdk import SDKAdapter, WireFormat
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
@@ -194,13 +194,9 @@ def to_wire(
         body["tools"] = [
             {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools
         ]
-    if temperature is not None:
-        body["temperature"] = temperature
-    for key, value in (options or {}).items():
-        if key == "tool_choice" and not tools:
-            continue
-        body[key] = anthropic_tool_choice(value) if key == "tool_choice" else value
-    return body
+    return apply_options(
+        body, options, has_tools=bool(tools), tool_choice=anthropic_tool_choice, temperature=temperature
+    )
 
 
 def from_wire(
@@ -229,18 +225,10 @@ def from_wire(
         int(usage.get(key) or 0)
         for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
     )
-    model = str(raw.get("model") or "")
-    return ChatResponse.build(
-        content="".join(texts),
-        tool_calls=calls,
-        usage=usage_of(
-            prompt, int(usage.get("output_tokens") or 0), model=model, provider=provider, price=price
-        ),
-        model=model,
-        provider=provider,
-        finish_reason=_FINISH.get(str(raw.get("stop_reason")), "unknown"),
-        raw=dict(raw),
-    )
+    tokens = (prompt, int(usage.get("output_tokens") or 0))
+    finish = _FINISH.get(str(raw.get("stop_reason")), "unknown")
+    reply = WireReply("".join(texts), calls, tokens, finish)
+    return priced_reply(raw, reply, provider=provider, price=price)
 
 
 class StreamAssembler:
@@ -298,22 +286,9 @@ class StreamAssembler:
 # ---- errors --------------------------------------------------------------------------------------
 
 
-@contextmanager
-def map_errors(provider: str, *, midstream: bool = False) -> Iterator[None]:
-    """Translate the ``anthropic`` SDK's exceptions into ours, chained. ``midstream``: the reply had
-    started, so a lost connection is a broken stream, not a server that could not be reached."""
-    import anthropic
-
-    try:
-        yield
-    except anthropic.APITimeoutError as exc:
-        raise translate(provider, "stream-timeout" if midstream else "timeout", exc) from exc
-    except anthropic.APIConnectionError as exc:
-        raise translate(provider, "stream" if midstream else "connection", exc) from exc
-    except anthropic.APIStatusError as exc:
-        raise translate(provider, exc.status_code, exc, response=exc.response, body=exc.body) from exc
-    except anthropic.APIError as exc:
-        raise translate(provider, "stream" if midstream else "error", exc, body=exc.body) from exc
+def map_errors(provider: str, *, midstream: bool = False) -> AbstractContextManager[None]:
+    """Translate the ``anthropic`` SDK's exceptions into ours, chained (see :func:`map_sdk_errors`)."""
+    return map_sdk_errors("anthropic", provider, midstream=midstream)
 
 
 # ---- the client ----------------------------------------------------------------------------------
@@ -327,53 +302,8 @@ class AnthropicProvider(SDKAdapter):
     """
 
     path = PATH
-
-    def __init__(
-        self,
-        *,
-        name: str = "anthropic",
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: float | None = None,
-        max_retries: int = 2,
-        price: PriceSetting | None = None,
-    ) -> None:
-        super().__init__(
-            name=name,
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            api_key_env="ANTHROPIC_API_KEY",
-            base_url_env="ANTHROPIC_BASE_URL",
-            price=price,
-        )
-
-    def _client_class(self, *, asynchronous: bool) -> type[Any]:
-        import anthropic
-
-        return anthropic.AsyncAnthropic if asynchronous else anthropic.Anthropic
-
-    def _stream_class(self, *, asynchronous: bool) -> type[Any]:
-        import anthropic
-
-        return anthropic.AsyncStream if asynchronous else anthropic.Stream
-
-    def body(self, request: ChatRequest, options: Mapping[str, Any]) -> dict[str, Any]:
-        return to_wire(
-            request.messages,
-            request.tools,
-            model=request.model,
-            max_tokens=request.max_tokens,
-            temperature=request.temperature,
-            options=options,
-        )
-
-    def parse(self, raw: Mapping[str, Any]) -> ChatResponse:
-        return from_wire(raw, provider=self.name, price=self.price)
-
-    def assembler(self) -> StreamAssembler:
-        return StreamAssembler(provider=self.name, price=self.price)
-
-    def errors(self, *, midstream: bool = False) -> AbstractContextManager[None]:
-        return map_errors(self.name, midstream=midstream)
+    sdk = "anthropic"
+    clients = ("Anthropic", "AsyncAnthropic")
+    key_env = "ANTHROPIC_API_KEY"
+    url_env = "ANTHROPIC_BASE_URL"
+    wire = WireFormat(to_wire, from_wire, StreamAssembler)

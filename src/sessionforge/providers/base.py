@@ -12,9 +12,9 @@ blocking and one async, so the tool loop exists exactly once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 from .._sync import run_sync
 from ..core.events import USAGE_KEY
@@ -23,7 +23,7 @@ from ..core.usage import TokenUsage
 from ..errors import ToolProcessingError
 from ..tools.offload import RECALL_SCHEMA, RECALL_TOOL, offload_message, recall
 from ..tools.registry import ToolRegistry
-from ..tools.runner import PendingCall, ToolRunner
+from ..tools.runner import PendingCall, ToolCallResult, ToolRunner
 from .options import without_forced_choice
 from .telemetry import model_span
 from .types import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason, StreamItem
@@ -43,6 +43,9 @@ __all__ = [
     "drive",
     "turn_flow",
 ]
+
+
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -238,34 +241,50 @@ def pending_calls(step: ToolRun) -> list[PendingCall]:
 
 
 def drive(flow: Flow, provider: Provider, tools: ToolRunner | None, *, stream: bool) -> Iterator[StreamItem]:
-    """Perform a flow's steps with blocking I/O; yields text chunks (when streaming), then the response."""
-    outcome: Any = None
-    while True:
-        try:
-            step = flow.send(outcome)
-        except StopIteration as done:
-            yield done.value
-            return
-        if isinstance(step, ToolRun):
-            assert tools is not None  # the flow asks for tool runs only when it has tools
-            outcome = run_sync(tools.run_all(pending_calls(step)))
-            continue
-        with model_span(provider.name, step.request) as observed:
-            if stream:
-                for item in provider.stream(step.request):
-                    if isinstance(item, str):
-                        yield item
-                    else:
-                        outcome = item
-            else:
-                outcome = provider.send(step.request)
-            observed.record(outcome)
+    """Perform a flow's steps with blocking I/O; yields text chunks (when streaming), then the response.
+
+    The loop is :func:`adrive`'s, waiting by blocking: each of its awaits wraps a blocking call
+    (the provider's ``send``/``stream``, the tools run by :func:`~sessionforge._sync.run_sync`) and
+    finishes at once, so the loop is stepped without an event loop of its own.
+    """
+
+    async def send(request: ChatRequest) -> ChatResponse:
+        return provider.send(request)
+
+    async def items(request: ChatRequest) -> AsyncIterator[StreamItem]:
+        for item in provider.stream(request):
+            yield item
+
+    async def run_tools(calls: list[PendingCall]) -> list[ToolCallResult]:
+        assert tools is not None  # the flow asks for tool runs only when it has tools
+        return run_sync(tools.run_all(calls))
+
+    return _stepped(_perform(flow, provider.name, send, items, run_tools, stream=stream))
 
 
-async def adrive(
+def adrive(
     flow: Flow, provider: Provider, tools: ToolRunner | None, *, stream: bool
 ) -> AsyncIterator[StreamItem]:
     """The async twin of :func:`drive`."""
+
+    async def run_tools(calls: list[PendingCall]) -> list[ToolCallResult]:
+        assert tools is not None  # the flow asks for tool runs only when it has tools
+        return await tools.run_all(calls)
+
+    return _perform(flow, provider.name, provider.asend, provider.astream, run_tools, stream=stream)
+
+
+async def _perform(
+    flow: Flow,
+    name: str,
+    send: Callable[[ChatRequest], Awaitable[ChatResponse]],
+    items: Callable[[ChatRequest], AsyncIterator[StreamItem]],
+    run_tools: Callable[[list[PendingCall]], Awaitable[list[ToolCallResult]]],
+    *,
+    stream: bool,
+) -> AsyncGenerator[StreamItem, None]:
+    """The one driver loop: a model call for each :class:`ModelCall` (``send``, or ``items`` when
+    streaming, whose text it yields), ``run_tools`` for each :class:`ToolRun`, then the response."""
     outcome: Any = None
     while True:
         try:
@@ -274,16 +293,40 @@ async def adrive(
             yield done.value
             return
         if isinstance(step, ToolRun):
-            assert tools is not None  # the flow asks for tool runs only when it has tools
-            outcome = await tools.run_all(pending_calls(step))
+            outcome = await run_tools(pending_calls(step))
             continue
-        with model_span(provider.name, step.request) as observed:
+        with model_span(name, step.request) as observed:
             if stream:
-                async for item in provider.astream(step.request):
+                async for item in items(step.request):
                     if isinstance(item, str):
                         yield item
                     else:
                         outcome = item
             else:
-                outcome = await provider.asend(step.request)
+                outcome = await send(step.request)
             observed.record(outcome)
+
+
+def _stepped(loop: AsyncGenerator[T, None]) -> Iterator[T]:
+    """Iterate an async generator whose awaits all finish at once, with no event loop; closed with
+    the iterator (a stream abandoned half way closes the provider's stream too)."""
+    try:
+        while True:
+            try:
+                item = _at_once(loop.__anext__())
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        _at_once(loop.aclose())
+
+
+def _at_once(awaitable: Awaitable[T]) -> T:
+    """The result of an awaitable that finishes without suspending."""
+    steps = awaitable.__await__()
+    try:
+        steps.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    steps.close()
+    raise RuntimeError("a blocking driver's step waited on an event loop")

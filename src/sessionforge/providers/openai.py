@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..core.messages import AudioPart, ChatMessage, ContentPart, ImagePart, ToolCall
 from ..tools.registry import ToolSchema
-from ._errors import translate
+from ._errors import map_sdk_errors
 from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason
-from .options import openai_tool_choice
-from .pricing import Price, PriceSetting, usage_of
-from .sdk import SDKAdapter
+from .options import apply_options, openai_tool_choice
+from .pricing import Price, WireReply, priced_reply
+from .sdk import SDKAdapter, WireFormat
 
 __all__ = [
     "OpenAIProvider",
@@ -173,13 +173,14 @@ def to_wire(
         body["tools"] = tools_to_wire(tools)
     if max_tokens is not None:
         body[max_tokens_field] = max_tokens
-    if temperature is not None:
-        body["temperature"] = temperature
-    for key, value in (options or {}).items():
-        if key in ("tool_choice", "parallel_tool_calls") and not tools:
-            continue
-        body[key] = openai_tool_choice(value) if key == "tool_choice" else value
-    return body
+    return apply_options(
+        body,
+        options,
+        has_tools=bool(tools),
+        tool_choice=openai_tool_choice,
+        tool_fields=("tool_choice", "parallel_tool_calls"),
+        temperature=temperature,
+    )
 
 
 def _parse_arguments(text: str | None) -> dict[str, Any]:
@@ -215,22 +216,10 @@ def from_wire(
         for c in message.get("tool_calls") or []
     ]
     usage = raw.get("usage") or {}
-    model = str(raw.get("model") or "")
-    return ChatResponse.build(
-        content=message.get("content") or "",
-        tool_calls=calls,
-        usage=usage_of(
-            int(usage.get("prompt_tokens") or 0),
-            int(usage.get("completion_tokens") or 0),
-            model=model,
-            provider=provider,
-            price=price,
-        ),
-        model=model,
-        provider=provider,
-        finish_reason=_FINISH.get(str(choice.get("finish_reason")), "unknown"),
-        raw=dict(raw),
-    )
+    tokens = (int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
+    finish = _FINISH.get(str(choice.get("finish_reason")), "unknown")
+    reply = WireReply(message.get("content") or "", calls, tokens, finish)
+    return priced_reply(raw, reply, provider=provider, price=price)
 
 
 class StreamAssembler:
@@ -306,22 +295,9 @@ def _name_after(name: str, chunk: str) -> str:
 # ---- errors --------------------------------------------------------------------------------------
 
 
-@contextmanager
-def map_errors(provider: str, *, midstream: bool = False) -> Iterator[None]:
-    """Translate the ``openai`` SDK's exceptions into ours, chained. ``midstream``: the reply had
-    started, so a lost connection is a broken stream, not a server that could not be reached."""
-    import openai
-
-    try:
-        yield
-    except openai.APITimeoutError as exc:
-        raise translate(provider, "stream-timeout" if midstream else "timeout", exc) from exc
-    except openai.APIConnectionError as exc:
-        raise translate(provider, "stream" if midstream else "connection", exc) from exc
-    except openai.APIStatusError as exc:
-        raise translate(provider, exc.status_code, exc, response=exc.response, body=exc.body) from exc
-    except openai.APIError as exc:  # an error event inside a stream
-        raise translate(provider, "stream" if midstream else "error", exc, body=exc.body) from exc
+def map_errors(provider: str, *, midstream: bool = False) -> AbstractContextManager[None]:
+    """Translate the ``openai`` SDK's exceptions into ours, chained (see :func:`map_sdk_errors`)."""
+    return map_sdk_errors("openai", provider, midstream=midstream)
 
 
 # ---- the client ----------------------------------------------------------------------------------
@@ -332,70 +308,23 @@ class OpenAIProvider(SDKAdapter):
 
     The key and base URL come from the arguments, else ``OPENAI_API_KEY``/``OPENAI_BASE_URL`` (or
     the ``*_env`` names a preset gives). Retries of 429/5xx/timeouts are the SDK's own.
+    ``max_tokens_field`` names the output cap's field (by default chosen from the base URL, see
+    :func:`max_tokens_field_for`).
     """
 
     path = PATH
+    sdk = "openai"
+    clients = ("OpenAI", "AsyncOpenAI")
+    key_env = "OPENAI_API_KEY"
+    url_env = "OPENAI_BASE_URL"
+    wire = WireFormat(to_wire, from_wire, StreamAssembler)
 
-    def __init__(
-        self,
-        *,
-        name: str = "openai",
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: float | None = None,
-        max_retries: int = 2,
-        api_key_env: str = "OPENAI_API_KEY",
-        base_url_env: str = "OPENAI_BASE_URL",
-        default_base_url: str | None = None,
-        default_api_key: str | None = None,
-        max_tokens_field: str | None = None,
-        price: PriceSetting | None = None,
-        local: bool = False,
-    ) -> None:
-        super().__init__(
-            name=name,
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            api_key_env=api_key_env,
-            base_url_env=base_url_env,
-            default_api_key=default_api_key,
-            default_base_url=default_base_url,
-            price=price,
-            local=local,
-        )
+    def __init__(self, *, max_tokens_field: str | None = None, **settings: Any) -> None:
+        super().__init__(**settings)
         self.max_tokens_field = max_tokens_field or max_tokens_field_for(self.base_url)
 
-    def _client_class(self, *, asynchronous: bool) -> type[Any]:
-        import openai
-
-        return openai.AsyncOpenAI if asynchronous else openai.OpenAI
-
-    def _stream_class(self, *, asynchronous: bool) -> type[Any]:
-        import openai
-
-        return openai.AsyncStream if asynchronous else openai.Stream
-
-    def body(self, request: ChatRequest, options: Mapping[str, Any]) -> dict[str, Any]:
-        return to_wire(
-            request.messages,
-            request.tools,
-            model=request.model,
-            max_tokens=request.max_tokens,
-            temperature=request.temperature,
-            max_tokens_field=self.max_tokens_field,
-            options=options,
-        )
+    def wire_options(self) -> dict[str, Any]:
+        return {"max_tokens_field": self.max_tokens_field}
 
     def stream_body(self, request: ChatRequest, options: Mapping[str, Any]) -> dict[str, Any]:
         return {**self.body(request, options), "stream": True, "stream_options": {"include_usage": True}}
-
-    def parse(self, raw: Mapping[str, Any]) -> ChatResponse:
-        return from_wire(raw, provider=self.name, price=self.price)
-
-    def assembler(self) -> StreamAssembler:
-        return StreamAssembler(provider=self.name, price=self.price)
-
-    def errors(self, *, midstream: bool = False) -> AbstractContextManager[None]:
-        return map_errors(self.name, midstream=midstream)

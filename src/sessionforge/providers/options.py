@@ -18,7 +18,7 @@ with three exceptions that keep one setting meaning the same on every provider:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import UsageError
@@ -26,6 +26,7 @@ from ..errors import UsageError
 __all__ = [
     "SDK_OPTIONS",
     "anthropic_tool_choice",
+    "apply_options",
     "merge_options",
     "openai_tool_choice",
     "split_sdk_options",
@@ -93,6 +94,27 @@ def anthropic_tool_choice(choice: Any) -> Any:
     if isinstance(choice, Mapping) and choice.get("type") == "function":
         return {"type": "tool", "name": (choice.get("function") or {}).get("name")}
     return choice
+
+
+def apply_options(
+    body: dict[str, Any],
+    options: Mapping[str, Any] | None,
+    *,
+    has_tools: bool,
+    tool_choice: Callable[[Any], Any],
+    tool_fields: tuple[str, ...] = ("tool_choice",),
+    temperature: float | None = None,
+) -> dict[str, Any]:
+    """``body`` with ``temperature`` (when set) and the extra fields ``options``: ``tool_choice``
+    spelled by the wire format's ``tool_choice``, and the ``tool_fields`` dropped when the request
+    offers no tools (the APIs refuse them then)."""
+    if temperature is not None:
+        body["temperature"] = temperature
+    for key, value in (options or {}).items():
+        if key in tool_fields and not has_tools:
+            continue
+        body[key] = tool_choice(value) if key == "tool_choice" else value
+    return body
 
 
 def split_sdk_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

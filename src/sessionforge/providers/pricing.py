@@ -21,23 +21,27 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
+from ..core.messages import ToolCall
 from ..core.tokens import counter_for_model
 from ..core.usage import TokenUsage
 from ..errors import ConfigurationError
-from .base import ChatRequest, ChatResponse
+from .base import ChatRequest, ChatResponse, FinishReason
 
 __all__ = [
     "FREE",
     "PRICE_ENV",
     "Price",
     "PriceSetting",
+    "WireReply",
     "estimated_usage",
     "is_local_url",
     "price_of",
+    "priced_reply",
     "resolve_price",
     "usage_of",
 ]
@@ -144,6 +148,33 @@ def usage_of(
         provider=provider,
         estimated_cost_usd=price.cost(prompt, completion),
         accuracy=accuracy,
+    )
+
+
+class WireReply(NamedTuple):
+    """What a response body says, as a wire format's ``from_wire`` reads it."""
+
+    content: str
+    tool_calls: list[ToolCall]
+    tokens: tuple[int, int]
+    """Prompt and completion tokens, as reported."""
+    finish_reason: FinishReason
+
+
+def priced_reply(
+    raw: Mapping[str, Any], reply: WireReply, *, provider: str, price: Price | None
+) -> ChatResponse:
+    """The response for a body ``raw`` that says ``reply``: the model it names, its tokens priced as
+    :func:`usage_of` does, the body kept as ``raw``."""
+    model = str(raw.get("model") or "")
+    return ChatResponse.build(
+        content=reply.content,
+        tool_calls=reply.tool_calls,
+        usage=usage_of(*reply.tokens, model=model, provider=provider, price=price),
+        model=model,
+        provider=provider,
+        finish_reason=reply.finish_reason,
+        raw=dict(raw),
     )
 
 

@@ -1,9 +1,10 @@
 """The "which client" half of an adapter built on an official SDK, written once.
 
 OpenAI's and Anthropic's Python SDKs share a shape: a sync and an async client with ``post`` that
-takes a path, a JSON body and a stream class, with the SDK's own auth, retries and timeouts. What
-differs per provider is only the wire format (``body``, ``parse``, a stream assembler) and how the
-SDK's exceptions map to ours; subclasses supply those, this class does the I/O.
+takes a path, a JSON body and a stream class, with the SDK's own auth, retries and timeouts, and
+exceptions of the same names. What differs per provider is the SDK's name, its clients' names, the
+environment variables and the wire format (:class:`WireFormat`: pure functions beside each adapter);
+subclasses name those, this class does the I/O.
 
 The body is already exact wire JSON, so it is posted as it is: the SDK's typed ``create`` would
 re-validate the whole history on every call, a cost that grows with the conversation.
@@ -16,18 +17,20 @@ server that could not be reached.
 
 from __future__ import annotations
 
+import importlib
 import os
-from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from typing import Any, ClassVar, Protocol, cast
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, TypedDict, cast
 
 from ..errors import MissingAPIKeyError
+from ._errors import map_sdk_errors
 from .base import ChatRequest, ChatResponse, StreamItem
 from .options import split_sdk_options
 from .pricing import PriceSetting, estimated_usage, is_local_url, resolve_price
 
-__all__ = ["LOCAL_PLACEHOLDER_KEY", "SDKAdapter", "StreamAssembling"]
+__all__ = ["LOCAL_PLACEHOLDER_KEY", "ClientSettings", "SDKAdapter", "StreamAssembling", "WireFormat"]
 
 LOCAL_PLACEHOLDER_KEY = "sk-no-key-required"
 """The key sent to a self-hosted server when none is given."""
@@ -44,28 +47,62 @@ class StreamAssembling(Protocol):
     def result(self) -> ChatResponse: ...
 
 
-class SDKAdapter(ABC):
+class ClientSettings(TypedDict, total=False):
+    """How to reach a provider, as :func:`~sessionforge.providers.create_provider` and the agents
+    take it: the key and base URL (else the environment's), the timeout and retries of each
+    request (the SDK's own), and the price of its calls (:mod:`.pricing`)."""
+
+    api_key: str | None
+    base_url: str | None
+    timeout: float | None
+    max_retries: int
+    price: PriceSetting | None
+
+
+@dataclass(frozen=True)
+class WireFormat:
+    """A provider's pure wire functions: ``to_wire(messages, tools, *, model, max_tokens,
+    temperature, options, ...)`` for the request body, ``from_wire(raw, *, provider, price)`` for a
+    reply, and ``assembler(*, provider, price)`` for one streamed reply."""
+
+    to_wire: Callable[..., dict[str, Any]]
+    from_wire: Callable[..., ChatResponse]
+    assembler: Callable[..., StreamAssembling]
+
+
+class SDKAdapter:
     """Sync and async clients of one SDK, created lazily, closed only by their owner (us)."""
 
     path: ClassVar[str]
+    """The endpoint posted to."""
+    sdk: ClassVar[str]
+    """The SDK's module name, also the adapter's default name (``openai``, ``anthropic``)."""
+    clients: ClassVar[tuple[str, str]]
+    """The SDK's blocking and async client classes (``OpenAI``, ``AsyncOpenAI``)."""
+    key_env: ClassVar[str]
+    url_env: ClassVar[str]
+    wire: ClassVar[WireFormat]
 
     def __init__(
         self,
         *,
-        name: str,
-        api_key: str | None,
-        base_url: str | None,
-        timeout: float | None,
-        max_retries: int,
-        api_key_env: str,
-        base_url_env: str,
+        name: str | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int = 2,
+        api_key_env: str | None = None,
+        base_url_env: str | None = None,
         default_api_key: str | None = None,
         default_base_url: str | None = None,
         price: PriceSetting | None = None,
         local: bool = False,
     ) -> None:
-        self.name = name
-        self.base_url = base_url or os.environ.get(base_url_env) or default_base_url
+        """The key and base URL come from the arguments, else the environment variables
+        ``api_key_env``/``base_url_env`` (by default the SDK's own), else the defaults given."""
+        self.name = name = name or self.sdk
+        api_key_env = api_key_env or self.key_env
+        self.base_url = base_url or os.environ.get(base_url_env or self.url_env) or default_base_url
         # A server on this machine or a private network seldom checks keys (llama.cpp's and vLLM's
         # do not unless started with one), but the SDKs refuse to run without one.
         self.api_key = api_key or os.environ.get(api_key_env) or default_api_key
@@ -83,32 +120,44 @@ class SDKAdapter(ABC):
         self._sync: Any = None
         self._async: Any = None
 
-    # ---- what a provider supplies --------------------------------------------------------------
+    # ---- the wire format and the SDK's classes, as the subclass names them --------------------
 
-    @abstractmethod
     def _client_class(self, *, asynchronous: bool) -> type[Any]:
-        """The SDK's client class (``OpenAI``/``AsyncOpenAI``, ``Anthropic``/``AsyncAnthropic``)."""
+        return cast(type[Any], getattr(importlib.import_module(self.sdk), self.clients[asynchronous]))
 
-    @abstractmethod
     def _stream_class(self, *, asynchronous: bool) -> type[Any]:
         """The SDK's stream class for raw JSON events."""
+        stream = "AsyncStream" if asynchronous else "Stream"
+        return cast(type[Any], getattr(importlib.import_module(self.sdk), stream))
 
-    @abstractmethod
+    def wire_options(self) -> dict[str, Any]:
+        """Keywords of ``to_wire`` beyond those every format takes."""
+        return {}
+
     def body(self, request: ChatRequest, options: Mapping[str, Any]) -> dict[str, Any]:
         """The request as the provider's wire JSON, with ``options`` (extra body fields) applied."""
+        return self.wire.to_wire(
+            request.messages,
+            request.tools,
+            model=request.model,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            options=options,
+            **self.wire_options(),
+        )
 
-    @abstractmethod
     def parse(self, raw: Mapping[str, Any]) -> ChatResponse:
         """A wire response as our ChatResponse."""
+        return self.wire.from_wire(raw, provider=self.name, price=self.price)
 
-    @abstractmethod
     def assembler(self) -> StreamAssembling:
         """A fresh assembler for one streamed response."""
+        return self.wire.assembler(provider=self.name, price=self.price)
 
-    @abstractmethod
     def errors(self, *, midstream: bool = False) -> AbstractContextManager[None]:
         """Translates the SDK's exceptions into ours (``raise ... from exc``); ``midstream`` once a
         streamed reply has started."""
+        return map_sdk_errors(self.sdk, self.name, midstream=midstream)
 
     def stream_body(self, request: ChatRequest, options: Mapping[str, Any]) -> dict[str, Any]:
         return {**self.body(request, options), "stream": True}

@@ -39,7 +39,7 @@ import dataclasses
 import inspect
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from pydantic import BaseModel
 
@@ -52,7 +52,13 @@ from .offload import DEFAULT_PREVIEW_CHARS, RECALL_TOOL, new_handle, recall_from
 from .registry import ToolRegistry, decode_arguments
 from .runner import PendingCall, ToolCallResult, ToolPolicy, ToolRunner
 
-__all__ = ["LLMCallback", "SessionAwareToolProcessor", "ToolCallResult", "parse_tool_calls"]
+__all__ = [
+    "LLMCallback",
+    "ProcessorOptions",
+    "SessionAwareToolProcessor",
+    "ToolCallResult",
+    "parse_tool_calls",
+]
 
 LLMCallback = Callable[[list[dict[str, Any]]], Any]
 """Called with the results as OpenAI-style ``tool`` messages; may be sync or async."""
@@ -141,6 +147,16 @@ def _read_calls(reply: Any) -> list[PendingCall]:
     return []
 
 
+class ProcessorOptions(TypedDict, total=False):
+    """The keywords of :class:`SessionAwareToolProcessor` that chuk-ai-session-manager's
+    ``create`` does not have (see the constructor for what each does)."""
+
+    retry_on: tuple[type[BaseException], ...]
+    cache_size: int
+    offload_over_chars: int | None
+    preview_chars: int
+
+
 class SessionAwareToolProcessor:
     """Run a model's tool calls with timeouts, retries and a cache, and log each call to a session.
 
@@ -211,16 +227,14 @@ class SessionAwareToolProcessor:
         retry_delay: float = 1.0,
         timeout: float | None = 30.0,  # noqa: ASYNC109 - each tool call's limit, not this call's
         store: Store | None = None,
-        retry_on: tuple[type[BaseException], ...] = (Exception,),
-        cache_size: int = 1024,
-        offload_over_chars: int | None = None,
-        preview_chars: int = DEFAULT_PREVIEW_CHARS,
+        **options: Unpack[ProcessorOptions],
     ) -> SessionAwareToolProcessor:
         """A processor that logs to session ``session_id``, creating that session if it does not exist.
 
         Creating a missing session (rather than raising :class:`SessionNotFound`) lets a processor be
         the first thing to touch a conversation, as the spec's example does with ``"session-123"``.
-        Without a ``registry`` the demo tools of :mod:`sessionforge.sample_tools` are used.
+        Without a ``registry`` the demo tools of :mod:`sessionforge.sample_tools` are used. The
+        arguments are chuk-ai-session-manager's, in its order; ``options`` are the constructor's others.
         """
         session = await Session.load(session_id, store)
         if session is None:
@@ -237,10 +251,7 @@ class SessionAwareToolProcessor:
             max_retries=max_retries,
             retry_delay=retry_delay,
             timeout=timeout,
-            retry_on=retry_on,
-            cache_size=cache_size,
-            offload_over_chars=offload_over_chars,
-            preview_chars=preview_chars,
+            **options,
         )
 
     @property

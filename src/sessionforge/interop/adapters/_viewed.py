@@ -13,7 +13,7 @@ import asyncio
 import copy
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ClassVar, Self, TypedDict, Unpack
 
 from ...context.compaction import plan_compaction, plan_undo, record_event
 from ...context.compactors import Compactor
@@ -28,7 +28,7 @@ from ...storage.forks import fork as fork_stored
 from ...storage.session import Session
 from ._keys import escape_key
 
-__all__ = ["FACE", "ViewedSession"]
+__all__ = ["FACE", "HistoryAdapter", "HistoryOptions", "ViewOptions", "ViewedSession"]
 
 FACE = "face"
 """The property naming which face or adapter created a session (shown by the CLI and inspector)."""
@@ -62,6 +62,7 @@ class ViewedSession:
         self.stored_id = escape_key(key)
         self.face = face
         self.key_property = key_property
+        self.model = model
         self.max_tokens = max_tokens
         self.compactor = compactor
         self.compact_to = compact_to
@@ -77,6 +78,12 @@ class ViewedSession:
         """The session, with what other writers appended taken in, held for one operation."""
         async with self._lock:
             yield await self._catch_up()
+
+    def options(self) -> ViewOptions:
+        """The settings of this view, as a new one over a fork takes them."""
+        return ViewOptions(
+            model=self.model, max_tokens=self.max_tokens, compactor=self.compactor, compact_to=self.compact_to
+        )
 
     def event(self, event_id: str) -> SessionEvent | None:
         return self._events.get(event_id)
@@ -178,3 +185,80 @@ class ViewedSession:
         for event in events:
             self._events[event.id] = event
         self._view.extend(events)
+
+
+class ViewOptions(TypedDict, total=False):
+    """How a :class:`ViewedSession` counts and compacts its view (see :class:`HistoryAdapter`)."""
+
+    model: str | None
+    max_tokens: int | None
+    compactor: Compactor | None
+    compact_to: float
+
+
+class HistoryOptions(ViewOptions, total=False):
+    """The keywords of :class:`HistoryAdapter` after the session id and the store."""
+
+    provider: str
+
+
+class HistoryAdapter:
+    """What a framework's history object over a :class:`ViewedSession` is built from: its settings,
+    its log, and a fork that is the same kind of object with the same settings.
+
+    Args:
+        session_id: the framework's session id, any text (stored under an escaped id, see
+            :mod:`._keys`; a plain id such as ``user-42`` is the stored session's id too, so other
+            faces open it).
+        store: where the session lives; the default store otherwise.
+        model: the model whose tokenizer counts the view, and whose price recorded usage gets.
+        provider: the provider that prices ``model``.
+        max_tokens: compact the view when it passes this many tokens (truncation unless a
+            ``compactor`` is given); ``None`` never compacts on its own.
+        compactor: how to compact (any sessionforge compactor).
+        compact_to: after an automatic compaction the view is at most this share of ``max_tokens``.
+    """
+
+    face: ClassVar[str]
+    """Recorded in the properties of a session the adapter creates."""
+    key_property: ClassVar[str]
+    """The property naming the framework's session id."""
+
+    def __init__(
+        self,
+        session_id: str,
+        store: Store | None = None,
+        *,
+        provider: str = "openai",
+        **view: Unpack[ViewOptions],
+    ) -> None:
+        self.session_id = session_id
+        self.provider = provider
+        self._store = store
+        self._log = ViewedSession(session_id, store, face=self.face, key_property=self.key_property, **view)
+
+    @property
+    def model(self) -> str | None:
+        """The model whose tokenizer counts the view, and whose price recorded usage gets."""
+        return self._log.model
+
+    @property
+    def stored_id(self) -> str:
+        """The id of the stored session (``session_id`` escaped for the store)."""
+        return self._log.stored_id
+
+    async def _compact(
+        self, target_tokens: int | None = None, compactor: Compactor | None = None
+    ) -> CompactionRecord:
+        """Compact the view to ``target_tokens`` (default ``max_tokens``); nothing leaves the store."""
+        return await self._log.compact(target_tokens, compactor)
+
+    async def _undo_compaction(self) -> CompactionRecord | None:
+        """Restore the view from before the latest compaction in force (keeping everything since)."""
+        return await self._log.undo_compaction()
+
+    async def _fork(self, new_session_id: str | None) -> Self:
+        """The same kind of object, with the same settings, on a fork of this session (sharing
+        everything so far, one appended record)."""
+        key, backend = await self._log.fork(new_session_id)
+        return type(self)(key, backend, provider=self.provider, **self._log.options())

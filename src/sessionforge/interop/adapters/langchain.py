@@ -36,15 +36,13 @@ from langchain_core.messages import (  # noqa: E402
 )
 
 from ..._sync import run_sync  # noqa: E402
-from ...context.compactors import Compactor  # noqa: E402
 from ...core.events import SessionEvent, chat_message_event  # noqa: E402
 from ...core.messages import ChatMessage, ImagePart, TextPart  # noqa: E402
 from ...core.usage import TokenUsage  # noqa: E402
-from ...core.views import CompactionRecord  # noqa: E402
 from ...storage.base import Store, release_loop  # noqa: E402
 from ...storage.config import resolve_store  # noqa: E402
 from ..importers import from_langchain  # noqa: E402
-from ._viewed import ViewedSession  # noqa: E402
+from ._viewed import HistoryAdapter  # noqa: E402
 
 __all__ = ["LANGCHAIN_KEY", "SessionforgeChatMessageHistory", "from_langchain_messages", "to_langchain"]
 
@@ -103,42 +101,12 @@ def from_langchain_messages(
     return events
 
 
-class SessionforgeChatMessageHistory(BaseChatMessageHistory):
-    """LangChain chat history stored as a sessionforge session.
+class SessionforgeChatMessageHistory(HistoryAdapter, BaseChatMessageHistory):
+    """LangChain chat history stored as a sessionforge session (arguments: :class:`HistoryAdapter`;
+    ``model`` also prices replies whose metadata names no model)."""
 
-    Args:
-        session_id: LangChain's session id, any text (escaped for the store; a plain id is the stored
-            session's id, so other faces open it).
-        store: where the session lives; the default store otherwise.
-        model: counts the view's tokens, and prices replies whose metadata names no model.
-        max_tokens / compactor / compact_to: compact the view when it passes ``max_tokens``.
-    """
-
-    def __init__(
-        self,
-        session_id: str,
-        store: Store | None = None,
-        *,
-        model: str | None = None,
-        provider: str = "openai",
-        max_tokens: int | None = None,
-        compactor: Compactor | None = None,
-        compact_to: float = 0.75,
-    ) -> None:
-        self.session_id = session_id
-        self.model = model
-        self.provider = provider
-        self._store = store
-        self._log = ViewedSession(
-            session_id,
-            store,
-            face="langchain",
-            key_property=SESSION_KEY,
-            model=model,
-            max_tokens=max_tokens,
-            compactor=compactor,
-            compact_to=compact_to,
-        )
+    face = "langchain"
+    key_property = SESSION_KEY
 
     # ---- LangChain's interface ----------------------------------------------------------------------
 
@@ -182,31 +150,12 @@ class SessionforgeChatMessageHistory(BaseChatMessageHistory):
 
     # ---- beyond LangChain's interface ---------------------------------------------------------------
 
-    async def acompact(
-        self, target_tokens: int | None = None, compactor: Compactor | None = None
-    ) -> CompactionRecord:
-        """Compact the view to ``target_tokens`` (default ``max_tokens``); nothing leaves the store."""
-        return await self._log.compact(target_tokens, compactor)
-
-    async def aundo_compaction(self) -> CompactionRecord | None:
-        return await self._log.undo_compaction()
+    acompact = HistoryAdapter._compact
+    aundo_compaction = HistoryAdapter._undo_compaction
 
     async def afork(self, new_session_id: str | None = None) -> SessionforgeChatMessageHistory:
         """A history on a fork of this one (sharing everything so far, one appended record)."""
-        key, backend = await self._log.fork(new_session_id)
-        return SessionforgeChatMessageHistory(
-            key,
-            backend,
-            model=self.model,
-            provider=self.provider,
-            max_tokens=self._log.max_tokens,
-            compactor=self._log.compactor,
-            compact_to=self._log.compact_to,
-        )
-
-    @property
-    def stored_id(self) -> str:
-        return self._log.stored_id
+        return await self._fork(new_session_id)
 
     def _blocking(self, call: Coroutine[Any, Any, T]) -> T:
         return run_sync(_releasing(call, self._store), async_name="the a-prefixed twin")

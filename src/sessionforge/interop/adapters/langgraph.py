@@ -36,9 +36,9 @@ import builtins
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
@@ -79,6 +79,9 @@ THREAD_KEY = "langgraph_thread_id"
 NS_KEY = "langgraph_checkpoint_ns"
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
+Saver = TypeVar("Saver", bound="SessionforgeSaver")
 Typed = dict[str, str]
 
 
@@ -156,6 +159,37 @@ def _event(body: dict[str, Any], event_id: str | None = None) -> SessionEvent:
     if event_id is not None:
         event.id = event_id
     return event
+
+
+def _blocking_twin(
+    method: Callable[Concatenate[Saver, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[Saver, P], R]:
+    """LangGraph's sync method for an async one of the saver: ``aput`` gives ``put``, which runs
+    ``self.aput(...)`` (as a subclass defines it) to completion on the saver's blocking loop."""
+    name = method.__name__
+
+    def blocking(self: Saver, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        call: Callable[P, Coroutine[Any, Any, R]] = getattr(self, name)
+        return self._blocking(call(*args, **kwargs))
+
+    blocking.__name__ = blocking.__qualname__ = name.removeprefix("a")
+    blocking.__doc__ = f"The blocking twin of :meth:`{name}`."
+    return blocking
+
+
+def _collected(
+    method: Callable[Concatenate[Saver, P], AsyncIterator[R]],
+) -> Callable[Concatenate[Saver, P], Coroutine[Any, Any, Iterator[R]]]:
+    """An async iterator method as a coroutine method (of the same name) returning an iterator over
+    all it yields, for :func:`_blocking_twin`."""
+    name = method.__name__
+
+    async def collected(self: Saver, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[R]:
+        items: AsyncIterator[R] = getattr(self, name)(*args, **kwargs)
+        return iter([item async for item in items])
+
+    collected.__name__ = name
+    return collected
 
 
 class SessionforgeSaver(BaseCheckpointSaver[int]):
@@ -313,45 +347,12 @@ class SessionforgeSaver(BaseCheckpointSaver[int]):
 
     # ---- sync interface -----------------------------------------------------------------------------
 
-    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return self._blocking(self.aget_tuple(config))
-
-    def list(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
-        async def collect() -> builtins.list[CheckpointTuple]:
-            return [t async for t in self.alist(config, filter=filter, before=before, limit=limit)]
-
-        return iter(self._blocking(collect()))
-
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        return self._blocking(self.aput(config, checkpoint, metadata, new_versions))
-
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        self._blocking(self.aput_writes(config, writes, task_id, task_path))
-
-    def delete_thread(self, thread_id: str) -> None:
-        self._blocking(self.adelete_thread(thread_id))
-
-    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        self._blocking(self.acopy_thread(source_thread_id, target_thread_id))
+    get_tuple = _blocking_twin(aget_tuple)
+    list = _blocking_twin(_collected(alist))
+    put = _blocking_twin(aput)
+    put_writes = _blocking_twin(aput_writes)
+    delete_thread = _blocking_twin(adelete_thread)
+    copy_thread = _blocking_twin(acopy_thread)
 
     # ---- internals ----------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ since the previous ``add_items`` are recorded with the newest reply, priced for 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Unpack
 
 from pydantic_core import to_jsonable_python
 
@@ -34,17 +34,15 @@ require("agents")
 
 from agents.memory.session_settings import SessionSettings, resolve_session_limit  # noqa: E402
 
-from ...context.compactors import Compactor  # noqa: E402
 from ...core.events import SessionEvent, chat_message_event  # noqa: E402
 from ...core.messages import ChatMessage, ImagePart, TextPart  # noqa: E402
 from ...core.projection import ConversationView  # noqa: E402
 from ...core.usage import TokenSummary, TokenUsage  # noqa: E402
-from ...core.views import CompactionRecord  # noqa: E402
 from ...errors import UsageError  # noqa: E402
 from ...storage.base import Store  # noqa: E402
 from ...storage.session import Session  # noqa: E402
 from ..importers import group_openai_agents_items  # noqa: E402
-from ._viewed import ViewedSession  # noqa: E402
+from ._viewed import HistoryAdapter, HistoryOptions  # noqa: E402
 
 __all__ = ["ITEMS_KEY", "PENDING_KEY", "OpenAIAgentsSession", "message_items"]
 
@@ -97,49 +95,27 @@ def _events_of(items: list[Item]) -> tuple[list[SessionEvent], list[Item]]:
     return events, pending
 
 
-class OpenAIAgentsSession:
+class OpenAIAgentsSession(HistoryAdapter):
     """The Agents SDK's session protocol (``get_items``, ``add_items``, ``pop_item``,
     ``clear_session``) over a sessionforge session.
 
-    Args:
-        session_id: the SDK's session id, any text (stored under an escaped id, see :mod:`._keys`;
-            a plain id such as ``user-42`` is the stored session's id too, so other faces open it).
-        store: where the session lives; the default store otherwise.
-        model: the model whose tokenizer counts the view, and whose price the recorded usage gets.
-        provider: the provider that prices ``model``.
-        max_tokens: compact the view when it passes this many tokens (truncation unless a
-            ``compactor`` is given); ``None`` never compacts on its own.
-        compactor: how to compact (any sessionforge compactor).
-        compact_to: after an automatic compaction the view is at most this share of ``max_tokens``.
-        session_settings: the SDK's settings (a default ``limit`` for ``get_items``).
+    Args: those of :class:`HistoryAdapter`, and ``session_settings``, the SDK's settings (a default
+    ``limit`` for ``get_items``).
     """
+
+    face = "openai_agents"
+    key_property = SESSION_KEY
 
     def __init__(
         self,
         session_id: str,
         store: Store | None = None,
         *,
-        model: str | None = None,
-        provider: str = "openai",
-        max_tokens: int | None = None,
-        compactor: Compactor | None = None,
-        compact_to: float = 0.75,
         session_settings: SessionSettings | None = None,
+        **options: Unpack[HistoryOptions],
     ) -> None:
-        self.session_id = session_id
+        super().__init__(session_id, store, **options)
         self.session_settings = session_settings
-        self.model = model
-        self.provider = provider
-        self._log = ViewedSession(
-            session_id,
-            store,
-            face="openai_agents",
-            key_property=SESSION_KEY,
-            model=model,
-            max_tokens=max_tokens,
-            compactor=compactor,
-            compact_to=compact_to,
-        )
         self._usage_seen: tuple[int, int, int] = (0, 0, 0)  # (id of the run context, input, output)
 
     # ---- the SDK's protocol ------------------------------------------------------------------------
@@ -199,29 +175,14 @@ class OpenAIAgentsSession:
 
     # ---- beyond the protocol ----------------------------------------------------------------------
 
-    async def compact(
-        self, target_tokens: int | None = None, compactor: Compactor | None = None
-    ) -> CompactionRecord:
-        """Compact the view to ``target_tokens`` (default ``max_tokens``); nothing leaves the store."""
-        return await self._log.compact(target_tokens, compactor)
-
-    async def undo_compaction(self) -> CompactionRecord | None:
-        """Restore the view from before the latest compaction in force (keeping everything since)."""
-        return await self._log.undo_compaction()
+    compact = HistoryAdapter._compact
+    undo_compaction = HistoryAdapter._undo_compaction
 
     async def fork(self, new_session_id: str | None = None) -> OpenAIAgentsSession:
         """A new session sharing this one's history so far (one appended record, whatever its length)."""
-        key, backend = await self._log.fork(new_session_id)
-        return OpenAIAgentsSession(
-            key,
-            backend,
-            model=self.model,
-            provider=self.provider,
-            max_tokens=self._log.max_tokens,
-            compactor=self._log.compactor,
-            compact_to=self._log.compact_to,
-            session_settings=self.session_settings,
-        )
+        child = await self._fork(new_session_id)
+        child.session_settings = self.session_settings
+        return child
 
     async def token_summary(self) -> TokenSummary:
         """Tokens and cost of the model calls recorded in the session."""
@@ -232,11 +193,6 @@ class OpenAIAgentsSession:
         """Tokens of the current view sent as one request (exact for OpenAI models)."""
         async with self._log.opened() as (_, view):
             return view.request_tokens()
-
-    @property
-    def stored_id(self) -> str:
-        """The id of the stored session (``session_id`` escaped for the store)."""
-        return self._log.stored_id
 
     # ---- internals ----------------------------------------------------------------------------------
 

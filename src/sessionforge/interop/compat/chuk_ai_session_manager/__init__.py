@@ -19,6 +19,7 @@ from typing import Any
 from sessionforge._meta import is_available as _native_is_available
 from sessionforge.storage.config import configure_storage, default_store_url
 
+from . import exceptions
 from .api.simple_api import (
     get_conversation_history,
     get_session_stats,
@@ -29,15 +30,7 @@ from .api.simple_api import (
     track_tool_use,
 )
 from .config import DEFAULT_TOKEN_MODEL
-from .exceptions import (
-    InvalidSessionOperation,
-    SessionAlreadyExists,
-    SessionManagerError,
-    SessionNotFound,
-    StorageError,
-    TokenLimitExceeded,
-    ToolProcessingError,
-)
+from .exceptions import *  # noqa: F403
 from .infinite_conversation import InfiniteConversationManager, SummarizationStrategy
 from .models import (
     EventSource,
@@ -63,25 +56,18 @@ __all__ = [
     "EventSource",
     "EventType",
     "InfiniteConversationManager",
-    "InvalidSessionOperation",
     "PromptStrategy",
     "RunStatus",
     "Session",
-    "SessionAlreadyExists",
     "SessionAwareToolProcessor",
     "SessionEvent",
     "SessionManager",
-    "SessionManagerError",
     "SessionMetadata",
-    "SessionNotFound",
     "SessionRun",
     "SessionStorage",
-    "StorageError",
     "SummarizationStrategy",
-    "TokenLimitExceeded",
     "TokenSummary",
     "TokenUsage",
-    "ToolProcessingError",
     "__version__",
     "build_prompt_from_session",
     "configure_storage",
@@ -98,6 +84,7 @@ __all__ = [
     "track_tool_use",
     "truncate_prompt_to_token_limit",
 ]
+__all__ += exceptions.__all__
 
 
 def get_version() -> str:

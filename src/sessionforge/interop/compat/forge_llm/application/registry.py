@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from .._process_wide import process_wide
+
 __all__ = ["ForgeLLMRegistry", "PluginProtocol", "get_registry", "reset_registry"]
 
 logger = logging.getLogger("sessionforge.compat.forge_llm")
@@ -56,20 +58,4 @@ class ForgeLLMRegistry:
         self._instances.clear()
 
 
-_global: ForgeLLMRegistry | None = None
-
-
-def get_registry() -> ForgeLLMRegistry:
-    """The process-wide registry, created on first use."""
-    global _global
-    if _global is None:
-        _global = ForgeLLMRegistry()
-    return _global
-
-
-def reset_registry() -> None:
-    """Forget the process-wide registry and everything registered in it."""
-    global _global
-    if _global is not None:
-        _global.clear()
-    _global = None
+get_registry, reset_registry = process_wide(ForgeLLMRegistry)

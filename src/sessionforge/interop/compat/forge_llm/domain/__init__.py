@@ -1,37 +1,7 @@
 """``forge_llm.domain``: forge_llm's exceptions (entities and value objects are in the subpackages)."""
 
-from .exceptions import (
-    AuthenticationError,
-    ChatError,
-    ContextOverflowError,
-    ForgeLLMError,
-    InvalidMessageError,
-    ProviderError,
-    ProviderNotConfiguredError,
-    RequestTimeoutError,
-    SessionError,
-    SessionNotFoundError,
-    ToolError,
-    ToolNotFoundError,
-    ToolValidationError,
-    UnsupportedFeatureError,
-    UnsupportedProviderError,
-)
+from . import exceptions
+from .exceptions import *  # noqa: F403
 
-__all__ = [
-    "AuthenticationError",
-    "ChatError",
-    "ContextOverflowError",
-    "ForgeLLMError",
-    "InvalidMessageError",
-    "ProviderError",
-    "ProviderNotConfiguredError",
-    "RequestTimeoutError",
-    "SessionError",
-    "SessionNotFoundError",
-    "ToolError",
-    "ToolNotFoundError",
-    "ToolValidationError",
-    "UnsupportedFeatureError",
-    "UnsupportedProviderError",
-]
+__all__: list[str] = []
+__all__ += exceptions.__all__

@@ -29,7 +29,6 @@ __all__ = [
     "ToolValidationError",
     "UnsupportedFeatureError",
     "UnsupportedProviderError",
-    "translating",
 ]
 
 

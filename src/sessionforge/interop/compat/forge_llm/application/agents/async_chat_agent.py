@@ -7,7 +7,6 @@ from collections.abc import AsyncGenerator
 from sessionforge.faces.agent import AsyncChatAgent as NativeAsyncAgent
 
 from ...domain.entities import ChatChunk, ChatConfig
-from ...domain.exceptions import translating
 from ...domain.value_objects import ChatResponse
 from ..session import ChatSession
 from .chat_agent import ForgeAgentCore, Messages, final_chunk
@@ -15,7 +14,7 @@ from .chat_agent import ForgeAgentCore, Messages, final_chunk
 __all__ = ["AsyncChatAgent"]
 
 
-class AsyncChatAgent(ForgeAgentCore):
+class AsyncChatAgent(ForgeAgentCore[NativeAsyncAgent]):
     """The async twin of ``ChatAgent``: ``await chat(...)``, ``async for chunk in stream_chat(...)``."""
 
     _native_class = NativeAsyncAgent
@@ -28,18 +27,8 @@ class AsyncChatAgent(ForgeAgentCore):
         auto_execute_tools: bool = True,
     ) -> ChatResponse:
         """See ``ChatAgent.chat``."""
-        with translating(timeout=self._config.timeout):
-            mark = session.native.checkpoint() if session is not None else None
-            try:
-                agent, target = self._prepare(messages, config, session)
-                assert isinstance(agent, NativeAsyncAgent)
-                response = await agent.chat(
-                    None, session=target, auto_execute_tools=self._executes(auto_execute_tools)
-                )
-            except BaseException:
-                if session is not None and mark is not None:
-                    session.native.rollback(mark)
-                raise
+        with self._call(messages, config, session, auto_execute_tools) as (agent, target, options):
+            response = await agent.chat(None, target, **options)
         return ChatResponse.from_native(response)
 
     async def stream_chat(
@@ -50,18 +39,8 @@ class AsyncChatAgent(ForgeAgentCore):
         auto_execute_tools: bool = True,
     ) -> AsyncGenerator[ChatChunk, None]:
         """See ``ChatAgent.stream_chat``."""
-        with translating(timeout=self._config.timeout):
-            mark = session.native.checkpoint() if session is not None else None
-            try:
-                agent, target = self._prepare(messages, config, session)
-                assert isinstance(agent, NativeAsyncAgent)
-                async for text in agent.stream_chat(
-                    None, session=target, auto_execute_tools=self._executes(auto_execute_tools)
-                ):
-                    yield ChatChunk(content=text)
-            except BaseException:
-                if session is not None and mark is not None:
-                    session.native.rollback(mark)
-                raise
+        with self._call(messages, config, session, auto_execute_tools) as (agent, target, options):
+            async for text in agent.stream_chat(None, target, **options):
+                yield ChatChunk(content=text)
         if agent.last_response is not None:
             yield final_chunk(agent.last_response)

@@ -8,12 +8,14 @@ its types. The underlying agent is made on the first call, so a missing key rais
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sessionforge.faces.agent import AsyncChatAgent as NativeAsyncAgent
 from sessionforge.faces.agent import ChatAgent as NativeAgent
+from sessionforge.faces.agent import TurnOptions
 from sessionforge.faces.chat_session import ChatSession as NativeSession
 from sessionforge.providers import DEFAULT_MODELS
 from sessionforge.providers.base import ChatResponse as NativeResponse
@@ -38,10 +40,13 @@ __all__ = ["ChatAgent", "ForgeAgentCore"]
 Messages = str | list[ChatMessage] | None
 
 
-class ForgeAgentCore:
+A = TypeVar("A", NativeAgent, NativeAsyncAgent)
+
+
+class ForgeAgentCore(Generic[A]):
     """What the sync and async agents share: configuration, tools, and setting up a call."""
 
-    _native_class: type[NativeAgent] | type[NativeAsyncAgent]
+    _native_class: type[A]
 
     def __init__(
         self,
@@ -55,7 +60,7 @@ class ForgeAgentCore:
         self._model = model
         self._config = ProviderConfig(provider=provider, model=model, api_key=api_key, **kwargs)
         self._tools = tools
-        self._native: NativeAgent | NativeAsyncAgent | None = None
+        self._native: A | None = None
         self._declared: tuple[list[ToolDefinition], NativeRegistry] | None = None
 
     @property
@@ -82,7 +87,7 @@ class ForgeAgentCore:
 
     # ---- a call --------------------------------------------------------------------------------------
 
-    def _agent(self) -> NativeAgent | NativeAsyncAgent:
+    def _agent(self) -> A:
         """sessionforge's agent, made on first use (a missing key is reported here) and made again
         when the tools have changed since."""
         tools = self._native_tools()
@@ -113,7 +118,7 @@ class ForgeAgentCore:
 
     def _prepare(
         self, messages: Messages, config: ChatConfig | None, session: ChatSession | None
-    ) -> tuple[NativeAgent | NativeAsyncAgent, NativeSession]:
+    ) -> tuple[A, NativeSession]:
         """The agent set for this call, and the session it talks in with ``messages`` added."""
         _validate(messages)
         agent = self._agent()
@@ -128,8 +133,26 @@ class ForgeAgentCore:
             raise InvalidMessageError("No messages to send")
         return agent, target.native
 
-    def _executes(self, auto_execute_tools: bool) -> bool:
-        return auto_execute_tools and isinstance(self._tools, ToolRegistry)
+    @contextmanager
+    def _call(
+        self,
+        messages: Messages,
+        config: ChatConfig | None,
+        session: ChatSession | None,
+        auto_execute_tools: bool,
+    ) -> Iterator[tuple[A, NativeSession, TurnOptions]]:
+        """The agent, the session and the turn's options for one call, with sessionforge's errors
+        raised as forge_llm's; a failed call leaves ``session`` as it was."""
+        with translating(timeout=self._config.timeout):
+            mark = session.native.checkpoint() if session is not None else None
+            try:
+                agent, target = self._prepare(messages, config, session)
+                executes = auto_execute_tools and isinstance(self._tools, ToolRegistry)
+                yield agent, target, TurnOptions(auto_execute_tools=executes)
+            except BaseException:
+                if session is not None and mark is not None:
+                    session.native.rollback(mark)
+                raise
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(provider={self._provider_name!r}, model={self._model!r})"
@@ -159,7 +182,7 @@ def final_chunk(response: NativeResponse) -> ChatChunk:
     )
 
 
-class ChatAgent(ForgeAgentCore):
+class ChatAgent(ForgeAgentCore[NativeAgent]):
     """Chats with one provider, blocking: ``chat`` and ``stream_chat``.
 
     Args:
@@ -186,18 +209,8 @@ class ChatAgent(ForgeAgentCore):
         ``auto_execute_tools=False`` (or the tools are definitions only): then the reply with its
         ``tool_calls`` is returned. A failed call leaves ``session`` as it was.
         """
-        with translating(timeout=self._config.timeout):
-            mark = session.native.checkpoint() if session is not None else None
-            try:
-                agent, target = self._prepare(messages, config, session)
-                assert isinstance(agent, NativeAgent)
-                response = agent.chat(
-                    None, session=target, auto_execute_tools=self._executes(auto_execute_tools)
-                )
-            except BaseException:
-                if session is not None and mark is not None:
-                    session.native.rollback(mark)
-                raise
+        with self._call(messages, config, session, auto_execute_tools) as (agent, target, options):
+            response = agent.chat(None, target, **options)
         return ChatResponse.from_native(response)
 
     def stream_chat(
@@ -208,19 +221,8 @@ class ChatAgent(ForgeAgentCore):
         auto_execute_tools: bool = True,
     ) -> Generator[ChatChunk, None, None]:
         """Like :meth:`chat`, yielding the reply as :class:`ChatChunk` pieces; the last is final."""
-        with translating(timeout=self._config.timeout):
-            mark = session.native.checkpoint() if session is not None else None
-            try:
-                agent, target = self._prepare(messages, config, session)
-                assert isinstance(agent, NativeAgent)
-                stream = agent.stream_chat(
-                    None, session=target, auto_execute_tools=self._executes(auto_execute_tools)
-                )
-                for text in stream:
-                    yield ChatChunk(content=text)
-            except BaseException:
-                if session is not None and mark is not None:
-                    session.native.rollback(mark)
-                raise
+        with self._call(messages, config, session, auto_execute_tools) as (agent, target, options):
+            for text in agent.stream_chat(None, target, **options):
+                yield ChatChunk(content=text)
         if agent.last_response is not None:
             yield final_chunk(agent.last_response)

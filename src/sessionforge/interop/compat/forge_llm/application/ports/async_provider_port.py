@@ -5,20 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any, Protocol, runtime_checkable
 
-from ...domain.entities import ProviderConfig
+from .provider_port import ProviderPortBase
 
 __all__ = ["IAsyncLLMProviderPort"]
 
 
 @runtime_checkable
-class IAsyncLLMProviderPort(Protocol):
+class IAsyncLLMProviderPort(ProviderPortBase, Protocol):
     """An async provider adapter: ``await send(...)``, ``async for chunk in stream(...)``."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def config(self) -> ProviderConfig: ...
 
     async def send(
         self, messages: list[dict[str, Any]], config: dict[str, Any] | None = None
@@ -27,5 +21,3 @@ class IAsyncLLMProviderPort(Protocol):
     def stream(
         self, messages: list[dict[str, Any]], config: dict[str, Any] | None = None
     ) -> AsyncGenerator[dict[str, Any], None]: ...
-
-    def validate(self) -> bool: ...

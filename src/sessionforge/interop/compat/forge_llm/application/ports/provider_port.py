@@ -7,18 +7,24 @@ from typing import Any, Protocol, runtime_checkable
 
 from ...domain.entities import ProviderConfig
 
-__all__ = ["ILLMProviderPort"]
+__all__ = ["ILLMProviderPort", "ProviderPortBase"]
 
 
-@runtime_checkable
-class ILLMProviderPort(Protocol):
-    """A provider adapter: ``send`` returns a response dict, ``stream`` yields chunk dicts."""
+class ProviderPortBase(Protocol):
+    """What the sync and async ports share: a name, a configuration, and ``validate()``."""
 
     @property
     def name(self) -> str: ...
 
     @property
     def config(self) -> ProviderConfig: ...
+
+    def validate(self) -> bool: ...
+
+
+@runtime_checkable
+class ILLMProviderPort(ProviderPortBase, Protocol):
+    """A provider adapter: ``send`` returns a response dict, ``stream`` yields chunk dicts."""
 
     def send(
         self, messages: list[dict[str, Any]], config: dict[str, Any] | None = None
@@ -27,5 +33,3 @@ class ILLMProviderPort(Protocol):
     def stream(
         self, messages: list[dict[str, Any]], config: dict[str, Any] | None = None
     ) -> Generator[dict[str, Any], None, None]: ...
-
-    def validate(self) -> bool: ...

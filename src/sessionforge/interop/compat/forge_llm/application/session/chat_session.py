@@ -15,6 +15,7 @@ from sessionforge.core.tokens import TokenCounter
 from sessionforge.faces.chat_session import ChatSession as NativeSession
 from sessionforge.faces.chat_session import CompactionReport
 
+from ...._alias import Alias
 from ...domain.entities import ChatMessage
 from ...domain.exceptions import translating
 from .async_summarize_compactor import AsyncSummarizeCompactor
@@ -78,23 +79,12 @@ class ChatSession:
         """The sessionforge session behind this face (save/load, fork, budget, ...)."""
         return self._native
 
-    @property
-    def session_id(self) -> str:
-        return self._native.session_id
-
-    @property
-    def safety_margin(self) -> float:
-        return self._native.safety_margin
-
-    @property
-    def max_tokens(self) -> int | None:
-        return self._native.max_tokens
-
-    @property
-    def effective_max_tokens(self) -> int | None:
-        """``max_tokens x safety_margin``, or ``None`` without a limit."""
-        return self._native.effective_limit
-
+    session_id = Alias[str]("_native.session_id")
+    safety_margin = Alias[float]("_native.safety_margin")
+    max_tokens = Alias[int | None]("_native.max_tokens")
+    effective_max_tokens = Alias[int | None](
+        "_native.effective_limit", "``max_tokens x safety_margin``, or ``None`` without a limit."
+    )
     effective_limit = effective_max_tokens
 
     @property
@@ -112,14 +102,10 @@ class ChatSession:
         last = self._native.last_message
         return self._face(last) if last is not None else None
 
-    @property
-    def compactions(self) -> list[CompactionReport]:
-        """What each compaction did (sessionforge's reports)."""
-        return self._native.compactions
-
-    @property
-    def counter(self) -> TokenCounter:
-        return self._native.counter
+    compactions = Alias[list[CompactionReport]](
+        "_native.compactions", "What each compaction did (sessionforge's reports)."
+    )
+    counter = Alias[TokenCounter]("_native.counter")
 
     # ---- changing ----------------------------------------------------------------------------------
 

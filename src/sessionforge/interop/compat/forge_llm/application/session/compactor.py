@@ -18,7 +18,7 @@ from sessionforge.core.tokens import TokenCounter, counter_for_model
 from ...domain.entities import ChatMessage
 from ...domain.exceptions import translating
 
-__all__ = ["SessionCompactor", "TruncateCompactor", "compact_with"]
+__all__ = ["SessionCompactor", "TruncateCompactor", "compact_with", "from_native", "to_native"]
 
 NativeCompaction = Callable[[Sequence[NativeMessage], int, TokenCounter], list[NativeMessage]]
 
@@ -30,15 +30,25 @@ class SessionCompactor(ABC):
     def compact(self, messages: list[ChatMessage], target_tokens: int) -> list[ChatMessage]: ...
 
 
+def to_native(messages: list[ChatMessage]) -> tuple[list[NativeMessage], dict[int, ChatMessage]]:
+    """forge_llm messages as sessionforge's, and the forge_llm message each came from (by ``id``)."""
+    native = [message.to_native() for message in messages]
+    return native, {id(n): m for n, m in zip(native, messages, strict=True)}
+
+
+def from_native(result: list[NativeMessage], origin: dict[int, ChatMessage]) -> list[ChatMessage]:
+    """A compaction's result as forge_llm messages: each kept message is the very object passed in."""
+    return [origin.get(id(message)) or ChatMessage.from_native(message) for message in result]
+
+
 def compact_with(
     compaction: NativeCompaction, messages: list[ChatMessage], target_tokens: int
 ) -> list[ChatMessage]:
     """Run a sessionforge compaction on forge_llm messages; kept messages come back as the same objects."""
     with translating():
-        native = [message.to_native() for message in messages]
-        origin = {id(n): m for n, m in zip(native, messages, strict=True)}
+        native, origin = to_native(messages)
         result = compaction(native, target_tokens, counter_for_model(None))
-    return [origin.get(id(message)) or ChatMessage.from_native(message) for message in result]
+    return from_native(result, origin)
 
 
 class TruncateCompactor(SessionCompactor, NativeTruncate):

@@ -9,7 +9,7 @@ fails after ``max_retries`` attempts, or comes back empty, falls back to truncat
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,7 +26,13 @@ from ...domain.entities import ChatMessage
 from ...prompts import DEFAULT_PROMPTS, load_prompt, load_prompt_from_file
 from .compactor import SessionCompactor, compact_with
 
-__all__ = ["SummarizeCompactor", "SummaryAgent", "load_summary_prompt", "summary_prompt_for"]
+__all__ = [
+    "AgentSummaries",
+    "SummarizeCompactor",
+    "SummaryAgent",
+    "load_summary_prompt",
+    "summary_prompt_for",
+]
 
 logger = logging.getLogger("sessionforge.compat.forge_llm")
 
@@ -65,8 +71,13 @@ def summary_prompt_for(template: str, request: list[NativeMessage]) -> str:
     return template.replace("{messages}", text)
 
 
-class SummarizeCompactor(SessionCompactor, NativeSummarize):
-    """Summarizes older messages with ``agent`` and keeps the ``keep_recent`` newest ones."""
+class AgentSummaries(NativeSummarize):
+    """sessionforge's summarizing compactor with the summary asked of a forge_llm agent; the sync
+    and async compactors differ only in how they ask (:meth:`_summarize`).
+
+    A summary that fails after ``max_retries`` attempts, or comes back empty, falls back to
+    truncation; a conversation that cannot fit at all still raises ``ContextOverflowError``.
+    """
 
     DEFAULT_SUMMARY_PROMPT = DEFAULT_PROMPTS["summarization"]
 
@@ -88,18 +99,47 @@ class SummarizeCompactor(SessionCompactor, NativeSummarize):
         self._max_retries = max(max_retries, 1)
         self._retry_delay = retry_delay
 
+    def _summarize(self, request: list[NativeMessage]) -> str | Awaitable[str]:
+        raise NotImplementedError
+
+    def _retries(self) -> dict[str, Any]:
+        """tenacity's settings: ``max_retries`` attempts, waits growing from ``retry_delay``."""
+        return {
+            "stop": stop_after_attempt(self._max_retries),
+            "wait": wait_exponential(multiplier=self._retry_delay, max=60),
+            "reraise": True,
+        }
+
+    @staticmethod
+    def _text(response: Any) -> str:
+        text = str(response.content or "")
+        if not text.strip():
+            raise EmptySummaryError("the summary came back empty")
+        return text
+
+    def _truncated(
+        self, failure: Exception, messages: Sequence[NativeMessage], target_tokens: int, counter: TokenCounter
+    ) -> list[NativeMessage]:
+        """What a failed summary leaves: truncation (an overflow is raised as it is)."""
+        if isinstance(failure, ContextOverflowError):
+            raise failure
+        logger.warning(
+            "summary failed after %d attempts (%s): truncating instead", self._max_retries, failure
+        )
+        return NativeTruncate()(messages, target_tokens, counter)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(agent={self._agent!r}, keep_recent={self.keep_recent})"
+
+
+class SummarizeCompactor(SessionCompactor, AgentSummaries):
+    """Summarizes older messages with ``agent`` and keeps the ``keep_recent`` newest ones."""
+
     def _summarize(self, request: list[NativeMessage]) -> str:
         prompt = summary_prompt_for(self._summary_prompt, request)
-        retrying = Retrying(
-            stop=stop_after_attempt(self._max_retries),
-            wait=wait_exponential(multiplier=self._retry_delay, max=60),
-            reraise=True,
-        )
-        for attempt in retrying:
+        for attempt in Retrying(**self._retries()):
             with attempt:
-                text = self._agent.chat(prompt, auto_execute_tools=False).content or ""
-                if not text.strip():
-                    raise EmptySummaryError("the summary came back empty")
+                text = self._text(self._agent.chat(prompt, auto_execute_tools=False))
         return text
 
     def __call__(
@@ -107,16 +147,8 @@ class SummarizeCompactor(SessionCompactor, NativeSummarize):
     ) -> list[NativeMessage]:
         try:
             return NativeSummarize.__call__(self, messages, target_tokens, counter)
-        except ContextOverflowError:
-            raise
         except Exception as exc:
-            logger.warning(
-                "summary failed after %d attempts (%s): truncating instead", self._max_retries, exc
-            )
-            return NativeTruncate()(messages, target_tokens, counter)
+            return self._truncated(exc, messages, target_tokens, counter)
 
     def compact(self, messages: list[ChatMessage], target_tokens: int) -> list[ChatMessage]:
         return compact_with(self, messages, target_tokens)
-
-    def __repr__(self) -> str:
-        return f"SummarizeCompactor(agent={self._agent!r}, keep_recent={self.keep_recent})"

@@ -8,6 +8,7 @@ from typing import Any
 from sessionforge.providers import anthropic, openai
 from sessionforge.providers.base import ChatResponse as NativeResponse
 
+from ...._alias import Alias
 from ..entities.chat_message import ChatMessage
 from .response_metadata import ResponseMetadata
 from .token_usage import TokenUsage
@@ -28,21 +29,10 @@ class ChatResponse:
         content = self.message.content
         return content if content is None or isinstance(content, str) else self.message.text_content
 
-    @property
-    def role(self) -> str:
-        return self.message.role
-
-    @property
-    def tool_calls(self) -> list[dict[str, Any]] | None:
-        return self.message.tool_calls
-
-    @property
-    def model(self) -> str:
-        return self.metadata.model
-
-    @property
-    def provider(self) -> str:
-        return self.metadata.provider
+    role = Alias[str]("message.role")
+    tool_calls = Alias[list[dict[str, Any]] | None]("message.tool_calls")
+    model = Alias[str]("metadata.model")
+    provider = Alias[str]("metadata.provider")
 
     @classmethod
     def from_native(cls, response: NativeResponse) -> ChatResponse:

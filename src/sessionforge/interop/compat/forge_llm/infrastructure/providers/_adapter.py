@@ -17,6 +17,7 @@ from sessionforge.providers.base import ChatRequest, ChatResponse, Provider
 from sessionforge.providers.openai import message_from_wire
 from sessionforge.tools.registry import ToolSchema
 
+from ...._alias import Alias
 from ...domain.entities import ChatMessage, ProviderConfig
 from ...domain.exceptions import InvalidMessageError, ProviderNotConfiguredError, translating
 
@@ -76,13 +77,8 @@ class _Base:
         self._config = config
         self._provider: Provider | None = None
 
-    @property
-    def name(self) -> str:
-        return self.provider_name
-
-    @property
-    def config(self) -> ProviderConfig:
-        return self._config
+    name = Alias[str]("provider_name")
+    config = Alias[ProviderConfig]("_config")
 
     def validate(self) -> bool:
         """``True``, or ``ProviderNotConfiguredError`` when there is no key."""

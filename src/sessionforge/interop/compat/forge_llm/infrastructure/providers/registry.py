@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from ..._process_wide import process_wide
 from ...application.ports import ILLMProviderPort
 from ...domain.entities import ProviderConfig
 from ...domain.exceptions import UnsupportedProviderError
@@ -57,19 +58,4 @@ class ProviderRegistry:
         self._instances.clear()
 
 
-_global: ProviderRegistry | None = None
-
-
-def get_provider_registry() -> ProviderRegistry:
-    """The process-wide registry, created empty on first use (as in forge_llm)."""
-    global _global
-    if _global is None:
-        _global = ProviderRegistry()
-    return _global
-
-
-def reset_provider_registry() -> None:
-    global _global
-    if _global is not None:
-        _global.clear()
-    _global = None
+get_provider_registry, reset_provider_registry = process_wide(ProviderRegistry)
