@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import urlsplit
 
 from ..core.messages import AudioPart, ChatMessage, ContentPart, ImagePart, ToolCall
@@ -20,7 +20,7 @@ from ._errors import map_sdk_errors
 from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason
 from .options import apply_options, openai_tool_choice
 from .pricing import Price, WireReply, priced_reply
-from .sdk import SDKAdapter, WireFormat
+from .sdk import AdapterSettings, SDKAdapter, WireFormat
 
 __all__ = [
     "OpenAIProvider",
@@ -319,7 +319,7 @@ class OpenAIProvider(SDKAdapter):
     url_env = "OPENAI_BASE_URL"
     wire = WireFormat(to_wire, from_wire, StreamAssembler)
 
-    def __init__(self, *, max_tokens_field: str | None = None, **settings: Any) -> None:
+    def __init__(self, *, max_tokens_field: str | None = None, **settings: Unpack[AdapterSettings]) -> None:
         super().__init__(**settings)
         self.max_tokens_field = max_tokens_field or max_tokens_field_for(self.base_url)
 

@@ -59,6 +59,18 @@ class ClientSettings(TypedDict, total=False):
     price: PriceSetting | None
 
 
+class AdapterSettings(ClientSettings, total=False):
+    """Everything :class:`SDKAdapter` takes: the client settings, and where a preset finds its key
+    and base URL (environment names, defaults), its name, and whether it runs on this machine."""
+
+    name: str | None
+    api_key_env: str | None
+    base_url_env: str | None
+    default_api_key: str | None
+    default_base_url: str | None
+    local: bool
+
+
 @dataclass(frozen=True)
 class WireFormat:
     """A provider's pure wire functions: ``to_wire(messages, tools, *, model, max_tokens,

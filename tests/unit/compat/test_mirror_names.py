@@ -59,18 +59,6 @@ def test_left_out_subsystems_are_explained() -> None:
         assert any(package.split(".", 1)[1] in row and "not mirrored" in row.lower() for row in rows), package
 
 
-def test_mirror_modules_are_the_interop_modules_themselves() -> None:
-    from sessionforge.compat.chuk_ai_session_manager.models import session_event as via_compat
-    from sessionforge.compat.forge_llm.domain.entities import chat_message as forge_via_compat
-
-    from sessionforge.interop.compat.chuk_ai_session_manager.models import session_event as via_interop
-    from sessionforge.interop.compat.forge_llm.domain.entities import chat_message as forge_via_interop
-
-    assert via_compat is via_interop
-    assert forge_via_compat.ChatMessage is forge_via_interop.ChatMessage
-    assert via_compat.__name__ == "sessionforge.interop.compat.chuk_ai_session_manager.models.session_event"
-
-
 def test_an_unknown_mirror_module_is_an_import_error() -> None:
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("sessionforge.compat.forge_llm.nonesuch")
