@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
+from servers import AnthropicServer, OpenAIServer, fixtures
 from sessionforge.compat.forge_llm import (
     AsyncChatAgent,
     AsyncSummarizeCompactor,
@@ -30,8 +32,6 @@ from sessionforge.compat.forge_llm.domain import (
     UnsupportedProviderError,
 )
 from sessionforge.compat.forge_llm.infrastructure.storage import MemorySessionStorage
-
-from servers import AnthropicServer, OpenAIServer, fixtures
 from sessionforge.faces.chat_session import ChatSession as NativeSession
 
 wire_servers = fixtures.wire_servers

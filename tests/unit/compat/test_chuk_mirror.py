@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+import sessionforge
 import sessionforge.compat.chuk_ai_session_manager as casm
 from sessionforge.compat.chuk_ai_session_manager import (
     InvalidSessionOperation,
@@ -22,8 +24,6 @@ from sessionforge.compat.chuk_ai_session_manager.session_storage import (
     get_backend,
     setup_chuk_sessions_storage,
 )
-
-import sessionforge
 from sessionforge.storage import config as storage_config
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+import sessionforge
 from sessionforge.compat.forge_llm import (
     ChatMessage,
     ToolCall,
@@ -40,8 +42,6 @@ from sessionforge.compat.forge_llm.prompts import (
     load_prompt,
     load_prompt_from_file,
 )
-
-import sessionforge
 from sessionforge.core.tokens import counter_for_model
 from sessionforge.faces.chat_session import ChatSession as NativeSession
 

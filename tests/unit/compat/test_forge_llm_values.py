@@ -12,6 +12,8 @@ from anthropic.types import Message, RawContentBlockDeltaEvent, RawMessageStopEv
 from anthropic.types import Usage as AnthropicUsage
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+import sessionforge
 from sessionforge.compat.forge_llm import (
     AudioContent,
     ChatChunk,
@@ -25,8 +27,6 @@ from sessionforge.compat.forge_llm import (
 )
 from sessionforge.compat.forge_llm.domain import ForgeLLMError, InvalidMessageError, UnsupportedFeatureError
 from sessionforge.compat.forge_llm.domain.entities import ProviderConfig
-
-import sessionforge
 from sessionforge.core.messages import AudioPart, ImagePart, TextPart
 
 
