@@ -204,6 +204,16 @@ async def test_segments_by_tokens_with_an_async_summarizer(store: CountingStore)
     assert "summary 2" in (await sm.get_messages_for_llm())[0]["content"]
 
 
+async def test_tool_results_fill_a_segment_though_they_carry_no_usage(store: CountingStore) -> None:
+    sm = SessionManager(store=store, infinite_context=True, token_threshold=200, max_turns_per_segment=100)
+    await sm.user_says("look it up")
+    for n in range(10):  # ten results of ~40 tokens each: no model call was charged for them
+        await sm.tool_used("search", {"q": f"query {n}"}, {"hits": ["result text " * 10]})
+    assert len(await sm.get_session_chain()) == 1
+    await sm.user_says("and now?")  # the segment the model would read is over the threshold
+    assert len(await sm.get_session_chain()) == 2
+
+
 def test_properties_before_first_use() -> None:
     sm = SessionManager(system_prompt="p", infinite_context=True)
     assert sm.session_id

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,7 +67,12 @@ class _Tally:
     size: int = 0
     events: int = 0
 
-    def add(self, event: SessionEvent) -> None:
+    def add(self, event: SessionEvent, measure: Callable[[SessionEvent], int] | None = None) -> None:
+        """Count ``event``; ``measure`` sizes a tool call, which carries no usage of its own.
+
+        A tool's call and result are read by the model on every later turn of the segment, so they
+        fill it as much as a message does, though no model call was charged for them.
+        """
         if event.type != EventType.COMPACTION:  # a compaction is this library's record, not an event
             self.events += 1
         if event.type == EventType.MESSAGE and event.source == EventSource.USER:
@@ -83,6 +89,8 @@ class _Tally:
                 self.size += usage.completion_tokens
             else:
                 self.size += usage.total_tokens
+        elif event.type == EventType.TOOL_CALL and measure is not None:
+            self.size += measure(event)
 
     def __add__(self, other: _Tally) -> _Tally:
         return _Tally(
@@ -96,10 +104,10 @@ class _Tally:
         )
 
     @classmethod
-    def of(cls, session: Session) -> _Tally:
+    def of(cls, session: Session, measure: Callable[[SessionEvent], int] | None = None) -> _Tally:
         tally = cls()
         for event in session.events:
-            tally.add(event)
+            tally.add(event, measure)
         return tally
 
 
@@ -520,7 +528,7 @@ class SessionManager:
             elif self._system_prompt != stored_prompt:
                 await session.metadata.set_property(SYSTEM_PROMPT, self._system_prompt)
                 await session.save()
-            self._segment = _Tally.of(session)
+            self._segment = _Tally.of(session, self._tool_tokens)
         if self._budget is not None:
             self._budget = self._budget.resumed(session.metadata.properties.get(BUDGET_PROPERTY))
         elif (stored := Budget.from_stored(session.metadata.properties.get(BUDGET_PROPERTY))) is not None:
@@ -531,6 +539,9 @@ class SessionManager:
         """Tokens of a turn's text, counted on the message the view will hold (tokenized once)."""
         counter = counter_for_model(self._model)
         return sum(counter.count_message_text(m) for m in event_messages(event)), counter.accuracy
+
+    def _tool_tokens(self, event: SessionEvent) -> int:
+        return self._text_tokens(event)[0]
 
     async def _record(self, event: SessionEvent) -> None:
         await self._record_all([event])
@@ -560,12 +571,12 @@ class SessionManager:
         else:
             view.extend(events)
         for event in events:
-            self._segment.add(event)
+            self._segment.add(event, self._tool_tokens)
 
     def _took_in(self, events: list[SessionEvent]) -> None:
         """Count events other writers appended, and show them in the view."""
         for event in events:
-            self._segment.add(event)
+            self._segment.add(event, self._tool_tokens)
         if self._view is not None:
             self._view.extend(events)
 
@@ -593,7 +604,7 @@ class SessionManager:
         if len(chain) == 1:
             self._started_at = closing.metadata.created_at
         self._closed[closing.id] = self._segment
-        self._segment = _Tally.of(child)
+        self._segment = _Tally.of(child, self._tool_tokens)
         self._session = child
         self._view = None
         self._chain = [*chain, child.id]
@@ -619,7 +630,7 @@ class SessionManager:
             segment = await Session.load(session_id, self._current_store())
             if segment is None:
                 continue  # an expired or deleted ancestor: the chain reports what remains
-            self._closed.setdefault(session_id, _Tally.of(segment))
+            self._closed.setdefault(session_id, _Tally.of(segment, self._tool_tokens))
             out.append(segment)
         return out
 
