@@ -4,7 +4,7 @@
 # The story of a session with the embedded model (no key, no network): a scripted chat with tokens
 # and cost per turn, reopened by a second process, forked, compacted and undone, its budget; then the
 # command that opens the inspector. Saved to the default store. The first run builds the model's
-# runtime (about 6 minutes); later runs reuse it.
+# runtime (about 4 minutes); later runs reuse it.
 demo:
 	@scripts/bootstrap.sh
 	@.venv/bin/python examples/demo.py
