@@ -12,6 +12,7 @@ twin, for summarizers that are coroutines) and append the planned events to thei
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,11 +26,14 @@ from .compactors import Compactor, TruncateCompactor, UnitCompactor
 __all__ = [
     "CompactionPlan",
     "aplan_compaction",
+    "log_applied",
     "plan_compaction",
     "plan_undo",
     "record_event",
     "view_record",
 ]
+
+log = logging.getLogger("sessionforge.context")
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,34 @@ def record_event(record: CompactionRecord) -> SessionEvent:
     return SessionEvent(
         source=EventSource.SYSTEM, type=EventType.COMPACTION, message=record.model_dump(mode="json")
     )
+
+
+def log_applied(session_id: str, record: CompactionRecord) -> None:
+    """Log a compaction (or undo) a face has just appended, once, whichever face it was.
+
+    A compaction changes what the model sees without an error or a return value the caller must
+    look at (it happens inside ``add_message`` when the limit is reached), so operators learn of it
+    from the log: which session, how many tokens before and after, and what was hidden.
+    """
+    if record.action == "undo":
+        log.info(
+            "session %s: compaction %s undone (%d -> %d tokens)",
+            session_id,
+            record.undoes,
+            record.before_tokens,
+            record.after_tokens,
+        )
+    elif record.action == "compact":
+        log.info(
+            "session %s: compacted %d -> %d tokens (target %s) by %s; %d events hidden, %d written",
+            session_id,
+            record.before_tokens,
+            record.after_tokens,
+            record.target_tokens,
+            record.compactor,
+            len(record.dropped),
+            len(record.added),
+        )
 
 
 def _engine(compactor: Compactor | None) -> Compactor:

@@ -24,6 +24,7 @@ from .._sync import run_sync
 from ..context.compaction import (
     CompactionPlan,
     aplan_compaction,
+    log_applied,
     plan_compaction,
     plan_undo,
     record_event,
@@ -372,6 +373,7 @@ class ChatSession:
         if record is None:
             return None
         self._append(record_event(record))
+        log_applied(self.session_id, record)
         return self.compactions[-1]
 
     def clear(self, preserve_system: bool = True) -> None:
@@ -544,6 +546,7 @@ class ChatSession:
     def _apply(self, plan: CompactionPlan) -> None:
         for event in plan.events:
             self._append(event)
+        log_applied(self.session_id, plan.record)
 
     def _make_room(self, incoming: SessionEvent | None, limit: int) -> None:
         """Compact so that the view (with ``incoming`` appended) fits ``limit``, or change nothing."""

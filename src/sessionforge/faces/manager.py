@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..context.compaction import CompactionPlan, aplan_compaction, plan_undo, record_event
+from ..context.compaction import CompactionPlan, aplan_compaction, log_applied, plan_undo, record_event
 from ..context.compactors import Compactor
 from ..context.segments import SegmentPolicy, next_segment_id, start_next_segment
 from ..context.summarize import (
@@ -393,6 +393,7 @@ class SessionManager:
         default); the compacted events stay in the store and :meth:`undo_compaction` brings them back."""
         plan = await self.preview_compaction(target_tokens, compactor)
         await self._record_all(plan.events)
+        log_applied(self.session_id, plan.record)
         return plan.record
 
     async def undo_compaction(self) -> CompactionRecord | None:
@@ -400,6 +401,7 @@ class SessionManager:
         record = plan_undo(await self._current_view())
         if record is not None:
             await self._record_all([record_event(record)])
+            log_applied(self.session_id, record)
         return record
 
     # ---- reading ------------------------------------------------------------------------------------
