@@ -14,7 +14,8 @@ a tracked turn on ``memory://`` against the same two messages through ``ChatSess
 ``get_messages_for_llm`` on a 4,001-message session; (d) persist and reload 1,000 messages through
 every sessionforge face and each library's own persistence, reloads compared with the Agents SDK's
 ``SQLiteSession``; (e) token-count accuracy against tiktoken's own loader on a mixed corpus;
-(f) start-up in fresh processes. Every figure is a median over repeated runs, and every ratio compares
+(f) start-up in fresh processes; (g) the turn cost inside each agent framework (the Agents SDK, LangChain,
+LangGraph, pydantic-ai) with its own history and with sessionforge's adapter (``adapters.py``). Every figure is a median over repeated runs, and every ratio compares
 figures measured in this same run. The closing table sets each ratio beside its target.
 
 Each measurement runs in a fresh worker process, so one library's imports, caches and garbage never
@@ -61,10 +62,11 @@ class Plan:
     late_turns: int = 10000
     view_messages: int = 4001
     startup_sessions: int = 1000
+    adapter_turns: int = 200
 
 
 FULL = Plan(sizes=(1000, 10000), repeats=3, cap_s=12.0)
-QUICK = Plan(sizes=(1000,), repeats=3, cap_s=3.0, persist_messages=300, late_turns=2000)
+QUICK = Plan(sizes=(1000,), repeats=3, cap_s=3.0, persist_messages=300, late_turns=2000, adapter_turns=50)
 
 TARGETS = {
     "manager_vs_chat": 1.5,
@@ -114,6 +116,10 @@ def _run_task(contender: wl.Contender, task: str, args: dict[str, Any]) -> Any:
         return wl.mean_abs_pct_error(contender.counter(), wl.reference_counter())
     if task == "probe":
         return wl.chuk_offline_probe()
+    if task == "adapters":
+        import adapters  # the frameworks are imported only by the worker that times them
+
+        return adapters.all_rows(**args)
     raise ValueError(f"unknown task {task!r}")
 
 
@@ -440,6 +446,15 @@ def targets_table(measured: dict[str, float | None]) -> str:
     return table(["issue 20 target", "target", "measured", "met"], rows)
 
 
+def adapter_table(result: Any) -> str:
+    """The turn cost inside each agent framework, its own history against sessionforge's adapter."""
+    if isinstance(result, dict) and "error" in result:
+        return f"agent frameworks: not measured ({result['error']})"
+    import adapters
+
+    return "turn cost inside each agent framework (× = against its own history)\n" + adapters.table(result)
+
+
 def accuracy_table(results: dict[str, Any]) -> str:
     categories = [*wl.CORPUS, "all"]
     rows = []
@@ -489,7 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         + bool(wl.BY_KEY[k].persist)
         + bool(wl.BY_KEY[k].counter)
         for k in runnable
-    ) + (3 if wl.MANAGER in runnable else 0)
+    ) + (4 if wl.MANAGER in runnable else 0)
     # On stderr and transient, so that stdout (the tables) stays clean for redirecting.
     bar = Progress(
         TextColumn("{task.description}"),
@@ -588,6 +603,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         show(startup_table(started_up))
         if "error" not in started_up:
             measured.update({k: started_up[k] for k in ("tokenizer_s", "help_s", "list_s")})
+
+    if wl.MANAGER in runnable:
+        framed = run(wl.MANAGER, "adapters", {"turns": plan.adapter_turns}, timeout=900)
+        show(adapter_table(framed))
 
     accuracy = {key: run(key, "accuracy", {}, timeout=120) for key in runnable if wl.BY_KEY[key].counter}
     bar.stop()
