@@ -530,9 +530,10 @@ async def grow(
 
 
 def startup(sessions: int, repeats: int, workdir: Path) -> dict[str, Any]:
-    """Fresh processes of this checkout: the tokenizer's first count (cache cold, then built), the
-    command line's ``--help``, and ``sessions list`` on a store of ``sessions`` sessions of 20 messages.
-    Medians of ``repeats`` runs, in seconds."""
+    """Fresh processes of this checkout, its bytecode compiled: the tokenizer's first count (cache cold,
+    then built) and what that time is made of, the command line's ``--help`` (top level and a command group's), and
+    ``sessions list`` on a store of ``sessions`` sessions of 20 messages, with and without reading them
+    (``--prefix`` matching none: the command's own start-up). Medians of ``repeats`` runs, in seconds."""
     import subprocess
 
     from sessionforge import open_store
@@ -542,11 +543,26 @@ def startup(sessions: int, repeats: int, workdir: Path) -> dict[str, Any]:
         "PYTHONPATH": str(SRC),
         "SESSIONFORGE_CACHE_DIR": str(workdir / "cache"),
         "SESSIONFORGE_STORE": f"sqlite:///{workdir / 'startup.db'}",
+        # Bytecode compiled once, as pip does at install, kept outside the source tree: a process
+        # that compiles every module from source (PYTHONDONTWRITEBYTECODE) starts tens of ms later.
+        "PYTHONPYCACHEPREFIX": str(workdir / "pycache"),
     }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(SRC)], env=env, check=True)
     ready = (
         "import sys, time; import sessionforge.core.messages; t = time.perf_counter(); "
         "from sessionforge.core.tokens import counter_for_model; "
         f"counter_for_model({MODEL!r}).count_text('hello'); print(time.perf_counter() - t)"
+    )
+    # The same load taken apart: import tiktoken, read + verify + unmarshal the cached ranks, then
+    # tiktoken's Encoding (its Rust CoreBPE is built from the rank dict).
+    phases = (
+        "import time; import sessionforge.core.messages; from sessionforge.core import tokens; "
+        "name = tokens.encoding_for_model(" + repr(MODEL) + "); t0 = time.perf_counter(); import tiktoken; "
+        "t1 = time.perf_counter(); ranks = tokens._cached_ranks(name); t2 = time.perf_counter(); "
+        "pat, special = tokens._ENCODINGS[name]; "
+        "enc = tiktoken.Encoding(name=name, pat_str=pat, mergeable_ranks=ranks, special_tokens=special); "
+        "t3 = time.perf_counter(); print(t1 - t0, t2 - t1, t3 - t2)"
     )
 
     def child(args: list[str]) -> float:
@@ -556,24 +572,32 @@ def startup(sessions: int, repeats: int, workdir: Path) -> dict[str, Any]:
             raise RuntimeError(f"{' '.join(args)} failed: {done.stderr.strip()[-300:]}")
         return time.perf_counter() - began
 
-    def tokenizer() -> float:
+    def printed(code: str) -> list[float]:
         done = subprocess.run(
-            [sys.executable, "-c", ready], env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
         )
-        return float(done.stdout.strip())
+        return [float(x) for x in done.stdout.split()]
 
-    cold = tokenizer()  # builds the cache
-    warm = statistics.median(tokenizer() for _ in range(repeats))
+    def median_of(measure: Callable[[], float]) -> float:
+        return statistics.median(measure() for _ in range(repeats))
+
+    cold = printed(ready)[0]  # builds the cache
+    warm = median_of(lambda: printed(ready)[0])
+    split = [printed(phases) for _ in range(repeats)]
     store = open_store(env["SESSIONFORGE_STORE"], namespace="default")
     asyncio.run(grow(store, [], sessions, template_records(), 1))
     asyncio.run(store.aclose())
-    help_s = statistics.median(child(["-m", "sessionforge", "--help"]) for _ in range(repeats))
-    list_s = statistics.median(child(["-m", "sessionforge", "sessions", "list"]) for _ in range(repeats))
+    cli = ["-m", "sessionforge"]
     return {
         "tokenizer_cold_s": cold,
         "tokenizer_s": warm,
-        "help_s": help_s,
-        "list_s": list_s,
+        "tokenizer_import_s": statistics.median(p[0] for p in split),
+        "tokenizer_ranks_s": statistics.median(p[1] for p in split),
+        "tokenizer_corebpe_s": statistics.median(p[2] for p in split),
+        "help_s": median_of(lambda: child([*cli, "--help"])),
+        "group_help_s": median_of(lambda: child([*cli, "sessions", "--help"])),
+        "list_s": median_of(lambda: child([*cli, "sessions", "list"])),
+        "list_none_s": median_of(lambda: child([*cli, "sessions", "list", "--prefix", "no-such-id-"])),
         "sessions": sessions,
     }
 

@@ -2,6 +2,11 @@
 
 Every command takes ``--store`` and ``--namespace``; a failure prints one line (what went wrong and
 what to do) and exits non-zero, and ``sessionforge --debug ...`` shows the traceback instead.
+
+A command module imports at its top only typer, rich and :mod:`._common`; the machinery a command
+uses (models, stores, providers, faces) is imported in its body. Building the command tree for
+``--help`` or an argument error then costs typer's and rich's imports alone, and each command pays
+only for what it runs.
 """
 
 from __future__ import annotations

@@ -9,14 +9,13 @@ traceback (``sessionforge --debug ...`` or ``SESSIONFORGE_DEBUG=1``), which then
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import logging
 import os
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import typer
@@ -24,8 +23,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import ConfigurationError, SessionforgeError
-from ..storage.base import Store
 from ..storage.config import DEFAULT_NAMESPACE, default_store_url, open_store
+
+if TYPE_CHECKING:
+    from ..storage.base import Store
 
 __all__ = [
     "NAMESPACE_ENV",
@@ -83,6 +84,8 @@ def debug_enabled() -> bool:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
+    import asyncio  # about 15 ms: ``--help`` and argument errors never need it
+
     return asyncio.run(coro)
 
 

@@ -11,20 +11,19 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from ..context.compactors import TruncateCompactor
 from ..errors import ConfigurationError, ProviderError, SessionforgeError, SessionNotFound, UsageError
-from ..faces.agent import ChatAgent
-from ..faces.chat_session import ChatSession
-from ..providers.base import ChatResponse
-from ..providers.local import MODEL_NAME as LOCAL_MODEL
-from ..storage.base import Store
 from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, console, err_console, friendly
-from ._digest import usage_rows
+
+if TYPE_CHECKING:  # the chat's machinery is imported when a chat starts, not for ``--help``
+    from ..faces.agent import ChatAgent
+    from ..faces.chat_session import ChatSession
+    from ..providers.base import ChatResponse
+    from ..storage.base import Store
 
 __all__ = ["chat"]
 
@@ -67,6 +66,8 @@ class ChatLoop:
         max_output: int | None,
         credentials: tuple[str | None, str | None] = (None, None),
     ) -> None:
+        from ._digest import usage_rows
+
         self.store = store
         self.session = session
         self.max_output = max_output
@@ -82,6 +83,8 @@ class ChatLoop:
         self.cost_usd = sum(c["cost_usd"] or 0.0 for c in calls)
 
     def _agent(self, provider: str, model: str | None) -> ChatAgent:
+        from ..faces.agent import ChatAgent
+
         api_key, base_url = self.credentials
         try:
             return ChatAgent(
@@ -153,6 +156,8 @@ class ChatLoop:
             self.save()
             console.print("[yellow]view cleared (the stored history keeps every message)[/]")
         elif name == "model" and arg and self.agent.provider.name == "local":
+            from ..providers.local import MODEL_NAME as LOCAL_MODEL
+
             console.print(
                 f"[yellow]the local provider runs only {LOCAL_MODEL}; /provider NAME to talk to another[/]"
             )
@@ -173,6 +178,8 @@ class ChatLoop:
         return True
 
     def stats(self) -> None:
+        from rich.table import Table
+
         table = Table(title=f"session {self.session.session_id}")
         table.add_column("measure")
         table.add_column("value", justify="right")
@@ -225,6 +232,9 @@ def _open_session(
     store: Store, session_id: str | None, system: str | None, budget: int | None
 ) -> tuple[ChatSession, bool]:
     """The session to chat in, and whether it was resumed from the store."""
+    from ..context.compactors import TruncateCompactor
+    from ..faces.chat_session import ChatSession
+
     compactor = TruncateCompactor() if budget else None
     if session_id is not None:
         try:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..core.projection import transcript
 from ..errors import SessionNotFound, StorageError, UsageError
-from ..interop.portable import export_session
-from ..storage.base import Store
-from ..storage.session import Session
 from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, closing, console, friendly, run, warn
-from ._progress import progress_bar
+
+if TYPE_CHECKING:
+    from ..storage.base import Store
 
 __all__ = ["export"]
 
@@ -23,6 +20,10 @@ FORMATS = ("jsonl", "openai", "anthropic")
 
 
 async def _render(session_id: str, store: Store, fmt: str, inline_forks: bool) -> str:
+    from ..core.projection import transcript
+    from ..interop.portable import export_session
+    from ..storage.session import Session
+
     if fmt == "jsonl":
         return await export_session(session_id, store, inline_forks=inline_forks)
     session = await Session.load(session_id, store)
@@ -59,6 +60,8 @@ def export(
     namespace: str = NAMESPACE_OPTION,
 ) -> None:
     """Export sessions; with --all, a session that cannot be read is skipped with a warning."""
+    from ._progress import progress_bar
+
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}: use jsonl, openai or anthropic")
     if session_ids and all_sessions:
@@ -67,6 +70,8 @@ def export(
     to_directory = output is not None and output.is_dir()
 
     async def work() -> None:
+        import asyncio
+
         ids = list(session_ids or [])
         if all_sessions:
             ids = await store.list_sessions()

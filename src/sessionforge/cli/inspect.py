@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import webbrowser
+from typing import TYPE_CHECKING
 
 import typer
 
 from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, console, friendly
-from ._namespaces import list_namespaces
-from .inspector import Catalog, InspectorServer
+
+if TYPE_CHECKING:  # the inspector (its catalog, the session digests) loads when it is started
+    from .inspector import Catalog
 
 __all__ = ["inspect"]
 
 
 def catalog_for(spec: StoreSpec) -> Catalog:
     """A catalog of every namespace of the store ``spec`` names."""
+    from ._namespaces import list_namespaces
+    from .inspector import Catalog
+
     catalog: Catalog
 
     async def namespaces() -> list[str]:
@@ -34,6 +38,10 @@ def inspect(
 ) -> None:
     """Serve a local page: sessions with their forks and segments, search, conversations with
     timestamps and latency, charts of tokens and cost, fork comparison, compactions. Ctrl-C stops it."""
+    import webbrowser
+
+    from .inspector import InspectorServer
+
     spec = StoreSpec(store_url, namespace, create=False)
     spec.check()
     server = InspectorServer(catalog_for(spec), port)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from ..errors import SessionNotFound, UsageError
-from ..storage.base import Store
-from ..storage.forks import delete_session, live_forks
-from ..storage.forks import fork as fork_session
 from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, closing, console, friendly, run
+
+if TYPE_CHECKING:
+    from ..storage.base import Store
 
 __all__ = ["delete", "fork"]
 
@@ -28,6 +28,8 @@ def delete(
 ) -> None:
     """Delete sessions and their logs. A session with forks is refused unless --cascade or --detach
     says what becomes of the forks (asked on a terminal)."""
+    from ..storage.forks import delete_session, live_forks
+
     if cascade and detach:
         raise UsageError("--cascade deletes the forks and --detach keeps them: choose one")
     spec = StoreSpec(store_url, namespace, create=False)  # deleting never creates a store
@@ -94,6 +96,8 @@ def fork(
     namespace: str = NAMESPACE_OPTION,
 ) -> None:
     """Fork a session: the fork shares the history up to --at, without copying it."""
+    from ..storage.forks import fork as fork_session
+
     store: Store = StoreSpec(store_url, namespace, create=False).open()
     child = run(
         closing(store, fork_session(session_id, at=_position(at), store=store, new_session_id=new_id))

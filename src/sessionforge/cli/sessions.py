@@ -7,13 +7,12 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from ..errors import UsageError
-from ..storage.base import Store
 from ._common import (
     NAMESPACE_OPTION,
     STORE_OPTION,
@@ -25,12 +24,13 @@ from ._common import (
     run,
     warn,
 )
-from ._digest import digest, overview
-from ._namespaces import list_namespaces
 from ._tables import Column, fitted_table
 from .export import export
 from .manage import delete, fork
 from .summarize import summarize_session
+
+if TYPE_CHECKING:
+    from ..storage.base import Store
 
 __all__ = ["app"]
 
@@ -98,6 +98,9 @@ def list_sessions(
     namespace: str = NAMESPACE_OPTION,
 ) -> None:
     """Stored sessions, most recently updated first; unreadable ones last, with the reason."""
+    from ._digest import overview
+    from ._namespaces import list_namespaces
+
     spec = StoreSpec(store_url, namespace, create=False)
 
     async def gather() -> tuple[list[dict[str, Any]], list[str]]:
@@ -181,6 +184,8 @@ def show(
 ) -> None:
     """A session's conversation (roles, tool calls, summaries, compactions) and its tokens and cost
     per turn."""
+    from ._digest import digest
+
     spec = StoreSpec(store_url, namespace, create=False)
     store = spec.open()
     data = run(closing(store, digest(session_id, store)))
@@ -332,6 +337,7 @@ def stats(
 
 async def _gather(store: Store, session_id: str | None) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     from ..errors import SessionNotFound, StorageError
+    from ._digest import digest
 
     if session_id:
         return [await digest(session_id, store)], []

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ..context.chunked import ChunkedSummary, summarize_in_chunks
-from ..context.extractive import extractive_summarizer
-from ..context.summarize import SummarizationStrategy
-from ..context.windowed import local_model_summarizer
-from ..core.events import EventSource, EventType, SessionEvent
-from ..core.projection import MARKS, transcript
-from ..core.tokens import TokenCounter, counter_for_model
-from ..core.usage import TokenUsage
 from ..errors import SessionNotFound, UsageError
-from ..storage.session import Session
 from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, closing, console, err_console, friendly, run
+
+if TYPE_CHECKING:  # the summarizers and the session model load when the command runs
+    from rich.progress import Progress
+
+    from ..context.chunked import ChunkedSummary
+    from ..core.tokens import TokenCounter
+    from ..storage.session import Session
 
 __all__ = ["summarize_session"]
 
@@ -25,6 +24,8 @@ SUMMARIZERS = ("extractive", "local")
 
 def _bar() -> Progress:
     """Chunks done, and the time left at the pace so far (the embedded model takes seconds a chunk)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -58,6 +59,14 @@ def summarize_session(
     namespace: str = NAMESPACE_OPTION,
 ) -> None:
     """Summarize a whole session, chunk by chunk, with a progress bar and ETA; optionally store it."""
+    from ..context.chunked import summarize_in_chunks
+    from ..context.extractive import extractive_summarizer
+    from ..context.summarize import SummarizationStrategy
+    from ..context.windowed import local_model_summarizer
+    from ..core.projection import transcript
+    from ..core.tokens import counter_for_model
+    from ..storage.session import Session
+
     if strategy not in {s.value for s in SummarizationStrategy}:
         raise UsageError(
             f"unknown strategy {strategy!r}: use basic, key_points, topic_based or query_focused"
@@ -116,6 +125,9 @@ async def _save(
     session: Session, text: str, strategy: str, name: str, result: ChunkedSummary, counter: TokenCounter
 ) -> None:
     """Append the summary as a SUMMARY event; only a model's summary names a model."""
+    from ..core.events import EventSource, EventType, SessionEvent
+    from ..core.projection import MARKS
+    from ..core.usage import TokenUsage
     from ..providers.local import MODEL_NAME
 
     usage = TokenUsage(

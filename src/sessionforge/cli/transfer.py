@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from ..errors import ConfigurationError, MessageFormatError, SessionforgeError, StorageError, UsageError
-from ..interop.importers import (
-    from_anthropic_messages,
-    from_langchain,
-    from_openai_agents_items,
-    from_openai_messages,
-    import_messages,
-    import_openai_agents_sqlite,
-)
-from ..interop.portable import FORMAT, import_session, migrate
-from ..storage.base import Store
 from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, console, friendly, run
-from ._progress import progress_bar
+
+if TYPE_CHECKING:  # the importers and the portable format load when a command runs
+    from ..storage.base import Store
 
 __all__ = ["import_command", "migrate_command"]
 
@@ -32,6 +23,8 @@ FORMATS = ("auto", "jsonl", "openai", "anthropic", "langchain", "openai-agents",
 
 def _detect(path: Path, text: str | None) -> str:
     """Guess a file's format from its first bytes; ``--format`` overrides the guess."""
+    from ..interop.portable import FORMAT
+
     if text is None:
         return "openai-agents-db"
     head = text.lstrip()[:2000]
@@ -83,6 +76,13 @@ async def _check_parent(text: str, store: Store, path: Path) -> None:
 
 
 def _messages_of(fmt: str, data: Any) -> Any:
+    from ..interop.importers import (
+        from_anthropic_messages,
+        from_langchain,
+        from_openai_agents_items,
+        from_openai_messages,
+    )
+
     items = data.get("messages", []) if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise MessageFormatError(f"expected a list of messages, got {type(items).__name__}", field="messages")
@@ -96,6 +96,11 @@ def _messages_of(fmt: str, data: Any) -> Any:
 
 
 async def _import_one(path: Path, fmt: str, store: Store, new_id: str | None) -> list[str]:
+    import asyncio
+
+    from ..interop.importers import import_messages, import_openai_agents_sqlite
+    from ..interop.portable import import_session
+
     if fmt == "openai-agents-db":
         return list((await import_openai_agents_sqlite(path, store)).values())
     try:
@@ -129,6 +134,8 @@ def import_command(
 ) -> None:
     """Import sessions: our JSON Lines exports, OpenAI/Anthropic/LangChain message lists, or an
     OpenAI Agents SDK SQLite database."""
+    from ._progress import progress_bar
+
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     if new_id is not None and len(files) > 1:
@@ -136,6 +143,8 @@ def import_command(
     store = StoreSpec(store_url, namespace).open()
 
     async def work() -> list[str]:
+        import asyncio
+
         imported: list[str] = []
         try:
             with progress_bar() as bar:
@@ -165,6 +174,9 @@ def migrate_command(
     prefix: str = typer.Option("", "--prefix", help="Only sessions whose id starts with this."),
 ) -> None:
     """Copy every session from one store to another, then verify the target holds them all."""
+    from ..interop.portable import migrate
+    from ._progress import progress_bar
+
     if from_url == to_url:
         raise UsageError("--from and --to name the same store")
     source_spec = StoreSpec(from_url, namespace, create=False)

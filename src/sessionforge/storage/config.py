@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
 from ..errors import ConfigurationError, SessionforgeError
-from .base import Store
+
+if TYPE_CHECKING:  # the backends import it; naming a default namespace or a URL needs none of it
+    from .base import Store
 
 __all__ = [
     "DEFAULT_NAMESPACE",
@@ -121,7 +123,7 @@ def resolve_store(store: Store | None = None) -> Store:
     if not hasattr(store, "append"):
         backend = getattr(store, "backend", None)
         if backend is not None:
-            return cast(Store, backend)
+            return cast("Store", backend)
     return store
 
 

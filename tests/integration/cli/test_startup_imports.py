@@ -1,0 +1,86 @@
+"""The command line starts light: a command imports the machinery it uses when it runs, so ``--help``
+loads none of our models, providers or tokenizer, and ``sessions list`` no provider, face or tokenizer.
+(typer itself brings pydantic in to coerce a command's arguments, so only the top-level help is
+checked for pydantic.)
+
+Each case runs the real program in a fresh interpreter under ``-X importtime`` and reads the modules it
+imported; how long that takes is measured in ``bench/compare.py`` (start-up), not here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sessionforge import ChatMessage, ChatSession, open_store
+
+NEVER_FOR_HELP = (
+    "tiktoken",
+    "asyncio",
+    "starlette",
+    "sessionforge.core.events",
+    "sessionforge.core.messages",
+    "sessionforge.faces",
+    "sessionforge.providers",
+    "sessionforge.storage.base",
+    "sessionforge.interop",
+    "sessionforge.context",
+)
+NEVER_FOR_LIST = (
+    "tiktoken",
+    "starlette",
+    "sessionforge.faces",
+    "sessionforge.providers",
+    "sessionforge.interop",
+    "sessionforge.context",
+)
+
+
+def _imported(args: list[str], env: dict[str, str]) -> tuple[set[str], str]:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "sessionforge", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "COLUMNS": "200", **env},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    modules = {
+        line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")
+    }
+    return modules, done.stdout
+
+
+def _loaded(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in packages))
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["sessions", "--help"], ["chat", "--help"], ["import", "--help"]]
+)
+def test_help_imports_no_model_provider_or_tokenizer(args: list[str]) -> None:
+    modules, out = _imported(args, {})
+    assert "Usage" in out
+    assert "typer" in modules  # the measurement saw the imports
+    assert _loaded(modules, NEVER_FOR_HELP) == []
+    if args == ["--help"]:
+        assert _loaded(modules, ("pydantic",)) == []
+
+
+def test_sessions_list_imports_no_provider_face_or_tokenizer(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'list.db'}"
+    session = ChatSession(system_prompt="be brief", session_id="listed-one")
+    session.add_message(ChatMessage.user("hello"))
+    store = open_store(url)
+    session.save(store)
+    asyncio.run(store.aclose())
+    modules, out = _imported(["sessions", "list", "--store", url], {"SESSIONFORGE_CACHE_DIR": str(tmp_path)})
+    assert "listed-one" in out
+    assert "sessionforge.storage.sqlite" in modules
+    assert _loaded(modules, NEVER_FOR_LIST) == []
