@@ -195,7 +195,7 @@ def test_the_local_model_summarizes_a_request_longer_than_its_window() -> None:
     from sessionforge.providers.local import CONTEXT_WINDOW, MODEL_NAME
 
     local = counter_for_model(MODEL_NAME)
-    request = build_summary_request(long_chat(turns=80), "key_points", max_tokens=120)
+    request = build_summary_request(long_chat(turns=48), "key_points", max_tokens=120)
     assert local.count_messages(request) > CONTEXT_WINDOW  # one call could not even read it
     summary = local_model_summarizer(max_tokens=120)(request)
     assert isinstance(summary, str) and summary.strip()
