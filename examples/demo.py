@@ -140,8 +140,9 @@ def story(url: str) -> dict[str, Any]:
         f"    preview: {preview.before_tokens} -> {preview.after_tokens} tokens (budget {tight}), "
         f"{len(preview.dropped)} messages would leave the view"
     )
-    for text in summary.splitlines()[:3]:
-        say(f"    summary keeps: {short(text, 70)}")
+    kept = [line for line in summary.splitlines() if line.lstrip().startswith("- ")]
+    for text in (kept or summary.splitlines())[:3]:  # the kept lines, not the summary's headings
+        say(f"    summary keeps: {short(text.strip(), 70)}")
     live.compactor = compactor
     applied = live.compact(tight)
     live.save(store)
