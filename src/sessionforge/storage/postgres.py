@@ -36,7 +36,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .._optional import require
 from ..errors import ConcurrencyConflictError, ConfigurationError, StorageError, StoreUnavailableError
-from .base import BaseStore, StoredRecord, check_prefix, check_session_id, check_window
+from .base import (
+    BaseStore,
+    StoredRecord,
+    check_page,
+    check_prefix,
+    check_session_id,
+    check_window,
+    prefix_successor,
+)
 from .postgres_schema import migrate
 
 __all__ = ["PostgresStore"]
@@ -290,23 +298,44 @@ class PostgresStore(BaseStore):
 
         return self._decode_all(session_id, await self._run(read, session_id))
 
-    async def list_sessions(self, prefix: str = "") -> list[str]:
+    async def list_sessions(
+        self, prefix: str = "", limit: int | None = None, after: str | None = None
+    ) -> list[str]:
         check_prefix(prefix)
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        check_page(limit, after)
+        if limit == 0:
+            return []
+        # Byte order (COLLATE "C"), as Python sorts ids, whatever the database's collation; a
+        # range of the sessionforge_sessions_listing index, so a page reads only its own rows.
+        where: list[str] = ["namespace = %s"]
+        params: list[Any] = [self.namespace]
+        if after is not None and after >= prefix:
+            where.append('session_id COLLATE "C" > %s')
+            params.append(after)
+        elif prefix:
+            where.append('session_id COLLATE "C" >= %s')
+            params.append(prefix)
+        if prefix:
+            upper = prefix_successor(prefix)
+            if upper is not None:
+                where.append('session_id COLLATE "C" < %s')
+                params.append(upper)
+            where.append("starts_with(session_id, %s)")
+            params.append(prefix)
+        sql = (
+            f"SELECT session_id FROM sessionforge_sessions WHERE {' AND '.join(where)} AND {_LIVE} "
+            f'ORDER BY session_id COLLATE "C" LIMIT %s'
+        )
 
         async def read(conn: Any) -> list[str]:
             await conn.execute(
                 "DELETE FROM sessionforge_sessions WHERE namespace = %s AND expires_at <= now()",
                 (self.namespace,),
             )
-            cur = await conn.execute(
-                f"SELECT session_id FROM sessionforge_sessions WHERE namespace = %s "
-                f"AND session_id LIKE %s ESCAPE '\\' AND {_LIVE}",
-                (self.namespace, escaped + "%"),
-            )
+            cur = await conn.execute(sql, (*params, limit))
             return [str(r[0]) for r in await cur.fetchall()]
 
-        return sorted(s for s in await self._run(read) if s.startswith(prefix))
+        return [s for s in await self._run(read) if s.startswith(prefix)]
 
     async def delete(self, session_id: str) -> bool:
         check_session_id(session_id)

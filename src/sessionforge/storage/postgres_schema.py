@@ -83,6 +83,15 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             $fn$""",
         ],
     ),
+    (
+        "m003_listing_index",
+        [
+            # Pages of the session list in byte order (as Python sorts ids), whatever the
+            # database's collation: the primary key's order is the collation's.
+            """CREATE INDEX sessionforge_sessions_listing
+                ON sessionforge_sessions (namespace, session_id COLLATE "C")""",
+        ],
+    ),
 ]
 
 

@@ -38,7 +38,7 @@ from urllib.parse import quote, urlsplit
 
 from .._optional import require
 from ..errors import ConfigurationError, StorageError, StoreUnavailableError
-from .base import BaseStore, StoredRecord, check_prefix, check_session_id, check_window
+from .base import BaseStore, StoredRecord, check_page, check_prefix, check_session_id, check_window
 
 __all__ = ["RedisStore"]
 
@@ -275,8 +275,13 @@ class RedisStore(BaseStore):
             )
         return self._decode_all(session_id, enumerate(rows or [], start=start + 1))
 
-    async def list_sessions(self, prefix: str = "") -> list[str]:
+    async def list_sessions(
+        self, prefix: str = "", limit: int | None = None, after: str | None = None
+    ) -> list[str]:
         check_prefix(prefix)
+        check_page(limit, after)
+        if limit == 0:
+            return []
         with _translate(self._where):
             client = await self._connect()
             await client.zremrangebyscore(self._index, "-inf", time.time())
@@ -284,19 +289,25 @@ class RedisStore(BaseStore):
                 m.decode() if isinstance(m, bytes) else str(m)
                 for m in await client.zrange(self._index, 0, -1)
             ]
-            candidates = sorted(m for m in members if m.startswith(prefix))
-            if not candidates:
-                return []
-            pipe = client.pipeline(transaction=False)
-            for session_id in candidates:
-                pipe.exists(self.session_keys(session_id)[0])
-            alive = [bool(n) for n in await pipe.execute()]
-            gone = [s for s, ok in zip(candidates, alive, strict=True) if not ok]
-            if gone and not self._cluster(client):
-                # Atomic appends make these leftovers of expiry; on a cluster an entry without a
-                # session may be a first append in flight, so it is only filtered out.
-                await client.zrem(self._index, *gone)
-        return [s for s, ok in zip(candidates, alive, strict=True) if ok]
+            candidates = sorted(m for m in members if m.startswith(prefix) and (after is None or m > after))
+            # Only the page's candidates are checked, a page's worth at a time until it is full.
+            step = len(candidates) if limit is None else limit
+            listed: list[str] = []
+            for begin in range(0, len(candidates), max(step, 1)):
+                chunk = candidates[begin : begin + step]
+                pipe = client.pipeline(transaction=False)
+                for session_id in chunk:
+                    pipe.exists(self.session_keys(session_id)[0])
+                alive = [bool(n) for n in await pipe.execute()]
+                gone = [s for s, ok in zip(chunk, alive, strict=True) if not ok]
+                if gone and not self._cluster(client):
+                    # Atomic appends make these leftovers of expiry; on a cluster an entry without
+                    # a session may be a first append in flight, so it is only filtered out.
+                    await client.zrem(self._index, *gone)
+                listed += [s for s, ok in zip(chunk, alive, strict=True) if ok]
+                if limit is not None and len(listed) >= limit:
+                    return listed[:limit]
+        return listed
 
     async def delete(self, session_id: str) -> bool:
         check_session_id(session_id)

@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import ConfigurationError, CorruptRecordError, StorageError, StoreUnavailableError
-from .base import BaseStore, StoredRecord, check_prefix, check_session_id, check_window
+from .base import (
+    BaseStore,
+    StoredRecord,
+    check_page,
+    check_prefix,
+    check_session_id,
+    check_window,
+    prefix_successor,
+)
 from .sqlite_schema import migrate
 
 __all__ = ["SQLiteStore"]
@@ -267,17 +275,36 @@ class SQLiteStore(BaseStore):
             rows = await self._run(read, session_id)
         return self._decode_all(session_id, rows)
 
-    async def list_sessions(self, prefix: str = "") -> list[str]:
+    async def list_sessions(
+        self, prefix: str = "", limit: int | None = None, after: str | None = None
+    ) -> list[str]:
         check_prefix(prefix)
-        ns = self.namespace
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        check_page(limit, after)
+        if limit == 0:
+            return []
+        # A range of the primary key (namespace, session_id): a page reads only its own rows.
+        where: list[str] = ["namespace=?"]
+        params: list[Any] = [self.namespace]
+        if after is not None and after >= prefix:
+            where.append("session_id>?")
+            params.append(after)
+        elif prefix:
+            where.append("session_id>=?")
+            params.append(prefix)
+        if prefix:
+            upper = prefix_successor(prefix)
+            if upper is not None:
+                where.append("session_id<?")
+                params.append(upper)
+            where.append("substr(session_id, 1, ?)=?")
+            params += [len(prefix), prefix]
+        sql = (
+            f"SELECT CAST(session_id AS BLOB) FROM sessions WHERE {' AND '.join(where)} "
+            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY session_id LIMIT ?"
+        )
 
         def read(conn: sqlite3.Connection) -> list[str]:
-            rows = conn.execute(
-                "SELECT CAST(session_id AS BLOB) FROM sessions WHERE namespace=? AND session_id LIKE ? "
-                "ESCAPE '\\' AND (expires_at IS NULL OR expires_at > ?) ORDER BY session_id",
-                (ns, escaped + "%", time.time()),
-            ).fetchall()
+            rows = conn.execute(sql, (*params, time.time(), -1 if limit is None else limit)).fetchall()
             ids: list[str] = []
             for (raw,) in rows:
                 try:
