@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Self, TypeVar
@@ -52,6 +53,10 @@ __all__ = ["PostgresStore"]
 logger = logging.getLogger("sessionforge.storage.postgres")
 
 T = TypeVar("T")
+
+CHECK_IDLE = 1.0
+"""A pooled connection idle longer than this (seconds) is checked with a round trip before use;
+one used more recently answered then, and a call on it that fails is reported like any outage."""
 
 PURGE_BATCH = 500
 """Expired sessions deleted per statement (an append's purge deletes at most this many)."""
@@ -164,6 +169,7 @@ class PostgresStore(BaseStore):
         self._guard: asyncio.Task[None] | None = None
         self._abandoned: set[asyncio.Task[Any]] = set()
         self._where = _redact(url) if url else repr(pool)
+        self._used: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Self:
@@ -187,7 +193,7 @@ class PostgresStore(BaseStore):
                     "connect_timeout": max(1, int(self.connect_timeout)),
                     "options": f"-c statement_timeout={int(self.command_timeout * 1000)}",
                 },
-                check=pool_module.AsyncConnectionPool.check_connection,
+                check=self._check,
                 **options,
             )
             self._loop = loop
@@ -196,6 +202,11 @@ class PostgresStore(BaseStore):
                 self._close_with_loop(self._pool), name="sessionforge-postgres-pool-guard"
             )
         return self._pool
+
+    async def _check(self, conn: Any) -> None:
+        """The pool's check before lending ``conn``: a round trip, unless it was used just now."""
+        if time.monotonic() - self._used.get(conn, 0.0) > CHECK_IDLE:
+            await require("psycopg_pool", extra="postgres").AsyncConnectionPool.check_connection(conn)
 
     async def _close_with_loop(self, pool: Any) -> None:
         """Wait until cancelled (the loop is shutting down, ``aclose``, an outage), then close ``pool``."""
@@ -227,7 +238,9 @@ class PostgresStore(BaseStore):
                 if not self._migrated:
                     await migrate(conn)
                     self._migrated = True
-                return await work(conn)
+                result = await work(conn)
+                self._used[conn] = time.monotonic()
+                return result
 
         with _translate(self._where, session_id):
             pool = await self._get_pool()
