@@ -176,7 +176,7 @@ def bulk_copy(url: str, namespace: str, templates: Sequence[str], count: int) ->
 
 
 def run_backend(
-    url: str, sizes: Sequence[int], writers: int, api_sessions: int
+    url: str, sizes: Sequence[int], writers: int, api_sessions: int = 1_000
 ) -> tuple[list[Figures], bool]:
     """Grow one store through ``sizes`` and measure at each; also whether it lists pages itself."""
     records = wl.template_records(MESSAGES)

@@ -40,8 +40,8 @@ from sessionforge.storage.postgres import PostgresStore  # noqa: E402
 from sessionforge.storage.redis import RedisStore  # noqa: E402
 from sessionforge.storage.sqlite import SQLiteStore  # noqa: E402
 
-APPENDS = 500
-ROUNDS = 5
+APPENDS = 250
+ROUNDS = 10
 LOAD_SIZE = 1000
 LOAD_REPEATS = 5
 TARGET = 0.8
