@@ -13,10 +13,12 @@ It then prints each figure's growth from the smallest to the largest store (1.00
 targets: the first page under 50 ms and one session under 5 ms at 100,000 sessions.
 
 Every session is a copy of one session written through the public API (a ``ChatSession`` of 20
-messages of about 60 words, saved), with fresh event ids, appended with ``Store.append``; so the bench
-uses nothing but the public faces and the ``Store`` protocol. Building the 100,000-session stores takes
-minutes (not timed); PostgreSQL is started with the test helper, with fsync off, which changes only the
-building: every timed operation is a read.
+messages of about 60 words, saved). The first ``--api-sessions`` (1,000) are appended with
+``Store.append``, fresh event ids each; the rest are bulk copies of those, made with plain SQL on the
+store's own tables (``INSERT ... SELECT``, thousands of sessions a statement), so a 100,000-session
+store is built in seconds rather than many minutes. Every timed operation goes through the public
+faces and the ``Store`` protocol, and is a read. PostgreSQL is started with the test helper, with fsync
+off, which changes only the building.
 
     .venv/bin/python bench/scale.py                        # 1,000, 10,000 and 100,000 sessions
     .venv/bin/python bench/scale.py --sizes 200 1000       # a quick run
@@ -33,6 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +117,67 @@ def chat_load_ms(store: Store, sample: list[str]) -> float:
     return statistics.median(times)
 
 
-def run_backend(url: str, sizes: Sequence[int], writers: int) -> tuple[list[Figures], bool]:
+COPY_CHUNK = 5_000
+"""Sessions copied per bulk statement."""
+
+
+def bulk_copy(url: str, namespace: str, templates: Sequence[str], count: int) -> list[str]:
+    """``count`` new sessions, each a copy of one of ``templates`` (round robin), with plain SQL on
+    the store's tables; returns their ids."""
+    new = [str(uuid.uuid4()) for _ in range(count)]
+    pairs = [(new_id, templates[n % len(templates)]) for n, new_id in enumerate(new)]
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        try:
+            conn.execute("CREATE TEMP TABLE pairs (new_id TEXT PRIMARY KEY, old_id TEXT) WITHOUT ROWID")
+            for begin in range(0, len(pairs), COPY_CHUNK):
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("DELETE FROM pairs")
+                conn.executemany("INSERT INTO pairs VALUES (?, ?)", pairs[begin : begin + COPY_CHUNK])
+                # In key order, so each copy lands at the end of the tables' B-trees.
+                conn.execute(
+                    "INSERT INTO sessions SELECT s.namespace, p.new_id, s.last_seq, s.created_at, "
+                    "s.updated_at, s.expires_at FROM pairs p JOIN sessions s "
+                    "ON s.namespace = ? AND s.session_id = p.old_id ORDER BY p.new_id",
+                    (namespace,),
+                )
+                conn.execute(
+                    "INSERT INTO events SELECT e.namespace, p.new_id, e.seq, e.record_id, e.body "
+                    "FROM pairs p JOIN events e ON e.namespace = ? AND e.session_id = p.old_id "
+                    "ORDER BY p.new_id, e.seq",
+                    (namespace,),
+                )
+                conn.execute("COMMIT")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        return new
+    import psycopg
+
+    copy = """
+        WITH pairs AS (SELECT * FROM unnest(%(new)s::text[], %(old)s::text[]) AS p(new_id, old_id))
+        INSERT INTO {table} SELECT t.namespace, p.new_id, {columns} FROM {table} t
+        JOIN pairs p ON t.session_id = p.old_id WHERE t.namespace = %(ns)s
+    """
+    with psycopg.connect(url, autocommit=True) as conn:
+        for begin in range(0, len(pairs), COPY_CHUNK):
+            chunk = pairs[begin : begin + COPY_CHUNK]
+            params = {"new": [p[0] for p in chunk], "old": [p[1] for p in chunk], "ns": namespace}
+            with conn.transaction():
+                for table, columns in (
+                    ("sessionforge_sessions", "t.last_seq, t.created_at, t.updated_at, t.expires_at"),
+                    ("sessionforge_events", "t.seq, t.record_id, t.body"),
+                ):
+                    conn.execute(copy.format(table=table, columns=columns), params)
+        conn.execute("ANALYZE")
+    return new
+
+
+def run_backend(
+    url: str, sizes: Sequence[int], writers: int, api_sessions: int = 1_000
+) -> tuple[list[Figures], bool]:
     """Grow one store through ``sizes`` and measure at each; also whether it lists pages itself."""
     records = wl.template_records(MESSAGES)
     store = open_store(url)
@@ -124,7 +187,9 @@ def run_backend(url: str, sizes: Sequence[int], writers: int) -> tuple[list[Figu
     try:
         for size in sizes:
             began = time.perf_counter()
-            asyncio.run(wl.grow(store, ids, size, records, writers))
+            asyncio.run(wl.grow(store, ids, min(size, api_sessions), records, writers))
+            if size > len(ids):
+                ids += bulk_copy(url, store.namespace, ids[:api_sessions], size - len(ids))
             build_s = time.perf_counter() - began
             sample = rng.sample(ids, min(LOADS, len(ids)))
             list_ms, load_ms, manager_ms = asyncio.run(measure_async(store, sample))
@@ -172,6 +237,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--backends", nargs="+", choices=("sqlite", "postgres"), default=["sqlite", "postgres"]
     )
+    parser.add_argument(
+        "--api-sessions",
+        type=int,
+        default=1_000,
+        help="sessions appended through Store.append; the rest are bulk SQL copies of them",
+    )
     options = parser.parse_args(argv)
     sizes = sorted(options.sizes)
     if sizes[0] < PAGE:
@@ -179,14 +250,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"sessionforge scale bench: stores of {', '.join(f'{n:,}' for n in sizes)} sessions\n", flush=True)
     with tempfile.TemporaryDirectory(prefix="sf-scale-") as tmp:
         if "sqlite" in options.backends:
-            figures, paged = run_backend(f"sqlite:///{Path(tmp) / 'scale.db'}", sizes, writers=1)
+            figures, paged = run_backend(
+                f"sqlite:///{Path(tmp) / 'scale.db'}", sizes, writers=1, api_sessions=options.api_sessions
+            )
             print(report("SQLite file", figures, paged), end="\n\n", flush=True)
         if "postgres" in options.backends:
             from servers import PostgresServer
 
             server = PostgresServer(fast=True).start()
             try:
-                figures, paged = run_backend(server.create_database(), sizes, writers=8)
+                figures, paged = run_backend(
+                    server.create_database(), sizes, writers=8, api_sessions=options.api_sessions
+                )
                 print(report("PostgreSQL", figures, paged), end="\n\n", flush=True)
             finally:
                 server.close()

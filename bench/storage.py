@@ -8,7 +8,9 @@ the same server with no sessionforge in between:
 - Redis: RPUSH awaited one by one, and RPUSH pipelined (the server's ceiling, no round trips);
 - PostgreSQL: a plain INSERT per transaction (autocommit) into a table with a primary key.
 
-Raw loads return the stored strings without decoding, so the load ratio includes JSON decoding.
+Each backend's appends and its raw driver's are timed in turns (best of a few rounds each), so a burst
+of load from elsewhere on a shared machine slows both sides of the ratio alike. Raw loads return the
+stored strings without decoding, so the load ratio includes JSON decoding.
 Servers are started here with the test helper (PostgreSQL with its default durable settings).
 Absolute numbers depend on the machine; read the ratios. Run: ``.venv/bin/python bench/storage.py``.
 """
@@ -23,7 +25,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +40,8 @@ from sessionforge.storage.postgres import PostgresStore  # noqa: E402
 from sessionforge.storage.redis import RedisStore  # noqa: E402
 from sessionforge.storage.sqlite import SQLiteStore  # noqa: E402
 
-APPENDS = 500
-ROUNDS = 3
+APPENDS = 250
+ROUNDS = 10
 LOAD_SIZE = 1000
 LOAD_REPEATS = 5
 TARGET = 0.8
@@ -57,12 +60,21 @@ def event(i: int) -> dict[str, Any]:
 
 async def rate(step: Callable[[int], Awaitable[Any]], n: int = APPENDS, rounds: int = ROUNDS) -> float:
     """Best of a few rounds of ``n`` calls: this machine is shared, and noise only ever slows a round."""
-    best = 0.0
+    return (await paired_rates([step], n, rounds))[0]
+
+
+async def paired_rates(
+    steps: Sequence[Callable[[int], Awaitable[Any]]], n: int = APPENDS, rounds: int = ROUNDS
+) -> list[float]:
+    """Best of ``rounds`` rounds of ``n`` calls for each step, the steps' rounds taking turns, so a
+    burst of load from elsewhere on a shared machine slows both sides of a ratio alike."""
+    best = [0.0] * len(steps)
     for r in range(rounds):
-        began = time.perf_counter()
-        for i in range(r * n, (r + 1) * n):
-            await step(i)
-        best = max(best, n / (time.perf_counter() - began))
+        for k, step in enumerate(steps):
+            began = time.perf_counter()
+            for i in range(r * n, (r + 1) * n):
+                await step(i)
+            best[k] = max(best[k], n / (time.perf_counter() - began))
     return best
 
 
@@ -75,17 +87,34 @@ async def best_ms(call: Callable[[], Awaitable[Any]]) -> float:
     return statistics.median(times)
 
 
-async def store_figures(store: BaseStore) -> tuple[float, float]:
-    appends = await rate(lambda i: store.append("bench-append", [event(i)]))
+async def store_figures(
+    store: BaseStore, raw_step: Callable[[int], Awaitable[Any]] | None = None
+) -> tuple[float, float, float]:
+    """The store's appends/s and 1,000-event load ms, and ``raw_step``'s calls/s timed in turns
+    with the store's appends (0 without one)."""
+    steps: list[Callable[[int], Awaitable[Any]]] = [lambda i: store.append("bench-append", [event(i)])]
+    if raw_step is not None:
+        steps.append(raw_step)
+    rates = await paired_rates(steps)
+    appends, raw = rates[0], (rates[1] if raw_step is not None else 0.0)
     for i in range(0, LOAD_SIZE, 100):
         await store.append("bench-load", [event(j) for j in range(i, i + 100)])
     assert len(await store.load("bench-load")) == LOAD_SIZE
     load = await best_ms(lambda: store.load("bench-load"))
     await store.aclose()
-    return appends, load
+    return appends, load, raw
 
 
-async def sqlite_raw(path: Path) -> tuple[float, float]:
+@dataclass
+class Raw:
+    """The bare driver on the same engine: one append (``step``), a load of 1,000, and clean-up."""
+
+    step: Callable[[int], Awaitable[Any]]
+    load: Callable[[], Awaitable[Any]]
+    close: Callable[[], Awaitable[Any]]
+
+
+async def sqlite_raw(path: Path) -> Raw:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -96,42 +125,44 @@ async def sqlite_raw(path: Path) -> tuple[float, float]:
         conn.execute("INSERT INTO raw VALUES (?, ?, ?)", ("a", i, json.dumps(event(i))))
         conn.execute("COMMIT")
 
-    appends = await rate(insert)
-
     async def load() -> list[Any]:
         return conn.execute(
             "SELECT seq, body FROM raw WHERE sid=? ORDER BY seq LIMIT ?", ("a", LOAD_SIZE)
         ).fetchall()
 
-    load_ms = await best_ms(load)
-    conn.close()
-    return appends, load_ms
+    async def close() -> None:
+        conn.close()
+
+    return Raw(insert, load, close)
 
 
-async def redis_raw(url: str) -> tuple[float, float, float]:
+async def redis_raw(url: str) -> tuple[Raw, Callable[[], Awaitable[float]]]:
+    """RPUSH awaited one by one, and the pipelined ceiling (calls/s)."""
     import redis.asyncio
 
     client = redis.asyncio.Redis.from_url(url)
-    one_by_one = await rate(lambda i: client.rpush("raw:a", json.dumps(event(i))))
-    began = time.perf_counter()
-    pipe = client.pipeline(transaction=False)
-    for i in range(APPENDS * ROUNDS):
-        pipe.rpush("raw:b", json.dumps(event(i)))
-    await pipe.execute()
-    pipelined = APPENDS * ROUNDS / (time.perf_counter() - began)
-    load_ms = await best_ms(lambda: client.lrange("raw:a", 0, LOAD_SIZE - 1))
-    await client.aclose()
-    return one_by_one, pipelined, load_ms
+
+    async def pipelined() -> float:
+        began = time.perf_counter()
+        pipe = client.pipeline(transaction=False)
+        for i in range(APPENDS * ROUNDS):
+            pipe.rpush("raw:b", json.dumps(event(i)))
+        await pipe.execute()
+        return APPENDS * ROUNDS / (time.perf_counter() - began)
+
+    raw = Raw(
+        lambda i: client.rpush("raw:a", json.dumps(event(i))),
+        lambda: client.lrange("raw:a", 0, LOAD_SIZE - 1),
+        client.aclose,
+    )
+    return raw, pipelined
 
 
-async def postgres_raw(url: str) -> tuple[float, float]:
+async def postgres_raw(url: str) -> Raw:
     import psycopg
 
     conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
     await conn.execute("CREATE TABLE raw (sid text, seq bigint, body text, PRIMARY KEY (sid, seq))")
-    appends = await rate(
-        lambda i: conn.execute("INSERT INTO raw VALUES (%s, %s, %s)", ("a", i, json.dumps(event(i))))
-    )
 
     async def load() -> list[Any]:
         cur = await conn.execute(
@@ -139,9 +170,19 @@ async def postgres_raw(url: str) -> tuple[float, float]:
         )
         return await cur.fetchall()
 
-    load_ms = await best_ms(load)
-    await conn.close()
-    return appends, load_ms
+    return Raw(
+        lambda i: conn.execute("INSERT INTO raw VALUES (%s, %s, %s)", ("a", i, json.dumps(event(i)))),
+        load,
+        conn.close,
+    )
+
+
+async def side_by_side(store: BaseStore, raw: Raw) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(appends/s, load ms) of the store and of the raw driver, appends timed in turns."""
+    appends, load, raw_appends = await store_figures(store, raw.step)
+    raw_load = await best_ms(raw.load)
+    await raw.close()
+    return (appends, load), (raw_appends, raw_load)
 
 
 def row(name: str, store: tuple[float, float], raw: tuple[float, float] | None, note: str = "") -> str:
@@ -164,25 +205,25 @@ async def main() -> None:
             "| backend    | appends/s | raw appends/s | ratio | load 1k ms | raw ms | ratio | raw baseline",
             "|------------|----------:|--------------:|------:|-----------:|-------:|------:|---",
         ]
-        rows.append(row("memory", await store_figures(MemoryStore()), None, "no engine underneath"))
-        sqlite_store = await store_figures(SQLiteStore(tmp / "store.db"))
-        rows.append(row("sqlite", sqlite_store, await sqlite_raw(tmp / "raw.db"), "INSERT + COMMIT each"))
-        redis_store = await store_figures(RedisStore.from_url(redis_server.url))
-        one_by_one, pipelined, redis_load = await redis_raw(redis_server.url)
-        rows.append(row("redis", redis_store, (one_by_one, redis_load), "RPUSH awaited each"))
-        rows.append(row("redis", redis_store, (pipelined, redis_load), "RPUSH pipelined (ceiling)"))
-        pg_store = await store_figures(PostgresStore.from_url(pg_server.create_database()))
-        rows.append(
-            row(
-                "postgres",
-                pg_store,
-                await postgres_raw(pg_server.create_database()),
-                "INSERT per transaction",
-            )
+        memory = await store_figures(MemoryStore())
+        rows.append(row("memory", memory[:2], None, "no engine underneath"))
+        sqlite_store, sqlite = await side_by_side(
+            SQLiteStore(tmp / "store.db"), await sqlite_raw(tmp / "raw.db")
         )
+        rows.append(row("sqlite", sqlite_store, sqlite, "INSERT + COMMIT each"))
+        redis, pipelined = await redis_raw(redis_server.url)
+        ceiling = await pipelined()
+        redis_store, one_by_one = await side_by_side(RedisStore.from_url(redis_server.url), redis)
+        rows.append(row("redis", redis_store, one_by_one, "RPUSH awaited each"))
+        rows.append(row("redis", redis_store, (ceiling, one_by_one[1]), "RPUSH pipelined (ceiling)"))
+        pg_store, pg = await side_by_side(
+            PostgresStore.from_url(pg_server.create_database()),
+            await postgres_raw(pg_server.create_database()),
+        )
+        rows.append(row("postgres", pg_store, pg, "INSERT per transaction"))
         print(
             f"sessionforge storage bench: appends of one event to a growing session (best of {ROUNDS} "
-            f"rounds of {APPENDS}); load of a {LOAD_SIZE}-event session (median of {LOAD_REPEATS}). "
+            f"rounds of {APPENDS}, the store's and the raw driver's rounds taking turns); load of a {LOAD_SIZE}-event session (median of {LOAD_REPEATS}). "
             "ratio = sessionforge / raw (appends: higher is better; load: lower is better)"
         )
         print(

@@ -11,8 +11,12 @@ implements the same five operations, and one conformance suite tests them all:
     append does not depend on the length of the session: nothing already stored is rewritten.
 ``load(session_id, after_seq=0, limit=None) -> [StoredRecord]``
     Records with ``seq > after_seq`` in order. An unknown or expired session loads as ``[]``.
-``list_sessions(prefix="") -> [session_id]``
-    Ids of live sessions in this store's namespace, sorted.
+``list_sessions(prefix="", limit=None, after=None) -> [session_id]``
+    Ids of live sessions in this store's namespace that start with ``prefix``, sorted (by code
+    point), at most ``limit`` of them, each greater than ``after``: pass the last id of a page as
+    ``after`` to read the next one (keyset paging). Every backend serves a page from an index, so
+    the first page of a store of 100,000 sessions costs what it costs in a store of 100.
+    :func:`list_page` reads a page from any store, including one that only lists everything.
 ``delete(session_id) -> bool``
     Remove the session and all its records; ``True`` if it existed.
 ``aclose()``
@@ -39,6 +43,7 @@ Errors: driver exceptions never escape. A server that cannot be reached raises
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from abc import ABC, abstractmethod
@@ -50,7 +55,17 @@ from ..core.records import StoredRecord
 from ..errors import ConfigurationError, RecordFormatError, UsageError
 from .codec import RecordCodec
 
-__all__ = ["BaseStore", "Store", "StoredRecord", "check_prefix", "check_session_id", "check_window"]
+__all__ = [
+    "BaseStore",
+    "Store",
+    "StoredRecord",
+    "check_page",
+    "check_prefix",
+    "check_session_id",
+    "check_window",
+    "list_page",
+    "prefix_successor",
+]
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9._:@\-]{1,200}")
 
@@ -70,8 +85,11 @@ class Store(Protocol):
         """Records with ``seq > after_seq``, oldest first, at most ``limit``."""
         ...
 
-    async def list_sessions(self, prefix: str = "") -> list[str]:
-        """Sorted ids of the live sessions in this namespace that start with ``prefix``."""
+    async def list_sessions(
+        self, prefix: str = "", limit: int | None = None, after: str | None = None
+    ) -> list[str]:
+        """Sorted ids of the live sessions in this namespace that start with ``prefix``: at most
+        ``limit`` of them (``None``: all), each greater than ``after`` (``None``: from the first)."""
         ...
 
     async def delete(self, session_id: str) -> bool:
@@ -96,6 +114,51 @@ def check_window(after_seq: int, limit: int | None) -> None:
         raise UsageError(f"after_seq must be a whole number >= 0, got {after_seq!r}")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise UsageError(f"limit must be None or a whole number >= 0, got {limit!r}")
+
+
+def check_page(limit: int | None, after: str | None) -> None:
+    """``list_sessions``'s page: a size that is a whole number, a position that is text."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise UsageError(f"limit must be None or a whole number >= 0, got {limit!r}")
+    if after is not None and not isinstance(after, str):
+        raise UsageError(f"after must be None or a session id, got {type(after).__name__}")
+
+
+def prefix_successor(prefix: str) -> str | None:
+    """The least string greater than every string that starts with ``prefix`` (code point order),
+    so ``prefix <= s < successor`` is an index range for "starts with"; ``None`` if there is none
+    (an empty prefix, or one ending where no encodable character follows)."""
+    while prefix:
+        code = ord(prefix[-1]) + 1
+        if code == 0xD800:
+            code = 0xE000  # surrogates cannot be encoded; the next character is U+E000
+        if code <= 0x10FFFF:
+            return prefix[:-1] + chr(code)
+        prefix = prefix[:-1]
+    return None
+
+
+async def list_page(store: Store, prefix: str = "", limit: int = 50, after: str | None = None) -> list[str]:
+    """One page of ``store``'s session ids (see ``Store.list_sessions``).
+
+    Our stores read only the page; a third-party store whose ``list_sessions`` takes no ``limit``
+    lists everything and the page is cut from that.
+    """
+    check_page(limit, after)
+    if _pages(store):
+        return await store.list_sessions(prefix, limit=limit, after=after)
+    ids = await store.list_sessions(prefix)
+    if after is not None:
+        ids = [s for s in ids if s > after]
+    return ids[:limit]
+
+
+def _pages(store: Store) -> bool:
+    try:
+        parameters = inspect.signature(store.list_sessions).parameters
+    except (TypeError, ValueError):
+        return False
+    return "limit" in parameters and "after" in parameters
 
 
 def check_prefix(prefix: str) -> str:
@@ -158,7 +221,9 @@ class BaseStore(ABC):
     ) -> list[StoredRecord]: ...
 
     @abstractmethod
-    async def list_sessions(self, prefix: str = "") -> list[str]: ...
+    async def list_sessions(
+        self, prefix: str = "", limit: int | None = None, after: str | None = None
+    ) -> list[str]: ...
 
     @abstractmethod
     async def delete(self, session_id: str) -> bool: ...

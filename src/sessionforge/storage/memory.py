@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import BaseStore, StoredRecord, check_prefix, check_session_id, check_window
+from .base import BaseStore, StoredRecord, check_page, check_prefix, check_session_id, check_window
 
 __all__ = ["MemoryStore"]
 
@@ -73,10 +73,18 @@ class MemoryStore(BaseStore):
             rows = log.rows[after_seq:end]
         return self._decode_all(session_id, enumerate(rows, start=after_seq + 1))
 
-    async def list_sessions(self, prefix: str = "") -> list[str]:
+    async def list_sessions(
+        self, prefix: str = "", limit: int | None = None, after: str | None = None
+    ) -> list[str]:
         check_prefix(prefix)
+        check_page(limit, after)
         async with self._lock:
-            return sorted(s for s in list(self._logs()) if s.startswith(prefix) and self._live(s))
+            ids = sorted(
+                s
+                for s in list(self._logs())
+                if s.startswith(prefix) and (after is None or s > after) and self._live(s)
+            )
+        return ids if limit is None else ids[:limit]
 
     async def delete(self, session_id: str) -> bool:
         check_session_id(session_id)

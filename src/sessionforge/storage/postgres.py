@@ -8,25 +8,23 @@ it. Concurrent writers queue on that lock and get contiguous seqs; a record id s
 skipped by the unique index. Expiry uses the server's clock, so a fleet with drifting clocks still
 agrees on what is live.
 
-A pool this store owns (from :meth:`PostgresStore.from_url`) is opened lazily and, like the Redis
-client, rebuilt when the running event loop changes. psycopg_pool's maintenance tasks survive a
-cancellation, so a loop ending with the pool still open (``asyncio.run(store.load(...))`` with no
-``aclose``) would wait for them forever; a guard task closes the pool when its loop shuts down. The
-schema is created and upgraded on first use (:mod:`.postgres_schema`). All SQL is parameterized.
+A store built from a URL (:meth:`PostgresStore.from_url`) owns a few connections
+(:mod:`.postgres_connections`): lent one call at a time and, having no background tasks, kept
+across event loops, so the blocking faces (a short loop per call) reuse a warm connection. A
+``psycopg_pool`` pool passed in is used as given and never closed. The schema is created and
+upgraded on first use (:mod:`.postgres_schema`). All SQL is parameterized.
 
 No call waits forever: each has ``command_timeout`` seconds, enforced by the server
 (``statement_timeout``) and by the client (a server that hangs without answering), and a pool
 waits ``connect_timeout`` seconds for a connection; either way the caller gets a
-:class:`~sessionforge.errors.StoreUnavailableError`. After such an outage an owned pool is replaced,
-so the first call once the server is back connects at once, rather than after the old pool's
-reconnection backoff (which grows to tens of seconds). Expired sessions are deleted by an append
+:class:`~sessionforge.errors.StoreUnavailableError`. After such an outage the idle connections are
+closed, so the first call once the server is back connects at once. Expired sessions are deleted by an append
 about once a minute and by :meth:`PostgresStore.purge_expired`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -36,7 +34,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .._optional import require
 from ..errors import ConcurrencyConflictError, ConfigurationError, StorageError, StoreUnavailableError
-from .base import BaseStore, StoredRecord, check_prefix, check_session_id, check_window
+from .base import (
+    BaseStore,
+    StoredRecord,
+    check_page,
+    check_prefix,
+    check_session_id,
+    check_window,
+    prefix_successor,
+)
+from .postgres_connections import Connections
 from .postgres_schema import migrate
 
 __all__ = ["PostgresStore"]
@@ -44,6 +51,10 @@ __all__ = ["PostgresStore"]
 logger = logging.getLogger("sessionforge.storage.postgres")
 
 T = TypeVar("T")
+
+CHECK_IDLE = 1.0
+"""A connection idle longer than this (seconds) answers an empty query before it is lent; one used
+more recently answered then, and a call on it that fails is reported like any outage."""
 
 PURGE_BATCH = 500
 """Expired sessions deleted per statement (an append's purge deletes at most this many)."""
@@ -125,6 +136,7 @@ class PostgresStore(BaseStore):
     """A store in PostgreSQL. Build it from a ``psycopg_pool.AsyncConnectionPool`` or a URL.
 
     ``connect_timeout`` bounds the wait for a connection, ``command_timeout`` each call (seconds).
+    ``pool_options={"max_size": n}`` caps the connections a store built from a URL opens (10).
     """
 
     def __init__(
@@ -149,81 +161,63 @@ class PostgresStore(BaseStore):
         self.connect_timeout = connect_timeout
         self.command_timeout = command_timeout
         self._pool_options = dict(pool_options or {})
-        self._owned = pool is None
+        max_size = self._pool_options.get("max_size", 10)
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+            raise ConfigurationError(f"pool_options max_size must be a whole number >= 1, got {max_size!r}")
         self._pool: Any = pool
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._owned_connections: Connections | None = None
         self._migrated = False
-        self._guard: asyncio.Task[None] | None = None
         self._abandoned: set[asyncio.Task[Any]] = set()
         self._where = _redact(url) if url else repr(pool)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Self:
-        """A store owning a pool for a ``postgresql://`` or ``postgres://`` URL."""
+        """A store owning its connections for a ``postgresql://`` or ``postgres://`` URL."""
         return cls(url=url, **options)
 
     # ---- plumbing ------------------------------------------------------------------------------
 
-    async def _get_pool(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._owned and (self._pool is None or self._loop is not loop):
-            # A pool of a finished loop cannot be closed from this one; its connections die with it.
-            pool_module = require("psycopg_pool", extra="postgres")
-            options: dict[str, Any] = {"min_size": 1, "max_size": 10, **self._pool_options}
-            self._pool = pool_module.AsyncConnectionPool(
+    def _connections(self) -> Connections:
+        if self._owned_connections is None:
+            assert self.url is not None
+            self._owned_connections = Connections(
                 self.url,
-                open=False,
-                timeout=self.connect_timeout,
-                kwargs={
+                {
                     "autocommit": True,
                     "connect_timeout": max(1, int(self.connect_timeout)),
                     "options": f"-c statement_timeout={int(self.command_timeout * 1000)}",
                 },
-                check=pool_module.AsyncConnectionPool.check_connection,
-                **options,
+                max_size=self._pool_options.get("max_size", 10),
+                wait=self.connect_timeout,
+                check_idle=CHECK_IDLE,
             )
-            self._loop = loop
-            await self._pool.open(wait=False)
-            self._guard = asyncio.create_task(
-                self._close_with_loop(self._pool), name="sessionforge-postgres-pool-guard"
-            )
-        return self._pool
-
-    async def _close_with_loop(self, pool: Any) -> None:
-        """Wait until cancelled (the loop is shutting down, ``aclose``, an outage), then close ``pool``."""
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            if self._pool is pool:
-                self._pool, self._loop = None, None
-            if not pool.closed:
-                with contextlib.suppress(Exception):
-                    await pool.close(timeout=2.0)
-            raise
-
-    def _discard_pool(self) -> None:
-        """After an outage: the next call opens a fresh pool, which connects at once."""
-        if self._owned and self._guard is not None:
-            guard, self._guard = self._guard, None
-            self._pool, self._loop = None, None
-            guard.cancel()  # closes the old pool, in the background
+        return self._owned_connections
 
     async def _run(self, work: Callable[[Any], Awaitable[T]], session_id: str | None = None) -> T:
-        """``work(conn)`` on a pooled connection in autocommit mode, with the schema in place,
-        within ``command_timeout`` and with errors translated."""
+        """``work(conn)`` on a connection of this store (or of the pool passed in) in autocommit
+        mode, with the schema in place, within ``command_timeout`` and with errors translated."""
 
-        async def on_connection(pool: Any) -> T:
-            async with pool.connection() as conn:
-                if not conn.autocommit:
-                    await conn.set_autocommit(True)
-                if not self._migrated:
-                    await migrate(conn)
-                    self._migrated = True
-                return await work(conn)
+        async def on(conn: Any) -> T:
+            if not conn.autocommit:
+                await conn.set_autocommit(True)
+            if not self._migrated:
+                await migrate(conn)
+                self._migrated = True
+            return await work(conn)
+
+        async def on_connection() -> T:
+            if self._pool is not None:
+                async with self._pool.connection() as conn:
+                    return await on(conn)
+            connections = self._connections()
+            conn = await connections.acquire()
+            try:
+                return await on(conn)
+            finally:
+                await connections.release(conn)
 
         with _translate(self._where, session_id):
-            pool = await self._get_pool()
-            task = asyncio.ensure_future(on_connection(pool))
+            task = asyncio.ensure_future(on_connection())
             try:
                 # Shielded: on a timeout psycopg cancels the query, or drops a connection that does
                 # not answer, which may take seconds more; the caller does not wait for that.
@@ -233,11 +227,11 @@ class PostgresStore(BaseStore):
                     task.cancel()
                     self._abandoned.add(task)
                     task.add_done_callback(self._forget)
-                if isinstance(exc, TimeoutError):
-                    self._discard_pool()
-                    raise TimeoutError(f"no answer within {self.command_timeout:g}s") from None
-                if _outage(exc):
-                    self._discard_pool()
+                if isinstance(exc, TimeoutError) or _outage(exc):
+                    if self._owned_connections is not None:
+                        await self._owned_connections.discard_idle()
+                    if isinstance(exc, TimeoutError):
+                        raise TimeoutError(f"no answer within {self.command_timeout:g}s") from None
                 raise
 
     def _forget(self, task: asyncio.Task[Any]) -> None:
@@ -290,23 +284,44 @@ class PostgresStore(BaseStore):
 
         return self._decode_all(session_id, await self._run(read, session_id))
 
-    async def list_sessions(self, prefix: str = "") -> list[str]:
+    async def list_sessions(
+        self, prefix: str = "", limit: int | None = None, after: str | None = None
+    ) -> list[str]:
         check_prefix(prefix)
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        check_page(limit, after)
+        if limit == 0:
+            return []
+        # Byte order (COLLATE "C"), as Python sorts ids, whatever the database's collation; a
+        # range of the sessionforge_sessions_listing index, so a page reads only its own rows.
+        where: list[str] = ["namespace = %s"]
+        params: list[Any] = [self.namespace]
+        if after is not None and after >= prefix:
+            where.append('session_id COLLATE "C" > %s')
+            params.append(after)
+        elif prefix:
+            where.append('session_id COLLATE "C" >= %s')
+            params.append(prefix)
+        if prefix:
+            upper = prefix_successor(prefix)
+            if upper is not None:
+                where.append('session_id COLLATE "C" < %s')
+                params.append(upper)
+            where.append("starts_with(session_id, %s)")
+            params.append(prefix)
+        sql = (
+            f"SELECT session_id FROM sessionforge_sessions WHERE {' AND '.join(where)} AND {_LIVE} "
+            f'ORDER BY session_id COLLATE "C" LIMIT %s'
+        )
 
         async def read(conn: Any) -> list[str]:
             await conn.execute(
                 "DELETE FROM sessionforge_sessions WHERE namespace = %s AND expires_at <= now()",
                 (self.namespace,),
             )
-            cur = await conn.execute(
-                f"SELECT session_id FROM sessionforge_sessions WHERE namespace = %s "
-                f"AND session_id LIKE %s ESCAPE '\\' AND {_LIVE}",
-                (self.namespace, escaped + "%"),
-            )
+            cur = await conn.execute(sql, (*params, limit))
             return [str(r[0]) for r in await cur.fetchall()]
 
-        return sorted(s for s in await self._run(read) if s.startswith(prefix))
+        return [s for s in await self._run(read) if s.startswith(prefix)]
 
     async def delete(self, session_id: str) -> bool:
         check_session_id(session_id)
@@ -332,18 +347,9 @@ class PostgresStore(BaseStore):
 
         return await self._run(purge)
 
-    async def release_loop(self) -> None:
-        """A blocking call's loop is ending: close what this store owns; it reopens on next use."""
-        await self.aclose()
-
     async def aclose(self) -> None:
-        """Close the pool if this store created it, and only if its loop is the running one."""
-        if not self._owned or self._pool is None:
-            return
-        pool, loop, guard = self._pool, self._loop, self._guard
-        self._pool, self._loop, self._guard = None, None, None
-        if loop is asyncio.get_running_loop():
+        """Close the connections this store opened; a pool passed in is left open."""
+        connections, self._owned_connections = self._owned_connections, None
+        if connections is not None:
             with _translate(self._where):
-                await pool.close()
-            if guard is not None:
-                guard.cancel()
+                await connections.close()

@@ -83,6 +83,60 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             $fn$""",
         ],
     ),
+    (
+        "m003_listing_index",
+        [
+            # Pages of the session list in byte order (as Python sorts ids), whatever the
+            # database's collation: the primary key's order is the collation's.
+            """CREATE INDEX sessionforge_sessions_listing
+                ON sessionforge_sessions (namespace, session_id COLLATE "C")""",
+        ],
+    ),
+    (
+        "m004_append_writes_the_head_once",
+        [
+            # The same append, writing the head row once in the usual case: the upsert moves it by
+            # the whole batch (a row version and its WAL fewer than upsert-then-update), and only a
+            # record id seen before moves it back. An expired head is left as it is by the upsert
+            # (its WHERE), which returns no row: the log then restarts from 0.
+            """CREATE OR REPLACE FUNCTION sessionforge_append(
+                p_ns text, p_sid text, p_ttl float8, p_ids text[], p_bodies text[]
+            ) RETURNS bigint LANGUAGE plpgsql AS $fn$
+            DECLARE
+                v_n integer := coalesce(array_length(p_bodies, 1), 0);
+                v_last bigint;
+                v_added integer := 0;
+                v_one integer;
+            BEGIN
+                INSERT INTO sessionforge_sessions AS s (namespace, session_id, last_seq, expires_at)
+                VALUES (p_ns, p_sid, v_n, now() + p_ttl * interval '1 second')
+                ON CONFLICT (namespace, session_id) DO UPDATE
+                SET last_seq = s.last_seq + v_n, updated_at = now(), expires_at = excluded.expires_at
+                WHERE s.expires_at IS NULL OR s.expires_at > now()
+                RETURNING s.last_seq - v_n INTO v_last;
+                IF v_last IS NULL THEN
+                    DELETE FROM sessionforge_events WHERE namespace = p_ns AND session_id = p_sid;
+                    UPDATE sessionforge_sessions
+                    SET last_seq = v_n, created_at = now(), updated_at = now(),
+                        expires_at = now() + p_ttl * interval '1 second'
+                    WHERE namespace = p_ns AND session_id = p_sid;
+                    v_last := 0;
+                END IF;
+                FOR i IN 1 .. v_n LOOP
+                    INSERT INTO sessionforge_events (namespace, session_id, seq, record_id, body)
+                    VALUES (p_ns, p_sid, v_last + v_added + 1, p_ids[i], p_bodies[i]) ON CONFLICT DO NOTHING;
+                    GET DIAGNOSTICS v_one = ROW_COUNT;
+                    v_added := v_added + v_one;
+                END LOOP;
+                IF v_added < v_n THEN
+                    UPDATE sessionforge_sessions SET last_seq = v_last + v_added
+                    WHERE namespace = p_ns AND session_id = p_sid;
+                END IF;
+                RETURN v_last + v_added;
+            END
+            $fn$""",
+        ],
+    ),
 ]
 
 

@@ -38,7 +38,7 @@ from urllib.parse import quote, urlsplit
 
 from .._optional import require
 from ..errors import ConfigurationError, StorageError, StoreUnavailableError
-from .base import BaseStore, StoredRecord, check_prefix, check_session_id, check_window
+from .base import BaseStore, StoredRecord, check_page, check_prefix, check_session_id, check_window
 
 __all__ = ["RedisStore"]
 
@@ -73,8 +73,11 @@ end
 return redis.call('LRANGE', KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
 """
 
-_APPEND_SHA = hashlib.sha1(_APPEND.encode()).hexdigest()
-_LOAD_SHA = hashlib.sha1(_LOAD.encode()).hexdigest()
+_APPEND_SHA = hashlib.sha1(_APPEND.encode()).hexdigest().encode()
+_LOAD_SHA = hashlib.sha1(_LOAD.encode()).hexdigest().encode()
+
+KEY_CACHE = 4096
+"""Sessions whose key names a store keeps at hand (escaping them costs more than the rest of a call)."""
 
 _CONNECT_DEFAULTS: dict[str, Any] = {"socket_connect_timeout": 5.0, "socket_timeout": 30.0}
 
@@ -82,23 +85,27 @@ _CONNECT_DEFAULTS: dict[str, Any] = {"socket_connect_timeout": 5.0, "socket_time
 @contextmanager
 def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
     """redis-py exceptions become StorageError subclasses, chained; the only place that knows them."""
-    exceptions = require("redis.exceptions", extra="redis")
     try:
         yield
-    except (
-        exceptions.ConnectionError,
-        exceptions.TimeoutError,
-        exceptions.ClusterDownError,
-        exceptions.TryAgainError,
-        OSError,
-    ) as exc:
-        raise StoreUnavailableError(
-            f"Redis at {where} is unavailable ({type(exc).__name__}: {exc}). An append in flight "
-            f"may or may not have landed: retry it with the same record ids once the server is back",
-            session_id=session_id,
-        ) from exc
-    except (exceptions.RedisError, exceptions.RedisClusterException) as exc:
-        raise StorageError(f"Redis at {where} failed: {exc}", session_id=session_id) from exc
+    except Exception as exc:
+        exceptions = require("redis.exceptions", extra="redis")  # looked up only on a failure
+        if isinstance(
+            exc,
+            exceptions.ConnectionError
+            | exceptions.TimeoutError
+            | exceptions.ClusterDownError
+            | exceptions.TryAgainError
+            | OSError,
+        ):
+            raise StoreUnavailableError(
+                f"Redis at {where} is unavailable ({type(exc).__name__}: {exc}). An append in flight "
+                f"may or may not have landed: retry it with the same record ids once the server is "
+                f"back",
+                session_id=session_id,
+            ) from exc
+        if isinstance(exc, exceptions.RedisError | exceptions.RedisClusterException):
+            raise StorageError(f"Redis at {where} failed: {exc}", session_id=session_id) from exc
+        raise
 
 
 def _escape(part: str) -> str:
@@ -153,6 +160,7 @@ class RedisStore(BaseStore):
         self._lock: asyncio.Lock | None = None
         self._warm = False
         self._where = url or repr(client)
+        self._keys: dict[tuple[str, str | None], tuple[bytes, ...]] = {}
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Self:
@@ -193,7 +201,12 @@ class RedisStore(BaseStore):
         return self._client
 
     async def _script(
-        self, client: Any, script: tuple[str, str], keys: list[str], args: list[Any], index: Any = None
+        self,
+        client: Any,
+        script: tuple[str, bytes],
+        keys: tuple[bytes, ...],
+        args: list[Any],
+        index: Any = None,
     ) -> Any:
         """Run one of the scripts, loading it once if the server does not know it yet.
 
@@ -201,21 +214,18 @@ class RedisStore(BaseStore):
         key). A cluster keeps the index on another node, so ``index(client)`` runs first, as its
         own command.
         """
-        no_script = require("redis.exceptions", extra="redis").NoScriptError
         text, sha = script
         if self._cluster(client):
             if index is not None:
                 await index(client)
         else:
-            keys = [*keys, self._index]
-        for attempt in range(2):
-            try:
-                return await client.evalsha(sha, len(keys), *keys, *args)
-            except no_script:
-                if attempt:
-                    raise
-                await client.script_load(text)
-        raise AssertionError("unreachable")
+            keys = (*keys, self._index)
+        try:
+            return await client.evalsha(sha, len(keys), *keys, *args)
+        except require("redis.exceptions", extra="redis").NoScriptError:
+            # The server forgot it (a restart, SCRIPT FLUSH, a failover): load it and run it again.
+            await client.script_load(text)
+            return await client.evalsha(sha, len(keys), *keys, *args)
 
     @staticmethod
     def _cluster(client: Any) -> bool:
@@ -223,12 +233,27 @@ class RedisStore(BaseStore):
 
     def session_keys(self, session_id: str) -> list[str]:
         """The keys holding a session: its head counter, its log and its set of record ids."""
-        tag = f"sf:{{{_escape(self.namespace)}:{_escape(session_id)}}}"
-        return [f"{tag}:head", f"{tag}:log", f"{tag}:ids"]
+        return [key.decode() for key in self._session_keys(session_id)]
+
+    def _session_keys(self, session_id: str) -> tuple[bytes, ...]:
+        # Kept encoded: escaping and encoding them costs more than the rest of an append.
+        keys = self._keys.get((self.namespace, session_id))
+        if keys is None:
+            if len(self._keys) >= KEY_CACHE:
+                self._keys.clear()
+            tag = f"sf:{{{_escape(self.namespace)}:{_escape(session_id)}}}"
+            keys = tuple(f"{tag}:{part}".encode() for part in ("head", "log", "ids"))
+            self._keys[self.namespace, session_id] = keys
+        return keys
 
     @property
-    def _index(self) -> str:
-        return f"sf:{{{_escape(self.namespace)}}}:sessions"
+    def _index(self) -> bytes:
+        index = self._keys.get((self.namespace, None))
+        if index is None:
+            index = self._keys[self.namespace, None] = (
+                f"sf:{{{_escape(self.namespace)}}}:sessions".encode(),
+            )
+        return index[0]
 
     def _ttl_ms(self) -> int:
         return 0 if self.ttl_seconds is None else max(1, int(self.ttl_seconds * 1000))
@@ -241,7 +266,7 @@ class RedisStore(BaseStore):
     async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
         check_session_id(session_id)
         score = self._expiry_score()
-        args: list[Any] = [self._ttl_ms(), score, session_id]
+        args: list[Any] = [self._ttl_ms(), score, session_id.encode()]
         for record_id, body in self._encode_all(session_id, records):
             args += [record_id or "", body]
         with _translate(self._where, session_id):
@@ -249,7 +274,7 @@ class RedisStore(BaseStore):
             last = await self._script(
                 client,
                 (_APPEND, _APPEND_SHA),
-                self.session_keys(session_id),
+                self._session_keys(session_id),
                 args,
                 lambda c: c.zadd(self._index, {session_id: score}),
             )
@@ -269,14 +294,19 @@ class RedisStore(BaseStore):
             rows = await self._script(
                 client,
                 (_LOAD, _LOAD_SHA),
-                self.session_keys(session_id),
+                self._session_keys(session_id),
                 [start, stop, touch, score, session_id],
                 (lambda c: c.zadd(self._index, {session_id: score}, xx=True)) if touch else None,
             )
         return self._decode_all(session_id, enumerate(rows or [], start=start + 1))
 
-    async def list_sessions(self, prefix: str = "") -> list[str]:
+    async def list_sessions(
+        self, prefix: str = "", limit: int | None = None, after: str | None = None
+    ) -> list[str]:
         check_prefix(prefix)
+        check_page(limit, after)
+        if limit == 0:
+            return []
         with _translate(self._where):
             client = await self._connect()
             await client.zremrangebyscore(self._index, "-inf", time.time())
@@ -284,19 +314,25 @@ class RedisStore(BaseStore):
                 m.decode() if isinstance(m, bytes) else str(m)
                 for m in await client.zrange(self._index, 0, -1)
             ]
-            candidates = sorted(m for m in members if m.startswith(prefix))
-            if not candidates:
-                return []
-            pipe = client.pipeline(transaction=False)
-            for session_id in candidates:
-                pipe.exists(self.session_keys(session_id)[0])
-            alive = [bool(n) for n in await pipe.execute()]
-            gone = [s for s, ok in zip(candidates, alive, strict=True) if not ok]
-            if gone and not self._cluster(client):
-                # Atomic appends make these leftovers of expiry; on a cluster an entry without a
-                # session may be a first append in flight, so it is only filtered out.
-                await client.zrem(self._index, *gone)
-        return [s for s, ok in zip(candidates, alive, strict=True) if ok]
+            candidates = sorted(m for m in members if m.startswith(prefix) and (after is None or m > after))
+            # Only the page's candidates are checked, a page's worth at a time until it is full.
+            step = len(candidates) if limit is None else limit
+            listed: list[str] = []
+            for begin in range(0, len(candidates), max(step, 1)):
+                chunk = candidates[begin : begin + step]
+                pipe = client.pipeline(transaction=False)
+                for session_id in chunk:
+                    pipe.exists(self._session_keys(session_id)[0])
+                alive = [bool(n) for n in await pipe.execute()]
+                gone = [s for s, ok in zip(chunk, alive, strict=True) if not ok]
+                if gone and not self._cluster(client):
+                    # Atomic appends make these leftovers of expiry; on a cluster an entry without
+                    # a session may be a first append in flight, so it is only filtered out.
+                    await client.zrem(self._index, *gone)
+                listed += [s for s, ok in zip(chunk, alive, strict=True) if ok]
+                if limit is not None and len(listed) >= limit:
+                    return listed[:limit]
+        return listed
 
     async def delete(self, session_id: str) -> bool:
         check_session_id(session_id)
@@ -304,11 +340,11 @@ class RedisStore(BaseStore):
             client = await self._connect()
             if self._cluster(client):
                 await client.zrem(self._index, session_id)
-                removed = int(await client.delete(*self.session_keys(session_id)))
+                removed = int(await client.delete(*self._session_keys(session_id)))
             else:
                 pipe = client.pipeline(transaction=True)
                 pipe.zrem(self._index, session_id)
-                pipe.delete(*self.session_keys(session_id))
+                pipe.delete(*self._session_keys(session_id))
                 removed = int((await pipe.execute())[1])
         return removed > 0
 

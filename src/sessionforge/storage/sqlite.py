@@ -8,9 +8,9 @@ returns. Blocking calls run in a worker thread so the event loop never stalls.
 
 One exception, for speed: a small append whose write lock is free right now, or a read of the few
 records appended since a known position, runs on the event loop itself (tens of microseconds, where
-the hop to a thread and back costs about a hundred). It never waits: with ``busy_timeout`` at 0 for
-that attempt, a lock held by another thread or process sends it to the worker thread like any other
-call. Automatic WAL checkpoints are off, so a commit on the loop never writes the database file;
+the hop to a thread and back costs about a hundred). It never waits: it runs on a connection of its
+own whose ``busy_timeout`` is 0, so a lock held by another process sends it to the worker thread
+like any other call. Automatic WAL checkpoints are off, so a commit on the loop never writes the database file;
 every :data:`CHECKPOINT_EVERY` appends one goes through the thread and checkpoints there (and SQLite
 checkpoints when the last connection to the file closes).
 """
@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import ConfigurationError, CorruptRecordError, StorageError, StoreUnavailableError
-from .base import BaseStore, StoredRecord, check_prefix, check_session_id, check_window
+from .base import (
+    BaseStore,
+    StoredRecord,
+    check_page,
+    check_prefix,
+    check_session_id,
+    check_window,
+    prefix_successor,
+)
 from .sqlite_schema import migrate
 
 __all__ = ["SQLiteStore"]
@@ -110,24 +118,37 @@ class SQLiteStore(BaseStore):
                 ) from exc
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        self._loop_conn: sqlite3.Connection | None = None
         self._appends = 0
 
     # ---- plumbing ------------------------------------------------------------------------------
 
+    def _open(self, busy_ms: int) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            str(Path(self.path).expanduser()) if self.path != ":memory:" else self.path,
+            timeout=busy_ms / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=64,
+        )
+        _enable_wal(conn)
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run in the thread
+        conn.execute(f"PRAGMA busy_timeout={busy_ms}")
+        return conn
+
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
             with _translate(self.path):
-                conn = sqlite3.connect(
-                    str(Path(self.path).expanduser()) if self.path != ":memory:" else self.path,
-                    timeout=30.0,
-                    isolation_level=None,
-                    check_same_thread=False,
-                )
-                _enable_wal(conn)
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run in the thread
-                conn.execute("PRAGMA busy_timeout=30000")
-                migrate(conn)
+                conn = self._open(30000)
+                try:
+                    migrate(conn)
+                    # The loop's own connection never waits on a lock (busy_timeout 0). A private
+                    # in-memory database is one connection: nothing else can hold its lock.
+                    self._loop_conn = conn if self.path == ":memory:" else self._open(0)
+                except BaseException:
+                    conn.close()
+                    raise
                 self._conn = conn
         return self._conn
 
@@ -140,20 +161,17 @@ class SQLiteStore(BaseStore):
 
     def _run_inline(self, fn: Callable[[sqlite3.Connection], T], session_id: str) -> T | None:
         """``fn`` on the loop's thread if that cannot wait on a lock; ``None`` if it would have to."""
-        if self._conn is None or not self._lock.acquire(blocking=False):
+        conn = self._loop_conn
+        if conn is None or not self._lock.acquire(blocking=False):
             return None  # not connected yet (connecting may wait) or another thread is in there
         try:
-            conn = self._conn
             with _translate(self.path, session_id):
-                conn.execute("PRAGMA busy_timeout=0")
                 try:
                     return fn(conn)
                 except sqlite3.OperationalError as exc:
                     if "locked" in str(exc) or "busy" in str(exc):
                         return None  # another process is writing: wait for it in the thread
                     raise
-                finally:
-                    conn.execute("PRAGMA busy_timeout=30000")
         finally:
             self._lock.release()
 
@@ -267,17 +285,36 @@ class SQLiteStore(BaseStore):
             rows = await self._run(read, session_id)
         return self._decode_all(session_id, rows)
 
-    async def list_sessions(self, prefix: str = "") -> list[str]:
+    async def list_sessions(
+        self, prefix: str = "", limit: int | None = None, after: str | None = None
+    ) -> list[str]:
         check_prefix(prefix)
-        ns = self.namespace
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        check_page(limit, after)
+        if limit == 0:
+            return []
+        # A range of the primary key (namespace, session_id): a page reads only its own rows.
+        where: list[str] = ["namespace=?"]
+        params: list[Any] = [self.namespace]
+        if after is not None and after >= prefix:
+            where.append("session_id>?")
+            params.append(after)
+        elif prefix:
+            where.append("session_id>=?")
+            params.append(prefix)
+        if prefix:
+            upper = prefix_successor(prefix)
+            if upper is not None:
+                where.append("session_id<?")
+                params.append(upper)
+            where.append("substr(session_id, 1, ?)=?")
+            params += [len(prefix), prefix]
+        sql = (
+            f"SELECT CAST(session_id AS BLOB) FROM sessions WHERE {' AND '.join(where)} "
+            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY session_id LIMIT ?"
+        )
 
         def read(conn: sqlite3.Connection) -> list[str]:
-            rows = conn.execute(
-                "SELECT CAST(session_id AS BLOB) FROM sessions WHERE namespace=? AND session_id LIKE ? "
-                "ESCAPE '\\' AND (expires_at IS NULL OR expires_at > ?) ORDER BY session_id",
-                (ns, escaped + "%", time.time()),
-            ).fetchall()
+            rows = conn.execute(sql, (*params, time.time(), -1 if limit is None else limit)).fetchall()
             ids: list[str] = []
             for (raw,) in rows:
                 try:
@@ -349,8 +386,10 @@ class SQLiteStore(BaseStore):
     async def aclose(self) -> None:
         def close() -> None:
             with self._lock:
+                if self._loop_conn is not None and self._loop_conn is not self._conn:
+                    self._loop_conn.close()
                 if self._conn is not None:
                     self._conn.close()
-                    self._conn = None
+                self._conn = self._loop_conn = None
 
         await asyncio.to_thread(close)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from typing import Any
 
 import psycopg_pool
 import pytest
@@ -77,3 +78,55 @@ def test_a_loop_that_ends_with_the_pool_open_still_ends(postgres_server: object)
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "15"
+
+
+async def _backend_pid(store: PostgresStore) -> int:
+    async def read(conn: Any) -> int:
+        cur = await conn.execute("SELECT pg_backend_pid()")
+        row = await cur.fetchone()
+        return int(row[0])
+
+    return await store._run(read)
+
+
+@pytest.mark.postgres
+def test_postgres_connections_outlive_an_event_loop(postgres_server: object) -> None:
+    """The blocking faces run each call in a loop of its own: they reuse one connection."""
+    store = PostgresStore.from_url(postgres_server.create_database())  # type: ignore[attr-defined]
+    pids = {asyncio.run(_backend_pid(store)) for _ in range(4)}
+    assert len(pids) == 1
+    asyncio.run(store.aclose())
+
+
+@pytest.mark.postgres
+async def test_postgres_opens_at_most_max_size_connections(postgres_server: object) -> None:
+    store = PostgresStore.from_url(
+        postgres_server.create_database(),  # type: ignore[attr-defined]
+        pool_options={"max_size": 2},
+    )
+    await store.append("s", [{"id": "a"}])
+    pids = await asyncio.gather(*(_backend_pid(store) for _ in range(8)))
+    assert len(set(pids)) <= 2
+    assert [len(r) for r in await asyncio.gather(*(store.load("s") for _ in range(8)))] == [1] * 8
+    await store.aclose()
+
+
+@pytest.mark.postgres
+async def test_postgres_an_idle_connection_the_server_closed_is_replaced(
+    postgres_server: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    from sessionforge.storage import postgres
+
+    monkeypatch.setattr(postgres, "CHECK_IDLE", 0.0)
+    url = postgres_server.create_database()  # type: ignore[attr-defined]
+    store = PostgresStore.from_url(url)
+    await store.append("s", [{"id": "a"}])
+    pid = await _backend_pid(store)
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as admin:
+        await admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    await asyncio.sleep(0.05)
+    assert [r.record["id"] for r in await store.load("s")] == ["a"]  # no error: checked, replaced
+    assert await _backend_pid(store) != pid
+    await store.aclose()

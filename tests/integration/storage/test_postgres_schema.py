@@ -33,6 +33,7 @@ EXPECTED_INDEXES = {
     "sessionforge_events_record_id",
     "sessionforge_schema_version_pkey",
     "sessionforge_sessions_expiry",
+    "sessionforge_sessions_listing",
     "sessionforge_sessions_pkey",
     "function sessionforge_append",
 }
