@@ -477,4 +477,5 @@ def decode_record(session_id: str, stored: StoredRecord) -> SessionEvent:
         raise CorruptRecordError(
             f"record {stored.seq} of session {session_id!r} is not a valid event: {exc}",
             session_id=session_id,
+            seq=stored.seq,
         ) from exc
