@@ -288,6 +288,18 @@ class SessionEvent(BaseModel):
         return event
 
 
+def _init_private(self: BaseModel, context: Any, /) -> None:
+    # pydantic's generic initializer of private attributes costs about a third of validating an
+    # event on reload; an event's defaults are set in one literal (a subclass keeps pydantic's).
+    if type(self) is SessionEvent:
+        object.__setattr__(self, "__pydantic_private__", {"_projection": None, "_stored_tokens": None})
+    else:
+        _pydantic_init_private(self, context)
+
+
+_pydantic_init_private = SessionEvent.model_post_init
+SessionEvent.model_post_init = _init_private  # type: ignore[method-assign]
+
 STORED_TOKENS: TypeAdapter[list[dict[str, NonNegativeInt]]] = TypeAdapter(list[dict[str, NonNegativeInt]])
 """Validates a record's :data:`TOKENS_KEY`."""
 

@@ -94,3 +94,12 @@ async def test_malformed_stored_counts_are_a_corrupt_record(bad: object) -> None
         await Session.load(session.id, store)
     assert info.value.session_id == session.id
     assert info.value.seq == last
+
+
+def test_the_fast_private_initializers_set_every_private_attribute() -> None:
+    event = SessionEvent.from_record(chat_message_event(ChatMessage.user("hi")).to_record(), seq=1)
+    assert set(event.__pydantic_private__ or {}) == set(SessionEvent.__private_attributes__)
+    assert set(event.message.__pydantic_private__ or {}) == set(ChatMessage.__private_attributes__)
+    other = ChatMessage.user("hi")
+    assert other.token_cache == {} and other.token_cache is not event.message.token_cache
+    assert event.model_copy().projection_cache is None
