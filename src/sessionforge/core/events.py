@@ -20,7 +20,7 @@ from pydantic_core import to_jsonable_python
 from ..errors import RecordFormatError
 from .jsonvalue import find_problem
 from .messages import ChatMessage
-from .tokens import DEFAULT_TOKEN_MODEL, persisted_counts
+from .tokens import DEFAULT_TOKEN_MODEL, persisted_counts, seed_counts
 from .usage import TokenUsage
 
 __all__ = [
@@ -126,11 +126,25 @@ class SessionEvent(BaseModel):
         stored: list[dict[str, int]] | None = private["_stored_tokens"]
         return stored
 
-    @stored_tokens.setter
-    def stored_tokens(self, value: list[dict[str, int]] | None) -> None:
+    def keep_stored_tokens(self, counts: list[dict[str, int]]) -> None:
+        """Hold the counts read back with this event until its messages are built (a method, not a
+        property setter: pydantic's ``__setattr__`` would cost more than the rest of the work)."""
         private = self.__pydantic_private__
         assert private is not None
-        private["_stored_tokens"] = value
+        private["_stored_tokens"] = counts
+
+    def cache_projection(self, messages: tuple[ChatMessage, ...]) -> None:
+        """Remember ``messages`` as what the current payload projects to; the counts read back with
+        the event go into their token caches, so they are not tokenized again."""
+        private = self.__pydantic_private__
+        assert private is not None
+        stored = private["_stored_tokens"]
+        if stored is not None:
+            private["_stored_tokens"] = None
+            if len(stored) == len(messages):
+                for message, counts in zip(messages, stored, strict=True):
+                    seed_counts(message.token_cache, counts)
+        private["_projection"] = (self.message, messages)
 
     @classmethod
     async def create_with_tokens(
@@ -284,7 +298,7 @@ class SessionEvent(BaseModel):
         data["seq"] = seq
         event = cls.model_validate(data)
         if tokens is not None:
-            event.stored_tokens = STORED_TOKENS.validate_python(tokens, strict=True)
+            event.keep_stored_tokens(STORED_TOKENS.validate_python(tokens, strict=True))
         return event
 
 

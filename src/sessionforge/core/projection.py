@@ -28,7 +28,7 @@ from .events import EventSource, EventType, SessionEvent, render_tool_result
 from .messages import ChatMessage, ToolCall
 from .pairing import PairingState, pairing_error
 from .session import SessionLog
-from .tokens import TokenCounter, seed_counts
+from .tokens import TokenCounter
 from .units import UnitLog
 from .views import CompactionRecord, ViewReplay
 
@@ -103,13 +103,7 @@ def event_messages(event: SessionEvent) -> tuple[ChatMessage, ...]:
     if cached is not None and cached[0] is event.message:
         return cached[1]
     messages = _project(event)
-    stored = event.stored_tokens
-    if stored is not None:  # counted before it was written: not tokenized again
-        event.stored_tokens = None
-        if len(stored) == len(messages):
-            for message, counts in zip(messages, stored, strict=True):
-                seed_counts(message.token_cache, counts)
-    event.projection_cache = (event.message, messages)
+    event.cache_projection(messages)
     return messages
 
 

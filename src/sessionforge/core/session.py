@@ -529,5 +529,5 @@ def _decode_batch(records: Sequence[StoredRecord]) -> list[SessionEvent]:
         rows[row]["message"] = message
     events = _EVENTS.validate_python(rows)
     for row, stored_counts in zip(count_rows, _COUNTS.validate_python(counts, strict=True), strict=True):
-        events[row].stored_tokens = stored_counts
+        events[row].keep_stored_tokens(stored_counts)
     return events
