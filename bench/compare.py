@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/compare.py            # full run, about 7 minutes on 2 cores
     .venv/bin/python bench/compare.py --quick    # about 2 minutes: smaller sizes, shorter caps
+    .venv/bin/python bench/compare.py --reload   # only (d), the reloads, about a minute
 
 Workloads (see ``workloads.py``), each compared with the library users would pick for the same job:
 (a) chat histories: a conversation of 1,000 and 10,000 turns under a 4,000-token budget through
@@ -481,6 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="about 2 minutes: smaller sizes, short caps")
     parser.add_argument("--only", nargs="*", help="contender keys to run (default: all)")
+    parser.add_argument("--reload", action="store_true", help="only the persist-and-reload section")
     parser.add_argument("--peers-python", type=Path, default=PEERS_PYTHON, help="interpreter for peers")
     parser.add_argument("--worker", nargs=3, metavar=("KEY", "TASK", "ARGS"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
@@ -508,13 +510,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         runnable[contender.key] = python
 
+    every = not options.reload
     steps = sum(
-        len(plan.sizes) * bool(wl.BY_KEY[k].conversation)
-        + bool(wl.BY_KEY[k].tracked)
+        (len(plan.sizes) * bool(wl.BY_KEY[k].conversation) + bool(wl.BY_KEY[k].tracked)) * every
         + bool(wl.BY_KEY[k].persist)
-        + bool(wl.BY_KEY[k].counter)
+        + bool(wl.BY_KEY[k].counter) * every
         for k in runnable
-    ) + (4 if wl.MANAGER in runnable else 0)
+    ) + (4 if wl.MANAGER in runnable and every else 0)
     # On stderr and transient, so that stdout (the tables) stays clean for redirecting.
     bar = Progress(
         TextColumn("{task.description}"),
@@ -554,7 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "larger); the session-manager table divides turns/s by chuk's, the event-path table by ChatSession's "
         "turn, the reload column by the Agents SDK's reload\n"
     )
-    for size in plan.sizes:
+    for size in plan.sizes if every else ():
         args = {"turns": size, "budget": BUDGET, "repeats": plan.repeats, "cap_s": plan.cap_s}
         results = {
             key: run(key, "conversation", args, timeout=plan.cap_s * 8 + 60)
@@ -573,20 +575,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     tracked = {
         key: run(key, "tracked", args, timeout=plan.cap_s * 12 + 60)
         for key in runnable
-        if wl.BY_KEY[key].tracked
+        if wl.BY_KEY[key].tracked and every
     }
     late = None
-    if wl.MANAGER in runnable:
+    if wl.MANAGER in runnable and every:
         late_args = {"turns": plan.late_turns, "repeats": 1, "cap_s": 300.0}
         late = run(wl.MANAGER, "tracked", late_args, timeout=400)
-    show(tracked_table(plan.tracked_turns, tracked, late, plan.late_turns))
+    if every:
+        show(tracked_table(plan.tracked_turns, tracked, late, plan.late_turns))
     ours, chuk = tracked_summary(tracked.get(wl.MANAGER)), tracked_summary(tracked.get("chuk"))
     if ours and chuk and not chuk["stopped"] and not ours["stopped"]:
         measured["manager_vs_chuk"] = ours["turns_per_s"] / chuk["turns_per_s"]
     if (s := tracked_summary(late)) is not None and not s["stopped"]:
         measured["late_early"] = s["last100_us"] / s["first100_us"]
 
-    if wl.MANAGER in runnable:
+    if wl.MANAGER in runnable and every:
         args = {"turns": plan.tracked_turns, "repeats": plan.repeats, "view_messages": plan.view_messages}
         path = run(wl.MANAGER, "event-path", args, timeout=600)
         show(event_table(path))
@@ -607,23 +610,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         slowest = max(_median([r["reload_s"] for r in f]) for f in faces)
         measured["reload_vs_agents"] = slowest / _median([r["reload_s"] for r in agents])
 
-    if wl.MANAGER in runnable:
+    if wl.MANAGER in runnable and every:
         args = {"sessions": plan.startup_sessions, "repeats": 5}
         started_up = run(wl.MANAGER, "startup", args, timeout=600)
         show(startup_table(started_up))
         if "error" not in started_up:
             measured.update({k: started_up[k] for k in ("tokenizer_s", "help_s", "list_s")})
 
-    if wl.MANAGER in runnable:
+    if wl.MANAGER in runnable and every:
         framed = run(wl.MANAGER, "adapters", {"turns": plan.adapter_turns}, timeout=900)
         show(adapter_table(framed))
 
-    accuracy = {key: run(key, "accuracy", {}, timeout=120) for key in runnable if wl.BY_KEY[key].counter}
+    accuracy = {
+        key: run(key, "accuracy", {}, timeout=120) for key in runnable if wl.BY_KEY[key].counter and every
+    }
     bar.stop()
-    print(accuracy_table(accuracy), end="\n\n")
+    if every:
+        print(accuracy_table(accuracy), end="\n\n")
     print(targets_table(measured), end="\n\n")
 
-    if "chuk" in runnable:
+    if "chuk" in runnable and every:
         with tempfile.TemporaryDirectory() as empty:
             probe = run("chuk", "probe", {}, timeout=60, extra_env={"TIKTOKEN_CACHE_DIR": empty})
         notes.add(f"chuk-ai-session-manager offline without tiktoken's cache: {probe}")

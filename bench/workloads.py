@@ -333,9 +333,10 @@ class SessionforgeChatSession:
 
 def sessionforge_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> PersistRun:
     """One store append per message (as a live session persists), then a cold load into messages."""
-    from sessionforge.core.events import SessionEvent, chat_message_event
+    from sessionforge.core.events import chat_message_event
     from sessionforge.core.messages import ChatMessage
     from sessionforge.core.projection import event_messages
+    from sessionforge.core.session import decode_records
     from sessionforge.storage.config import open_store
 
     url = f"sqlite:///{workdir / 'sessionforge.db'}"
@@ -351,11 +352,43 @@ def sessionforge_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> 
         store = open_store(url)
         async with store:
             records = await store.load("bench")
-        return [m for r in records for m in event_messages(SessionEvent.from_record(r.record, r.seq))]
+        return [m for event in decode_records("bench", records) for m in event_messages(event)]
 
     _, persist_s = _timed(lambda: asyncio.run(persist()))
     loaded, reload_s = _timed(lambda: asyncio.run(reload()))
     return PersistRun(len(messages), persist_s, reload_s, len(loaded), "SQLite file")
+
+
+def sessionforge_session_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> PersistRun:
+    """``Session.add_event_and_save`` per message (the core model bound to a store), then
+    ``Session.load`` in a new store object and its events' messages."""
+    from sessionforge.core.events import chat_message_event
+    from sessionforge.core.messages import ChatMessage
+    from sessionforge.core.projection import event_messages
+    from sessionforge.storage.config import open_store
+    from sessionforge.storage.session import Session
+
+    url = f"sqlite:///{workdir / 'sessionforge-session.db'}"
+    chat = [ChatMessage(role=role, content=text) for role, text in messages]  # type: ignore[arg-type]
+
+    async def persist() -> str:
+        store = open_store(url)
+        async with store:
+            session = await Session.create(store=store)
+            for message in chat:
+                await session.add_event_and_save(chat_message_event(message))
+        return session.id
+
+    async def reload(session_id: str) -> int:
+        store = open_store(url)
+        async with store:
+            session = await Session.load(session_id, store)
+        assert session is not None
+        return len([m for event in session.events for m in event_messages(event)])
+
+    session_id, persist_s = _timed(lambda: asyncio.run(persist()))
+    count, reload_s = _timed(lambda: asyncio.run(reload(session_id)))
+    return PersistRun(len(messages), persist_s, reload_s, count, "SQLite file")
 
 
 def sessionforge_chat_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> PersistRun:
@@ -387,7 +420,7 @@ def sessionforge_chat_persist(messages: Sequence[tuple[str, str]], workdir: Path
 
 def sessionforge_manager_persist(messages: Sequence[tuple[str, str]], workdir: Path) -> PersistRun:
     """``user_says``/``ai_responds`` per message, then a new ``SessionManager`` on the session id and
-    its ``get_conversation()``."""
+    its ``get_messages_for_llm()`` (the request a reopened session sends)."""
     from sessionforge import SessionManager, open_store
 
     url = f"sqlite:///{workdir / 'sessionforge-manager.db'}"
@@ -406,7 +439,8 @@ def sessionforge_manager_persist(messages: Sequence[tuple[str, str]], workdir: P
     async def reload(session_id: str) -> int:
         store = open_store(url)
         async with store:
-            return len(await SessionManager(session_id=session_id, store=store).get_conversation())
+            reopened = SessionManager(session_id=session_id, store=store, model=MODEL)
+            return len(await reopened.get_messages_for_llm())
 
     session_id, persist_s = _timed(lambda: asyncio.run(persist()))
     count, reload_s = _timed(lambda: asyncio.run(reload(session_id)))
@@ -849,8 +883,14 @@ CONTENDERS: list[Contender] = [
         requires=("sessionforge",),
         conversation=SessionforgeChatSession,
         persist=sessionforge_persist,
-        persist_label="sessionforge Store.append / Store.load into messages",
+        persist_label="sessionforge Store.append / Store.load + decode_records into messages",
         counter=sessionforge_counter,
+    ),
+    Contender(
+        key="sessionforge-session",
+        label="sessionforge Session.create / load (core, bound to a store)",
+        requires=("sessionforge",),
+        persist=sessionforge_session_persist,
     ),
     Contender(
         key="sessionforge-chat",

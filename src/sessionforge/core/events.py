@@ -14,16 +14,17 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PrivateAttr, TypeAdapter
 from pydantic_core import to_jsonable_python
 
 from ..errors import RecordFormatError
 from .jsonvalue import find_problem
 from .messages import ChatMessage
-from .tokens import DEFAULT_TOKEN_MODEL
+from .tokens import DEFAULT_TOKEN_MODEL, persisted_counts, seed_counts
 from .usage import TokenUsage
 
 __all__ = [
+    "TOKENS_KEY",
     "USAGE_KEY",
     "EventSource",
     "EventType",
@@ -38,6 +39,13 @@ USAGE_KEY = "usage"
 """Key of an assistant message's ``metadata`` holding the usage of the model call that wrote it
 (``TokenUsage`` as JSON). It travels with the message into the store, so per-call tokens and cost are
 appended with the reply instead of being kept in a session-wide record rewritten on every save."""
+
+
+TOKENS_KEY = "text_tokens"
+"""Key of a record holding the token counts of the text of the messages the event projects to, one
+``{encoding: tokens}`` per message, as counted before it was written: a reload takes them instead of
+tokenizing the conversation again. Only exact encodings' counts are kept (see
+:func:`~sessionforge.core.tokens.persisted_counts`); a message without them is counted when read."""
 
 
 class EventSource(StrEnum):
@@ -92,6 +100,8 @@ class SessionEvent(BaseModel):
 
     # (payload, its messages): the projection's memo, see sessionforge.core.projection
     _projection: tuple[Any, tuple[ChatMessage, ...]] | None = PrivateAttr(default=None)
+    # the stored text-token counts of those messages, taken by the projection when it builds them
+    _stored_tokens: list[dict[str, int]] | None = PrivateAttr(default=None)
 
     @property
     def projection_cache(self) -> tuple[Any, tuple[ChatMessage, ...]] | None:
@@ -106,6 +116,35 @@ class SessionEvent(BaseModel):
         private = self.__pydantic_private__
         assert private is not None
         private["_projection"] = value
+
+    @property
+    def stored_tokens(self) -> list[dict[str, int]] | None:
+        """The text-token counts read back with this event (:data:`TOKENS_KEY`), or ``None``."""
+        private = self.__pydantic_private__
+        if private is None:
+            return None
+        stored: list[dict[str, int]] | None = private["_stored_tokens"]
+        return stored
+
+    def keep_stored_tokens(self, counts: list[dict[str, int]]) -> None:
+        """Hold the counts read back with this event until its messages are built (a method, not a
+        property setter: pydantic's ``__setattr__`` would cost more than the rest of the work)."""
+        private = self.__pydantic_private__
+        assert private is not None
+        private["_stored_tokens"] = counts
+
+    def cache_projection(self, messages: tuple[ChatMessage, ...]) -> None:
+        """Remember ``messages`` as what the current payload projects to; the counts read back with
+        the event go into their token caches, so they are not tokenized again."""
+        private = self.__pydantic_private__
+        assert private is not None
+        stored = private["_stored_tokens"]
+        if stored is not None:
+            private["_stored_tokens"] = None
+            if len(stored) == len(messages):
+                for message, counts in zip(messages, stored, strict=True):
+                    seed_counts(message.token_cache, counts)
+        private["_projection"] = (self.message, messages)
 
     @classmethod
     async def create_with_tokens(
@@ -235,17 +274,48 @@ class SessionEvent(BaseModel):
             data["chat"] = self.message.to_dict()
         else:
             data["message"] = self.message
+        counts = self._counted_tokens()
+        if counts is not None:
+            data[TOKENS_KEY] = counts
         return data
+
+    def _counted_tokens(self) -> list[dict[str, int]] | None:
+        """The exact text-token counts its projected messages hold now, if any were counted."""
+        cached = self.projection_cache
+        if cached is None or cached[0] is not self.message or not cached[1]:
+            return None
+        counts = [persisted_counts(message.token_cache) for message in cached[1]]
+        return counts if any(counts) else None
 
     @classmethod
     def from_record(cls, record: dict[str, Any], seq: int | None = None) -> SessionEvent:
         """Inverse of :meth:`to_record`; raises ``pydantic.ValidationError`` or ``MessageFormatError``."""
         data = dict(record)
         chat = data.pop("chat", None)
+        tokens = data.pop(TOKENS_KEY, None)
         if chat is not None:
             data["message"] = ChatMessage.from_dict(chat)
         data["seq"] = seq
-        return cls.model_validate(data)
+        event = cls.model_validate(data)
+        if tokens is not None:
+            event.keep_stored_tokens(STORED_TOKENS.validate_python(tokens, strict=True))
+        return event
+
+
+def _init_private(self: BaseModel, context: Any, /) -> None:
+    # pydantic's generic initializer of private attributes costs about a third of validating an
+    # event on reload; an event's defaults are set in one literal (a subclass keeps pydantic's).
+    if type(self) is SessionEvent:
+        object.__setattr__(self, "__pydantic_private__", {"_projection": None, "_stored_tokens": None})
+    else:
+        _pydantic_init_private(self, context)
+
+
+_pydantic_init_private = SessionEvent.model_post_init
+SessionEvent.model_post_init = _init_private  # type: ignore[method-assign]
+
+STORED_TOKENS: TypeAdapter[list[dict[str, NonNegativeInt]]] = TypeAdapter(list[dict[str, NonNegativeInt]])
+"""Validates a record's :data:`TOKENS_KEY`."""
 
 
 def chat_message_event(message: ChatMessage, **extra: Any) -> SessionEvent:

@@ -279,6 +279,18 @@ class ChatMessage(_Value):
             return _MESSAGE_ADAPTER.validate_python(payload)
 
 
+def _init_private(self: BaseModel, context: Any, /) -> None:
+    # pydantic's generic initializer of private attributes costs about a third of validating a
+    # message read back; a message's empty token cache is set in one literal (a subclass keeps pydantic's).
+    if type(self) is ChatMessage:
+        object.__setattr__(self, "__pydantic_private__", {"_token_cache": {}})
+    else:
+        _pydantic_init_private(self, context)
+
+
+_pydantic_init_private = ChatMessage.model_post_init
+ChatMessage.model_post_init = _init_private  # type: ignore[method-assign]
+
 _MESSAGE_ADAPTER: TypeAdapter[ChatMessage] = TypeAdapter(ChatMessage)
 
 

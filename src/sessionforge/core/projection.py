@@ -103,7 +103,7 @@ def event_messages(event: SessionEvent) -> tuple[ChatMessage, ...]:
     if cached is not None and cached[0] is event.message:
         return cached[1]
     messages = _project(event)
-    event.projection_cache = (event.message, messages)
+    event.cache_projection(messages)
     return messages
 
 

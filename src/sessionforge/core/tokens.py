@@ -47,7 +47,9 @@ __all__ = [
     "counter_for_model",
     "encoding_for_model",
     "load_encoding",
+    "persisted_counts",
     "register_counter",
+    "seed_counts",
 ]
 
 logger = logging.getLogger("sessionforge.tokens")
@@ -240,6 +242,26 @@ _ENCODINGS: dict[str, tuple[str, dict[str, int]]] = {
         },
     ),
 }
+
+_PERSISTED = {name + _TEXT_SUFFIX: name for name in _ENCODINGS}
+
+
+def persisted_counts(cache: dict[str, int]) -> dict[str, int]:
+    """The counts of a message's token cache worth storing with it: the text-only counts of OpenAI's
+    fixed encodings, ``{encoding: tokens}``. They are the tokenizer's output on text stored beside
+    them, so they read back exact; a message's full count is derived from them cheaply when read."""
+    if not cache:
+        return {}
+    return {name: cache[key] for key, name in _PERSISTED.items() if key in cache}
+
+
+def seed_counts(cache: dict[str, int], stored: dict[str, int]) -> None:
+    """Take counts made by :func:`persisted_counts` back into a message's token cache (a count
+    already there, or of an encoding this version does not know, is left alone)."""
+    for name, tokens in stored.items():
+        if name in _ENCODINGS:
+            cache.setdefault(name + _TEXT_SUFFIX, tokens)
+
 
 CACHE_DIR_ENV = "SESSIONFORGE_CACHE_DIR"
 """Where the fast form of the rank files is kept; default: ``encodings`` in the user cache directory."""

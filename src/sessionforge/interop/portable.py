@@ -39,7 +39,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
 
-from ..core.events import EventType, SessionEvent
+from ..core.events import TOKENS_KEY, EventType, SessionEvent
 from ..errors import (
     MessageFormatError,
     SessionAlreadyExists,
@@ -69,7 +69,7 @@ FORMAT = "sessionforge.session"
 VERSION = 1
 KNOWN_VERSIONS = frozenset({1})
 """Export versions this sessionforge reads (and writes: :data:`VERSION`)."""
-_EVENT_KEYS = frozenset({*SessionEvent.model_fields, "chat"}) - {"seq"}
+_EVENT_KEYS = frozenset({*SessionEvent.model_fields, "chat", TOKENS_KEY}) - {"seq"}
 
 logger = logging.getLogger("sessionforge.interop.portable")
 

@@ -276,12 +276,7 @@ class BaseStore(ABC):
 
     def _decode_all(self, session_id: str, rows: Iterable[tuple[int, str | bytes]]) -> list[StoredRecord]:
         """Stored rows as records; the first that cannot be trusted raises CorruptRecordError."""
-        return [
-            StoredRecord(
-                seq, self.codec.decode(body, session_id=session_id, seq=seq, namespace=self.namespace)
-            )
-            for seq, body in rows
-        ]
+        return self.codec.decode_rows(rows, session_id=session_id, namespace=self.namespace)
 
     def _purge_due(self, now: float) -> bool:
         """Whether an append should purge expired sessions: its first, then one per PURGE_EVERY s."""

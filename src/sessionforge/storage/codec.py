@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic_core import from_json
 
 from .._optional import require
 from ..core.jsonvalue import MAX_DEPTH, find_problem, shown_path
+from ..core.records import StoredRecord
 from ..errors import ConfigurationError, CorruptRecordError, RecordFormatError
 
 __all__ = ["MAX_RECORD_BYTES", "RECORD_FORMAT", "RecordCodec"]
@@ -129,6 +130,33 @@ class RecordCodec:
         if self._fernet is not None:
             raise _unencrypted(where, session_id, seq)
         return _body(envelope.get("r"), where, session_id, seq)
+
+    def decode_rows(
+        self, rows: Iterable[tuple[int, str | bytes]], *, session_id: str, namespace: str | None = None
+    ) -> list[StoredRecord]:
+        """The records of stored ``(seq, text)`` rows, in order: :meth:`decode` for each, with the
+        common case (an unencrypted format-2 record whose checksum verifies) in one tight loop. Any
+        other row, or one that fails there, goes through :meth:`decode`, which names what is wrong."""
+        out: list[StoredRecord] = []
+        plain = self._fernet is None
+        crc32 = zlib.crc32
+        for seq, text in rows:
+            if plain and type(text) is bytes and text.startswith(_PREFIX) and text.endswith(b"}"):
+                body = text[_BODY_AT:-1]
+                try:
+                    if text[_BODY_AT - 6 : _BODY_AT] == b'","r":' and crc32(body) == int(
+                        text[len(_PREFIX) : len(_PREFIX) + 8], 16
+                    ):
+                        record = from_json(body)
+                        if type(record) is dict:
+                            out.append(StoredRecord(seq, record))
+                            continue
+                except ValueError:
+                    pass
+            out.append(
+                StoredRecord(seq, self.decode(text, session_id=session_id, seq=seq, namespace=namespace))
+            )
+        return out
 
     def _plain_v2(self, data: bytes, where: str, session_id: str, seq: int) -> dict[str, Any]:
         if self._fernet is not None:
