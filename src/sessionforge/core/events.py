@@ -8,6 +8,7 @@ API's user and AI turns), or a JSON object (tool calls, summaries, compactions).
 
 from __future__ import annotations
 
+import builtins
 import json
 import uuid
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic_core import to_jsonable_python
 
 from ..errors import RecordFormatError
+from .construct import assemble
 from .jsonvalue import find_problem
 from .messages import ChatMessage
 from .tokens import DEFAULT_TOKEN_MODEL
@@ -64,6 +66,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+_type_of = builtins.type  # ``type`` is also a parameter name here
+
+
 def _new_id() -> str:
     return str(uuid.uuid4())
 
@@ -106,6 +111,41 @@ class SessionEvent(BaseModel):
         private = self.__pydantic_private__
         assert private is not None
         private["_projection"] = value
+
+    @classmethod
+    def of_parts(
+        cls,
+        source: EventSource,
+        type: EventType,
+        message: Any,
+        metadata: dict[str, Any],
+        token_usage: TokenUsage | None = None,
+    ) -> SessionEvent:
+        """A new event, equal to ``cls(source=..., type=..., message=..., metadata=..., token_usage=...)``
+        but assembled without pydantic's validation pass, from parts the caller built (the session
+        manager records each turn with this). Parts of another kind are validated as usual."""
+        if not (
+            isinstance(source, EventSource)
+            and isinstance(type, EventType)
+            and _type_of(metadata) is dict
+            and all(_type_of(key) is str for key in metadata)
+            and (token_usage is None or _type_of(token_usage) is TokenUsage)
+        ):
+            return cls(source=source, type=type, message=message, metadata=metadata, token_usage=token_usage)
+        fields = {
+            "id": _new_id(),
+            "timestamp": _now(),
+            "source": source,
+            "type": type,
+            "message": message,
+            "token_usage": token_usage,
+            "metadata": metadata,
+            "parent_event_id": None,
+            "task_id": None,
+            "seq": None,
+        }
+        given = {"source", "type", "message", "metadata", "token_usage"}
+        return assemble(cls, fields, given, {"_projection": None})
 
     @classmethod
     async def create_with_tokens(

@@ -249,13 +249,11 @@ class SessionManager:
         """Record the user's message; returns the id of the session it went into."""
         await self.segment_if_full()
         session = await self._ensure()
-        event = SessionEvent(
-            source=EventSource.USER, type=EventType.MESSAGE, message=message, metadata=metadata
-        )
+        event = SessionEvent.of_parts(EventSource.USER, EventType.MESSAGE, message, metadata)
         # A user message costs nothing by itself: it is billed as part of the prompt of the call that
         # reads it. It carries its tokens, counted for the model in use, and no model or price.
         tokens, accuracy = self._text_tokens(event)
-        event.token_usage = TokenUsage(prompt_tokens=tokens, accuracy=accuracy)
+        event.token_usage = TokenUsage.counted(tokens, 0, accuracy=accuracy)
         await self._record(event)
         return session.id
 
@@ -270,14 +268,16 @@ class SessionManager:
         session = await self._ensure()
         if model:
             self._model = model
-        event = SessionEvent(
-            source=EventSource.LLM,
-            type=EventType.MESSAGE,
-            message=response,
-            metadata={"model": self._model, "provider": provider, **metadata},
+        event = SessionEvent.of_parts(
+            EventSource.LLM,
+            EventType.MESSAGE,
+            response,
+            {"model": self._model, "provider": provider, **metadata},
         )
         tokens, accuracy = self._text_tokens(event)
-        event.token_usage = TokenUsage.of(0, tokens, model=self._model, provider=provider, accuracy=accuracy)
+        event.token_usage = TokenUsage.counted(
+            0, tokens, model=self._model, provider=provider, accuracy=accuracy
+        )
         await self._record(event)
         return session.id
 

@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic_core import from_json
+from pydantic_core import from_json, to_json
 
 from .._optional import require
 from ..core.jsonvalue import MAX_DEPTH, find_problem, shown_path
@@ -193,9 +193,12 @@ def _checked(record: Any, session_id: str | None, index: int) -> tuple[str, byte
             raise _refused(f"is a {type(record).__name__}, not a JSON object", None, index, session_id)
         record = dict(record)
     try:
-        body = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        data = body.encode("utf-8")
-    except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        # pydantic-core's writer: compact UTF-8, ~5x json.dumps. What JSON cannot hold either fails
+        # here (a lone surrogate, an unknown type, too deep) or is written as something that does not
+        # compare equal below (NaN and infinities as null, a tuple or a set as a list, a key as text).
+        data = to_json(record, inf_nan_mode="null")
+        body = data.decode("utf-8")
+    except (TypeError, ValueError, RecursionError):  # PydanticSerializationError is a ValueError
         raise _explain(record, index, session_id) from None
     if len(data) > MAX_RECORD_BYTES:
         raise _refused(
