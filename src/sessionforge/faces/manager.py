@@ -180,6 +180,9 @@ class SessionManager:
         self._closed: dict[str, _Tally] = {}
         self._started_at: datetime | None = None  # the first segment's creation time, once read
         self._budget = budget
+        # The view's messages in wire form, by id (message kept, so the id stays its own): a request
+        # converts only the messages added since the last one.
+        self._wire: dict[int, tuple[ChatMessage, dict[str, Any]]] = {}
 
     # ---- properties ------------------------------------------------------------------------------
 
@@ -419,7 +422,19 @@ class SessionManager:
         list can be sent as is; a segment's opening summary is a system message; compaction records
         are applied (the store keeps everything).
         """
-        return [message_to_wire(m) for m in await self.get_messages(include_system)]
+        messages = await self.get_messages(include_system)
+        wire = self._wire
+        out: list[dict[str, Any]] = []
+        for message in messages:
+            known = wire.get(id(message))
+            if known is None or known[0] is not message:
+                known = (message, message_to_wire(message))
+                # Only flat dicts (text content, no tool calls) are kept: a copy of the top level is
+                # then a copy of all of it, so a caller changing what it got changes nothing here.
+                if isinstance(known[1].get("content"), str) and "tool_calls" not in known[1]:
+                    wire[id(message)] = known
+            out.append(dict(known[1]))
+        return out
 
     async def get_conversation(self, include_all_segments: bool = False) -> list[dict[str, Any]]:
         """User and assistant messages as ``{"role", "content", "timestamp"}``, oldest first."""
@@ -609,6 +624,7 @@ class SessionManager:
         self._segment = _Tally.of(child, self._tool_tokens)
         self._session = child
         self._view = None
+        self._wire.clear()
         self._chain = [*chain, child.id]
 
     async def _follow_continuations(self, session: Session) -> Session:
