@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import builtins
 import json
+import math
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
-from pydantic_core import to_jsonable_python
+from pydantic_core import from_json, to_json, to_jsonable_python
+from uuid_utils import uuid7
 
 from ..errors import RecordFormatError
 from .construct import assemble
@@ -27,6 +29,7 @@ from .usage import TokenUsage
 
 __all__ = [
     "USAGE_KEY",
+    "EncodedRecord",
     "EventSource",
     "EventType",
     "SessionEvent",
@@ -70,7 +73,9 @@ _type_of = builtins.type  # ``type`` is also a parameter name here
 
 
 def _new_id() -> str:
-    return str(uuid.uuid4())
+    # UUIDv7: time-ordered (ids of a session sort by creation, and index well) and, made by
+    # uuid-utils, ~20x cheaper than uuid.uuid4(), which reads the OS's random source on each call.
+    return str(uuid7())
 
 
 class SessionEvent(BaseModel):
@@ -277,6 +282,31 @@ class SessionEvent(BaseModel):
             data["message"] = self.message
         return data
 
+    def encoded_record(self) -> dict[str, Any]:
+        """:meth:`to_record` with its JSON text, written once (what a save appends).
+
+        An event whose payload is not a ``ChatMessage`` is serialized in one pass of pydantic-core's
+        writer, after the same checks as :meth:`to_record`, and its record is read back from that
+        text: an :class:`EncodedRecord`, equal to the text by construction, which the codec stores
+        without serializing it again. Other events give :meth:`to_record`'s plain dict.
+        """
+        usage = self.token_usage
+        cost = usage.estimated_cost_usd if usage is not None else None
+        if isinstance(self.message, ChatMessage) or not (cost is None or math.isfinite(cost)):
+            return self.to_record()
+        for name, value in (("metadata", self.metadata), ("message", self.message)):
+            problem = find_problem(value, path=name)
+            if problem is not None:
+                raise RecordFormatError(
+                    f"event {self.id}: {problem.path}: {problem.reason}", field=problem.path
+                )
+        try:
+            head = _SERIALIZER.to_json(self, exclude=_NOT_IN_HEAD)
+            text = head[:-1] + b',"message":' + to_json(self.message) + b"}"
+        except ValueError:  # a field pydantic-core cannot write (a lone surrogate in an id): checked
+            return self.to_record()  # and refused the usual way
+        return EncodedRecord(from_json(text), text)
+
     @classmethod
     def from_record(cls, record: dict[str, Any], seq: int | None = None) -> SessionEvent:
         """Inverse of :meth:`to_record`; raises ``pydantic.ValidationError`` or ``MessageFormatError``."""
@@ -286,6 +316,55 @@ class SessionEvent(BaseModel):
             data["message"] = ChatMessage.from_dict(chat)
         data["seq"] = seq
         return cls.model_validate(data)
+
+
+_SERIALIZER = SessionEvent.__pydantic_serializer__
+_NOT_IN_HEAD = {"seq", "message"}
+
+
+class EncodedRecord(dict[str, Any]):
+    """A record together with the JSON text it was read back from (``json``), which a store writes
+    as is. Changing the record's keys drops the text (the codec then serializes the record and
+    checks it as any other); its values are not to be changed in place."""
+
+    __slots__ = ("json",)
+
+    def __init__(self, record: dict[str, Any], json: bytes | None) -> None:
+        super().__init__(record)
+        self.json = json
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.json = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.json = None
+        super().__delitem__(key)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.json = None
+        super().update(*args, **kwargs)
+
+    def pop(self, *args: Any) -> Any:
+        self.json = None
+        return super().pop(*args)
+
+    def popitem(self) -> tuple[str, Any]:
+        self.json = None
+        return super().popitem()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.json = None
+        return super().setdefault(key, default)
+
+    def clear(self) -> None:
+        self.json = None
+        super().clear()
+
+    def __ior__(self, other: Any) -> EncodedRecord:  # type: ignore[override,misc]
+        self.json = None
+        super().__ior__(other)
+        return self
 
 
 def chat_message_event(message: ChatMessage, **extra: Any) -> SessionEvent:

@@ -444,7 +444,7 @@ class SessionLog(BaseModel):
                     records.append(meta_record({"op": "patch", **patch}))
         for index, event in enumerate(pending, start=len(records)):
             try:
-                records.append(event.to_record())
+                records.append(event.encoded_record())
             except RecordFormatError as refused:  # drop it: the session stays writable
                 self.events.remove(event)
                 refused.index, refused.session_id = index, self.id

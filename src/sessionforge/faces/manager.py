@@ -574,9 +574,8 @@ class SessionManager:
             if budget is not None and usage is not None:
                 budget.charge(usage)
                 session.metadata.properties[BUDGET_PROPERTY] = budget.totals()
-            session.append_event(event)
         try:
-            others = await session.save()
+            others = await session.append_and_save(events)
         except RecordFormatError:  # refused before anything was written: the session drops the event
             if budget is not None:
                 session.metadata.properties[BUDGET_PROPERTY] = before

@@ -35,6 +35,7 @@ from typing import Any
 from pydantic_core import from_json, to_json
 
 from .._optional import require
+from ..core.events import EncodedRecord
 from ..core.jsonvalue import MAX_DEPTH, find_problem, shown_path
 from ..errors import ConfigurationError, CorruptRecordError, RecordFormatError
 
@@ -188,6 +189,12 @@ class RecordCodec:
 
 def _checked(record: Any, session_id: str | None, index: int) -> tuple[str, bytes]:
     """``record`` as compact JSON text and its UTF-8 bytes, checked to read back equal."""
+    if isinstance(record, EncodedRecord) and record.json is not None:
+        # Read back from this very text when it was made (SessionEvent.encoded_record), after the
+        # checks every event passes: it reads back equal by construction. Size and depth still count.
+        data = record.json
+        if len(data) <= MAX_RECORD_BYTES and data.count(b"{") + data.count(b"[") <= MAX_DEPTH:
+            return data.decode("utf-8"), data
     if not isinstance(record, dict):
         if not isinstance(record, Mapping):
             raise _refused(f"is a {type(record).__name__}, not a JSON object", None, index, session_id)

@@ -257,6 +257,58 @@ class Session(SessionLog):
         except BaseException:
             self.book.uncertain = True
             raise
+        return await self._settle(pending, records, current, previous, last)
+
+    async def append_and_save(self, events: Sequence[SessionEvent]) -> list[SessionEvent]:
+        """Append ``events`` and save them: :meth:`append_event` for each, then :meth:`save`, in
+        one step (what a manager's turn does).
+
+        When the session had nothing else unsaved (no other event, no metadata change) only these
+        events' records are built and appended, without looking at the rest of the session;
+        otherwise, and on any refusal, this is exactly the two calls above. Returns what
+        :meth:`save` returns.
+        """
+        async with self._save_lock:
+            book = self.book
+            store = book.store
+            fast = (
+                store is not None
+                and not book.uncertain
+                and book.persisted_meta is not None
+                and book.checked == len(self.events)
+                and book.meta_key == self._meta_key()
+            )
+            for event in events:
+                self.append_event(event)
+            if not fast or store is None or not events:
+                return await self._save(None)
+            try:
+                records = [event.encoded_record() for event in events]
+            except RecordFormatError:  # refused the usual way: the refused event is dropped
+                return await self._save(None)
+            previous = book.last_seq
+            try:
+                last = await store.append(self.id, records)
+            except RecordFormatError:  # nothing was written: the usual way names and drops it
+                return await self._save(None)
+            except BaseException:
+                book.uncertain = True
+                raise
+            meta = book.persisted_meta
+            assert meta is not None
+            return await self._settle(list(events), records, meta, previous, last)
+
+    async def _settle(
+        self,
+        pending: list[SessionEvent],
+        records: list[dict[str, Any]],
+        current: dict[str, Any],
+        previous: int,
+        last: int,
+    ) -> list[SessionEvent]:
+        """After ``records`` (``pending``'s, after any metadata record) were appended: give the events
+        their seqs, take in what other writers appended meanwhile, and note what the store holds."""
+        assert self.book.store is not None
         others: list[SessionEvent] = []
         if not self.book.uncertain and last == previous + len(records):
             for offset, event in enumerate(pending, start=last - len(pending) + 1):

@@ -125,3 +125,58 @@ def test_the_codec_round_trips_what_it_writes() -> None:
     codec = RecordCodec()
     text = codec.encode(record, namespace="n", session_id="s")
     assert codec.decode(text, session_id="s", seq=1) == record
+
+
+def test_encoded_record_is_to_record_with_its_text() -> None:
+    from pydantic_core import from_json
+
+    from sessionforge.core.events import EncodedRecord, tool_call_event
+
+    usage = TokenUsage.counted(0, 7, model="gpt-4o", provider="openai")
+    events = [
+        SessionEvent.of_parts(
+            EventSource.LLM, EventType.MESSAGE, "ünï ✓", {"model": "gpt-4o", "n": [1, 2.5]}, usage
+        ),
+        tool_call_event("calc", {"x": 1}, {"y": [1, None]}, call_id="c1"),
+        SessionEvent(message=ChatMessage.user("a chat payload")),
+    ]
+    for event in events:
+        record = event.encoded_record()
+        assert record == event.to_record() and list(record) == list(event.to_record())
+        if isinstance(record, EncodedRecord):
+            assert record.json is not None and from_json(record.json) == record
+            codec = RecordCodec()
+            assert (
+                codec.decode(codec.encode(record, namespace="n", session_id="s"), session_id="s", seq=1)
+                == record
+            )
+            record["id"] = "changed"  # changing it drops the text: the codec writes what the dict says
+            assert record.json is None
+            stored = codec.decode(codec.encode(record, namespace="n", session_id="s"), session_id="s", seq=1)
+            assert stored["id"] == "changed"
+
+
+def test_encoded_record_refuses_what_to_record_refuses() -> None:
+    from sessionforge.errors import RecordFormatError
+
+    for bad in ({"x": float("nan")}, {"x": (1,)}, {"x": "lone \ud800"}):
+        event = SessionEvent.of_parts(EventSource.USER, EventType.MESSAGE, "hi", bad)
+        with pytest.raises(RecordFormatError):
+            event.encoded_record()
+    event = SessionEvent.of_parts(EventSource.SYSTEM, EventType.TOOL_CALL, {"result": {1, 2}}, {})
+    with pytest.raises(RecordFormatError):
+        event.encoded_record()
+    costly = TokenUsage.counted(1, 1)
+    costly.estimated_cost_usd = float("inf")
+    event = SessionEvent.of_parts(EventSource.LLM, EventType.MESSAGE, "hi", {}, costly)
+    with pytest.raises(RecordFormatError):
+        RecordCodec().encode(event.encoded_record(), namespace="n", session_id="s")
+
+
+def test_event_ids_are_time_ordered_uuids() -> None:
+    import uuid
+
+    ids = [SessionEvent.of_parts(EventSource.USER, EventType.MESSAGE, "x", {}).id for _ in range(50)]
+    assert all(uuid.UUID(i).version == 7 for i in ids)
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert uuid.UUID(SessionEvent().id).version == 7
