@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError
 
 from ..errors import CorruptRecordError, MessageFormatError, RecordFormatError, UsageError
+from .construct import set_field
 from .events import EventType, SessionEvent, event_usage
 from .records import ForkOrigin, StoredRecord, diff_meta, fold_meta, fork_origin, meta_record
 from .tokens import DEFAULT_TOKEN_MODEL
@@ -394,7 +395,7 @@ class SessionLog(BaseModel):
         """Add an event in memory; a save persists it."""
         self.events.append(event)
         if event.timestamp > self.metadata.updated_at:
-            self.metadata.updated_at = event.timestamp
+            set_field(self.metadata, "updated_at", event.timestamp)
 
     async def add_event(self, event: SessionEvent) -> None:
         """Add an event in memory (the spec's awaitable form of :meth:`append_event`)."""

@@ -33,6 +33,7 @@ from ..context.summarize import (
     llm_callback_summarizer,
 )
 from ..core.budget import BUDGET_PROPERTY, Budget
+from ..core.construct import set_field
 from ..core.events import EventSource, EventType, SessionEvent, event_usage, tool_call_event
 from ..core.messages import ChatMessage
 from ..core.projection import ConversationView, event_messages
@@ -256,7 +257,7 @@ class SessionManager:
         # A user message costs nothing by itself: it is billed as part of the prompt of the call that
         # reads it. It carries its tokens, counted for the model in use, and no model or price.
         tokens, accuracy = self._text_tokens(event)
-        event.token_usage = TokenUsage.counted(tokens, 0, accuracy=accuracy)
+        set_field(event, "token_usage", TokenUsage.counted(tokens, 0, accuracy=accuracy))
         await self._record(event)
         return session.id
 
@@ -278,9 +279,8 @@ class SessionManager:
             {"model": self._model, "provider": provider, **metadata},
         )
         tokens, accuracy = self._text_tokens(event)
-        event.token_usage = TokenUsage.counted(
-            0, tokens, model=self._model, provider=provider, accuracy=accuracy
-        )
+        usage = TokenUsage.counted(0, tokens, model=self._model, provider=provider, accuracy=accuracy)
+        set_field(event, "token_usage", usage)
         await self._record(event)
         return session.id
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import PrivateAttr
 
+from ..core.construct import set_field
 from ..core.events import SessionEvent
 from ..core.records import meta_record
 from ..core.session import SessionLog, SessionMetadata, meta_view
@@ -50,6 +51,13 @@ class Session(SessionLog):
     given): its events in order, its metadata, and its place in a session tree."""
 
     _save_lock: asyncio.Lock = PrivateAttr(default_factory=asyncio.Lock)  # one save in flight
+
+    def _lock(self) -> asyncio.Lock:
+        """The save lock (read through the private-state dict, as :attr:`book` is)."""
+        private = self.__pydantic_private__
+        assert private is not None
+        lock: asyncio.Lock = private["_save_lock"]
+        return lock
 
     # ---- creating and loading -------------------------------------------------------------------
 
@@ -226,7 +234,7 @@ class Session(SessionLog):
         binds the session to that store. Returns the events of other writers that the save found
         appended meanwhile and took in (placed before this session's own new events).
         """
-        async with self._save_lock:
+        async with self._lock():
             return await self._save(store)
 
     def _drop_refused(self, refused: RecordFormatError, pending: list[SessionEvent], count: int) -> None:
@@ -268,7 +276,7 @@ class Session(SessionLog):
         otherwise, and on any refusal, this is exactly the two calls above. Returns what
         :meth:`save` returns.
         """
-        async with self._save_lock:
+        async with self._lock():
             book = self.book
             store = book.store
             fast = (
@@ -312,7 +320,7 @@ class Session(SessionLog):
         others: list[SessionEvent] = []
         if not self.book.uncertain and last == previous + len(records):
             for offset, event in enumerate(pending, start=last - len(pending) + 1):
-                event.seq = offset
+                set_field(event, "seq", offset)
         else:  # duplicates were skipped or another writer appended: read the seqs back
             stored = await self.book.store.load(self.id, previous)
             ours = {str(r.get("id")) for r in records}

@@ -180,3 +180,14 @@ def test_event_ids_are_time_ordered_uuids() -> None:
     assert all(uuid.UUID(i).version == 7 for i in ids)
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert uuid.UUID(SessionEvent().id).version == 7
+
+
+def test_set_field_is_plain_assignment() -> None:
+    from sessionforge.core.construct import set_field
+
+    fast = SessionEvent(message="x")
+    slow = SessionEvent(message="x", id=fast.id, timestamp=fast.timestamp)
+    fast = SessionEvent(message="x", id=fast.id, timestamp=fast.timestamp)
+    set_field(fast, "seq", 7)
+    slow.seq = 7
+    assert fast == slow and fast.model_fields_set == slow.model_fields_set
