@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
-from pydantic_core import from_json, to_json, to_jsonable_python
+from pydantic_core import to_json, to_jsonable_python
 from uuid_utils import uuid7
 
 from ..errors import RecordFormatError
@@ -285,14 +285,25 @@ class SessionEvent(BaseModel):
     def encoded_record(self) -> dict[str, Any]:
         """:meth:`to_record` with its JSON text, written once (what a save appends).
 
-        An event whose payload is not a ``ChatMessage`` is serialized in one pass of pydantic-core's
-        writer, after the same checks as :meth:`to_record`, and its record is read back from that
-        text: an :class:`EncodedRecord`, equal to the text by construction, which the codec stores
-        without serializing it again. Other events give :meth:`to_record`'s plain dict.
+        For an event of plain parts (a text or JSON payload, not a ``ChatMessage``; ids and times of
+        their own types) the record is assembled field by field, its metadata and payload pass the
+        same checks as in :meth:`to_record`, and the whole is written in one call of pydantic-core's
+        writer: an :class:`EncodedRecord`, which the codec stores without serializing it again.
+        Other events give :meth:`to_record`'s plain dict. Either way the record equals
+        :meth:`to_record`'s (tested for every kind of event).
         """
         usage = self.token_usage
-        cost = usage.estimated_cost_usd if usage is not None else None
-        if isinstance(self.message, ChatMessage) or not (cost is None or math.isfinite(cost)):
+        fields = self.__dict__
+        if not (
+            (usage is None or (_type_of(usage) is TokenUsage and _finite(usage.estimated_cost_usd)))
+            and _type_of(self.source) is EventSource
+            and _type_of(self.type) is EventType
+            and _type_of(self.timestamp) is datetime
+            and _type_of(self.id) is str
+            and fields["parent_event_id"] is None
+            and fields["task_id"] is None
+            and not isinstance(self.message, ChatMessage)
+        ):
             return self.to_record()
         for name, value in (("metadata", self.metadata), ("message", self.message)):
             problem = find_problem(value, path=name)
@@ -300,12 +311,22 @@ class SessionEvent(BaseModel):
                 raise RecordFormatError(
                     f"event {self.id}: {problem.path}: {problem.reason}", field=problem.path
                 )
+        record = {
+            "id": self.id,
+            "timestamp": to_json(self.timestamp)[1:-1].decode(),  # as the model writes it
+            "source": self.source.value,
+            "type": self.type.value,
+            "token_usage": None if usage is None else dict(usage.__dict__),
+            "metadata": dict(self.metadata),
+            "parent_event_id": None,
+            "task_id": None,
+            "message": self.message,
+        }
         try:
-            head = _SERIALIZER.to_json(self, exclude=_NOT_IN_HEAD)
-            text = head[:-1] + b',"message":' + to_json(self.message) + b"}"
-        except ValueError:  # a field pydantic-core cannot write (a lone surrogate in an id): checked
-            return self.to_record()  # and refused the usual way
-        return EncodedRecord(from_json(text), text)
+            text = to_json(record)
+        except ValueError:  # a lone surrogate in the id, say: refused the usual way
+            return self.to_record()
+        return EncodedRecord(record, text)
 
     @classmethod
     def from_record(cls, record: dict[str, Any], seq: int | None = None) -> SessionEvent:
@@ -318,8 +339,8 @@ class SessionEvent(BaseModel):
         return cls.model_validate(data)
 
 
-_SERIALIZER = SessionEvent.__pydantic_serializer__
-_NOT_IN_HEAD = {"seq", "message"}
+def _finite(cost: float | None) -> bool:
+    return cost is None or (_type_of(cost) is float and math.isfinite(cost))
 
 
 class EncodedRecord(dict[str, Any]):

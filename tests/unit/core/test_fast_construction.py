@@ -191,3 +191,31 @@ def test_set_field_is_plain_assignment() -> None:
     set_field(fast, "seq", 7)
     slow.seq = 7
     assert fast == slow and fast.model_fields_set == slow.model_fields_set
+
+
+def test_encoded_records_of_every_kind_of_event_equal_to_record() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from sessionforge.core.events import EncodedRecord
+
+    usage = TokenUsage.counted(3, 4, model="gpt-4o", provider=None)
+    events = [
+        SessionEvent(message="plain"),
+        SessionEvent(message={"k": [1, {"x": None}]}, type=EventType.SUMMARY, token_usage=usage),
+        SessionEvent(message="t", timestamp=datetime(2026, 1, 1, tzinfo=UTC)),
+        SessionEvent(
+            message="t", timestamp=datetime(2026, 1, 1, 5, 6, 7, 120, tzinfo=timezone(timedelta(hours=2)))
+        ),
+        SessionEvent(message="t", timestamp=datetime(2026, 1, 1, 5, 6, 7)),  # naive
+        SessionEvent(message="t", parent_event_id="p", task_id="r"),
+        SessionEvent(message=None, metadata={"a": {"b": [1.5, "ü"]}}),
+        SessionEvent(message="t", token_usage=TokenUsage(prompt_tokens=2, estimated_cost_usd=0.5)),
+    ]
+    codec = RecordCodec()
+    for event in events:
+        record, expected = event.encoded_record(), event.to_record()
+        assert record == expected and list(record) == list(expected)
+        text = codec.encode(record, namespace="n", session_id="s")
+        assert codec.decode(text, session_id="s", seq=1) == expected
+        assert SessionEvent.from_record(codec.decode(text, session_id="s", seq=1)) == event
+    assert isinstance(events[0].encoded_record(), EncodedRecord)
