@@ -22,7 +22,7 @@ from uuid_utils import uuid7
 
 from ..errors import RecordFormatError
 from .construct import assemble
-from .jsonvalue import find_problem
+from .jsonvalue import find_problem, text_problem
 from .messages import ChatMessage
 from .tokens import DEFAULT_TOKEN_MODEL
 from .usage import TokenUsage
@@ -306,6 +306,8 @@ class SessionEvent(BaseModel):
         ):
             return self.to_record()
         for name, value in (("metadata", self.metadata), ("message", self.message)):
+            if _type_of(value) is str and text_problem(value) is None:
+                continue  # a text payload: the one check find_problem would make
             problem = find_problem(value, path=name)
             if problem is not None:
                 raise RecordFormatError(
