@@ -314,3 +314,20 @@ async def test_simple_api_continuing_reads_only_new_records() -> None:
     await store.delete(sid)
     with pytest.raises(SessionNotFound):
         await track_conversation("q", "a", session_id=sid, store=store)
+
+
+async def test_requests_are_built_incrementally_and_callers_get_their_own_dicts(store: CountingStore) -> None:
+    from sessionforge.providers.openai import message_to_wire
+
+    manager = SessionManager(system_prompt="Be brief.", store=store)
+    await manager.user_says("What is 2+2?")
+    await manager.ai_responds("4", model="gpt-4o")
+    first = await manager.get_messages_for_llm()
+    first[1]["content"] = "changed by the caller"
+    await manager.tool_used("calc", {"x": 1}, {"y": 2}, call_id="c1")
+    await manager.user_says("And 3+3?")
+    second = await manager.get_messages_for_llm()
+    assert second == [message_to_wire(m) for m in await manager.get_messages()]
+    assert second[1]["content"] == "What is 2+2?"
+    assert [m["role"] for m in second] == ["system", "user", "assistant", "assistant", "tool", "user"]
+    assert await manager.get_messages_for_llm(include_system=False) == second[1:]

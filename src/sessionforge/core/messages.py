@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from ..errors import MessageFormatError
+from .construct import assemble
 from .jsonvalue import find_problem, shown_path, text_problem
 
 __all__ = [
@@ -52,6 +53,7 @@ MAX_VALUE_DEPTH = 100
 they stay within the codec's limit (:data:`sessionforge.core.jsonvalue.MAX_DEPTH`)."""
 
 Role = Literal["system", "user", "assistant", "tool"]
+_TEXT_ROLES = frozenset({"system", "user", "assistant"})
 
 
 def _utcnow() -> datetime:
@@ -206,6 +208,25 @@ class ChatMessage(_Value):
     @classmethod
     def tool(cls, content: str, tool_call_id: str, name: str | None = None, **extra: Any) -> ChatMessage:
         return cls(role="tool", content=content, tool_call_id=tool_call_id, name=name, **extra)
+
+    @classmethod
+    def of_text(cls, role: Role, text: str) -> ChatMessage:
+        """A plain-text message, equal to ``cls(role=role, content=text)``: the text is checked (it
+        must be encodable) and the message assembled without pydantic's validation pass, which costs
+        more than the rest of recording a turn. Anything else (a tool message, a non-string) is
+        validated as usual, and refused with :class:`MessageFormatError`."""
+        if role in _TEXT_ROLES and type(text) is str and text_problem(text) is None:
+            fields: dict[str, Any] = {
+                "role": role,
+                "content": text,
+                "tool_calls": [],
+                "tool_call_id": None,
+                "name": None,
+                "metadata": {},
+                "created_at": _utcnow(),
+            }
+            return assemble(cls, fields, {"role", "content"}, {"_token_cache": {}})
+        return cls(role=role, content=text)
 
     @property
     def token_cache(self) -> dict[str, int]:

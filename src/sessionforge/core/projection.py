@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from .events import EventSource, EventType, SessionEvent, render_tool_result
-from .messages import ChatMessage, ToolCall
+from .messages import ChatMessage, Role, ToolCall
 from .pairing import PairingState, pairing_error
 from .session import SessionLog
 from .tokens import TokenCounter
@@ -50,6 +50,7 @@ MARKS = "sessionforge"
 people (a summary saved for reading): stored, exported and shown, never sent to the model."""
 
 _NOTHING: tuple[ChatMessage, ...] = ()
+_ROLE_OF: dict[EventSource, Role] = {EventSource.USER: "user", EventSource.LLM: "assistant"}
 
 
 def _text(payload: Any) -> str:
@@ -82,15 +83,10 @@ def _project(event: SessionEvent) -> tuple[ChatMessage, ...]:
     if event.type == EventType.TOOL_CALL:
         return _tool_pair(event, payload) if isinstance(payload, dict) else _NOTHING
     if event.type == EventType.SUMMARY:
-        return (ChatMessage.system(SUMMARY_LABEL + _text(payload)),) if payload else _NOTHING
+        return (ChatMessage.of_text("system", SUMMARY_LABEL + _text(payload)),) if payload else _NOTHING
     if event.type != EventType.MESSAGE or payload is None:
         return _NOTHING
-    text = _text(payload)
-    if event.source == EventSource.USER:
-        return (ChatMessage.user(text),)
-    if event.source == EventSource.LLM:
-        return (ChatMessage.assistant(text),)
-    return (ChatMessage.system(text),)
+    return (ChatMessage.of_text(_ROLE_OF.get(event.source, "system"), _text(payload)),)
 
 
 def event_messages(event: SessionEvent) -> tuple[ChatMessage, ...]:

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field, NonNegativeInt, PrivateAttr, TypeAdapter, ValidationError
 
 from ..errors import CorruptRecordError, MessageFormatError, RecordFormatError, UsageError
+from .construct import set_field
 from .events import TOKENS_KEY, EventType, SessionEvent, event_usage
 from .messages import MESSAGE_SCHEMA_VERSION, ChatMessage
 from .records import ForkOrigin, StoredRecord, diff_meta, fold_meta, fork_origin, meta_record
@@ -394,7 +395,7 @@ class SessionLog(BaseModel):
         """Add an event in memory; a save persists it."""
         self.events.append(event)
         if event.timestamp > self.metadata.updated_at:
-            self.metadata.updated_at = event.timestamp
+            set_field(self.metadata, "updated_at", event.timestamp)
 
     async def add_event(self, event: SessionEvent) -> None:
         """Add an event in memory (the spec's awaitable form of :meth:`append_event`)."""
@@ -444,7 +445,7 @@ class SessionLog(BaseModel):
                     records.append(meta_record({"op": "patch", **patch}))
         for index, event in enumerate(pending, start=len(records)):
             try:
-                records.append(event.to_record())
+                records.append(event.encoded_record())
             except RecordFormatError as refused:  # drop it: the session stays writable
                 self.events.remove(event)
                 refused.index, refused.session_id = index, self.id

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from .construct import assemble
 from .tokens import DEFAULT_TOKEN_MODEL, Accuracy, counter_for_model
 
 __all__ = [
@@ -137,6 +138,41 @@ class TokenUsage(BaseModel):
             estimated_cost_usd=cost,
             accuracy=accuracy,
         )
+
+    @classmethod
+    def counted(
+        cls,
+        prompt_tokens: int,
+        completion_tokens: int,
+        *,
+        model: str = "",
+        provider: str | None = None,
+        accuracy: Accuracy = "exact",
+    ) -> TokenUsage:
+        """What :meth:`of` returns, assembled without pydantic's validation pass (the counts come from
+        a tokenizer; anything that is not a count, a model name or an accuracy is validated as usual)."""
+        if not (
+            type(prompt_tokens) is int
+            and type(completion_tokens) is int
+            and prompt_tokens >= 0
+            and completion_tokens >= 0
+            and type(model) is str
+            and (provider is None or type(provider) is str)
+            and accuracy in ("exact", "estimated")
+        ):
+            return cls.of(prompt_tokens, completion_tokens, model=model, provider=provider, accuracy=accuracy)
+        cost = estimate_cost(model, prompt_tokens, completion_tokens, provider) if model else None
+        fields = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+            "model": model,
+            "provider": provider,
+            "estimated_cost_usd": cost,
+            "accuracy": accuracy,
+        }
+        given = {*fields}  # as after ``of``: every field is given or set by the validator
+        return assemble(cls, fields, given)
 
     @classmethod
     def from_text_sync(

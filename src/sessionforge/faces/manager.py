@@ -33,6 +33,7 @@ from ..context.summarize import (
     llm_callback_summarizer,
 )
 from ..core.budget import BUDGET_PROPERTY, Budget
+from ..core.construct import set_field
 from ..core.events import EventSource, EventType, SessionEvent, event_usage, tool_call_event
 from ..core.messages import ChatMessage
 from ..core.projection import ConversationView, event_messages
@@ -180,6 +181,9 @@ class SessionManager:
         self._closed: dict[str, _Tally] = {}
         self._started_at: datetime | None = None  # the first segment's creation time, once read
         self._budget = budget
+        # The view's messages in wire form, by id (message kept, so the id stays its own): a request
+        # converts only the messages added since the last one.
+        self._wire: dict[int, tuple[ChatMessage, dict[str, Any]]] = {}
 
     # ---- properties ------------------------------------------------------------------------------
 
@@ -249,13 +253,11 @@ class SessionManager:
         """Record the user's message; returns the id of the session it went into."""
         await self.segment_if_full()
         session = await self._ensure()
-        event = SessionEvent(
-            source=EventSource.USER, type=EventType.MESSAGE, message=message, metadata=metadata
-        )
+        event = SessionEvent.of_parts(EventSource.USER, EventType.MESSAGE, message, metadata)
         # A user message costs nothing by itself: it is billed as part of the prompt of the call that
         # reads it. It carries its tokens, counted for the model in use, and no model or price.
         tokens, accuracy = self._text_tokens(event)
-        event.token_usage = TokenUsage(prompt_tokens=tokens, accuracy=accuracy)
+        set_field(event, "token_usage", TokenUsage.counted(tokens, 0, accuracy=accuracy))
         await self._record(event)
         return session.id
 
@@ -270,14 +272,15 @@ class SessionManager:
         session = await self._ensure()
         if model:
             self._model = model
-        event = SessionEvent(
-            source=EventSource.LLM,
-            type=EventType.MESSAGE,
-            message=response,
-            metadata={"model": self._model, "provider": provider, **metadata},
+        event = SessionEvent.of_parts(
+            EventSource.LLM,
+            EventType.MESSAGE,
+            response,
+            {"model": self._model, "provider": provider, **metadata},
         )
         tokens, accuracy = self._text_tokens(event)
-        event.token_usage = TokenUsage.of(0, tokens, model=self._model, provider=provider, accuracy=accuracy)
+        usage = TokenUsage.counted(0, tokens, model=self._model, provider=provider, accuracy=accuracy)
+        set_field(event, "token_usage", usage)
         await self._record(event)
         return session.id
 
@@ -419,7 +422,19 @@ class SessionManager:
         list can be sent as is; a segment's opening summary is a system message; compaction records
         are applied (the store keeps everything).
         """
-        return [message_to_wire(m) for m in await self.get_messages(include_system)]
+        messages = await self.get_messages(include_system)
+        wire = self._wire
+        out: list[dict[str, Any]] = []
+        for message in messages:
+            known = wire.get(id(message))
+            if known is None or known[0] is not message:
+                known = (message, message_to_wire(message))
+                # Only flat dicts (text content, no tool calls) are kept: a copy of the top level is
+                # then a copy of all of it, so a caller changing what it got changes nothing here.
+                if isinstance(known[1].get("content"), str) and "tool_calls" not in known[1]:
+                    wire[id(message)] = known
+            out.append(dict(known[1]))
+        return out
 
     async def get_conversation(self, include_all_segments: bool = False) -> list[dict[str, Any]]:
         """User and assistant messages as ``{"role", "content", "timestamp"}``, oldest first."""
@@ -559,9 +574,8 @@ class SessionManager:
             if budget is not None and usage is not None:
                 budget.charge(usage)
                 session.metadata.properties[BUDGET_PROPERTY] = budget.totals()
-            session.append_event(event)
         try:
-            others = await session.save()
+            others = await session.append_and_save(events)
         except RecordFormatError:  # refused before anything was written: the session drops the event
             if budget is not None:
                 session.metadata.properties[BUDGET_PROPERTY] = before
@@ -609,6 +623,7 @@ class SessionManager:
         self._segment = _Tally.of(child, self._tool_tokens)
         self._session = child
         self._view = None
+        self._wire.clear()
         self._chain = [*chain, child.id]
 
     async def _follow_continuations(self, session: Session) -> Session:

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import PrivateAttr
 
+from ..core.construct import set_field
 from ..core.events import SessionEvent
 from ..core.records import meta_record
 from ..core.session import SessionLog, SessionMetadata, meta_view
@@ -50,6 +51,13 @@ class Session(SessionLog):
     given): its events in order, its metadata, and its place in a session tree."""
 
     _save_lock: asyncio.Lock = PrivateAttr(default_factory=asyncio.Lock)  # one save in flight
+
+    def _lock(self) -> asyncio.Lock:
+        """The save lock (read through the private-state dict, as :attr:`book` is)."""
+        private = self.__pydantic_private__
+        assert private is not None
+        lock: asyncio.Lock = private["_save_lock"]
+        return lock
 
     # ---- creating and loading -------------------------------------------------------------------
 
@@ -226,7 +234,7 @@ class Session(SessionLog):
         binds the session to that store. Returns the events of other writers that the save found
         appended meanwhile and took in (placed before this session's own new events).
         """
-        async with self._save_lock:
+        async with self._lock():
             return await self._save(store)
 
     def _drop_refused(self, refused: RecordFormatError, pending: list[SessionEvent], count: int) -> None:
@@ -257,10 +265,68 @@ class Session(SessionLog):
         except BaseException:
             self.book.uncertain = True
             raise
+        return await self._settle(pending, records, current, previous, last)
+
+    async def append_and_save(self, events: Sequence[SessionEvent]) -> list[SessionEvent]:
+        """Append ``events`` and save them: :meth:`append_event` for each, then :meth:`save`, in
+        one step (what a manager's turn does).
+
+        When the session had nothing else unsaved (no other event, no metadata change) only these
+        events' records are built and appended, without looking at the rest of the session;
+        otherwise, and on any refusal, this is exactly the two calls above. Returns what
+        :meth:`save` returns.
+        """
+        async with self._lock():
+            book = self.book
+            store = book.store
+            fast = (
+                store is not None
+                and not book.uncertain
+                and book.persisted_meta is not None
+                and book.checked == len(self.events)
+                and book.meta_key == self._meta_key()
+            )
+            for event in events:
+                self.append_event(event)
+            if not fast or store is None or not events:
+                return await self._save(None)
+            try:
+                records = [event.encoded_record() for event in events]
+            except RecordFormatError:  # refused the usual way: the refused event is dropped
+                return await self._save(None)
+            previous = book.last_seq
+            try:
+                last = await store.append(self.id, records)
+            except RecordFormatError:  # nothing was written: the usual way names and drops it
+                return await self._save(None)
+            except BaseException:
+                book.uncertain = True
+                raise
+            if last == previous + len(records):  # the usual case, settled here: see _settle
+                for offset, event in enumerate(events, start=previous + 1):
+                    set_field(event, "seq", offset)
+                book.last_seq = max(book.last_seq, last)
+                book.checked = len(self.events)
+                return []
+            meta = book.persisted_meta
+            assert meta is not None
+            return await self._settle(list(events), records, meta, previous, last)
+
+    async def _settle(
+        self,
+        pending: list[SessionEvent],
+        records: list[dict[str, Any]],
+        current: dict[str, Any],
+        previous: int,
+        last: int,
+    ) -> list[SessionEvent]:
+        """After ``records`` (``pending``'s, after any metadata record) were appended: give the events
+        their seqs, take in what other writers appended meanwhile, and note what the store holds."""
+        assert self.book.store is not None
         others: list[SessionEvent] = []
         if not self.book.uncertain and last == previous + len(records):
             for offset, event in enumerate(pending, start=last - len(pending) + 1):
-                event.seq = offset
+                set_field(event, "seq", offset)
         else:  # duplicates were skipped or another writer appended: read the seqs back
             stored = await self.book.store.load(self.id, previous)
             ours = {str(r.get("id")) for r in records}
