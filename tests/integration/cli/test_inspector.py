@@ -277,11 +277,13 @@ def _open(browser: Any, server: InspectorServer, path: str = "/") -> None:
 def test_the_page_in_headless_chromium(
     inspector: InspectorServer, browser: Any, seeded_store: str, tmp_path: Path
 ) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(browser, 20)
+    # A re-render can replace an element between finding it and reading it: such a wait tries again.
+    wait = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,))
     _open(browser, inspector)
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, '.node[data-id="alpha"]')))
     assert browser.find_elements(
@@ -354,7 +356,7 @@ def test_the_page_in_headless_chromium(
     live = ChatSession.load("alpha", store)
     live.add_message(ChatMessage.user("A message from a running chat"))
     live.save(store)
-    WebDriverWait(browser, 15).until(
+    WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: "A message from a running chat" in d.find_element(By.CSS_SELECTOR, ".conversation").text
     )
     assert "live" in browser.find_element(By.ID, "live").text
@@ -381,13 +383,14 @@ async def _big_store(url: str) -> tuple[str, str]:
 def test_ten_thousand_messages_search_deep_link_and_800px(
     browser: Any, store_url: str, tmp_path: Path
 ) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
     zebra, deep = asyncio.run(_big_store(store_url))
     with _serve(store_url) as server:
-        wait = WebDriverWait(browser, 30)
+        wait = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,))
         browser.set_window_size(800, 1000)
         _open(browser, server)
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '.node[data-id="long-run"]'))
