@@ -243,6 +243,9 @@ def _record(number: int, line: str) -> _Line:
         raise MessageFormatError(
             f"line {number}: record {body.seq} is not a session event: {exc}", field="record"
         ) from exc
+    # Stored token counts are a cache the writer vouches for; a file may have been edited since, so
+    # an imported event is counted afresh when it is read.
+    record.pop(TOKENS_KEY, None)
     return body
 
 

@@ -103,3 +103,20 @@ def test_the_fast_private_initializers_set_every_private_attribute() -> None:
     other = ChatMessage.user("hi")
     assert other.token_cache == {} and other.token_cache is not event.message.token_cache
     assert event.model_copy().projection_cache is None
+
+
+async def test_an_import_counts_afresh_whatever_counts_the_file_carries() -> None:
+    from sessionforge.interop.portable import export_session, import_session
+
+    source = MemoryStore()
+    manager = SessionManager(store=source, model=MODEL)
+    await manager.user_says("count me after the import")
+    exported = await export_session(manager.session_id, source)
+    assert TOKENS_KEY in exported  # the writer vouched for its counts
+    edited = exported.replace(f'"{TOKENS_KEY}": [{{"o200k_base": ', f'"{TOKENS_KEY}": [{{"o200k_base": 9')
+    assert edited != exported
+    target = MemoryStore()
+    session_id = await import_session(edited, target)
+    assert all(TOKENS_KEY not in r.record for r in await target.load(session_id))
+    (message,) = await SessionManager(session_id=session_id, store=target, model=MODEL).get_messages()
+    assert counter_for_model(MODEL).count_message(message) == _fresh_count(message)
