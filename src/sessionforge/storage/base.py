@@ -64,6 +64,7 @@ __all__ = [
     "check_session_id",
     "check_window",
     "list_page",
+    "page_filter",
     "prefix_successor",
 ]
 
@@ -153,6 +154,39 @@ async def list_page(store: Store, prefix: str = "", limit: int = 50, after: str 
     return ids[:limit]
 
 
+def page_filter(
+    namespace: str,
+    prefix: str,
+    after: str | None,
+    *,
+    column: str,
+    placeholder: str,
+    starts_with: tuple[Any, ...],
+) -> tuple[str, list[Any]]:
+    """The ``WHERE`` condition of an SQL store's page of ids and its parameters.
+
+    The page is a range of the (namespace, id) index: ids ``> after`` (or ``>= prefix``) and below
+    the first id past the prefix, so a page reads only its own rows whatever the store's size;
+    ``starts_with`` (a condition and its parameters) keeps the exact prefix test.
+    """
+    where = [f"namespace = {placeholder}"]
+    params: list[Any] = [namespace]
+    if after is not None and after >= prefix:
+        where.append(f"{column} > {placeholder}")
+        params.append(after)
+    elif prefix:
+        where.append(f"{column} >= {placeholder}")
+        params.append(prefix)
+    upper = prefix_successor(prefix) if prefix else None
+    if upper is not None:
+        where.append(f"{column} < {placeholder}")
+        params.append(upper)
+    if prefix:
+        where.append(starts_with[0])
+        params.extend(starts_with[1:])
+    return " AND ".join(where), params
+
+
 def _pages(store: Store) -> bool:
     try:
         parameters = inspect.signature(store.list_sessions).parameters
@@ -220,10 +254,19 @@ class BaseStore(ABC):
         self, session_id: str, after_seq: int = 0, limit: int | None = None
     ) -> list[StoredRecord]: ...
 
-    @abstractmethod
     async def list_sessions(
         self, prefix: str = "", limit: int | None = None, after: str | None = None
-    ) -> list[str]: ...
+    ) -> list[str]:
+        """See :class:`Store`: the arguments are checked once here, the page read by the backend."""
+        check_prefix(prefix)
+        check_page(limit, after)
+        if limit == 0:
+            return []
+        return await self._list_page(prefix, limit, after)
+
+    @abstractmethod
+    async def _list_page(self, prefix: str, limit: int | None, after: str | None) -> list[str]:
+        """Live ids starting with ``prefix``, sorted, each ``> after``, at most ``limit`` (checked)."""
 
     @abstractmethod
     async def delete(self, session_id: str) -> bool: ...

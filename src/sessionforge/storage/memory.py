@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import BaseStore, StoredRecord, check_page, check_prefix, check_session_id, check_window
+from .base import BaseStore, StoredRecord, check_session_id, check_window
 
 __all__ = ["MemoryStore"]
 
@@ -73,11 +73,7 @@ class MemoryStore(BaseStore):
             rows = log.rows[after_seq:end]
         return self._decode_all(session_id, enumerate(rows, start=after_seq + 1))
 
-    async def list_sessions(
-        self, prefix: str = "", limit: int | None = None, after: str | None = None
-    ) -> list[str]:
-        check_prefix(prefix)
-        check_page(limit, after)
+    async def _list_page(self, prefix: str, limit: int | None, after: str | None) -> list[str]:
         async with self._lock:
             ids = sorted(
                 s

@@ -37,11 +37,9 @@ from ..errors import ConcurrencyConflictError, ConfigurationError, StorageError,
 from .base import (
     BaseStore,
     StoredRecord,
-    check_page,
-    check_prefix,
     check_session_id,
     check_window,
-    prefix_successor,
+    page_filter,
 )
 from .postgres_connections import Connections
 from .postgres_schema import migrate
@@ -284,32 +282,19 @@ class PostgresStore(BaseStore):
 
         return self._decode_all(session_id, await self._run(read, session_id))
 
-    async def list_sessions(
-        self, prefix: str = "", limit: int | None = None, after: str | None = None
-    ) -> list[str]:
-        check_prefix(prefix)
-        check_page(limit, after)
-        if limit == 0:
-            return []
+    async def _list_page(self, prefix: str, limit: int | None, after: str | None) -> list[str]:
         # Byte order (COLLATE "C"), as Python sorts ids, whatever the database's collation; a
         # range of the sessionforge_sessions_listing index, so a page reads only its own rows.
-        where: list[str] = ["namespace = %s"]
-        params: list[Any] = [self.namespace]
-        if after is not None and after >= prefix:
-            where.append('session_id COLLATE "C" > %s')
-            params.append(after)
-        elif prefix:
-            where.append('session_id COLLATE "C" >= %s')
-            params.append(prefix)
-        if prefix:
-            upper = prefix_successor(prefix)
-            if upper is not None:
-                where.append('session_id COLLATE "C" < %s')
-                params.append(upper)
-            where.append("starts_with(session_id, %s)")
-            params.append(prefix)
+        where, params = page_filter(
+            self.namespace,
+            prefix,
+            after,
+            column='session_id COLLATE "C"',
+            placeholder="%s",
+            starts_with=("starts_with(session_id, %s)", prefix),
+        )
         sql = (
-            f"SELECT session_id FROM sessionforge_sessions WHERE {' AND '.join(where)} AND {_LIVE} "
+            f"SELECT session_id FROM sessionforge_sessions WHERE {where} AND {_LIVE} "
             f'ORDER BY session_id COLLATE "C" LIMIT %s'
         )
 

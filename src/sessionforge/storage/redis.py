@@ -38,7 +38,7 @@ from urllib.parse import quote, urlsplit
 
 from .._optional import require
 from ..errors import ConfigurationError, StorageError, StoreUnavailableError
-from .base import BaseStore, StoredRecord, check_page, check_prefix, check_session_id, check_window
+from .base import BaseStore, StoredRecord, check_session_id, check_window
 
 __all__ = ["RedisStore"]
 
@@ -300,13 +300,7 @@ class RedisStore(BaseStore):
             )
         return self._decode_all(session_id, enumerate(rows or [], start=start + 1))
 
-    async def list_sessions(
-        self, prefix: str = "", limit: int | None = None, after: str | None = None
-    ) -> list[str]:
-        check_prefix(prefix)
-        check_page(limit, after)
-        if limit == 0:
-            return []
+    async def _list_page(self, prefix: str, limit: int | None, after: str | None) -> list[str]:
         with _translate(self._where):
             client = await self._connect()
             await client.zremrangebyscore(self._index, "-inf", time.time())

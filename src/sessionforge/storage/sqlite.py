@@ -31,11 +31,9 @@ from ..errors import ConfigurationError, CorruptRecordError, StorageError, Store
 from .base import (
     BaseStore,
     StoredRecord,
-    check_page,
-    check_prefix,
     check_session_id,
     check_window,
-    prefix_successor,
+    page_filter,
 )
 from .sqlite_schema import migrate
 
@@ -285,31 +283,18 @@ class SQLiteStore(BaseStore):
             rows = await self._run(read, session_id)
         return self._decode_all(session_id, rows)
 
-    async def list_sessions(
-        self, prefix: str = "", limit: int | None = None, after: str | None = None
-    ) -> list[str]:
-        check_prefix(prefix)
-        check_page(limit, after)
-        if limit == 0:
-            return []
+    async def _list_page(self, prefix: str, limit: int | None, after: str | None) -> list[str]:
         # A range of the primary key (namespace, session_id): a page reads only its own rows.
-        where: list[str] = ["namespace=?"]
-        params: list[Any] = [self.namespace]
-        if after is not None and after >= prefix:
-            where.append("session_id>?")
-            params.append(after)
-        elif prefix:
-            where.append("session_id>=?")
-            params.append(prefix)
-        if prefix:
-            upper = prefix_successor(prefix)
-            if upper is not None:
-                where.append("session_id<?")
-                params.append(upper)
-            where.append("substr(session_id, 1, ?)=?")
-            params += [len(prefix), prefix]
+        where, params = page_filter(
+            self.namespace,
+            prefix,
+            after,
+            column="session_id",
+            placeholder="?",
+            starts_with=("substr(session_id, 1, ?) = ?", len(prefix), prefix),
+        )
         sql = (
-            f"SELECT CAST(session_id AS BLOB) FROM sessions WHERE {' AND '.join(where)} "
+            f"SELECT CAST(session_id AS BLOB) FROM sessions WHERE {where} "
             "AND (expires_at IS NULL OR expires_at > ?) ORDER BY session_id LIMIT ?"
         )
 
