@@ -14,7 +14,7 @@ import math
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PrivateAttr, TypeAdapter
 from pydantic_core import to_json, to_jsonable_python
@@ -31,6 +31,7 @@ __all__ = [
     "TOKENS_KEY",
     "USAGE_KEY",
     "EncodedRecord",
+    "MetadataAccess",
     "EventSource",
     "EventType",
     "SessionEvent",
@@ -86,7 +87,27 @@ def _new_id() -> str:
     return str(uuid7())
 
 
-class SessionEvent(BaseModel):
+class MetadataAccess:
+    """chuk-ai-session-manager's awaitable accessors of a model's ``metadata`` dict, shared by events
+    and runs (awaitable because chuk's are; nothing here does I/O)."""
+
+    if TYPE_CHECKING:
+        metadata: dict[str, Any]
+
+    async def set_metadata(self, key: str, value: Any) -> None:
+        self.metadata[key] = value
+
+    async def get_metadata(self, key: str, default: Any = None) -> Any:
+        return self.metadata.get(key, default)
+
+    async def has_metadata(self, key: str) -> bool:
+        return key in self.metadata
+
+    async def remove_metadata(self, key: str) -> None:
+        self.metadata.pop(key, None)
+
+
+class SessionEvent(MetadataAccess, BaseModel):
     """One event of a session.
 
     ``seq`` is assigned by the store on append (``None`` until then): it orders events and makes a
@@ -205,18 +226,6 @@ class SessionEvent(BaseModel):
         """An event whose ``token_usage`` is counted from ``prompt`` and ``completion``."""
         usage = await TokenUsage.from_text(prompt, completion, model)
         return cls(message=message, source=source, type=type, token_usage=usage, **extra)
-
-    async def set_metadata(self, key: str, value: Any) -> None:
-        self.metadata[key] = value
-
-    async def get_metadata(self, key: str, default: Any = None) -> Any:
-        return self.metadata.get(key, default)
-
-    async def has_metadata(self, key: str) -> bool:
-        return key in self.metadata
-
-    async def remove_metadata(self, key: str) -> None:
-        self.metadata.pop(key, None)
 
     async def update_metadata(self, key: str, value: Any) -> None:
         self.metadata[key] = value

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field, NonNegativeInt, PrivateAttr, TypeAdapter,
 
 from ..errors import CorruptRecordError, MessageFormatError, RecordFormatError, UsageError
 from .construct import set_field
-from .events import TOKENS_KEY, EventType, SessionEvent, event_usage
+from .events import TOKENS_KEY, EventType, MetadataAccess, SessionEvent, event_usage
 from .messages import MESSAGE_SCHEMA_VERSION, ChatMessage
 from .records import ForkOrigin, StoredRecord, diff_meta, fold_meta, fork_origin, meta_record
 from .tokens import DEFAULT_TOKEN_MODEL
@@ -60,7 +60,7 @@ class RunStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class SessionRun(BaseModel):
+class SessionRun(MetadataAccess, BaseModel):
     """One run inside a session: a unit of work with a status, timestamps, metadata, and the ids of
     the tool-call events it made (events name their run in ``task_id``)."""
 
@@ -94,18 +94,6 @@ class SessionRun(BaseModel):
         self.ended_at = _now()
         if reason is not None:
             self.metadata["cancel_reason"] = reason
-
-    async def set_metadata(self, key: str, value: Any) -> None:
-        self.metadata[key] = value
-
-    async def get_metadata(self, key: str, default: Any = None) -> Any:
-        return self.metadata.get(key, default)
-
-    async def has_metadata(self, key: str) -> bool:
-        return key in self.metadata
-
-    async def remove_metadata(self, key: str) -> None:
-        self.metadata.pop(key, None)
 
     async def get_duration(self) -> float | None:
         """Seconds from start to end, or ``None`` while the run has not ended."""
