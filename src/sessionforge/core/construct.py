@@ -3,7 +3,7 @@
 pydantic's ``model_construct`` inspects the signature of every default factory on each call (tens of
 microseconds, more than validating); :func:`assemble` sets the four slots of a model directly. It is
 for constructors that have checked their inputs themselves (:meth:`ChatMessage.of_text`,
-:meth:`TokenUsage.counted`, :meth:`SessionEvent.of_parts`), each tested to build an object equal to
+:meth:`TokenUsage.of`, :meth:`SessionEvent.of_parts`), each tested to build an object equal to
 the validated one; anything those checks do not cover takes the validated path.
 """
 

@@ -128,29 +128,13 @@ class TokenUsage(BaseModel):
         provider: str | None = None,
         accuracy: Accuracy = "exact",
     ) -> TokenUsage:
-        """Usage with its cost priced from the registry (a warning if the model is unknown)."""
-        cost = estimate_cost(model, prompt_tokens, completion_tokens, provider) if model else None
-        return cls(
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            model=model,
-            provider=provider,
-            estimated_cost_usd=cost,
-            accuracy=accuracy,
-        )
+        """Usage with its cost priced from the registry (a warning if the model is unknown).
 
-    @classmethod
-    def counted(
-        cls,
-        prompt_tokens: int,
-        completion_tokens: int,
-        *,
-        model: str = "",
-        provider: str | None = None,
-        accuracy: Accuracy = "exact",
-    ) -> TokenUsage:
-        """What :meth:`of` returns, assembled without pydantic's validation pass (the counts come from
-        a tokenizer; anything that is not a count, a model name or an accuracy is validated as usual)."""
+        Counts from a tokenizer (plain non-negative ints, a model name, a known accuracy) are
+        assembled without pydantic's validation pass, which would cost more than the rest of a
+        tracked turn; anything else is validated as usual. Both give equal objects (tested).
+        """
+        cost = estimate_cost(model, prompt_tokens, completion_tokens, provider) if model else None
         if not (
             type(prompt_tokens) is int
             and type(completion_tokens) is int
@@ -160,8 +144,14 @@ class TokenUsage(BaseModel):
             and (provider is None or type(provider) is str)
             and accuracy in ("exact", "estimated")
         ):
-            return cls.of(prompt_tokens, completion_tokens, model=model, provider=provider, accuracy=accuracy)
-        cost = estimate_cost(model, prompt_tokens, completion_tokens, provider) if model else None
+            return cls(
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                model=model,
+                provider=provider,
+                estimated_cost_usd=cost,
+                accuracy=accuracy,
+            )
         fields = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
@@ -171,7 +161,7 @@ class TokenUsage(BaseModel):
             "estimated_cost_usd": cost,
             "accuracy": accuracy,
         }
-        given = {*fields}  # as after ``of``: every field is given or set by the validator
+        given = {*fields}  # as after validation: every field is given or set by the validator
         return assemble(cls, fields, given)
 
     @classmethod

@@ -257,7 +257,7 @@ class SessionManager:
         # A user message costs nothing by itself: it is billed as part of the prompt of the call that
         # reads it. It carries its tokens, counted for the model in use, and no model or price.
         tokens, accuracy = self._text_tokens(event)
-        set_field(event, "token_usage", TokenUsage.counted(tokens, 0, accuracy=accuracy))
+        set_field(event, "token_usage", TokenUsage.of(tokens, 0, accuracy=accuracy))
         await self._record(event)
         return session.id
 
@@ -279,7 +279,7 @@ class SessionManager:
             {"model": self._model, "provider": provider, **metadata},
         )
         tokens, accuracy = self._text_tokens(event)
-        usage = TokenUsage.counted(0, tokens, model=self._model, provider=provider, accuracy=accuracy)
+        usage = TokenUsage.of(0, tokens, model=self._model, provider=provider, accuracy=accuracy)
         set_field(event, "token_usage", usage)
         await self._record(event)
         return session.id

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from sessionforge.core.events import EventSource, EventType, SessionEvent
 from sessionforge.core.messages import ChatMessage
-from sessionforge.core.usage import TokenUsage
+from sessionforge.core.usage import TokenUsage, estimate_cost
 from sessionforge.errors import MessageFormatError
 from sessionforge.storage.codec import RecordCodec
 
@@ -48,31 +48,41 @@ def test_of_text_messages_are_frozen_values() -> None:
     ("prompt", "completion", "model", "provider"),
     [(3, 5, "gpt-4o", "openai"), (12, 0, "", None), (0, 40, "gpt-4o-mini", None), (0, 0, "", None)],
 )
-def test_counted_equals_of(prompt: int, completion: int, model: str, provider: str | None) -> None:
-    fast = TokenUsage.counted(prompt, completion, model=model, provider=provider, accuracy="estimated")
-    slow = TokenUsage.of(prompt, completion, model=model, provider=provider, accuracy="estimated")
+def test_of_equals_the_validated_usage(
+    prompt: int, completion: int, model: str, provider: str | None
+) -> None:
+    fast = TokenUsage.of(prompt, completion, model=model, provider=provider, accuracy="estimated")
+    cost = estimate_cost(model, prompt, completion, provider) if model else None
+    slow = TokenUsage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        model=model,
+        provider=provider,
+        estimated_cost_usd=cost,
+        accuracy="estimated",
+    )
     assert fast == slow
     assert fast.model_fields_set == slow.model_fields_set
     assert fast.total_tokens == prompt + completion
     assert TokenUsage.model_validate(fast.model_dump()) == fast
 
 
-def test_counted_prices_exactly_like_of() -> None:
-    usage = TokenUsage.counted(1_000_000, 1_000_000, model="gpt-4o", provider="openai")
+def test_of_prices_from_the_registry() -> None:
+    usage = TokenUsage.of(1_000_000, 1_000_000, model="gpt-4o", provider="openai")
     assert usage.estimated_cost_usd is not None and math.isclose(
-        usage.estimated_cost_usd, TokenUsage.of(1_000_000, 1_000_000, model="gpt-4o").estimated_cost_usd or 0
+        usage.estimated_cost_usd, estimate_cost("gpt-4o", 1_000_000, 1_000_000, "openai") or 0
     )
 
 
-def test_counted_refuses_what_of_refuses() -> None:
+def test_of_refuses_what_validation_refuses() -> None:
     with pytest.raises(ValidationError):
-        TokenUsage.counted(-1, 0)
+        TokenUsage.of(-1, 0)
     with pytest.raises(ValidationError):
-        TokenUsage.counted(0, 1, accuracy="roughly")  # type: ignore[arg-type]
+        TokenUsage.of(0, 1, accuracy="roughly")  # type: ignore[arg-type]
 
 
 def test_of_parts_equals_the_validated_event() -> None:
-    usage = TokenUsage.counted(0, 7, model="gpt-4o", provider="openai")
+    usage = TokenUsage.of(0, 7, model="gpt-4o", provider="openai")
     fast = SessionEvent.of_parts(EventSource.LLM, EventType.MESSAGE, "an answer", {"model": "gpt-4o"}, usage)
     slow = SessionEvent(
         id=fast.id,
@@ -132,7 +142,7 @@ def test_encoded_record_is_to_record_with_its_text() -> None:
 
     from sessionforge.core.events import EncodedRecord, tool_call_event
 
-    usage = TokenUsage.counted(0, 7, model="gpt-4o", provider="openai")
+    usage = TokenUsage.of(0, 7, model="gpt-4o", provider="openai")
     events = [
         SessionEvent.of_parts(
             EventSource.LLM, EventType.MESSAGE, "ünï ✓", {"model": "gpt-4o", "n": [1, 2.5]}, usage
@@ -166,7 +176,7 @@ def test_encoded_record_refuses_what_to_record_refuses() -> None:
     event = SessionEvent.of_parts(EventSource.SYSTEM, EventType.TOOL_CALL, {"result": {1, 2}}, {})
     with pytest.raises(RecordFormatError):
         event.encoded_record()
-    costly = TokenUsage.counted(1, 1)
+    costly = TokenUsage.of(1, 1)
     costly.estimated_cost_usd = float("inf")
     event = SessionEvent.of_parts(EventSource.LLM, EventType.MESSAGE, "hi", {}, costly)
     with pytest.raises(RecordFormatError):
@@ -198,7 +208,7 @@ def test_encoded_records_of_every_kind_of_event_equal_to_record() -> None:
 
     from sessionforge.core.events import EncodedRecord
 
-    usage = TokenUsage.counted(3, 4, model="gpt-4o", provider=None)
+    usage = TokenUsage.of(3, 4, model="gpt-4o", provider=None)
     events = [
         SessionEvent(message="plain"),
         SessionEvent(message={"k": [1, {"x": None}]}, type=EventType.SUMMARY, token_usage=usage),
