@@ -397,11 +397,16 @@ def test_ten_thousand_messages_search_deep_link_and_800px(
         box = browser.find_element(By.ID, "search")
         box.send_keys("zebra")
         box.send_keys(Keys.ENTER)
+
+        # The hits are rendered again as results arrive (while typing, then on Enter): each read
+        # and the click is one step of a wait, which a re-render makes try again.
+        def first_hit(d: Any) -> tuple[str | None, str]:
+            hit = d.find_element(By.CSS_SELECTOR, ".hit")
+            return hit.get_attribute("data-entry"), hit.find_element(By.CSS_SELECTOR, "mark").text.lower()
+
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".hit"))
-        hit = browser.find_element(By.CSS_SELECTOR, ".hit")
-        assert hit.get_attribute("data-entry") == zebra
-        assert hit.find_element(By.CSS_SELECTOR, "mark").text.lower() == "zebra"
-        hit.click()
+        assert wait.until(first_hit) == (zebra, "zebra")
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".hit").click() or True)
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'.entry.target[data-id="{zebra}"]'))
         assert "zebra-crossing" in browser.find_element(By.CSS_SELECTOR, ".entry.target").text
 
