@@ -284,6 +284,11 @@ def test_the_page_in_headless_chromium(
 
     # A re-render can replace an element between finding it and reading it: such a wait tries again.
     wait = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,))
+
+    def click(css: str) -> None:
+        """Find and click in one step of a wait: a live refresh that re-renders it makes it try again."""
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, css).click() or True)
+
     _open(browser, inspector)
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, '.node[data-id="alpha"]')))
     assert browser.find_elements(
@@ -294,7 +299,7 @@ def test_the_page_in_headless_chromium(
     )
     assert "cannot be read" in browser.find_element(By.CSS_SELECTOR, '.node.broken[data-id="orphan"]').text
 
-    browser.find_element(By.CSS_SELECTOR, '.node[data-id="alpha"]').click()
+    click('.node[data-id="alpha"]')
     wait.until(lambda d: d.find_element(By.ID, "session").get_attribute("data-session") == "alpha")
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".conversation .entry")))
     assert browser.current_url.endswith("/s/alpha")
@@ -308,7 +313,7 @@ def test_the_page_in_headless_chromium(
     # the compaction: what the model saw against what the store holds
     compaction = browser.find_element(By.CSS_SELECTOR, ".role-compaction")
     assert compaction.find_element(By.CSS_SELECTOR, ".summary").text.startswith("Summary: the user asked")
-    compaction.find_element(By.CSS_SELECTOR, "details summary").click()
+    click(".role-compaction details summary")
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".role-compaction .saw .entry"))
     assert len(browser.find_elements(By.CSS_SELECTOR, ".role-compaction .saw .entry")) == 3
     assert len(browser.find_elements(By.CSS_SELECTOR, ".role-compaction .stored .entry.dropped")) == 3
@@ -324,14 +329,14 @@ def test_the_page_in_headless_chromium(
     wide = browser.execute_script("return window.__chart.width")
     browser.set_window_size(800, 1000)
     wait.until(lambda d: d.execute_script("return window.__chart.width") < wide)
-    browser.find_element(By.CSS_SELECTOR, '.scale button[data-scale="time"]').click()
+    click('.scale button[data-scale="time"]')
     assert browser.execute_script("return window.__chart.scales.x.time") is True
     browser.set_window_size(1400, 1000)
 
     # a fork beside its parent, from the fork point
-    browser.find_element(By.CSS_SELECTOR, '.node[data-id="alpha-fork"]').click()
+    click('.node[data-id="alpha-fork"]')
     wait.until(lambda d: d.find_element(By.ID, "session").get_attribute("data-session") == "alpha-fork")
-    wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, '.tabs button[data-tab="compare"]'))).click()
+    click('.tabs button[data-tab="compare"]')
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".compare .fork-side .entry"))
     assert [e.text.split("\n")[-1] for e in browser.find_elements(By.CSS_SELECTOR, ".fork-side .entry")] == [
         "And in Rome?"
@@ -339,7 +344,7 @@ def test_the_page_in_headless_chromium(
     assert "It is sunny in Paris." in browser.find_element(By.CSS_SELECTOR, ".parent-side").text
 
     # a hostile message is shown as text and runs nothing
-    browser.find_element(By.CSS_SELECTOR, '.node[data-id="segment-2"]').click()
+    click('.node[data-id="segment-2"]')
     wait.until(lambda d: d.find_element(By.ID, "session").get_attribute("data-session") == "segment-2")
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".conversation .entry")))
     texts = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".conversation .entry .text")]
@@ -350,7 +355,7 @@ def test_the_page_in_headless_chromium(
     assert "parent: root" in browser.find_element(By.CSS_SELECTOR, ".links").text
 
     # live refresh: a turn added while the page is open appears without a reload
-    browser.find_element(By.CSS_SELECTOR, '.node[data-id="alpha"]').click()
+    click('.node[data-id="alpha"]')
     wait.until(lambda d: d.find_element(By.ID, "session").get_attribute("data-session") == "alpha")
     store = open_store(seeded_store, namespace="default")
     live = ChatSession.load("alpha", store)
