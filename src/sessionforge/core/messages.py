@@ -44,6 +44,7 @@ __all__ = [
     "Role",
     "TextPart",
     "ToolCall",
+    "message_payload",
 ]
 
 MESSAGE_SCHEMA_VERSION = 1
@@ -286,18 +287,28 @@ class ChatMessage(_Value):
 
         Raises :class:`MessageFormatError` naming the first bad field.
         """
-        if not isinstance(data, dict):
-            raise MessageFormatError(f"a message must be a dict, got {type(data).__name__}", field=None)
-        payload = dict(data)
-        version = payload.pop("schema_version", MESSAGE_SCHEMA_VERSION)
-        if not isinstance(version, int) or version > MESSAGE_SCHEMA_VERSION:
-            raise MessageFormatError(
-                f"message schema_version {version!r} is newer than this sessionforge understands "
-                f"({MESSAGE_SCHEMA_VERSION}); upgrade sessionforge to read it",
-                field="schema_version",
-            )
+        payload = message_payload(data)
         with _as_format_error("ChatMessage"):
             return _MESSAGE_ADAPTER.validate_python(payload)
+
+
+def message_payload(data: Any) -> dict[str, Any]:
+    """The fields of a stored message, its ``schema_version`` checked and taken out: what
+    :meth:`ChatMessage.from_dict` validates, and what a batch of records hands to one validation call.
+
+    Raises :class:`MessageFormatError` for a non-dict or a schema newer than this sessionforge reads.
+    """
+    if not isinstance(data, dict):
+        raise MessageFormatError(f"a message must be a dict, got {type(data).__name__}", field=None)
+    payload = dict(data)
+    version = payload.pop("schema_version", MESSAGE_SCHEMA_VERSION)
+    if not isinstance(version, int) or version > MESSAGE_SCHEMA_VERSION:
+        raise MessageFormatError(
+            f"message schema_version {version!r} is newer than this sessionforge understands "
+            f"({MESSAGE_SCHEMA_VERSION}); upgrade sessionforge to read it",
+            field="schema_version",
+        )
+    return payload
 
 
 def _init_private(self: BaseModel, context: Any, /) -> None:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, NonNegativeInt, PrivateAttr, TypeAdapter,
 from ..errors import CorruptRecordError, MessageFormatError, RecordFormatError, UsageError
 from .construct import set_field
 from .events import TOKENS_KEY, EventType, MetadataAccess, SessionEvent, event_usage
-from .messages import MESSAGE_SCHEMA_VERSION, ChatMessage
+from .messages import ChatMessage, message_payload
 from .records import ForkOrigin, StoredRecord, diff_meta, fold_meta, fork_origin, meta_record
 from .tokens import DEFAULT_TOKEN_MODEL
 from .usage import TokenSummary, TokenUsage
@@ -500,14 +500,7 @@ def _decode_batch(records: Sequence[StoredRecord]) -> list[SessionEvent]:
         chat = data.pop("chat", None)
         count = data.pop(TOKENS_KEY, None)
         if chat is not None:
-            if type(chat) is not dict:
-                raise TypeError("a chat payload must be an object")
-            if "schema_version" in chat:
-                version = chat["schema_version"]
-                if not isinstance(version, int) or version > MESSAGE_SCHEMA_VERSION:
-                    raise ValueError("a newer message schema")
-                chat = {k: v for k, v in chat.items() if k != "schema_version"}
-            chats.append(chat)
+            chats.append(message_payload(chat))
             chat_rows.append(len(rows))
         if count is not None:
             counts.append(count)
