@@ -113,16 +113,20 @@ def check_window(after_seq: int, limit: int | None) -> None:
     """``load``'s position and page size: whole numbers, not negative."""
     if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
         raise UsageError(f"after_seq must be a whole number >= 0, got {after_seq!r}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise UsageError(f"limit must be None or a whole number >= 0, got {limit!r}")
+    _check_limit(limit)
 
 
 def check_page(limit: int | None, after: str | None) -> None:
     """``list_sessions``'s page: a size that is a whole number, a position that is text."""
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise UsageError(f"limit must be None or a whole number >= 0, got {limit!r}")
+    _check_limit(limit)
     if after is not None and not isinstance(after, str):
         raise UsageError(f"after must be None or a session id, got {type(after).__name__}")
+
+
+def _check_limit(limit: int | None) -> None:
+    """A page size of ``load`` or ``list_sessions``: ``None`` (everything) or a whole number >= 0."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise UsageError(f"limit must be None or a whole number >= 0, got {limit!r}")
 
 
 def prefix_successor(prefix: str) -> str | None:
