@@ -423,17 +423,18 @@ class SessionManager:
         are applied (the store keeps everything).
         """
         messages = await self.get_messages(include_system)
-        wire = self._wire
+        previous, kept = self._wire, {}
         out: list[dict[str, Any]] = []
         for message in messages:
-            known = wire.get(id(message))
+            known = previous.get(id(message))
             if known is None or known[0] is not message:
                 known = (message, message_to_wire(message))
-                # Only flat dicts (text content, no tool calls) are kept: a copy of the top level is
-                # then a copy of all of it, so a caller changing what it got changes nothing here.
-                if isinstance(known[1].get("content"), str) and "tool_calls" not in known[1]:
-                    wire[id(message)] = known
+            # Only flat dicts (text content, no tool calls) are kept: a copy of the top level is then
+            # a copy of all of it, so a caller changing what it got changes nothing here.
+            if isinstance(known[1].get("content"), str) and "tool_calls" not in known[1]:
+                kept[id(message)] = known
             out.append(dict(known[1]))
+        self._wire = kept  # what left the view (compacted, another segment) is let go
         return out
 
     async def get_conversation(self, include_all_segments: bool = False) -> list[dict[str, Any]]:
