@@ -29,16 +29,18 @@ async def _render(session_id: str, store: Store, fmt: str, inline_forks: bool) -
     session = await Session.load(session_id, store)
     if session is None:
         raise SessionNotFound(session_id)
-    messages = transcript(session)
+    from ..providers.types import ChatRequest
+
     model = str(session.metadata.properties.get("model") or "export")
+    request = ChatRequest(model=model, messages=transcript(session))
     if fmt == "openai":
         from ..providers.openai import to_wire as openai_wire
 
-        body: dict[str, Any] = {"messages": openai_wire(messages, model=model)["messages"]}
+        body: dict[str, Any] = {"messages": openai_wire(request)["messages"]}
     else:
         from ..providers.anthropic import to_wire as anthropic_wire
 
-        wire = anthropic_wire(messages, model=model)
+        wire = anthropic_wire(request)
         body = {"system": wire.get("system"), "messages": wire["messages"]}
     return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
 

@@ -134,7 +134,16 @@ class TokenUsage(BaseModel):
         assembled without pydantic's validation pass, which would cost more than the rest of a
         tracked turn; anything else is validated as usual. Both give equal objects (tested).
         """
-        cost = estimate_cost(model, prompt_tokens, completion_tokens, provider) if model else None
+        fields: dict[str, Any] = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "model": model,
+            "provider": provider,
+            "estimated_cost_usd": estimate_cost(model, prompt_tokens, completion_tokens, provider)
+            if model
+            else None,
+            "accuracy": accuracy,
+        }
         if not (
             type(prompt_tokens) is int
             and type(completion_tokens) is int
@@ -144,23 +153,8 @@ class TokenUsage(BaseModel):
             and (provider is None or type(provider) is str)
             and accuracy in ("exact", "estimated")
         ):
-            return cls(
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-                model=model,
-                provider=provider,
-                estimated_cost_usd=cost,
-                accuracy=accuracy,
-            )
-        fields = {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-            "model": model,
-            "provider": provider,
-            "estimated_cost_usd": cost,
-            "accuracy": accuracy,
-        }
+            return cls(**fields)
+        fields["total_tokens"] = prompt_tokens + completion_tokens
         given = {*fields}  # as after validation: every field is given or set by the validator
         return assemble(cls, fields, given)
 

@@ -16,15 +16,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
 from ..core.messages import AudioPart, ChatMessage, ContentPart, ImagePart, TextPart, ToolCall
 from ..errors import UnsupportedFeatureError
-from ..tools.registry import ToolSchema
 from ._errors import map_sdk_errors
-from .base import RAW_ARGUMENTS_KEY, ChatResponse, FinishReason
+from .base import RAW_ARGUMENTS_KEY, ChatRequest, ChatResponse, FinishReason
 from .openai import new_call_id
 from .options import anthropic_tool_choice, apply_options
 from .pricing import Price, WireReply, priced_reply
@@ -153,20 +152,13 @@ def _blocks(message: ChatMessage, ids: ToolIds) -> list[dict[str, Any]]:
     return blocks
 
 
-def to_wire(
-    messages: Sequence[ChatMessage],
-    tools: Sequence[ToolSchema] = (),
-    *,
-    model: str,
-    max_tokens: int | None = None,
-    temperature: float | None = None,
-    options: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+def to_wire(request: ChatRequest, *, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The body of a ``POST /v1/messages`` request.
 
     ``options`` are extra body fields; a neutral or Chat Completions ``tool_choice`` is spelled the
     Messages way, and dropped when the request offers no tools.
     """
+    messages, tools = request.messages, request.tools
     system = "\n\n".join(m.text for m in messages if m.role == "system" and m.text.strip())
     turns: list[dict[str, Any]] = []
     ids = ToolIds()
@@ -184,8 +176,8 @@ def to_wire(
     if not turns or turns[0]["role"] != "user":
         turns.insert(0, {"role": "user", "content": [{"type": "text", "text": OPENING_USER_TEXT}]})
     body: dict[str, Any] = {
-        "model": model,
-        "max_tokens": max_tokens or DEFAULT_MAX_TOKENS,
+        "model": request.model,
+        "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
         "messages": turns,
     }
     if system:
@@ -195,7 +187,11 @@ def to_wire(
             {"name": t.name, "description": t.description, "input_schema": t.parameters} for t in tools
         ]
     return apply_options(
-        body, options, has_tools=bool(tools), tool_choice=anthropic_tool_choice, temperature=temperature
+        body,
+        options,
+        has_tools=bool(tools),
+        tool_choice=anthropic_tool_choice,
+        temperature=request.temperature,
     )
 
 

@@ -153,12 +153,8 @@ def max_tokens_field_for(base_url: str | None) -> str:
 
 
 def to_wire(
-    messages: Sequence[ChatMessage],
-    tools: Sequence[ToolSchema] = (),
+    request: ChatRequest,
     *,
-    model: str,
-    max_tokens: int | None = None,
-    temperature: float | None = None,
     max_tokens_field: str = "max_completion_tokens",
     options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -168,18 +164,21 @@ def to_wire(
     ``tool_choice`` is spelled the Chat Completions way, and dropped with the other tool settings
     when the request offers no tools (OpenAI refuses them then).
     """
-    body: dict[str, Any] = {"model": model, "messages": [message_to_wire(m) for m in messages]}
-    if tools:
-        body["tools"] = tools_to_wire(tools)
-    if max_tokens is not None:
-        body[max_tokens_field] = max_tokens
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": [message_to_wire(m) for m in request.messages],
+    }
+    if request.tools:
+        body["tools"] = tools_to_wire(request.tools)
+    if request.max_tokens is not None:
+        body[max_tokens_field] = request.max_tokens
     return apply_options(
         body,
         options,
-        has_tools=bool(tools),
+        has_tools=bool(request.tools),
         tool_choice=openai_tool_choice,
         tool_fields=("tool_choice", "parallel_tool_calls"),
-        temperature=temperature,
+        temperature=request.temperature,
     )
 
 

@@ -167,7 +167,7 @@ def priced_reply(
     """The response for a body ``raw`` that says ``reply``: the model it names, its tokens priced as
     :func:`usage_of` does, the body kept as ``raw``."""
     model = str(raw.get("model") or "")
-    return ChatResponse.build(
+    return ChatResponse(
         content=reply.content,
         tool_calls=reply.tool_calls,
         usage=usage_of(*reply.tokens, model=model, provider=provider, price=price),

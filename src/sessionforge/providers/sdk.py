@@ -73,9 +73,9 @@ class AdapterSettings(ClientSettings, total=False):
 
 @dataclass(frozen=True)
 class WireFormat:
-    """A provider's pure wire functions: ``to_wire(messages, tools, *, model, max_tokens,
-    temperature, options, ...)`` for the request body, ``from_wire(raw, *, provider, price)`` for a
-    reply, and ``assembler(*, provider, price)`` for one streamed reply."""
+    """A provider's pure wire functions: ``to_wire(request, *, options, ...)`` for the request body,
+    ``from_wire(raw, *, provider, price)`` for a reply, and ``assembler(*, provider, price)`` for one
+    streamed reply."""
 
     to_wire: Callable[..., dict[str, Any]]
     from_wire: Callable[..., ChatResponse]
@@ -148,15 +148,7 @@ class SDKAdapter:
 
     def body(self, request: ChatRequest, options: Mapping[str, Any]) -> dict[str, Any]:
         """The request as the provider's wire JSON, with ``options`` (extra body fields) applied."""
-        return self.wire.to_wire(
-            request.messages,
-            request.tools,
-            model=request.model,
-            max_tokens=request.max_tokens,
-            temperature=request.temperature,
-            options=options,
-            **self.wire_options(),
-        )
+        return self.wire.to_wire(request, options=options, **self.wire_options())
 
     def parse(self, raw: Mapping[str, Any]) -> ChatResponse:
         """A wire response as our ChatResponse."""

@@ -36,36 +36,17 @@ class ChatResponse(BaseModel):
     provider: str
     tool_calls: list[ToolCall] = Field(default_factory=list)
     finish_reason: FinishReason = "stop"
-    message: ChatMessage
+    message: ChatMessage = Field(default_factory=lambda fields: _reply_message(fields))
+    """Built from ``content`` and ``tool_calls`` when not given."""
     raw: Any = Field(default=None, repr=False, exclude=True)
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        content: str,
-        tool_calls: list[ToolCall],
-        usage: TokenUsage,
-        model: str,
-        provider: str,
-        finish_reason: FinishReason,
-        raw: Any = None,
-    ) -> ChatResponse:
-        """A response whose ``message`` is the assistant message matching the other fields."""
-        message = ChatMessage.assistant(content or None, tool_calls=tool_calls)
-        return cls(
-            content=content,
-            usage=usage,
-            model=model,
-            provider=provider,
-            tool_calls=tool_calls,
-            finish_reason=finish_reason,
-            message=message,
-            raw=raw,
-        )
 
     def __str__(self) -> str:
         return self.content
+
+
+def _reply_message(fields: dict[str, Any]) -> ChatMessage:
+    """The assistant message a reply's ``content`` and ``tool_calls`` make."""
+    return ChatMessage.assistant(fields["content"] or None, tool_calls=fields["tool_calls"])
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,19 @@ from sessionforge.providers.anthropic import (
     from_wire,
     to_wire,
 )
+from sessionforge.providers.types import ChatRequest
 from sessionforge.tools.registry import ToolSchema
 
 CALL = ToolCall(id="toolu_1", name="add", arguments={"a": 2, "b": 3})
 
 
 def test_system_becomes_its_own_field() -> None:
-    body = to_wire([ChatMessage.system("Be brief."), ChatMessage.user("hi")], model="claude-3-haiku-20240307")
+    body = to_wire(
+        ChatRequest(
+            model="claude-3-haiku-20240307",
+            messages=[ChatMessage.system("Be brief."), ChatMessage.user("hi")],
+        )
+    )
     assert body["system"] == "Be brief."
     assert body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
     assert body["max_tokens"] == DEFAULT_MAX_TOKENS
@@ -31,7 +37,7 @@ def test_tool_calls_and_results_become_blocks() -> None:
         ChatMessage.user("thanks"),
     ]
     tools = [ToolSchema("add", "Add.", {"type": "object"})]
-    body = to_wire(messages, tools, model="m", max_tokens=10)
+    body = to_wire(ChatRequest(model="m", messages=list(messages), tools=list(tools), max_tokens=10))
     assert body["max_tokens"] == 10
     assert body["tools"] == [{"name": "add", "description": "Add.", "input_schema": {"type": "object"}}]
     assert body["messages"] == [
@@ -55,7 +61,9 @@ def test_tool_calls_and_results_become_blocks() -> None:
 
 
 def test_conversation_must_open_with_the_user() -> None:
-    body = to_wire([ChatMessage.system("s"), ChatMessage.assistant("Hello!")], model="m")
+    body = to_wire(
+        ChatRequest(model="m", messages=[ChatMessage.system("s"), ChatMessage.assistant("Hello!")])
+    )
     assert body["messages"][0] == {"role": "user", "content": [{"type": "text", "text": OPENING_USER_TEXT}]}
     assert body["messages"][1]["role"] == "assistant"
 
@@ -68,7 +76,7 @@ def test_images_become_sources() -> None:
             ImagePart(url="data:image/png;base64,AAAA"),
         ]
     )
-    blocks = to_wire([message], model="m")["messages"][0]["content"]
+    blocks = to_wire(ChatRequest(model="m", messages=[message]))["messages"][0]["content"]
     assert blocks[1] == {"type": "image", "source": {"type": "url", "url": "https://x/cat.png"}}
     assert blocks[2] == {
         "type": "image",
@@ -96,7 +104,9 @@ def test_response_is_read_with_tool_use() -> None:
     assert response.provider == "anthropic"
     # and back: the assistant message maps to the same blocks
     assert (
-        to_wire([ChatMessage.user("x"), response.message], model="m")["messages"][1]["content"]
+        to_wire(ChatRequest(model="m", messages=[ChatMessage.user("x"), response.message]))["messages"][1][
+            "content"
+        ]
         == raw["content"]
     )
 
@@ -111,7 +121,7 @@ def test_openai_style_history_maps_to_anthropic() -> None:
         ChatMessage.assistant("one"),
         ChatMessage.user("next"),
     ]
-    turns = to_wire(messages, model="m")["messages"]
+    turns = to_wire(ChatRequest(model="m", messages=list(messages)))["messages"]
     assert [t["role"] for t in turns] == ["user", "assistant", "user", "assistant", "user"]
     assert turns[1]["content"] == [{"type": "tool_use", "id": "call_abc", "name": "add", "input": {}}]
     assert turns[2]["content"] == [{"type": "tool_result", "tool_use_id": "call_abc", "content": "1"}]

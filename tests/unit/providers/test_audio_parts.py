@@ -12,6 +12,7 @@ from sessionforge.core.messages import AudioPart, ChatMessage, TextPart
 from sessionforge.core.tokens import audio_seconds, counter_for_model
 from sessionforge.errors import UnsupportedFeatureError, UsageError
 from sessionforge.providers import anthropic, openai
+from sessionforge.providers.types import ChatRequest
 
 
 def wav_base64(seconds: float, rate: int = 16_000) -> str:
@@ -49,7 +50,7 @@ def test_audio_costs_ten_tokens_a_second_on_top_of_the_text() -> None:
 def test_openai_gets_input_audio() -> None:
     data = wav_base64(0.1)
     message = ChatMessage.user([TextPart(text="What is said?"), AudioPart(data=data, format="wav")])
-    body = openai.to_wire([message], model="gpt-4o-audio-preview")
+    body = openai.to_wire(ChatRequest(model="gpt-4o-audio-preview", messages=[message]))
     assert body["messages"][0]["content"] == [
         {"type": "text", "text": "What is said?"},
         {"type": "input_audio", "input_audio": {"data": data, "format": "wav"}},
@@ -61,7 +62,7 @@ def test_anthropic_refuses_audio_before_sending() -> None:
         [TextPart(text="What is said?"), AudioPart(data=wav_base64(0.1), format="mp3")]
     )
     with pytest.raises(UnsupportedFeatureError) as caught:
-        anthropic.to_wire([message], model="claude-3-haiku-20240307")
+        anthropic.to_wire(ChatRequest(model="claude-3-haiku-20240307", messages=[message]))
     assert caught.value.feature == "audio input"
     assert caught.value.provider == "anthropic"
     assert isinstance(caught.value, UsageError)

@@ -24,6 +24,7 @@ from sessionforge.providers import openai as openai_wire
 from sessionforge.providers.openai import OpenAIProvider, StreamAssembler, max_tokens_field_for
 from sessionforge.providers.pricing import FREE
 from sessionforge.providers.sdk import LOCAL_PLACEHOLDER_KEY
+from sessionforge.providers.types import ChatRequest
 from sessionforge.tools.registry import ToolSchema
 
 ADD = ToolSchema("add", "Add two integers.", {"type": "object", "properties": {}})
@@ -49,7 +50,8 @@ def test_the_cap_field_follows_the_base_url(base_url: str | None, field: str) ->
     provider = OpenAIProvider(api_key="k", base_url=base_url)
     assert provider.max_tokens_field == field
     body = openai_wire.to_wire(
-        [ChatMessage.user("hi")], model="m", max_tokens=8, max_tokens_field=provider.max_tokens_field
+        ChatRequest(model="m", messages=[ChatMessage.user("hi")], max_tokens=8),
+        max_tokens_field=provider.max_tokens_field,
     )
     assert body[field] == 8
     assert set(body) & {"max_tokens", "max_completion_tokens"} == {field}
@@ -83,7 +85,9 @@ def test_a_tool_call_message_goes_out_with_an_empty_string_content() -> None:
     assert wire["content"] == ""
     assert wire["tool_calls"][0]["function"] == {"name": "add", "arguments": '{"a":1,"b":2}'}
     body = openai_wire.to_wire(
-        [ChatMessage.user("x"), ChatMessage.assistant(None, tool_calls=[call])], model="m"
+        ChatRequest(
+            model="m", messages=[ChatMessage.user("x"), ChatMessage.assistant(None, tool_calls=[call])]
+        )
     )
     assert all(m["content"] is not None for m in body["messages"])
 
@@ -140,14 +144,18 @@ def test_foreign_tool_ids_are_mapped_the_same_way_on_the_call_and_its_result() -
         ChatMessage.tool("1", "functions.add:0", name="add"),
         ChatMessage.assistant("It is 1."),
     ]
-    body = anthropic_wire.to_wire(messages, [ADD], model="claude-3-haiku-20240307")
+    body = anthropic_wire.to_wire(
+        ChatRequest(model="claude-3-haiku-20240307", messages=list(messages), tools=[ADD])
+    )
     use = body["messages"][1]["content"][0]
     result = body["messages"][2]["content"][0]
     assert use["type"] == "tool_use" and result["type"] == "tool_result"
     assert ANTHROPIC_ID.match(use["id"])
     assert use["id"].startswith("functions_add_0_")
     assert result["tool_use_id"] == use["id"]
-    again = anthropic_wire.to_wire(messages, [ADD], model="claude-3-haiku-20240307")
+    again = anthropic_wire.to_wire(
+        ChatRequest(model="claude-3-haiku-20240307", messages=list(messages), tools=[ADD])
+    )
     assert again == body  # deterministic: the same session maps the same way on every call
     assert messages[1].tool_calls[0].id == "functions.add:0"  # the session keeps its ids
 
@@ -159,7 +167,7 @@ def test_repeated_ids_in_one_conversation_become_distinct() -> None:
             ChatMessage.assistant(None, tool_calls=[ToolCall(id="call_0", name="add", arguments={})])
         )
         messages.append(ChatMessage.tool(answer, "call_0", name="add"))
-    body = anthropic_wire.to_wire(messages, [ADD], model="m")
+    body = anthropic_wire.to_wire(ChatRequest(model="m", messages=list(messages), tools=[ADD]))
     uses = [b for t in body["messages"] for b in t["content"] if b["type"] == "tool_use"]
     results = [b for t in body["messages"] for b in t["content"] if b["type"] == "tool_result"]
     assert len({u["id"] for u in uses}) == 2
@@ -203,7 +211,7 @@ def test_whitespace_only_text_becomes_no_block() -> None:
         ChatMessage.assistant("   "),
         ChatMessage.user("and?"),
     ]
-    body = anthropic_wire.to_wire(messages, [ADD], model="m")
+    body = anthropic_wire.to_wire(ChatRequest(model="m", messages=list(messages), tools=[ADD]))
     assert "system" not in body
     blocks = [b for t in body["messages"] for b in t["content"]]
     assert all(b.get("text", "x").strip() for b in blocks if b["type"] == "text")
@@ -237,16 +245,25 @@ def test_a_neutral_tool_choice_is_spelled_per_api(
 ) -> None:
     messages = [ChatMessage.user("add")]
     options = {"tool_choice": choice, "top_p": 0.5}
-    assert openai_wire.to_wire(messages, [ADD], model="m", options=options)["tool_choice"] == openai_form
-    body = anthropic_wire.to_wire(messages, [ADD], model="m", options=options)
+    assert (
+        openai_wire.to_wire(ChatRequest(model="m", messages=list(messages), tools=[ADD]), options=options)[
+            "tool_choice"
+        ]
+        == openai_form
+    )
+    body = anthropic_wire.to_wire(
+        ChatRequest(model="m", messages=list(messages), tools=[ADD]), options=options
+    )
     assert body["tool_choice"] == anthropic_form and body["top_p"] == 0.5
 
 
 def test_tool_settings_are_dropped_when_no_tools_are_offered() -> None:
     options = {"tool_choice": "required", "parallel_tool_calls": False, "seed": 7}
-    body = openai_wire.to_wire([ChatMessage.user("hi")], model="m", options=options)
+    body = openai_wire.to_wire(ChatRequest(model="m", messages=[ChatMessage.user("hi")]), options=options)
     assert "tool_choice" not in body and "parallel_tool_calls" not in body and body["seed"] == 7
-    assert "tool_choice" not in anthropic_wire.to_wire([ChatMessage.user("hi")], model="m", options=options)
+    assert "tool_choice" not in anthropic_wire.to_wire(
+        ChatRequest(model="m", messages=[ChatMessage.user("hi")]), options=options
+    )
 
 
 # ---- 8. a stream that breaks after it started ----------------------------------------------------
@@ -299,7 +316,11 @@ def test_a_tool_call_message_round_trips_through_json() -> None:
         ChatMessage.tool("1", call.id),
     ]
     for body in (
-        openai_wire.to_wire(messages, [ADD], model="m", options={"tool_choice": "add"}),
-        anthropic_wire.to_wire(messages, [ADD], model="m", options={"tool_choice": "add"}),
+        openai_wire.to_wire(
+            ChatRequest(model="m", messages=list(messages), tools=[ADD]), options={"tool_choice": "add"}
+        ),
+        anthropic_wire.to_wire(
+            ChatRequest(model="m", messages=list(messages), tools=[ADD]), options={"tool_choice": "add"}
+        ),
     ):
         assert json.loads(json.dumps(body)) == body

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sessionforge.core.messages import ChatMessage, ImagePart, TextPart, ToolCall
 from sessionforge.providers.base import RAW_ARGUMENTS_KEY
 from sessionforge.providers.openai import StreamAssembler, from_wire, to_wire
+from sessionforge.providers.types import ChatRequest
 from sessionforge.tools.registry import ToolSchema
 
 CALL = ToolCall(id="call_1", name="add", arguments={"a": 2, "b": 3})
@@ -19,7 +20,11 @@ def test_messages_map_to_chat_completions() -> None:
         ChatMessage.assistant("It is 5."),
     ]
     tools = [ToolSchema("add", "Add two numbers.", {"type": "object", "properties": {}})]
-    body = to_wire(messages, tools, model="gpt-4o-mini", max_tokens=50, temperature=0.0)
+    body = to_wire(
+        ChatRequest(
+            model="gpt-4o-mini", messages=list(messages), tools=list(tools), max_tokens=50, temperature=0.0
+        )
+    )
     assert body["model"] == "gpt-4o-mini"
     assert body["max_completion_tokens"] == 50
     assert body["temperature"] == 0.0
@@ -59,7 +64,7 @@ def test_messages_map_to_chat_completions() -> None:
 
 
 def test_no_tools_no_limit_means_no_fields() -> None:
-    body = to_wire([ChatMessage.user("hi")], model="m")
+    body = to_wire(ChatRequest(model="m", messages=[ChatMessage.user("hi")]))
     assert set(body) == {"model", "messages"}
 
 
@@ -100,7 +105,7 @@ def test_response_with_tool_calls_is_read() -> None:
     assert response.usage.estimated_cost_usd is not None
     assert response.usage.estimated_cost_usd > 0
     # Unparseable arguments go back on the wire exactly as the model sent them.
-    again = to_wire([response.message], model="m")["messages"][0]
+    again = to_wire(ChatRequest(model="m", messages=[response.message]))["messages"][0]
     assert again["tool_calls"][1]["function"]["arguments"] == "{oops"
 
 
@@ -112,7 +117,9 @@ def test_text_response_round_trips() -> None:
     }
     response = from_wire(raw)
     assert (response.content, response.finish_reason, response.provider) == ("Hi!", "length", "openai")
-    assert to_wire([response.message], model="m")["messages"] == [{"role": "assistant", "content": "Hi!"}]
+    assert to_wire(ChatRequest(model="m", messages=[response.message]))["messages"] == [
+        {"role": "assistant", "content": "Hi!"}
+    ]
 
 
 def test_stream_assembles_text_tool_calls_and_usage() -> None:

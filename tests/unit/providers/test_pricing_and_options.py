@@ -154,7 +154,7 @@ def test_a_stream_without_usage_is_counted_and_labelled_estimated() -> None:
 
 
 def test_an_estimated_reply_counts_its_tool_calls_too() -> None:
-    reply = ChatResponse.build(
+    reply = ChatResponse(
         content="",
         tool_calls=[ToolCall(id="c1", name="add", arguments={"a": 2, "b": 40})],
         usage=TokenUsage(),
@@ -234,7 +234,7 @@ def test_the_turn_sends_a_forced_choice_on_its_first_call_only() -> None:
     first = next(flow)
     assert isinstance(first, ModelCall) and first.request.options == options
     call = ToolCall(id="c1", name="add", arguments={"a": 2, "b": 40})
-    tool_reply = ChatResponse.build(
+    tool_reply = ChatResponse(
         content="", tool_calls=[call], usage=TokenUsage(), model="m", provider="p", finish_reason="tool_calls"
     )
     assert isinstance(flow.send(tool_reply), ToolRun)

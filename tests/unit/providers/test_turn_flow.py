@@ -15,7 +15,7 @@ from sessionforge.tools.registry import ToolResult
 
 
 def reply(content: str = "", calls: list[ToolCall] | None = None) -> ChatResponse:
-    return ChatResponse.build(
+    return ChatResponse(
         content=content,
         tool_calls=calls or [],
         usage=TokenUsage(prompt_tokens=10, completion_tokens=2),

@@ -15,7 +15,7 @@ TEXT = "".join(chr(ord("a") + i % 26) for i in range(5_000))
 
 
 def reply(content: str = "", calls: list[ToolCall] | None = None) -> ChatResponse:
-    return ChatResponse.build(
+    return ChatResponse(
         content=content,
         tool_calls=calls or [],
         usage=TokenUsage(prompt_tokens=10, completion_tokens=2),
