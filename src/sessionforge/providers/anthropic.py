@@ -299,7 +299,5 @@ class AnthropicProvider(SDKAdapter):
 
     path = PATH
     sdk = "anthropic"
-    clients = ("Anthropic", "AsyncAnthropic")
-    key_env = "ANTHROPIC_API_KEY"
-    url_env = "ANTHROPIC_BASE_URL"
+    sdk_client = "Anthropic"
     wire = WireFormat(to_wire, from_wire, StreamAssembler)

@@ -313,9 +313,7 @@ class OpenAIProvider(SDKAdapter):
 
     path = PATH
     sdk = "openai"
-    clients = ("OpenAI", "AsyncOpenAI")
-    key_env = "OPENAI_API_KEY"
-    url_env = "OPENAI_BASE_URL"
+    sdk_client = "OpenAI"
     wire = WireFormat(to_wire, from_wire, StreamAssembler)
 
     def __init__(self, *, max_tokens_field: str | None = None, **settings: Unpack[AdapterSettings]) -> None:

@@ -89,10 +89,8 @@ class SDKAdapter:
     """The endpoint posted to."""
     sdk: ClassVar[str]
     """The SDK's module name, also the adapter's default name (``openai``, ``anthropic``)."""
-    clients: ClassVar[tuple[str, str]]
-    """The SDK's blocking and async client classes (``OpenAI``, ``AsyncOpenAI``)."""
-    key_env: ClassVar[str]
-    url_env: ClassVar[str]
+    sdk_client: ClassVar[str]
+    """The SDK's blocking client class (``OpenAI``); its async twin is ``Async`` + that name."""
     wire: ClassVar[WireFormat]
 
     def __init__(
@@ -113,8 +111,10 @@ class SDKAdapter:
         """The key and base URL come from the arguments, else the environment variables
         ``api_key_env``/``base_url_env`` (by default the SDK's own), else the defaults given."""
         self.name = name = name or self.sdk
-        api_key_env = api_key_env or self.key_env
-        self.base_url = base_url or os.environ.get(base_url_env or self.url_env) or default_base_url
+        # The SDKs' own variables: OPENAI_API_KEY, ANTHROPIC_BASE_URL, ...
+        api_key_env = api_key_env or f"{self.sdk.upper()}_API_KEY"
+        url_env = base_url_env or f"{self.sdk.upper()}_BASE_URL"
+        self.base_url = base_url or os.environ.get(url_env) or default_base_url
         # A server on this machine or a private network seldom checks keys (llama.cpp's and vLLM's
         # do not unless started with one), but the SDKs refuse to run without one.
         self.api_key = api_key or os.environ.get(api_key_env) or default_api_key
@@ -135,7 +135,13 @@ class SDKAdapter:
     # ---- the wire format and the SDK's classes, as the subclass names them --------------------
 
     def _client_class(self, *, asynchronous: bool) -> type[Any]:
-        return cast(type[Any], getattr(importlib.import_module(self.sdk), self.clients[asynchronous]))
+        return cast(
+            type[Any],
+            getattr(
+                importlib.import_module(self.sdk),
+                f"Async{self.sdk_client}" if asynchronous else self.sdk_client,
+            ),
+        )
 
     def _stream_class(self, *, asynchronous: bool) -> type[Any]:
         """The SDK's stream class for raw JSON events."""
