@@ -417,21 +417,25 @@ class ChatSession:
         elif at is not None:  # the system prompt alone: the fork starts before every event
             position = 1
         child = await fork_stored(self.session_id, at=position, store=store)
-        return await self.aload(child, store, compactor=self.compactor)
+        return await self.aload(child, store, **self._inherited())
+
+    def _inherited(self) -> dict[str, Any]:
+        """The settings a fork takes from this session, in memory or in a store alike."""
+        return {
+            "max_tokens": self.max_tokens,
+            "compactor": self.compactor,
+            "safety_margin": self.safety_margin,
+            "compact_to": self.compact_to,
+            "model": self._model,
+            "metadata": self.metadata,
+            "budget": self.budget.model_copy() if self.budget is not None else None,
+        }
 
     def _fork_in_memory(self, at: int | None) -> ChatSession:
         event = self._event_at(at)
         events = self._session.events
         end = len(events) if at is None else (events.index(event) + 1 if event is not None else 0)
-        child = ChatSession(
-            max_tokens=self.max_tokens,
-            compactor=self.compactor,
-            safety_margin=self.safety_margin,
-            compact_to=self.compact_to,
-            model=self._model,
-            metadata=self.metadata,
-            budget=self.budget.model_copy() if self.budget is not None else None,
-        )
+        child = ChatSession(**self._inherited())
         child._view.set_system(self._view_system())
         for original in events[:end]:
             copy = original.model_copy()

@@ -117,3 +117,14 @@ def test_chat_session_fork_in_memory_shares_messages() -> None:
     assert branch.history[1] is chat.history[1]
     branch.add_message(ChatMessage.user("only here"))
     assert len(chat.history) == 2 and len(branch.history) == 3
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_a_fork_keeps_the_settings_of_its_parent(make_store: Callable[[], Store], stored: bool) -> None:
+    chat = ChatSession(max_tokens=900, safety_margin=0.8, compact_to=0.5, model="gpt-4o", metadata={"k": 1})
+    chat.add_message(ChatMessage.user("hello"))
+    if stored:
+        chat.save(make_store())
+    branch = chat.fork()
+    settings = ("max_tokens", "safety_margin", "compact_to", "model", "metadata", "compactor")
+    assert [getattr(branch, name) for name in settings] == [getattr(chat, name) for name in settings]
