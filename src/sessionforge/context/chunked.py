@@ -2,7 +2,7 @@
 
 A summarizer has a context window of its own (the embedded model's is small), so a long session is
 read in chunks of whole messages of at most ``chunk_tokens`` each, summarized as one rolling summary
-(:func:`.summarize.rolling_summary`, the same the compactors and infinite-context segments use): the
+(:meth:`.summarize.SummaryBrief.rolling`, the same the compactors and infinite-context segments use): the
 last summary covers the whole history and never exceeds ``target_tokens``. ``on_chunk`` reports
 progress after each call, which is what a progress bar needs.
 """
@@ -18,10 +18,10 @@ from ..errors import UsageError
 from .summarize import (
     SummarizationStrategy,
     Summarizer,
+    SummaryBrief,
     adrive,
     chunk_messages,
     render_transcript,
-    rolling_summary,
     summarize,
 )
 
@@ -75,6 +75,6 @@ async def summarize_in_chunks(
             on_chunk(done, len(chunks))
         return answer
 
-    flow = rolling_summary(pieces, strategy, previous_summary, max_tokens=target_tokens, counter=counter)
+    flow = SummaryBrief(strategy, target_tokens, counter).rolling(pieces, previous_summary)
     text = await adrive(flow, counted)
     return ChunkedSummary(text, len(chunks), request_tokens, target_tokens)

@@ -10,7 +10,7 @@ answer back, so summarizers that are not language models work from the same requ
 
 Every way of summarizing more than one request's worth (the compactors, a model with a small window,
 a whole session summarized chunk by chunk, infinite-context segments) is the same rolling summary:
-:func:`rolling_summary` is a generator that yields one request per piece of transcript and receives
+:meth:`SummaryBrief.rolling` is a generator that yields one request per piece of transcript and receives
 the answer, which becomes the summary so far of the next request. It does no I/O; :func:`drive` and
 :func:`adrive` run it, and :func:`call_summarizer` is the one place where sync and async summarizers
 are told apart.
@@ -39,6 +39,7 @@ __all__ = [
     "LLMCallback",
     "SummarizationStrategy",
     "Summarizer",
+    "SummaryBrief",
     "SummaryFlow",
     "SummaryRequest",
     "adrive",
@@ -53,11 +54,9 @@ __all__ = [
     "parse_notes",
     "parse_request",
     "render_transcript",
-    "rolling_summary",
     "segment_summary_request",
     "summarize",
     "summary_body",
-    "summary_request_for",
     "summary_request_parts",
 ]
 
@@ -188,42 +187,64 @@ def build_summary_request(
     counted by ``counter``; both are also recorded in the system message's ``metadata["sessionforge"]``
     for summarizers that are not language models (see :func:`parse_request`).
     """
-    return summary_request_for(
-        render_transcript(messages), strategy, previous_summary, max_tokens=max_tokens, counter=counter
-    )
+    return SummaryBrief(strategy, max_tokens, counter).request(render_transcript(messages), previous_summary)
 
 
-def summary_request_for(
-    transcript: str,
-    strategy: SummarizationStrategy | str = SummarizationStrategy.KEY_POINTS,
-    previous_summary: str | None = None,
-    *,
-    max_tokens: int | None = None,
-    counter: TokenCounter | None = None,
-) -> list[ChatMessage]:
-    """:func:`build_summary_request` for a transcript already rendered as text."""
-    strategy = SummarizationStrategy(strategy)
-    instructions = f"{_NOTES}\n{_INSTRUCTIONS[strategy]}"
-    if previous_summary:
-        instructions += (
-            "\nThe notes so far are given first: merge them into yours, keeping every fact they hold "
-            "unless the conversation changed it, so that your notes alone cover the whole conversation."
-        )
-    if max_tokens is not None:
-        instructions += f"\nUse at most {max_tokens} tokens."
-    sections = []
-    if previous_summary:
-        sections.append(f"<previous_summary>\n{previous_summary}\n</previous_summary>")
-    sections.append(f"<conversation>\n{transcript}\n</conversation>")
-    marks: dict[str, Any] = {
-        "summary_strategy": strategy.value,
-        "max_tokens": max_tokens,
-        "counter": counter.key if counter is not None else None,
-    }
-    return [
-        ChatMessage.system(instructions, metadata={"sessionforge": marks}),
-        ChatMessage.user("\n\n".join(sections)),
-    ]
+@dataclass(frozen=True)
+class SummaryBrief:
+    """How summaries are asked for: the ``strategy``, and the budget of an answer (``max_tokens``,
+    counted by ``counter``). One brief serves a single request and a rolling summary alike."""
+
+    strategy: SummarizationStrategy | str = SummarizationStrategy.KEY_POINTS
+    max_tokens: int | None = None
+    counter: TokenCounter | None = None
+
+    def request(self, transcript: str, previous_summary: str | None = None) -> list[ChatMessage]:
+        """:func:`build_summary_request` for a transcript already rendered as text."""
+        strategy = SummarizationStrategy(self.strategy)
+        max_tokens, counter = self.max_tokens, self.counter
+        instructions = f"{_NOTES}\n{_INSTRUCTIONS[strategy]}"
+        if previous_summary:
+            instructions += (
+                "\nThe notes so far are given first: merge them into yours, keeping every fact they hold "
+                "unless the conversation changed it, so that your notes alone cover the whole conversation."
+            )
+        if max_tokens is not None:
+            instructions += f"\nUse at most {max_tokens} tokens."
+        sections = []
+        if previous_summary:
+            sections.append(f"<previous_summary>\n{previous_summary}\n</previous_summary>")
+        sections.append(f"<conversation>\n{transcript}\n</conversation>")
+        marks: dict[str, Any] = {
+            "summary_strategy": strategy.value,
+            "max_tokens": max_tokens,
+            "counter": counter.key if counter is not None else None,
+        }
+        return [
+            ChatMessage.system(instructions, metadata={"sessionforge": marks}),
+            ChatMessage.user("\n\n".join(sections)),
+        ]
+
+    def rolling(self, pieces: Iterable[str], previous_summary: str | None = None) -> SummaryFlow:
+        """Summarize transcript ``pieces`` one request each, each answer the summary so far of the next.
+
+        Yields the requests and receives the answers (checked to be text); returns the last summary. A
+        piece that leaves nothing to keep (an empty answer) keeps the summary so far. With ``counter``
+        and ``max_tokens``, an answer longer than the budget is cut to it (whole lines first), so the
+        summary carried on, and the one returned, never exceed it.
+        """
+        summary = previous_summary or ""
+        for piece in pieces:
+            answer = as_text((yield self.request(piece, summary or None)))
+            summary = answer or summary
+            summary = self.fit(summary)
+        return self.fit(summary)  # the notes given, when nothing was added
+
+    def fit(self, summary: str) -> str:
+        """``summary`` cut to the budget (whole lines first), when the brief has one."""
+        if summary and self.counter is not None and self.max_tokens is not None:
+            return fit_lines(summary, self.max_tokens, self.counter)
+        return summary
 
 
 _SMALL_SEGMENT = 64
@@ -254,7 +275,7 @@ def segment_summary_request(
 
 @dataclass(frozen=True)
 class SummaryRequest:
-    """A request built by :func:`summary_request_for`, read back."""
+    """A request built by :meth:`SummaryBrief.request`, read back."""
 
     strategy: SummarizationStrategy
     max_tokens: int | None
@@ -414,38 +435,6 @@ def llm_callback_summarizer(callback: LLMCallback) -> Summarizer:
 
     summarize_with_callback.__name__ = getattr(callback, "__name__", "llm_callback")
     return summarize_with_callback
-
-
-# ---- the rolling summary -------------------------------------------------------------------------------
-
-
-def rolling_summary(
-    pieces: Iterable[str],
-    strategy: SummarizationStrategy | str = SummarizationStrategy.KEY_POINTS,
-    previous_summary: str | None = None,
-    *,
-    max_tokens: int | None = None,
-    counter: TokenCounter | None = None,
-) -> SummaryFlow:
-    """Summarize transcript ``pieces`` one request each, each answer the summary so far of the next.
-
-    Yields the requests and receives the answers (checked to be text); returns the last summary. A
-    piece that leaves nothing to keep (an empty answer) keeps the summary so far. With ``counter``
-    and ``max_tokens``, an answer longer than the budget is cut to it (whole lines first), so the
-    summary carried on, and the one returned, never exceed it.
-    """
-    summary = previous_summary or ""
-    for piece in pieces:
-        request = summary_request_for(
-            piece, strategy, summary or None, max_tokens=max_tokens, counter=counter
-        )
-        answer = as_text((yield request))
-        summary = answer or summary
-        if counter is not None and max_tokens is not None:
-            summary = fit_lines(summary, max_tokens, counter)
-    if summary and counter is not None and max_tokens is not None:
-        summary = fit_lines(summary, max_tokens, counter)  # the notes given, when nothing was added
-    return summary
 
 
 def fit_lines(text: str, max_tokens: int, counter: TokenCounter) -> str:

@@ -2,7 +2,7 @@
 
 :class:`SummarizeCompactor` replaces what it drops by one summary message placed right after the
 system messages. The summary rolls: a summary left by an earlier compaction is given to the
-summarizer as the notes so far (:func:`~.summarize.rolling_summary`), so a long conversation carries
+summarizer as the notes so far (:meth:`~.summarize.SummaryBrief.rolling`), so a long conversation carries
 one summary that grows with the facts, never a stack of summaries of summaries.
 
 The compaction is written once, as a generator (:meth:`SummarizeCompactor.flow`) that yields each
@@ -31,12 +31,12 @@ from .summarize import (
     SUMMARY_PREFIX,
     SummarizationStrategy,
     Summarizer,
+    SummaryBrief,
     adrive,
     chunk_messages,
     drive,
     is_summary,
     render_transcript,
-    rolling_summary,
     summary_body,
 )
 
@@ -118,9 +118,7 @@ class SummarizeCompactor:
         text_room = max(room - counter.count_message(ChatMessage.system(SUMMARY_PREFIX)), 0)
         previous = "\n".join(summary_body(m) for m in old_summaries)
         pieces = [render_transcript(chunk) for chunk in self._chunks(dropped, counter)]
-        text = yield from rolling_summary(
-            pieces, self.strategy, previous or None, max_tokens=text_room, counter=counter
-        )
+        text = yield from SummaryBrief(self.strategy, text_room, counter).rolling(pieces, previous or None)
         if not text:
             return kept_messages
         if not dropped and len(old_summaries) == 1:

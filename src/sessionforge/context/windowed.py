@@ -3,7 +3,7 @@
 A summarization request (:func:`.summarize.build_summary_request`) carries the instructions, maybe
 the notes so far, and a transcript. When it does not fit the summarizing model's window, the
 transcript is cut into pieces (whole lines where they fit; a line too long for any piece is cut
-itself) and summarized as a rolling summary (:func:`.summarize.rolling_summary`), exactly as the
+itself) and summarized as a rolling summary (:meth:`.summarize.SummaryBrief.rolling`), exactly as the
 compactors roll theirs. The last answer covers everything; nothing is dropped unread.
 
 :func:`local_model_summarizer` puts the embedded model behind this.
@@ -21,12 +21,11 @@ from ..errors import MissingDependencyError
 from ._text import text_head
 from .summarize import (
     Summarizer,
+    SummaryBrief,
     as_text,
     drive,
     fit_lines,
     parse_request,
-    rolling_summary,
-    summary_request_for,
 )
 
 __all__ = ["MIN_PIECE_TOKENS", "fit_to_window", "local_model_summarizer"]
@@ -54,10 +53,11 @@ def fit_to_window(
         if previous:
             previous = fit_lines(previous, answer_tokens, counter)
         # The most a request costs besides its piece: the instructions and notes of answer_tokens.
-        frame = summary_request_for("", parsed.strategy, "-", max_tokens=parsed.max_tokens)
+        brief = SummaryBrief(parsed.strategy, parsed.max_tokens)
+        frame = brief.request("", "-")
         room = max(window - counter.count_messages(frame) - answer_tokens, MIN_PIECE_TOKENS)
         pieces = _pieces(parsed.transcript.split("\n"), room, counter)
-        flow = rolling_summary(pieces, parsed.strategy, previous, max_tokens=parsed.max_tokens)
+        flow = brief.rolling(pieces, previous)
         return drive(flow, ask, async_name="an async summarizer")
 
     return summarize

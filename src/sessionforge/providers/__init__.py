@@ -16,7 +16,7 @@ Two things differ between OpenAI's API and the compatible servers, and are decid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Unpack
 
 from ..errors import UnknownProviderError
@@ -45,21 +45,15 @@ class CompatiblePreset:
     ``local``: the server runs models on the user's own hardware, so its calls cost 0 by default.
     """
 
-    base_url: str
+    default_base_url: str
     api_key_env: str
     base_url_env: str
     default_api_key: str | None = None
     local: bool = True
 
     def settings(self) -> dict[str, Any]:
-        """The preset as keywords of :class:`~.openai.OpenAIProvider`."""
-        return {
-            "api_key_env": self.api_key_env,
-            "base_url_env": self.base_url_env,
-            "default_base_url": self.base_url,
-            "default_api_key": self.default_api_key,
-            "local": self.local,
-        }
+        """The preset as keywords of :class:`~.openai.OpenAIProvider` (its fields are named so)."""
+        return asdict(self)
 
 
 OPENAI_COMPATIBLE: dict[str, CompatiblePreset] = {

@@ -11,11 +11,11 @@ from sessionforge.context.chunked import summarize_in_chunks
 from sessionforge.context.summarize import (
     NOTE_SECTIONS,
     SummarizationStrategy,
+    SummaryBrief,
     build_summary_request,
     fit_lines,
     parse_notes,
     parse_request,
-    rolling_summary,
     segment_summary_request,
 )
 from sessionforge.core.messages import ChatMessage
@@ -62,7 +62,7 @@ def test_an_answer_reads_back_by_section() -> None:
 
 
 def test_the_rolling_summary_folds_each_answer_into_the_next_request() -> None:
-    flow = rolling_summary(["User: one", "User: two", "User: three"], previous_summary="seed")
+    flow = SummaryBrief().rolling(["User: one", "User: two", "User: three"], previous_summary="seed")
     request = next(flow)
     seen = []
     try:
@@ -77,7 +77,7 @@ def test_the_rolling_summary_folds_each_answer_into_the_next_request() -> None:
 
 
 def test_an_empty_answer_keeps_the_summary_so_far_and_a_long_one_is_cut() -> None:
-    flow = rolling_summary(["User: a", "User: b"], max_tokens=12, counter=COUNTER)
+    flow = SummaryBrief(max_tokens=12, counter=COUNTER).rolling(["User: a", "User: b"])
     next(flow)
     flow.send("- line one\n- line two\n" + "- more words here\n" * 20)
     with pytest.raises(StopIteration) as done:
@@ -88,7 +88,7 @@ def test_an_empty_answer_keeps_the_summary_so_far_and_a_long_one_is_cut() -> Non
 
 
 def test_a_summarizer_must_answer_with_text() -> None:
-    flow = rolling_summary(["User: a"])
+    flow = SummaryBrief().rolling(["User: a"])
     next(flow)
     with pytest.raises(UsageError, match="str"):
         flow.send(42)
