@@ -19,14 +19,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import BudgetExceededError, UsageError
 from .usage import TokenUsage, estimate_cost
 
-__all__ = ["DEFAULT_ESTIMATED_OUTPUT_TOKENS", "Budget", "CallEstimate"]
+__all__ = ["DEFAULT_ESTIMATED_OUTPUT_TOKENS", "Budget", "CallEstimate", "CallFacts"]
 
 log = logging.getLogger("sessionforge.budget")
 
@@ -36,6 +36,16 @@ before the reply exists, and most chat replies are well under this."""
 
 BUDGET_PROPERTY = "budget"
 """The session property under which the budget (limits and totals) is stored."""
+
+
+class CallFacts(TypedDict):
+    """What prices a model call before it is made: the ``model`` (priced from the registry, with its
+    ``provider``), or a ``price`` of ``(prompt, output)`` tokens; and the cap on its reply."""
+
+    model: str | None
+    provider: NotRequired[str | None]
+    max_output_tokens: NotRequired[int | None]
+    price: NotRequired[Callable[[int, int], float] | None]
 
 
 @dataclass(frozen=True)
@@ -81,47 +91,32 @@ class Budget(BaseModel):
     def remaining_usd(self) -> float | None:
         return None if self.max_usd is None else max(self.max_usd - self.spent_usd, 0.0)
 
-    def estimate(
-        self,
-        prompt_tokens: int,
-        *,
-        model: str | None,
-        provider: str | None = None,
-        max_output_tokens: int | None = None,
-        price: Callable[[int, int], float] | None = None,
-    ) -> CallEstimate:
+    def estimate(self, prompt_tokens: int, **call: Unpack[CallFacts]) -> CallEstimate:
         """The upper bound of one call's cost (see the module docstring for how it is bounded).
 
         ``price`` prices ``(prompt, output)`` tokens when the provider has its own price (a
         self-hosted model's 0, a price given to the agent); the registry prices by model otherwise.
         """
-        output = max_output_tokens if max_output_tokens is not None else DEFAULT_ESTIMATED_OUTPUT_TOKENS
+        cap = call.get("max_output_tokens")
+        output = cap if cap is not None else DEFAULT_ESTIMATED_OUTPUT_TOKENS
         usd: float | None = None
         if self.max_usd is not None:
+            price = call.get("price")
             usd = (
                 price(prompt_tokens, output)
                 if price
-                else estimate_cost(model, prompt_tokens, output, provider)
+                else estimate_cost(call["model"], prompt_tokens, output, call.get("provider"))
             )
         return CallEstimate(prompt_tokens, output, usd)
 
     def check(
-        self,
-        prompt_tokens: int,
-        *,
-        model: str | None,
-        provider: str | None = None,
-        max_output_tokens: int | None = None,
-        session_id: str | None = None,
-        price: Callable[[int, int], float] | None = None,
+        self, prompt_tokens: int, *, session_id: str | None = None, **call: Unpack[CallFacts]
     ) -> CallEstimate:
         """Refuse a call whose upper-bound cost would pass a limit; return the estimate otherwise.
 
         Raises :class:`BudgetExceededError` (``kind`` is ``"tokens"`` or ``"usd"``). Changes nothing.
         """
-        estimate = self.estimate(
-            prompt_tokens, model=model, provider=provider, max_output_tokens=max_output_tokens, price=price
-        )
+        estimate = self.estimate(prompt_tokens, **call)
         where = f"session {session_id}" if session_id else "this session"
         if self.max_tokens is not None and self.spent_tokens + estimate.tokens > self.max_tokens:
             log.info(
@@ -144,7 +139,7 @@ class Budget(BaseModel):
         if self.max_usd is not None:
             if estimate.usd is None:
                 raise UsageError(
-                    f"{where} has a USD budget but model {model!r} has no known price, so the "
+                    f"{where} has a USD budget but model {call['model']!r} has no known price, so the "
                     "budget cannot be enforced; use a priced model or drop max_usd"
                 )
             if self.spent_usd + estimate.usd > self.max_usd:
