@@ -12,12 +12,16 @@ session-manager spec) replace it.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, cast
 from urllib.parse import unquote
 
 from ..errors import ConfigurationError, SessionforgeError
+
+_P = ParamSpec("_P")
 
 if TYPE_CHECKING:  # the backends import it; naming a default namespace or a URL needs none of it
     from .base import Store
@@ -147,22 +151,21 @@ def setup_chuk_sessions_storage(
     return store
 
 
-def configure_storage(
-    sandbox_id: str = "chuk-ai-session-manager",
-    default_ttl_hours: float | None = 24,
-    url: str | None = None,
-    **options: Any,
-) -> bool:
-    """Like :func:`setup_chuk_sessions_storage`, reporting success as a bool as the spec shows.
+def _reporting(setup: Callable[_P, Store]) -> Callable[_P, bool]:
+    """``setup`` reporting success as a bool: a misconfiguration is logged and gives ``False``."""
 
-    A misconfiguration (bad URL, missing extra) returns ``False`` after logging why; use
-    :func:`setup_chuk_sessions_storage` to get the exception instead.
-    """
-    try:
-        setup_chuk_sessions_storage(sandbox_id, default_ttl_hours, url, **options)
-    except SessionforgeError as exc:
-        import logging
+    def configure_storage(*args: _P.args, **kwargs: _P.kwargs) -> bool:
+        """Like :func:`setup_chuk_sessions_storage` (same arguments), reporting success as a bool as
+        the spec shows. A misconfiguration (bad URL, missing extra) returns ``False`` after logging
+        why; use :func:`setup_chuk_sessions_storage` to get the exception instead."""
+        try:
+            setup(*args, **kwargs)
+        except SessionforgeError as exc:
+            logging.getLogger("sessionforge").warning("storage configuration failed: %s", exc)
+            return False
+        return True
 
-        logging.getLogger("sessionforge").warning("storage configuration failed: %s", exc)
-        return False
-    return True
+    return configure_storage
+
+
+configure_storage = _reporting(setup_chuk_sessions_storage)
