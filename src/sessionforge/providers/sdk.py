@@ -22,7 +22,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, TypedDict, cast
+from typing import Any, ClassVar, Protocol, TypedDict, Unpack, cast
 
 from ..errors import MissingAPIKeyError
 from ._errors import map_sdk_errors
@@ -93,31 +93,21 @@ class SDKAdapter:
     """The SDK's blocking client class (``OpenAI``); its async twin is ``Async`` + that name."""
     wire: ClassVar[WireFormat]
 
-    def __init__(
-        self,
-        *,
-        name: str | None = None,
-        api_key: str | None = None,
-        base_url: str | None = None,
-        timeout: float | None = None,
-        max_retries: int = 2,
-        api_key_env: str | None = None,
-        base_url_env: str | None = None,
-        default_api_key: str | None = None,
-        default_base_url: str | None = None,
-        price: PriceSetting | None = None,
-        local: bool = False,
-    ) -> None:
-        """The key and base URL come from the arguments, else the environment variables
+    def __init__(self, **settings: Unpack[AdapterSettings]) -> None:
+        """The key and base URL come from the settings, else the environment variables
         ``api_key_env``/``base_url_env`` (by default the SDK's own), else the defaults given."""
-        self.name = name = name or self.sdk
+        self.name = name = settings.get("name") or self.sdk
         # The SDKs' own variables: OPENAI_API_KEY, ANTHROPIC_BASE_URL, ...
-        api_key_env = api_key_env or f"{self.sdk.upper()}_API_KEY"
-        url_env = base_url_env or f"{self.sdk.upper()}_BASE_URL"
-        self.base_url = base_url or os.environ.get(url_env) or default_base_url
+        api_key_env = settings.get("api_key_env") or f"{self.sdk.upper()}_API_KEY"
+        url_env = settings.get("base_url_env") or f"{self.sdk.upper()}_BASE_URL"
+        self.base_url = (
+            settings.get("base_url") or os.environ.get(url_env) or settings.get("default_base_url")
+        )
         # A server on this machine or a private network seldom checks keys (llama.cpp's and vLLM's
         # do not unless started with one), but the SDKs refuse to run without one.
-        self.api_key = api_key or os.environ.get(api_key_env) or default_api_key
+        self.api_key = (
+            settings.get("api_key") or os.environ.get(api_key_env) or settings.get("default_api_key")
+        )
         if not self.api_key and is_local_url(self.base_url):
             self.api_key = LOCAL_PLACEHOLDER_KEY
         if not self.api_key:
@@ -126,9 +116,11 @@ class SDKAdapter:
                 provider=name,
                 env_var=api_key_env,
             )
-        self.price = resolve_price(price, base_url=self.base_url, local=local)
-        self.timeout = timeout
-        self.max_retries = max_retries
+        self.price = resolve_price(
+            settings.get("price"), base_url=self.base_url, local=settings.get("local", False)
+        )
+        self.timeout = settings.get("timeout")
+        self.max_retries = settings.get("max_retries", 2)
         self._sync: Any = None
         self._async: Any = None
 
