@@ -30,10 +30,12 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, ParamSpec
 
 from ..errors import RecordFormatError, UsageError
 from ..storage.base import Store
+
+_P = ParamSpec("_P")
 
 __all__ = [
     "CHECKS",
@@ -489,15 +491,16 @@ async def check_store(
     return Report(tuple(results))
 
 
-async def assert_conforms(
-    make_store: StoreFactory,
-    *,
-    skip: Mapping[str, str] | None = None,
-    only: Sequence[str] | None = None,
-    check_seconds: float = 60.0,
-) -> Report:
-    """Like :func:`check_store`, but raise :class:`ConformanceError` listing every failed check."""
-    report = await check_store(make_store, skip=skip, only=only, check_seconds=check_seconds)
-    if not report.ok:
-        raise ConformanceError(f"the store does not conform: {report}")
-    return report
+def _asserting(check: Callable[_P, Awaitable[Report]]) -> Callable[_P, Awaitable[Report]]:
+    async def assert_conforms(*args: _P.args, **kwargs: _P.kwargs) -> Report:
+        """Like :func:`check_store` (same arguments), but raise :class:`ConformanceError` listing
+        every failed check."""
+        report = await check(*args, **kwargs)
+        if not report.ok:
+            raise ConformanceError(f"the store does not conform: {report}")
+        return report
+
+    return assert_conforms
+
+
+assert_conforms = _asserting(check_store)
