@@ -49,11 +49,10 @@ class ViewedSession:
         *,
         face: str,
         key_property: str,
-        model: str | None = None,
-        max_tokens: int | None = None,
-        compactor: Compactor | None = None,
-        compact_to: float = 0.75,
+        **view: Unpack[ViewOptions],
     ) -> None:
+        model, max_tokens = view.get("model"), view.get("max_tokens")
+        compact_to = view.get("compact_to", 0.75)
         if max_tokens is not None and max_tokens <= 0:
             raise UsageError(f"max_tokens must be a positive number of tokens, got {max_tokens}")
         if not 0 < compact_to <= 1:
@@ -64,7 +63,7 @@ class ViewedSession:
         self.key_property = key_property
         self.model = model
         self.max_tokens = max_tokens
-        self.compactor = compactor
+        self.compactor = view.get("compactor")
         self.compact_to = compact_to
         self._store = store
         self._counter = counter_for_model(model)
