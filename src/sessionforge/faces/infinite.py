@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Final
 
 from ..context.summarize import LLMCallback, SummarizationStrategy, Summarizer
 from ..core.events import EventSource, EventType, SessionEvent
@@ -56,28 +56,15 @@ class InfiniteConversationManager:
     ) -> None:
         if token_threshold < 1 or max_turns_per_segment < 1:
             raise UsageError("token_threshold and max_turns_per_segment must be at least 1")
-        self._token_threshold = token_threshold
-        self._max_turns = max_turns_per_segment
-        self._strategy = SummarizationStrategy(summarization_strategy)
+        # Read-only: the managers kept for live conversations were built with these settings.
+        self.token_threshold: Final = token_threshold
+        self.max_turns_per_segment: Final = max_turns_per_segment
+        self.summarization_strategy: Final = SummarizationStrategy(summarization_strategy)
         self._summarizer = summarizer
         self._store = store
         # Managers of recently used conversations, by current segment id: a call that continues one
         # appends to it without reloading its history.
         self._kept: OrderedDict[str, SessionManager] = OrderedDict()
-
-    # Read-only: the managers kept for live conversations were built with these settings.
-
-    @property
-    def token_threshold(self) -> int:
-        return self._token_threshold
-
-    @property
-    def max_turns_per_segment(self) -> int:
-        return self._max_turns
-
-    @property
-    def summarization_strategy(self) -> SummarizationStrategy:
-        return self._strategy
 
     async def process_message(
         self,
@@ -175,9 +162,9 @@ class InfiniteConversationManager:
             session_id=session_id,
             store=backend,
             infinite_context=True,
-            token_threshold=self._token_threshold,
-            max_turns_per_segment=self._max_turns,
-            summarization_strategy=self._strategy,
+            token_threshold=self.token_threshold,
+            max_turns_per_segment=self.max_turns_per_segment,
+            summarization_strategy=self.summarization_strategy,
             summarizer=self._summarizer,
         )
 

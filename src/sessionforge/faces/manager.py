@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from ..context.compaction import CompactionPlan, aplan_compaction, log_applied, plan_undo, record_event
 from ..context.compactors import Compactor
@@ -166,7 +166,10 @@ class SessionManager:
         self._parent_id = parent_id
         self._metadata = dict(metadata or {})
         self._store = store
-        self._infinite = infinite_context
+        # Read-only settings: kept managers are found again by them (see the simple API).
+        self.is_infinite: Final = infinite_context
+        self.token_threshold: Final = token_threshold
+        self.max_turns_per_segment: Final = max_turns_per_segment
         self._policy = SegmentPolicy(token_threshold, max_turns_per_segment)
         self._strategy = SummarizationStrategy(summarization_strategy)
         self._summarizer = llm_callback_summarizer(llm_callback) if llm_callback else summarizer
@@ -195,18 +198,6 @@ class SessionManager:
     @property
     def system_prompt(self) -> str | None:
         return self._system_prompt
-
-    @property
-    def is_infinite(self) -> bool:
-        return self._infinite
-
-    @property
-    def token_threshold(self) -> int:
-        return self._policy.token_threshold
-
-    @property
-    def max_turns_per_segment(self) -> int:
-        return self._policy.max_turns
 
     @property
     def session(self) -> Session | None:
@@ -324,7 +315,7 @@ class SessionManager:
         writes the summary. Returns the id of the current segment.
         """
         session = await self._ensure()
-        if not self._infinite:
+        if not self.is_infinite:
             return session.id
         # Other writers (another process, another manager on the same conversation) may have added
         # to this segment or closed it since this manager last looked: take in what they appended
@@ -496,7 +487,7 @@ class SessionManager:
             created = self._started_at or created
         return {
             "session_id": session.id,
-            "session_segments": len(chain) if include_all_segments or self._infinite else 1,
+            "session_segments": len(chain) if include_all_segments or self.is_infinite else 1,
             "session_chain": chain,
             "total_messages": tally.user + tally.ai,
             "user_messages": tally.user,
@@ -507,7 +498,7 @@ class SessionManager:
             "estimated_cost": tally.cost,
             "created_at": created.isoformat(),
             "last_update": session.metadata.updated_at.isoformat(),
-            "infinite_context": self._infinite,
+            "infinite_context": self.is_infinite,
         }
 
     # ---- internals ------------------------------------------------------------------------------------
@@ -667,4 +658,4 @@ class SessionManager:
         return resolve_store(self._session.store if self._session is not None else self._store)
 
     def __repr__(self) -> str:
-        return f"SessionManager(session_id={self.session_id!r}, infinite_context={self._infinite})"
+        return f"SessionManager(session_id={self.session_id!r}, infinite_context={self.is_infinite})"
