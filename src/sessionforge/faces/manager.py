@@ -173,7 +173,8 @@ class SessionManager:
         self._policy = SegmentPolicy(token_threshold, max_turns_per_segment)
         self._strategy = SummarizationStrategy(summarization_strategy)
         self._summarizer = llm_callback_summarizer(llm_callback) if llm_callback else summarizer
-        self._model = model
+        self.model = model
+        """The model that counts the next user message and prices summaries."""
         self._session: Session | None = None
         self._view: ConversationView | None = None  # the current segment, as the model gets it
         self._opening: asyncio.Lock | None = None  # concurrent first calls create the session once
@@ -205,15 +206,6 @@ class SessionManager:
         return self._session
 
     @property
-    def model(self) -> str:
-        """The model that counts the next user message and prices summaries."""
-        return self._model
-
-    @model.setter
-    def model(self, model: str) -> None:
-        self._model = model
-
-    @property
     def summarization_strategy(self) -> SummarizationStrategy:
         return self._strategy
 
@@ -233,7 +225,7 @@ class SessionManager:
         if self._budget is not None:
             self._budget.check(
                 prompt_tokens,
-                model=self._model,
+                model=self.model,
                 max_output_tokens=max_output_tokens,
                 session_id=self.session_id,
             )
@@ -262,15 +254,16 @@ class SessionManager:
         """Record the model's reply, counted with ``model``'s tokenizer and priced."""
         session = await self._ensure()
         if model:
-            self._model = model
+            self.model = model
+        """The model that counts the next user message and prices summaries."""
         event = SessionEvent.of_parts(
             EventSource.LLM,
             EventType.MESSAGE,
             response,
-            {"model": self._model, "provider": provider, **metadata},
+            {"model": self.model, "provider": provider, **metadata},
         )
         tokens, accuracy = self._text_tokens(event)
-        usage = TokenUsage.of(0, tokens, model=self._model, provider=provider, accuracy=accuracy)
+        usage = TokenUsage.of(0, tokens, model=self.model, provider=provider, accuracy=accuracy)
         set_field(event, "token_usage", usage)
         await self._record(event)
         return session.id
@@ -373,7 +366,7 @@ class SessionManager:
                 position = origin.seq if origin.session_id == session.id else at
         child = await fork_stored(session.id, at=position, store=session.store, new_session_id=new_session_id)
         return SessionManager(
-            session_id=child, store=session.store, model=self._model, summarizer=self._summarizer
+            session_id=child, store=session.store, model=self.model, summarizer=self._summarizer
         )
 
     async def preview_compaction(
@@ -546,7 +539,7 @@ class SessionManager:
 
     def _text_tokens(self, event: SessionEvent) -> tuple[int, Accuracy]:
         """Tokens of a turn's text, counted on the message the view will hold (tokenized once)."""
-        counter = counter_for_model(self._model)
+        counter = counter_for_model(self.model)
         return sum(counter.count_message_text(m) for m in event_messages(event)), counter.accuracy
 
     def _tool_tokens(self, event: SessionEvent) -> int:
@@ -591,7 +584,7 @@ class SessionManager:
     async def _current_view(self) -> ConversationView:
         """The current segment's view, folded once and then kept up to date as events arrive."""
         session = await self._ensure()
-        counter = counter_for_model(self._model)
+        counter = counter_for_model(self.model)
         if self._view is None:
             self._view = ConversationView(counter, session.events, system=self._system_prompt)
         else:
@@ -601,7 +594,7 @@ class SessionManager:
     async def _next_segment(self, session: Session, summarizer: Summarizer | None) -> Session:
         """Close the full segment and continue in its child (see :mod:`.context.segments`)."""
         child = await start_next_segment(
-            session, summarizer=summarizer, strategy=self._strategy, model=self._model
+            session, summarizer=summarizer, strategy=self._strategy, model=self.model
         )
         await self._move_to(child, closing=session)
         return child
