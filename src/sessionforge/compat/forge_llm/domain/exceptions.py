@@ -37,7 +37,8 @@ class ForgeLLMError(native.SessionforgeError):
     """Root of forge_llm's exceptions: ``message`` and a machine-readable ``code``.
 
     Each class names its ``code``; its constructor takes forge_llm's arguments, writes forge_llm's
-    message and hands both to :meth:`_init`, the one place the sessionforge parent is initialised.
+    message and hands it, with the sessionforge parent's keywords, to :meth:`_init`: the one place
+    that parent is initialised.
     """
 
     code: str | None = None
