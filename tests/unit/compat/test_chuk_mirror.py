@@ -6,6 +6,7 @@ import pytest
 
 import sessionforge
 import sessionforge.compat.chuk_ai_session_manager as casm
+import sessionforge.faces.simple_api
 from sessionforge.compat.chuk_ai_session_manager import (
     InvalidSessionOperation,
     PromptStrategy,
@@ -87,6 +88,13 @@ async def test_storage_face() -> None:
     finally:
         await storage.aclose()
         storage_config.set_default_store(None)
+
+
+def test_every_exported_name_is_bound_once() -> None:
+    """Part of ``__all__`` is sessionforge's simple-API list: each of its names must be imported here too."""
+    assert len(casm.__all__) == len(set(casm.__all__))
+    assert [name for name in casm.__all__ if not hasattr(casm, name)] == []
+    assert set(sessionforge.faces.simple_api.__all__) <= set(casm.__all__)
 
 
 def test_package_level_helpers() -> None:

@@ -210,6 +210,20 @@ def test_exception_arguments_become_attributes() -> None:
     assert isinstance(ToolError("x"), sessionforge.ToolProcessingError)
 
 
+def test_a_class_s_code_stands_unless_one_is_given() -> None:
+    assert (ForgeLLMError("x").code, ForgeLLMError("x", "MINE").code) == (None, "MINE")
+    assert (ProviderError("x").code, ProviderError("x", "MINE").code) == ("PROVIDER_ERROR", "MINE")
+    assert (ToolError("x").code, ToolError("x", "MINE").code) == ("TOOL_ERROR", "MINE")
+    missing = SessionNotFoundError("s1")
+    assert (missing.session_id, missing.args, missing.message) == (
+        "s1",
+        ("Session 's1' not found.",),
+        str(missing),
+    )
+    unknown = UnsupportedProviderError("acme")
+    assert (unknown.provider, str(unknown)) == ("acme", "Provider 'acme' is not supported.")
+
+
 def test_translating_turns_our_errors_into_forge_llms() -> None:
     with pytest.raises(ContextOverflowError) as overflow, translating():
         raise sessionforge.ContextOverflowError("too long", limit=100, needed=120)

@@ -17,18 +17,19 @@ import os
 from typing import Any
 
 from sessionforge._meta import is_available as _native_is_available
+from sessionforge.faces import simple_api as _native_simple_api
 from sessionforge.storage.config import configure_storage, default_store_url
 
 from . import exceptions
-from .api.simple_api import (
-    get_conversation_history,
-    get_session_stats,
-    quick_conversation,
-    track_conversation,
-    track_infinite_conversation,
-    track_llm_call,
-    track_tool_use,
-)
+
+# Named in __all__ through sessionforge's list (below); "as" exports them to type checkers.
+from .api.simple_api import get_conversation_history as get_conversation_history
+from .api.simple_api import get_session_stats as get_session_stats
+from .api.simple_api import quick_conversation as quick_conversation
+from .api.simple_api import track_conversation as track_conversation
+from .api.simple_api import track_infinite_conversation as track_infinite_conversation
+from .api.simple_api import track_llm_call as track_llm_call
+from .api.simple_api import track_tool_use as track_tool_use
 from .config import DEFAULT_TOKEN_MODEL
 from .exceptions import *  # noqa: F403
 from .infinite_conversation import InfiniteConversationManager, SummarizationStrategy
@@ -71,20 +72,14 @@ __all__ = [
     "__version__",
     "build_prompt_from_session",
     "configure_storage",
-    "get_conversation_history",
-    "get_session_stats",
     "get_storage_info",
     "get_version",
     "is_available",
-    "quick_conversation",
     "setup_chuk_sessions_storage",
-    "track_conversation",
-    "track_infinite_conversation",
-    "track_llm_call",
-    "track_tool_use",
     "truncate_prompt_to_token_limit",
 ]
 __all__ += exceptions.__all__
+__all__ += _native_simple_api.__all__  # the simple API: the names of sessionforge's own
 
 
 def get_version() -> str:

@@ -8,8 +8,9 @@ that means the same thing, so ``except ForgeLLMError`` and ``except Sessionforge
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, ClassVar
 
 from sessionforge import errors as native
 
@@ -33,19 +34,45 @@ __all__ = [
 
 
 class ForgeLLMError(native.SessionforgeError):
-    """Root of forge_llm's exceptions: ``message`` and a machine-readable ``code``."""
+    """Root of forge_llm's exceptions: ``message`` and a machine-readable ``code``.
+
+    Each class names its ``code``; its constructor takes forge_llm's arguments, writes forge_llm's
+    message and hands it, with the sessionforge parent's keywords, to :meth:`_init`: the one place
+    that parent is initialised.
+    """
+
+    code: str | None = None
+    _native: ClassVar[type[native.SessionforgeError]] = native.SessionforgeError
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The sessionforge class this one stands for: its nearest sessionforge base that is not one
+        # of these (``MissingAPIKeyError`` for ``ProviderNotConfiguredError``, ``ToolProcessingError``
+        # for ``ToolNotFoundError``, through ``ToolError``).
+        cls._native = next(
+            base
+            for klass in cls.__mro__
+            for base in klass.__bases__
+            if issubclass(base, native.SessionforgeError) and not issubclass(base, ForgeLLMError)
+        )
 
     def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
+        self._init(message, code)
+
+    def _init(self, message: str, code: str | None = None, /, **native_keywords: Any) -> None:
+        """Initialise as the sessionforge class this one stands for, then set forge_llm's attributes.
+
+        That class's ``__init__`` is called here and nowhere else: with ``message`` alone, or with
+        ``message`` and ``native_keywords`` all by name (``SessionNotFound`` takes the session id
+        first). ``code`` replaces the class's own when given.
+        """
+        native_init: Callable[..., None] = self._native.__init__
+        if native_keywords:
+            native_init(self, message=message, **native_keywords)
+        else:
+            native_init(self, message)
         self.message = message
-        self.code = code
-
-
-def _base(error: ForgeLLMError, message: str, code: str) -> None:
-    # The sessionforge parent's own __init__ is called explicitly by each class, with its keywords;
-    # this sets what forge_llm's root adds.
-    error.message = message
-    error.code = code
+        self.code = code or self.code
 
 
 # ---- providers -----------------------------------------------------------------------------------
@@ -54,20 +81,19 @@ def _base(error: ForgeLLMError, message: str, code: str) -> None:
 class ProviderError(ForgeLLMError, native.ProviderError):
     """A provider failed or cannot be used."""
 
+    code = "PROVIDER_ERROR"
     # What sessionforge's provider errors carry, for the subclasses initialised through another parent.
     provider: str | None = None
     status: int | None = None
     body: object = None
     retry_after: float | None = None
 
-    def __init__(self, message: str, code: str | None = None) -> None:
-        native.ProviderError.__init__(self, message)
-        _base(self, message, code or "PROVIDER_ERROR")
-
 
 # sessionforge's class always knows the provider; forge_llm's base allows none: one attribute, two types.
 class ProviderNotConfiguredError(ProviderError, native.MissingAPIKeyError):  # type: ignore[misc]
     """The provider has no API key (neither passed nor in its environment variable)."""
+
+    code = "PROVIDER_NOT_CONFIGURED"
 
     def __init__(self, provider: str, detail: str | None = None) -> None:
         message = (
@@ -75,35 +101,35 @@ class ProviderNotConfiguredError(ProviderError, native.MissingAPIKeyError):  # t
             if detail
             else f"Provider '{provider}' is not configured. Check API key."
         )
-        native.MissingAPIKeyError.__init__(self, message, provider=provider)
-        _base(self, message, "PROVIDER_NOT_CONFIGURED")
+        self._init(message, provider=provider)
 
 
 class UnsupportedProviderError(ProviderError, native.UnknownProviderError):  # type: ignore[misc]
     """No adapter serves this provider name."""
 
+    code = "UNSUPPORTED_PROVIDER"
+
     def __init__(self, provider: str) -> None:
-        message = f"Provider '{provider}' is not supported."
-        native.UnknownProviderError.__init__(self, message, provider=provider)
-        _base(self, message, "UNSUPPORTED_PROVIDER")
+        self._init(f"Provider '{provider}' is not supported.", provider=provider)
 
 
 class AuthenticationError(ProviderError, native.AuthenticationError):
     """The provider refused the credentials."""
 
+    code = "AUTHENTICATION_ERROR"
+
     def __init__(self, provider: str, details: str | None = None) -> None:
-        message = f"Authentication failed for provider '{provider}'" + (f": {details}" if details else "")
-        native.AuthenticationError.__init__(self, message, provider=provider)
-        _base(self, message, "AUTHENTICATION_ERROR")
+        detail = f": {details}" if details else ""
+        self._init(f"Authentication failed for provider '{provider}'{detail}", provider=provider)
 
 
 class UnsupportedFeatureError(ProviderError, native.UnsupportedFeatureError):
     """The provider cannot take this feature (audio input for Anthropic)."""
 
+    code = "UNSUPPORTED_FEATURE"
+
     def __init__(self, feature: str, provider: str) -> None:
-        message = f"{feature} is not supported by {provider}"
-        native.UnsupportedFeatureError.__init__(self, message, feature=feature, provider=provider)
-        _base(self, message, "UNSUPPORTED_FEATURE")
+        self._init(f"{feature} is not supported by {provider}", feature=feature, provider=provider)
 
 
 # ---- chat ----------------------------------------------------------------------------------------
@@ -116,19 +142,19 @@ class ChatError(ForgeLLMError):
 class InvalidMessageError(ChatError, native.MessageFormatError):
     """A message is empty or malformed."""
 
+    code = "INVALID_MESSAGE"
+
     def __init__(self, reason: str) -> None:
-        message = f"Invalid message: {reason}"
-        native.MessageFormatError.__init__(self, message)
-        _base(self, message, "INVALID_MESSAGE")
+        self._init(f"Invalid message: {reason}")
 
 
 class RequestTimeoutError(ChatError, native.ProviderTimeoutError):
     """The provider did not answer within ``timeout`` seconds."""
 
+    code = "REQUEST_TIMEOUT"
+
     def __init__(self, provider: str, timeout: float) -> None:
-        message = f"Request to '{provider}' timed out after {timeout}s"
-        native.ProviderTimeoutError.__init__(self, message, provider=provider)
-        _base(self, message, "REQUEST_TIMEOUT")
+        self._init(f"Request to '{provider}' timed out after {timeout}s", provider=provider)
         self.timeout = timeout
 
 
@@ -142,19 +168,20 @@ class SessionError(ForgeLLMError, native.SessionManagerError):
 class SessionNotFoundError(SessionError, native.SessionNotFound):
     """No session with this id is stored."""
 
+    code = "SESSION_NOT_FOUND"
+
     def __init__(self, session_id: str) -> None:
-        message = f"Session '{session_id}' not found."
-        native.SessionNotFound.__init__(self, session_id, message)
-        _base(self, message, "SESSION_NOT_FOUND")
+        self._init(f"Session '{session_id}' not found.", session_id=session_id)
 
 
 class ContextOverflowError(SessionError, native.ContextOverflowError):
     """The context would pass the session's limit: ``current_tokens`` over ``max_tokens``."""
 
+    code = "CONTEXT_OVERFLOW"
+
     def __init__(self, current_tokens: int, max_tokens: int) -> None:
         message = f"Context overflow: {current_tokens} tokens exceeds limit of {max_tokens}"
-        native.ContextOverflowError.__init__(self, message, limit=max_tokens, needed=current_tokens)
-        _base(self, message, "CONTEXT_OVERFLOW")
+        self._init(message, limit=max_tokens, needed=current_tokens)
         self.current_tokens = current_tokens
         self.max_tokens = max_tokens
 
@@ -165,26 +192,26 @@ class ContextOverflowError(SessionError, native.ContextOverflowError):
 class ToolError(ForgeLLMError, native.ToolProcessingError):
     """A tool could not be found, validated or run."""
 
-    def __init__(self, message: str, code: str | None = None) -> None:
-        native.ToolProcessingError.__init__(self, message)
-        _base(self, message, code or "TOOL_ERROR")
+    code = "TOOL_ERROR"
 
 
 class ToolNotFoundError(ToolError):
     """No tool of this name is registered."""
 
+    code = "TOOL_NOT_FOUND"
+
     def __init__(self, tool_name: str) -> None:
-        super().__init__(f"Tool '{tool_name}' not found in registry.", "TOOL_NOT_FOUND")
+        self._init(f"Tool '{tool_name}' not found in registry.")
         self.tool_name = tool_name
 
 
 class ToolValidationError(ToolError):
     """The arguments sent for a tool do not match its signature."""
 
+    code = "TOOL_VALIDATION_ERROR"
+
     def __init__(self, tool_name: str, errors: list[str]) -> None:
-        super().__init__(
-            f"Validation failed for tool '{tool_name}': {', '.join(errors)}", "TOOL_VALIDATION_ERROR"
-        )
+        self._init(f"Validation failed for tool '{tool_name}': {', '.join(errors)}")
         self.tool_name = tool_name
         self.errors = errors
 

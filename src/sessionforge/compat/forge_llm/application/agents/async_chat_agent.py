@@ -6,10 +6,9 @@ from collections.abc import AsyncGenerator
 
 from sessionforge.faces.agent import AsyncChatAgent as NativeAsyncAgent
 
-from ...domain.entities import ChatChunk, ChatConfig
+from ...domain.entities import ChatChunk
 from ...domain.value_objects import ChatResponse
-from ..session import ChatSession
-from .chat_agent import ForgeAgentCore, Messages, final_chunk
+from .chat_agent import ChatCall, ForgeAgentCore, chat_call, final_chunk
 
 __all__ = ["AsyncChatAgent"]
 
@@ -19,27 +18,17 @@ class AsyncChatAgent(ForgeAgentCore[NativeAsyncAgent]):
 
     _native_class = NativeAsyncAgent
 
-    async def chat(
-        self,
-        messages: Messages = None,
-        config: ChatConfig | None = None,
-        session: ChatSession | None = None,
-        auto_execute_tools: bool = True,
-    ) -> ChatResponse:
+    @chat_call
+    async def chat(self, call: ChatCall) -> ChatResponse:
         """See ``ChatAgent.chat``."""
-        with self._call(messages, config, session, auto_execute_tools) as (agent, target, options):
+        with self._call(call) as (agent, target, options):
             response = await agent.chat(None, target, **options)
         return ChatResponse.from_native(response)
 
-    async def stream_chat(
-        self,
-        messages: Messages = None,
-        config: ChatConfig | None = None,
-        session: ChatSession | None = None,
-        auto_execute_tools: bool = True,
-    ) -> AsyncGenerator[ChatChunk, None]:
+    @chat_call
+    async def stream_chat(self, call: ChatCall) -> AsyncGenerator[ChatChunk, None]:
         """See ``ChatAgent.stream_chat``."""
-        with self._call(messages, config, session, auto_execute_tools) as (agent, target, options):
+        with self._call(call) as (agent, target, options):
             async for text in agent.stream_chat(None, target, **options):
                 yield ChatChunk(content=text)
         if agent.last_response is not None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any, Generic, TypeVar
 
+from sessionforge.compat._arguments import taking
 from sessionforge.faces.agent import AsyncChatAgent as NativeAsyncAgent
 from sessionforge.faces.agent import ChatAgent as NativeAgent
 from sessionforge.faces.agent import TurnOptions
@@ -38,6 +39,20 @@ from ..tools import ToolRegistry
 __all__ = ["ChatAgent", "ForgeAgentCore"]
 
 Messages = str | list[ChatMessage] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatCall:
+    """The parameters of ``chat`` and ``stream_chat`` on both agents: forge_llm's signature, written once."""
+
+    messages: Messages = None
+    config: ChatConfig | None = None
+    session: ChatSession | None = None
+    auto_execute_tools: bool = True
+
+
+chat_call = taking(ChatCall)
+"""Decorates a method ``(self, call: ChatCall)`` into one called with ``ChatCall``'s parameters."""
 
 
 A = TypeVar("A", NativeAgent, NativeAsyncAgent)
@@ -134,20 +149,15 @@ class ForgeAgentCore(Generic[A]):
         return agent, target.native
 
     @contextmanager
-    def _call(
-        self,
-        messages: Messages,
-        config: ChatConfig | None,
-        session: ChatSession | None,
-        auto_execute_tools: bool,
-    ) -> Iterator[tuple[A, NativeSession, TurnOptions]]:
+    def _call(self, call: ChatCall) -> Iterator[tuple[A, NativeSession, TurnOptions]]:
         """The agent, the session and the turn's options for one call, with sessionforge's errors
-        raised as forge_llm's; a failed call leaves ``session`` as it was."""
+        raised as forge_llm's; a failed call leaves ``call.session`` as it was."""
+        session = call.session
         with translating(timeout=self._config.timeout):
             mark = session.native.checkpoint() if session is not None else None
             try:
-                agent, target = self._prepare(messages, config, session)
-                executes = auto_execute_tools and isinstance(self._tools, ToolRegistry)
+                agent, target = self._prepare(call.messages, call.config, session)
+                executes = call.auto_execute_tools and isinstance(self._tools, ToolRegistry)
                 yield agent, target, TurnOptions(auto_execute_tools=executes)
             except BaseException:
                 if session is not None and mark is not None:
@@ -196,32 +206,22 @@ class ChatAgent(ForgeAgentCore[NativeAgent]):
 
     _native_class = NativeAgent
 
-    def chat(
-        self,
-        messages: Messages = None,
-        config: ChatConfig | None = None,
-        session: ChatSession | None = None,
-        auto_execute_tools: bool = True,
-    ) -> ChatResponse:
+    @chat_call
+    def chat(self, call: ChatCall) -> ChatResponse:
         """Send a message, a list of messages, or the session as it is, and return the reply.
 
         Tool calls are run and answered until the model replies in text, unless
         ``auto_execute_tools=False`` (or the tools are definitions only): then the reply with its
         ``tool_calls`` is returned. A failed call leaves ``session`` as it was.
         """
-        with self._call(messages, config, session, auto_execute_tools) as (agent, target, options):
+        with self._call(call) as (agent, target, options):
             response = agent.chat(None, target, **options)
         return ChatResponse.from_native(response)
 
-    def stream_chat(
-        self,
-        messages: Messages = None,
-        config: ChatConfig | None = None,
-        session: ChatSession | None = None,
-        auto_execute_tools: bool = True,
-    ) -> Generator[ChatChunk, None, None]:
+    @chat_call
+    def stream_chat(self, call: ChatCall) -> Generator[ChatChunk, None, None]:
         """Like :meth:`chat`, yielding the reply as :class:`ChatChunk` pieces; the last is final."""
-        with self._call(messages, config, session, auto_execute_tools) as (agent, target, options):
+        with self._call(call) as (agent, target, options):
             for text in agent.stream_chat(None, target, **options):
                 yield ChatChunk(content=text)
         if agent.last_response is not None:

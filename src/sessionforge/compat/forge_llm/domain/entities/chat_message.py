@@ -9,6 +9,7 @@ in forge_llm's canonical form), which :meth:`ChatMessage.from_dict` reads back.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -54,19 +55,24 @@ class ChatMessage:
 
     @classmethod
     def user_with_image(cls, text: str, image: ImageContent, name: str | None = None) -> ChatMessage:
-        return cls(role="user", content=[TextContent(text=text), image], name=name)
+        return cls._user_with(text, [image], name)
 
     @classmethod
     def user_with_images(cls, text: str, images: list[ImageContent], name: str | None = None) -> ChatMessage:
-        return cls(role="user", content=[TextContent(text=text), *images], name=name)
+        return cls._user_with(text, images, name)
 
     @classmethod
     def user_with_audio(cls, text: str, audio: AudioContent, name: str | None = None) -> ChatMessage:
-        return cls(role="user", content=[TextContent(text=text), audio], name=name)
+        return cls._user_with(text, [audio], name)
 
     @classmethod
     def user_with_audios(cls, text: str, audios: list[AudioContent], name: str | None = None) -> ChatMessage:
-        return cls(role="user", content=[TextContent(text=text), *audios], name=name)
+        return cls._user_with(text, audios, name)
+
+    @classmethod
+    def _user_with(cls, text: str, media: Sequence[ContentBlock], name: str | None) -> ChatMessage:
+        """A user message of ``text`` followed by ``media`` blocks: what every ``user_with_*`` builds."""
+        return cls(role="user", content=[TextContent(text=text), *media], name=name)
 
     # ---- reading -----------------------------------------------------------------------------------
 
