@@ -94,3 +94,13 @@ async def test_a_message_is_dated_when_it_is_added_not_when_it_is_saved() -> Non
         assert stored is not None
         first, second = (e.timestamp for e in stored.events)
         assert (second - first).total_seconds() >= 0.3
+
+
+def test_a_session_repr_names_it_without_spelling_out_its_events() -> None:
+    from sessionforge.core.events import EventSource, EventType, SessionEvent
+
+    events = [
+        SessionEvent(source=EventSource.USER, type=EventType.MESSAGE, message=f"m{i}") for i in range(1000)
+    ]
+    session = Session(id="long", events=events)
+    assert repr(session) == "Session(id='long', events=1000, parent_id=None, child_ids=[])"

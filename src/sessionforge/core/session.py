@@ -188,6 +188,14 @@ class SessionLog(BaseModel):
 
     _book: Bookkeeping = PrivateAttr(default_factory=lambda: Bookkeeping())
 
+    def __repr__(self) -> str:
+        # pydantic's repr would spell out every event: seconds for a long session, and asyncio
+        # builds it for the result of each ``asyncio.run(Session.load(...))`` (its SIGINT handler's repr).
+        return (
+            f"{type(self).__name__}(id={self.id!r}, events={len(self.events)}, "
+            f"parent_id={self.parent_id!r}, child_ids={self.child_ids!r})"
+        )
+
     @property
     def book(self) -> Bookkeeping:
         """Where this session stands against its store (read through the private-state dict: a
