@@ -195,11 +195,11 @@ def test_the_local_model_summarizes_a_request_longer_than_its_window() -> None:
     from sessionforge.providers.local import CONTEXT_WINDOW, MODEL_NAME
 
     local = counter_for_model(MODEL_NAME)
-    request = build_summary_request(long_chat(turns=48), "key_points", max_tokens=120)
+    request = build_summary_request(long_chat(turns=48), "key_points", max_tokens=48)
     assert local.count_messages(request) > CONTEXT_WINDOW  # one call could not even read it
-    summary = local_model_summarizer(max_tokens=120)(request)
+    summary = local_model_summarizer(max_tokens=48)(request)
     assert isinstance(summary, str) and summary.strip()
-    assert local.count_text(summary) <= 120
+    assert local.count_text(summary) <= 48
 
 
 def test_a_small_window_is_rolled_over_in_pieces_that_fit() -> None:
