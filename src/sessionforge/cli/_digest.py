@@ -16,8 +16,8 @@ from ..core.events import USAGE_KEY, EventType, SessionEvent, event_usage
 from ..core.messages import ChatMessage
 from ..core.projection import event_messages
 from ..errors import SessionNotFound, StorageError, UsageError
-from ..storage.base import Store
-from ..storage.forks import list_branches
+from ..storage.base import SessionHead, Store, session_heads
+from ..storage.forks import branches_in, list_branches
 from ..storage.session import Session
 
 __all__ = [
@@ -299,11 +299,13 @@ async def digest(
     session_id: str, store: Store, session: Session | None = None, branches: list[str] | None = None
 ) -> dict[str, Any]:
     """Everything about one session: its summary row, conversation entries, model calls and usage
-    per turn. ``session`` and ``branches`` are what the caller already read, if it did."""
+    per turn. ``session`` and ``branches`` are what the caller already read, if it did; otherwise
+    both come from one load of the session's records."""
     if session is None:
-        session = await Session.load(session_id, store)
-    if session is None:
-        raise SessionNotFound(session_id)
+        records = await store.load(session_id)
+        session = await Session.from_records(session_id, records, store)  # none: SessionNotFound
+        if branches is None:
+            branches = branches_in(records)
     entries = [e for e in (_entry(event) for event in session.events) if e is not None]
     if session.system_prompt:  # a setting of the session, shown where the model reads it: first
         created = session.metadata.created_at.isoformat()
@@ -355,19 +357,24 @@ def row_of(full: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in full.items() if k not in ROW_KEYS}
 
 
-async def overview(store: Store, prefix: str = "") -> list[dict[str, Any]]:
-    """The summary row of every session in the store, most recently updated first.
+async def overview(store: Store, prefix: str = "", count: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """The summary rows of the ``count`` (0: all) most recently active sessions of the store, and
+    how many sessions it holds.
 
-    A session that cannot be read (a fork whose parent was deleted, a corrupt record) gets a row
-    with ``kind="unreadable"`` and the reason in ``error``, after the readable ones.
+    The sessions are chosen by their store heads (one query, no session read); only the chosen
+    ones are read. Rows are ordered most recently updated first; a session that cannot be read (a
+    fork whose parent was deleted, a corrupt record) gets a row with ``kind="unreadable"`` and the
+    reason in ``error``, after the readable ones.
     """
+    heads = await session_heads(store, prefix)
+    chosen: list[SessionHead] = sorted(heads, key=lambda h: (h.updated_at, h.session_id), reverse=True)
     rows = []
-    for session_id in await store.list_sessions(prefix):
+    for head in chosen[:count] if count else chosen:
         try:
-            rows.append(row_of(await digest(session_id, store)))
+            rows.append(row_of(await digest(head.session_id, store)))
         except SessionNotFound:
             continue  # deleted or expired between listing and reading
         except (StorageError, UsageError) as exc:
-            rows.append(broken_row(session_id, exc))
+            rows.append(broken_row(head.session_id, exc))
     rows.sort(key=lambda r: (r["error"] is None, r["updated_at"] or ""), reverse=True)
-    return rows
+    return rows, len(heads)

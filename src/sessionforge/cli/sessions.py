@@ -103,7 +103,7 @@ def list_sessions(
 
     spec = StoreSpec(store_url, namespace, create=False)
 
-    async def gather() -> tuple[list[dict[str, Any]], list[str]]:
+    async def gather() -> tuple[list[dict[str, Any]], int, list[str]]:
         store = spec.open()
         try:
             found = await list_namespaces(spec, store)
@@ -111,16 +111,19 @@ def list_sessions(
             await store.aclose()
         spaces = found if all_namespaces else [namespace]
         rows: list[dict[str, Any]] = []
+        total = 0
         for space in spaces:
             scoped = spec.open(space)
             try:
-                rows += [{**row, "namespace": space} for row in await overview(scoped, prefix)]
+                listed, held = await overview(scoped, prefix, count)
             finally:
                 await scoped.aclose()
+            rows += [{**row, "namespace": space} for row in listed]
+            total += held
         rows.sort(key=lambda r: (r["error"] is None, r["updated_at"] or ""), reverse=True)
-        return rows, found
+        return rows, total, found
 
-    rows, namespaces = run(gather())
+    rows, total, namespaces = run(gather())
     shown = rows[:count] if count else rows
     if as_json:
         print_json(shown)
@@ -142,9 +145,9 @@ def list_sessions(
     columns = LIST_COLUMNS if all_namespaces else [c for c in LIST_COLUMNS if c.header != "namespace"]
     if not all_namespaces:
         table_rows = [r[:7] + r[8:] for r in table_rows]
-    more = f" (newest {len(shown)} of {len(rows)}; -n 0 for all)" if len(shown) < len(rows) else ""
+    more = f" (newest {len(shown)} of {total}; -n 0 for all)" if len(shown) < total else ""
     where = "every namespace" if all_namespaces else f"namespace {namespace}"
-    title = f"{len(rows)} sessions in {where}{more}"
+    title = f"{total} sessions in {where}{more}"
     table, left_out = fitted_table(title, columns, table_rows, console.width)
     console.print(table)
     if left_out:
@@ -153,7 +156,7 @@ def list_sessions(
         if row["error"]:
             warn(f"session {row['id']} cannot be read: {row['error']}")
     others = [n for n in namespaces if n != namespace]
-    if not rows and others and not all_namespaces:
+    if not total and others and not all_namespaces:
         console.print(
             f"[dim]other namespaces in this store: {escape(', '.join(others))} "
             "(--namespace NAME, or --all-namespaces)[/]"
