@@ -239,15 +239,23 @@ def _print_session(data: dict[str, Any], window: list[dict[str, Any]], offset: i
         ]
         columns = [
             Column("turn", "right", 0),
-            Column("prompt", "right", 2),
-            Column("completion", "right", 2),
-            Column("total", "right", 0),
-            Column("cost (USD)", "right", 1),
+            *_token_columns("total", cost_priority=1),
             Column("cumulative", "right", 3),
             Column("model", "left", 4),
         ]
         table, _ = fitted_table("tokens and cost per turn", columns, rows, console.width)
         console.print(table)
+
+
+def _token_columns(total: str, cost_priority: int) -> list[Column]:
+    """The columns both usage tables (per turn, per model) have: prompt, completion and total
+    tokens, and the cost."""
+    return [
+        Column("prompt", "right", 2),
+        Column("completion", "right", 2),
+        Column(total, "right", 0),
+        Column("cost (USD)", "right", cost_priority),
+    ]
 
 
 def _print_entry(entry: dict[str, Any]) -> None:
@@ -326,10 +334,7 @@ def stats(
     columns = [
         Column("model", "left", 0),
         Column("calls", "right", 1),
-        Column("prompt", "right", 2),
-        Column("completion", "right", 2),
-        Column("tokens", "right", 0),
-        Column("cost (USD)", "right", 0),
+        *_token_columns("tokens", cost_priority=0),
     ]
     heading = f"{title}: {totals['messages']} messages, {totals['turns']} turns"
     table, _ = fitted_table(heading, columns, rows, console.width)
