@@ -39,7 +39,7 @@ from typing import Any, Self
 from urllib.parse import quote, urlsplit
 
 from .._optional import require
-from ..errors import ConfigurationError, CorruptRecordError, StorageError, StoreUnavailableError
+from ..errors import ConfigurationError, StorageError, StoreUnavailableError
 from .base import (
     BaseStore,
     SessionHead,
@@ -362,21 +362,26 @@ class RedisStore(BaseStore):
             values = await pipe.execute()
             pairs = list(zip(candidates, values[0::2], values[1::2], strict=True))
             await self._forget_gone(client, [s for s, head, _ in pairs if head is None])
-            heads: list[SessionHead] = []
-            for session_id, head, at in pairs:
-                if head is not None:
-                    when = float(at) if at is not None else await self._last_record_time(client, session_id)
-                    heads.append(SessionHead(session_id, int(head), when))
-        return heads
+            live = [(s, int(head), at) for s, head, at in pairs if head is not None]
+            untimed = [s for s, _, at in live if at is None]
+            last: dict[str, Any] = {}
+            if untimed:  # stored before ``:at`` existed: one more pipeline, for those only
+                pipe = client.pipeline(transaction=False)
+                for session_id in untimed:
+                    pipe.lindex(self._session_keys(session_id)[1], -1)
+                last = dict(zip(untimed, await pipe.execute(), strict=True))
+        return [
+            SessionHead(s, seq, float(at) if at is not None else self._record_time(s, last[s]))
+            for s, seq, at in live
+        ]
 
-    async def _last_record_time(self, client: Any, session_id: str) -> float:
+    def _record_time(self, session_id: str, raw: bytes | None) -> float:
         """The time of a session stored before ``:at`` existed: its last record's ``timestamp``."""
-        raw = await client.lindex(self._session_keys(session_id)[1], -1)
         if raw is None:
             return 0.0
         try:
             records = self._decode_all(session_id, [(1, raw)])
-        except CorruptRecordError:
+        except StorageError:
             return 0.0  # listed all the same; reading the session says what is wrong with it
         return record_time(records[0].record)
 
