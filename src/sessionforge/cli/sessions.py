@@ -88,7 +88,9 @@ LIST_COLUMNS = [
 @app.command("list")
 @friendly
 def list_sessions(
-    count: int = typer.Option(50, "-n", "--count", min=0, help="Show at most this many (0: all)."),
+    count: int = typer.Option(
+        50, "-n", "--count", min=0, help="Show the most recently active, at most this many (0: all)."
+    ),
     prefix: str = typer.Option("", "--prefix", help="Only ids starting with this."),
     as_json: bool = typer.Option(False, "--json", help="One JSON array instead of a table."),
     all_namespaces: bool = typer.Option(
@@ -97,7 +99,8 @@ def list_sessions(
     store_url: str | None = STORE_OPTION,
     namespace: str = NAMESPACE_OPTION,
 ) -> None:
-    """Stored sessions, most recently updated first; unreadable ones last, with the reason."""
+    """Stored sessions, most recently updated first; unreadable ones last, with the reason. Only the
+    sessions shown are read."""
     from ._digest import overview
     from ._namespaces import list_namespaces
 
