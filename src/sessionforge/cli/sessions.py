@@ -148,7 +148,7 @@ def list_sessions(
     columns = LIST_COLUMNS if all_namespaces else [c for c in LIST_COLUMNS if c.header != "namespace"]
     if not all_namespaces:
         table_rows = [r[:7] + r[8:] for r in table_rows]
-    more = f" (newest {len(shown)} of {total}; -n 0 for all)" if len(shown) < total else ""
+    more = f" (newest {len(shown)} of {total}; -n 0 for all)" if count and len(shown) < total else ""
     where = "every namespace" if all_namespaces else f"namespace {namespace}"
     title = f"{total} sessions in {where}{more}"
     table, left_out = fitted_table(title, columns, table_rows, console.width)
