@@ -65,7 +65,13 @@ def _text_widths(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> li
     widths = []
     for index, column in enumerate(columns):
         cells = [column.header, *(row[index] for row in rows)]
-        lines = [line for cell in cells for line in probe.render_str(cell).plain.splitlines()]
+        # Only a cell with markup ("["), an emoji code (two ":") or a control character (rich drops
+        # it) reads differently from its text.
+        plain = [
+            c if c.isprintable() and "[" not in c and c.count(":") < 2 else probe.render_str(c).plain
+            for c in cells
+        ]
+        lines = [line for text in plain for line in text.splitlines()]
         widths.append(max((cell_len(line) for line in lines), default=0))
     return widths
 

@@ -22,6 +22,7 @@ ROWS = [
     ["a:smile:b", "", "12345", "模型名字"],
     ["\\[not markup]", "two\nlines here", "0", ""],
     ["x", "12-01 10:00", "7", "m"],
+    ["session-with-a\rcarriage-return", "tab\there", "\x07", "ünïcödé\u2028x"],
 ]
 
 
