@@ -1,8 +1,9 @@
 """A session read for people: its place in the session tree, its conversation, and its usage per turn.
 
-``sessions show``, ``sessions list`` and the web inspector all read sessions through this module, so
-the terminal and the browser can never disagree about what a session contains. The digests are plain
-JSON-ready dicts because the inspector serves them as they are.
+``sessions show``, ``sessions list`` (through :mod:`._overview`) and the web inspector all read
+sessions through this module, so the terminal and the browser can never disagree about what a
+session contains. The digests are plain JSON-ready dicts because the inspector serves them as they
+are.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from typing import Any
 from ..core.events import USAGE_KEY, EventType, SessionEvent, event_usage
 from ..core.messages import ChatMessage
 from ..core.projection import event_messages
-from ..errors import SessionNotFound, StorageError, UsageError
-from ..storage.base import SessionHead, Store, session_heads
+from ..storage.base import Store
 from ..storage.forks import branches_in, list_branches
 from ..storage.session import Session
 
@@ -25,7 +25,6 @@ __all__ = [
     "broken_row",
     "digest",
     "message_usage",
-    "overview",
     "row_of",
     "summary_row",
     "usage_rows",
@@ -355,26 +354,3 @@ ROW_KEYS = ("entries", "usage", "model_calls", "properties")
 def row_of(full: dict[str, Any]) -> dict[str, Any]:
     """A digest without its conversation: the summary row."""
     return {k: v for k, v in full.items() if k not in ROW_KEYS}
-
-
-async def overview(store: Store, prefix: str = "", count: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """The summary rows of the ``count`` (0: all) most recently active sessions of the store, and
-    how many sessions it holds.
-
-    The sessions are chosen by their store heads (one query, no session read); only the chosen
-    ones are read. Rows are ordered most recently updated first; a session that cannot be read (a
-    fork whose parent was deleted, a corrupt record) gets a row with ``kind="unreadable"`` and the
-    reason in ``error``, after the readable ones.
-    """
-    heads = await session_heads(store, prefix)
-    chosen: list[SessionHead] = sorted(heads, key=lambda h: (h.updated_at, h.session_id), reverse=True)
-    rows = []
-    for head in chosen[:count] if count else chosen:
-        try:
-            rows.append(row_of(await digest(head.session_id, store)))
-        except SessionNotFound:
-            continue  # deleted or expired between listing and reading
-        except (StorageError, UsageError) as exc:
-            rows.append(broken_row(head.session_id, exc))
-    rows.sort(key=lambda r: (r["error"] is None, r["updated_at"] or ""), reverse=True)
-    return rows, len(heads)

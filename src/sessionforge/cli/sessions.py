@@ -101,8 +101,8 @@ def list_sessions(
 ) -> None:
     """Stored sessions, most recently updated first; unreadable ones last, with the reason. Only the
     sessions shown are read."""
-    from ._digest import overview
     from ._namespaces import list_namespaces
+    from ._overview import overview
 
     spec = StoreSpec(store_url, namespace, create=False)
 

@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sessionforge.cli import app
-from sessionforge.cli._digest import broken_row, digest, overview, row_of
+from sessionforge.cli._digest import broken_row, digest, row_of
+from sessionforge.cli._overview import overview
 from sessionforge.core.events import EventSource, EventType, SessionEvent
 from sessionforge.errors import SessionNotFound, StorageError, UsageError
 from sessionforge.storage.base import BaseStore
