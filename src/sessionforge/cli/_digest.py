@@ -1,8 +1,9 @@
 """A session read for people: its place in the session tree, its conversation, and its usage per turn.
 
-``sessions show``, ``sessions list`` and the web inspector all read sessions through this module, so
-the terminal and the browser can never disagree about what a session contains. The digests are plain
-JSON-ready dicts because the inspector serves them as they are.
+``sessions show``, ``sessions list`` (through :mod:`._overview`) and the web inspector all read
+sessions through this module, so the terminal and the browser can never disagree about what a
+session contains. The digests are plain JSON-ready dicts because the inspector serves them as they
+are.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from typing import Any
 from ..core.events import USAGE_KEY, EventType, SessionEvent, event_usage
 from ..core.messages import ChatMessage
 from ..core.projection import event_messages
-from ..errors import SessionNotFound, StorageError, UsageError
 from ..storage.base import Store
-from ..storage.forks import list_branches
+from ..storage.forks import branches_in, list_branches
 from ..storage.session import Session
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "broken_row",
     "digest",
     "message_usage",
-    "overview",
     "row_of",
     "summary_row",
     "usage_rows",
@@ -299,11 +298,13 @@ async def digest(
     session_id: str, store: Store, session: Session | None = None, branches: list[str] | None = None
 ) -> dict[str, Any]:
     """Everything about one session: its summary row, conversation entries, model calls and usage
-    per turn. ``session`` and ``branches`` are what the caller already read, if it did."""
+    per turn. ``session`` and ``branches`` are what the caller already read, if it did; otherwise
+    both come from one load of the session's records."""
     if session is None:
-        session = await Session.load(session_id, store)
-    if session is None:
-        raise SessionNotFound(session_id)
+        records = await store.load(session_id)
+        session = await Session.from_records(session_id, records, store)  # none: SessionNotFound
+        if branches is None:
+            branches = branches_in(records)
     entries = [e for e in (_entry(event) for event in session.events) if e is not None]
     if session.system_prompt:  # a setting of the session, shown where the model reads it: first
         created = session.metadata.created_at.isoformat()
@@ -353,21 +354,3 @@ ROW_KEYS = ("entries", "usage", "model_calls", "properties")
 def row_of(full: dict[str, Any]) -> dict[str, Any]:
     """A digest without its conversation: the summary row."""
     return {k: v for k, v in full.items() if k not in ROW_KEYS}
-
-
-async def overview(store: Store, prefix: str = "") -> list[dict[str, Any]]:
-    """The summary row of every session in the store, most recently updated first.
-
-    A session that cannot be read (a fork whose parent was deleted, a corrupt record) gets a row
-    with ``kind="unreadable"`` and the reason in ``error``, after the readable ones.
-    """
-    rows = []
-    for session_id in await store.list_sessions(prefix):
-        try:
-            rows.append(row_of(await digest(session_id, store)))
-        except SessionNotFound:
-            continue  # deleted or expired between listing and reading
-        except (StorageError, UsageError) as exc:
-            rows.append(broken_row(session_id, exc))
-    rows.sort(key=lambda r: (r["error"] is None, r["updated_at"] or ""), reverse=True)
-    return rows

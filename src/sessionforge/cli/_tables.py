@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -51,25 +52,57 @@ def _build(
 
 
 def _width(table: Table) -> int:
+    """The width ``table`` takes unwrapped, as rich measures it (what :func:`fitted_table` computes
+    without building a table per try)."""
     probe = Console(width=100_000, file=io.StringIO(), color_system=None)
     return probe.measure(table).maximum
+
+
+def _text_widths(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> list[int]:
+    """Each column's widest cell (header included), in terminal cells, as the table renders it
+    (markup and emoji codes read, lines apart)."""
+    probe = Console(width=100_000, file=io.StringIO(), color_system=None)
+    widths = []
+    for index, column in enumerate(columns):
+        cells = [column.header, *(row[index] for row in rows)]
+        # Only a cell with markup ("["), an emoji code (two ":") or a control character (rich drops
+        # it) reads differently from its text.
+        plain = [
+            c if c.isprintable() and "[" not in c and c.count(":") < 2 else probe.render_str(c).plain
+            for c in cells
+        ]
+        lines = [line for text in plain for line in text.splitlines()]
+        widths.append(max((cell_len(line) for line in lines), default=0))
+    return widths
+
+
+def _table_width(kept: Sequence[tuple[int, Column]], widths: Sequence[int], folded: bool) -> int:
+    """The width of the table of the ``kept`` columns: each column's widest cell (at most its fold
+    width when ``folded``) and its padding (one cell on each inner side: the edges have none), and
+    one cell of rule between columns."""
+    content = sum(
+        min(widths[index], column.fold) if folded and column.fold else widths[index] for index, column in kept
+    )
+    return content + 3 * (len(kept) - 1) if kept else 0
 
 
 def fitted_table(
     title: str | None, columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int
 ) -> tuple[Table, list[str]]:
     """The table with as many columns as fit ``width`` (wrapping the foldable ones first), and the
-    headers of those left out."""
+    headers of those left out.
+
+    Each cell is measured once; the table is built once, with the columns that fit.
+    """
+    widths = _text_widths(columns, rows)
     kept = list(enumerate(columns))
     left_out: list[str] = []
-    table = _build(title, kept, rows, folded=False)
-    if _width(table) <= width:
-        return table, left_out
+    if _table_width(kept, widths, folded=False) <= width:
+        return _build(title, kept, rows, folded=False), left_out
     while True:
-        table = _build(title, kept, rows, folded=True)
         droppable = [item for item in kept if item[1].priority > 0]
-        if not droppable or _width(table) <= width:
-            return table, left_out
+        if not droppable or _table_width(kept, widths, folded=True) <= width:
+            return _build(title, kept, rows, folded=True), left_out
         victim = max(droppable, key=lambda item: (item[1].priority, item[0]))
         kept.remove(victim)
         left_out.append(victim[1].header)

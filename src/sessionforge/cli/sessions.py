@@ -88,7 +88,9 @@ LIST_COLUMNS = [
 @app.command("list")
 @friendly
 def list_sessions(
-    count: int = typer.Option(50, "-n", "--count", min=0, help="Show at most this many (0: all)."),
+    count: int = typer.Option(
+        50, "-n", "--count", min=0, help="Show the most recently active, at most this many (0: all)."
+    ),
     prefix: str = typer.Option("", "--prefix", help="Only ids starting with this."),
     as_json: bool = typer.Option(False, "--json", help="One JSON array instead of a table."),
     all_namespaces: bool = typer.Option(
@@ -97,13 +99,14 @@ def list_sessions(
     store_url: str | None = STORE_OPTION,
     namespace: str = NAMESPACE_OPTION,
 ) -> None:
-    """Stored sessions, most recently updated first; unreadable ones last, with the reason."""
-    from ._digest import overview
+    """Stored sessions, most recently updated first; unreadable ones last, with the reason. Only the
+    sessions shown are read."""
     from ._namespaces import list_namespaces
+    from ._overview import overview
 
     spec = StoreSpec(store_url, namespace, create=False)
 
-    async def gather() -> tuple[list[dict[str, Any]], list[str]]:
+    async def gather() -> tuple[list[dict[str, Any]], int, list[str]]:
         store = spec.open()
         try:
             found = await list_namespaces(spec, store)
@@ -111,16 +114,19 @@ def list_sessions(
             await store.aclose()
         spaces = found if all_namespaces else [namespace]
         rows: list[dict[str, Any]] = []
+        total = 0
         for space in spaces:
             scoped = spec.open(space)
             try:
-                rows += [{**row, "namespace": space} for row in await overview(scoped, prefix)]
+                listed, held = await overview(scoped, prefix, count)
             finally:
                 await scoped.aclose()
+            rows += [{**row, "namespace": space} for row in listed]
+            total += held
         rows.sort(key=lambda r: (r["error"] is None, r["updated_at"] or ""), reverse=True)
-        return rows, found
+        return rows, total, found
 
-    rows, namespaces = run(gather())
+    rows, total, namespaces = run(gather())
     shown = rows[:count] if count else rows
     if as_json:
         print_json(shown)
@@ -142,9 +148,9 @@ def list_sessions(
     columns = LIST_COLUMNS if all_namespaces else [c for c in LIST_COLUMNS if c.header != "namespace"]
     if not all_namespaces:
         table_rows = [r[:7] + r[8:] for r in table_rows]
-    more = f" (newest {len(shown)} of {len(rows)}; -n 0 for all)" if len(shown) < len(rows) else ""
+    more = f" (newest {len(shown)} of {total}; -n 0 for all)" if count and len(shown) < total else ""
     where = "every namespace" if all_namespaces else f"namespace {namespace}"
-    title = f"{len(rows)} sessions in {where}{more}"
+    title = f"{total} sessions in {where}{more}"
     table, left_out = fitted_table(title, columns, table_rows, console.width)
     console.print(table)
     if left_out:
@@ -153,7 +159,7 @@ def list_sessions(
         if row["error"]:
             warn(f"session {row['id']} cannot be read: {row['error']}")
     others = [n for n in namespaces if n != namespace]
-    if not rows and others and not all_namespaces:
+    if not total and others and not all_namespaces:
         console.print(
             f"[dim]other namespaces in this store: {escape(', '.join(others))} "
             "(--namespace NAME, or --all-namespaces)[/]"
@@ -236,15 +242,23 @@ def _print_session(data: dict[str, Any], window: list[dict[str, Any]], offset: i
         ]
         columns = [
             Column("turn", "right", 0),
-            Column("prompt", "right", 2),
-            Column("completion", "right", 2),
-            Column("total", "right", 0),
-            Column("cost (USD)", "right", 1),
+            *_token_columns("total", cost_priority=1),
             Column("cumulative", "right", 3),
             Column("model", "left", 4),
         ]
         table, _ = fitted_table("tokens and cost per turn", columns, rows, console.width)
         console.print(table)
+
+
+def _token_columns(total: str, cost_priority: int) -> list[Column]:
+    """The columns both usage tables (per turn, per model) have: prompt, completion and total
+    tokens, and the cost."""
+    return [
+        Column("prompt", "right", 2),
+        Column("completion", "right", 2),
+        Column(total, "right", 0),
+        Column("cost (USD)", "right", cost_priority),
+    ]
 
 
 def _print_entry(entry: dict[str, Any]) -> None:
@@ -323,10 +337,7 @@ def stats(
     columns = [
         Column("model", "left", 0),
         Column("calls", "right", 1),
-        Column("prompt", "right", 2),
-        Column("completion", "right", 2),
-        Column("tokens", "right", 0),
-        Column("cost (USD)", "right", 0),
+        *_token_columns("tokens", cost_priority=0),
     ]
     heading = f"{title}: {totals['messages']} messages, {totals['turns']} turns"
     table, _ = fitted_table(heading, columns, rows, console.width)

@@ -17,6 +17,10 @@ implements the same five operations, and one conformance suite tests them all:
     ``after`` to read the next one (keyset paging). Every backend serves a page from an index, so
     the first page of a store of 100,000 sessions costs what it costs in a store of 100.
     :func:`list_page` reads a page from any store, including one that only lists everything.
+``heads(prefix="") -> [SessionHead]`` (optional; our backends have it)
+    Each live session's id, last sequence number and time of its last append, read in one query
+    from the store's own head rows: what a listing sorted by activity needs without loading any
+    session. :func:`session_heads` asks any store, falling back to loading each session.
 ``delete(session_id) -> bool``
     Remove the session and all its records; ``True`` if it existed.
 ``aclose()``
@@ -47,9 +51,10 @@ import inspect
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
 
 from ..core.records import StoredRecord
 from ..errors import ConfigurationError, RecordFormatError, UsageError
@@ -57,6 +62,7 @@ from .codec import RecordCodec
 
 __all__ = [
     "BaseStore",
+    "SessionHead",
     "Store",
     "StoredRecord",
     "check_page",
@@ -66,9 +72,22 @@ __all__ = [
     "list_page",
     "page_filter",
     "prefix_successor",
+    "record_time",
+    "session_heads",
 ]
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9._:@\-]{1,200}")
+
+
+class SessionHead(NamedTuple):
+    """A live session as its store's head row knows it, without loading its records."""
+
+    session_id: str
+    last_seq: int
+    """The sequence number of its last record."""
+    updated_at: float
+    """When it was last appended to, in seconds since the epoch (the store's clock); 0.0 if the
+    store cannot tell (a session written before it kept the time)."""
 
 
 @runtime_checkable
@@ -156,6 +175,36 @@ async def list_page(store: Store, prefix: str = "", limit: int = 50, after: str 
     if after is not None:
         ids = [s for s in ids if s > after]
     return ids[:limit]
+
+
+async def session_heads(store: Store, prefix: str = "") -> list[SessionHead]:
+    """The heads of ``store``'s live sessions starting with ``prefix``, sorted by id.
+
+    One query on our stores (their ``heads``); a store without it is listed and each session
+    loaded, its time taken from its last record's ``timestamp``.
+    """
+    check_prefix(prefix)
+    heads: Callable[[str], Awaitable[list[SessionHead]]] | None = getattr(store, "heads", None)
+    if heads is not None:
+        return await heads(prefix)
+    found: list[SessionHead] = []
+    for session_id in await store.list_sessions(prefix):
+        records = await store.load(session_id)
+        if records:
+            last = records[-1]
+            found.append(SessionHead(session_id, last.seq, record_time(last.record)))
+    return found
+
+
+def record_time(record: Mapping[str, Any]) -> float:
+    """A record's ``timestamp`` in seconds since the epoch; 0.0 if it has none that reads as a time."""
+    value = record.get("timestamp")
+    if not isinstance(value, str):
+        return 0.0
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return 0.0
 
 
 def page_filter(

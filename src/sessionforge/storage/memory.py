@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import BaseStore, StoredRecord, check_session_id, check_window
+from .base import BaseStore, SessionHead, StoredRecord, check_prefix, check_session_id, check_window
 
 __all__ = ["MemoryStore"]
 
@@ -18,6 +18,7 @@ class _Log:
     rows: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     expires_at: float | None = None
+    updated_at: float = 0.0
 
 
 class MemoryStore(BaseStore):
@@ -55,6 +56,7 @@ class MemoryStore(BaseStore):
                         continue
                     log.ids.add(record_id)
                 log.rows.append(text)
+            log.updated_at = time.time()
             self._touch(log)
             if self._purge_due(time.time()):
                 self._purge(time.time())
@@ -81,6 +83,16 @@ class MemoryStore(BaseStore):
                 if s.startswith(prefix) and (after is None or s > after) and self._live(s)
             )
         return ids if limit is None else ids[:limit]
+
+    async def heads(self, prefix: str = "") -> list[SessionHead]:
+        """See :func:`~sessionforge.storage.base.session_heads`."""
+        check_prefix(prefix)
+        async with self._lock:
+            return [
+                SessionHead(s, len(log.rows), log.updated_at)
+                for s in sorted(self._logs())
+                if s.startswith(prefix) and (log := self._live(s)) is not None
+            ]
 
     async def delete(self, session_id: str) -> bool:
         check_session_id(session_id)

@@ -36,7 +36,9 @@ from .._optional import require
 from ..errors import ConcurrencyConflictError, ConfigurationError, StorageError, StoreUnavailableError
 from .base import (
     BaseStore,
+    SessionHead,
     StoredRecord,
+    check_prefix,
     check_session_id,
     check_window,
     page_filter,
@@ -283,6 +285,14 @@ class PostgresStore(BaseStore):
         return self._decode_all(session_id, await self._run(read, session_id))
 
     async def _list_page(self, prefix: str, limit: int | None, after: str | None) -> list[str]:
+        return [head.session_id for head in await self._heads(prefix, limit, after)]
+
+    async def heads(self, prefix: str = "") -> list[SessionHead]:
+        """See :func:`~sessionforge.storage.base.session_heads`: the listing's query, with the head
+        columns it reads anyway."""
+        return await self._heads(check_prefix(prefix), None, None)
+
+    async def _heads(self, prefix: str, limit: int | None, after: str | None) -> list[SessionHead]:
         # Byte order (COLLATE "C"), as Python sorts ids, whatever the database's collation; a
         # range of the sessionforge_sessions_listing index, so a page reads only its own rows.
         where, params = page_filter(
@@ -294,19 +304,20 @@ class PostgresStore(BaseStore):
             starts_with=("starts_with(session_id, %s)", prefix),
         )
         sql = (
-            f"SELECT session_id FROM sessionforge_sessions WHERE {where} AND {_LIVE} "
+            "SELECT session_id, last_seq, extract(epoch FROM updated_at)::float8 "
+            f"FROM sessionforge_sessions WHERE {where} AND {_LIVE} "
             f'ORDER BY session_id COLLATE "C" LIMIT %s'
         )
 
-        async def read(conn: Any) -> list[str]:
+        async def read(conn: Any) -> list[SessionHead]:
             await conn.execute(
                 "DELETE FROM sessionforge_sessions WHERE namespace = %s AND expires_at <= now()",
                 (self.namespace,),
             )
             cur = await conn.execute(sql, (*params, limit))
-            return [str(r[0]) for r in await cur.fetchall()]
+            return [SessionHead(str(r[0]), int(r[1]), float(r[2])) for r in await cur.fetchall()]
 
-        return [s for s in await self._run(read) if s.startswith(prefix)]
+        return [h for h in await self._run(read) if h.session_id.startswith(prefix)]
 
     async def delete(self, session_id: str) -> bool:
         check_session_id(session_id)

@@ -9,8 +9,10 @@ digits and ``._-@`` have the keys they always had; sessions stored by earlier ve
 or namespace holding ``:`` are not found under the escaped keys (copy them with ``sessionforge
 migrate`` from a store of that version). and one Lua script can append atomically: it skips record ids already in the
 ``:ids`` SET, RPUSHes the rest onto the ``:log`` LIST (a record's seq is its position, so seqs are
-contiguous by construction), moves the ``:head`` counter and sets the expiry of all three keys. No
-other writer can interleave, on one server or on a cluster.
+contiguous by construction), moves the ``:head`` counter, notes the time in ``:at`` (what a listing
+by activity sorts on) and sets the expiry of all four keys. No other writer can interleave, on one
+server or on a cluster. (A session written before ``:at`` existed has none until its next append;
+its time is then read from its last record.)
 
 Listing needs an index per namespace, ``sf:{<namespace>}:sessions`` (escaped alike; its tag holds
 no ``:``, so it is never a session's) (a ZSET scored by expiry time).
@@ -38,37 +40,47 @@ from urllib.parse import quote, urlsplit
 
 from .._optional import require
 from ..errors import ConfigurationError, StorageError, StoreUnavailableError
-from .base import BaseStore, StoredRecord, check_session_id, check_window
+from .base import (
+    BaseStore,
+    SessionHead,
+    StoredRecord,
+    check_prefix,
+    check_session_id,
+    check_window,
+    record_time,
+)
 
 __all__ = ["RedisStore"]
 
-# KEYS: head, log, ids[, index]. ARGV: ttl in ms (0 = none), index score, session id, then
-# (record id or "", body) pairs. The index is a KEY only on a single server (see the module doc).
+# KEYS: head, log, ids, at[, index]. ARGV: ttl in ms (0 = none), index score, session id, time of
+# the append, then (record id or "", body) pairs. The index is a KEY only on a single server (see
+# the module doc).
 _APPEND = """
 local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local rid = ARGV[i]
   if rid == '' or redis.call('SADD', KEYS[3], rid) == 1 then
     n = redis.call('RPUSH', KEYS[2], ARGV[i + 1])
   end
 end
 redis.call('SET', KEYS[1], n)
+redis.call('SET', KEYS[4], ARGV[4])
 local ttl = tonumber(ARGV[1])
 if ttl > 0 then
-  for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ttl) end
+  for k = 1, 4 do redis.call('PEXPIRE', KEYS[k], ttl) end
 end
-if KEYS[4] then redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3]) end
+if KEYS[5] then redis.call('ZADD', KEYS[5], ARGV[2], ARGV[3]) end
 return n
 """
 
-# KEYS: head, log, ids[, index]. ARGV: start index, stop index, ttl in ms to refresh (0 = do not
+# KEYS: head, log, ids, at[, index]. ARGV: start index, stop index, ttl in ms to refresh (0 = do not
 # touch), index score, session id. Reading refreshes an index entry, never creates one (XX).
 _LOAD = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local ttl = tonumber(ARGV[3])
 if ttl > 0 then
-  for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ttl) end
-  if KEYS[4] then redis.call('ZADD', KEYS[4], 'XX', ARGV[4], ARGV[5]) end
+  for k = 1, 4 do redis.call('PEXPIRE', KEYS[k], ttl) end
+  if KEYS[5] then redis.call('ZADD', KEYS[5], 'XX', ARGV[4], ARGV[5]) end
 end
 return redis.call('LRANGE', KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
 """
@@ -232,7 +244,8 @@ class RedisStore(BaseStore):
         return hasattr(client, "get_nodes")
 
     def session_keys(self, session_id: str) -> list[str]:
-        """The keys holding a session: its head counter, its log and its set of record ids."""
+        """The keys holding a session: its head counter, its log, its set of record ids and the time
+        of its last append."""
         return [key.decode() for key in self._session_keys(session_id)]
 
     def _session_keys(self, session_id: str) -> tuple[bytes, ...]:
@@ -242,7 +255,7 @@ class RedisStore(BaseStore):
             if len(self._keys) >= KEY_CACHE:
                 self._keys.clear()
             tag = f"sf:{{{_escape(self.namespace)}:{_escape(session_id)}}}"
-            keys = tuple(f"{tag}:{part}".encode() for part in ("head", "log", "ids"))
+            keys = tuple(f"{tag}:{part}".encode() for part in ("head", "log", "ids", "at"))
             self._keys[self.namespace, session_id] = keys
         return keys
 
@@ -266,7 +279,7 @@ class RedisStore(BaseStore):
     async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
         check_session_id(session_id)
         score = self._expiry_score()
-        args: list[Any] = [self._ttl_ms(), score, session_id.encode()]
+        args: list[Any] = [self._ttl_ms(), score, session_id.encode(), repr(time.time())]
         for record_id, body in self._encode_all(session_id, records):
             args += [record_id or "", body]
         with _translate(self._where, session_id):
@@ -300,15 +313,25 @@ class RedisStore(BaseStore):
             )
         return self._decode_all(session_id, enumerate(rows or [], start=start + 1))
 
+    async def _candidates(self, client: Any, prefix: str, after: str | None) -> list[str]:
+        """The index's unexpired ids starting with ``prefix`` (and ``> after``), sorted; some may have
+        no session behind them (see the module doc)."""
+        await client.zremrangebyscore(self._index, "-inf", time.time())
+        members = [
+            m.decode() if isinstance(m, bytes) else str(m) for m in await client.zrange(self._index, 0, -1)
+        ]
+        return sorted(m for m in members if m.startswith(prefix) and (after is None or m > after))
+
+    async def _forget_gone(self, client: Any, gone: list[str]) -> None:
+        if gone and not self._cluster(client):
+            # Atomic appends make these leftovers of expiry; on a cluster an entry without a
+            # session may be a first append in flight, so it is only filtered out.
+            await client.zrem(self._index, *gone)
+
     async def _list_page(self, prefix: str, limit: int | None, after: str | None) -> list[str]:
         with _translate(self._where):
             client = await self._connect()
-            await client.zremrangebyscore(self._index, "-inf", time.time())
-            members = [
-                m.decode() if isinstance(m, bytes) else str(m)
-                for m in await client.zrange(self._index, 0, -1)
-            ]
-            candidates = sorted(m for m in members if m.startswith(prefix) and (after is None or m > after))
+            candidates = await self._candidates(client, prefix, after)
             # Only the page's candidates are checked, a page's worth at a time until it is full.
             step = len(candidates) if limit is None else limit
             listed: list[str] = []
@@ -318,15 +341,49 @@ class RedisStore(BaseStore):
                 for session_id in chunk:
                     pipe.exists(self._session_keys(session_id)[0])
                 alive = [bool(n) for n in await pipe.execute()]
-                gone = [s for s, ok in zip(chunk, alive, strict=True) if not ok]
-                if gone and not self._cluster(client):
-                    # Atomic appends make these leftovers of expiry; on a cluster an entry without
-                    # a session may be a first append in flight, so it is only filtered out.
-                    await client.zrem(self._index, *gone)
+                await self._forget_gone(client, [s for s, ok in zip(chunk, alive, strict=True) if not ok])
                 listed += [s for s, ok in zip(chunk, alive, strict=True) if ok]
                 if limit is not None and len(listed) >= limit:
                     return listed[:limit]
         return listed
+
+    async def heads(self, prefix: str = "") -> list[SessionHead]:
+        """See :func:`~sessionforge.storage.base.session_heads`: the index, then one pipeline
+        reading each candidate's ``:head`` and ``:at``."""
+        check_prefix(prefix)
+        with _translate(self._where):
+            client = await self._connect()
+            candidates = await self._candidates(client, prefix, None)
+            pipe = client.pipeline(transaction=False)
+            for session_id in candidates:
+                keys = self._session_keys(session_id)
+                pipe.get(keys[0])
+                pipe.get(keys[3])
+            values = await pipe.execute()
+            pairs = list(zip(candidates, values[0::2], values[1::2], strict=True))
+            await self._forget_gone(client, [s for s, head, _ in pairs if head is None])
+            live = [(s, int(head), at) for s, head, at in pairs if head is not None]
+            untimed = [s for s, _, at in live if at is None]
+            last: dict[str, Any] = {}
+            if untimed:  # stored before ``:at`` existed: one more pipeline, for those only
+                pipe = client.pipeline(transaction=False)
+                for session_id in untimed:
+                    pipe.lindex(self._session_keys(session_id)[1], -1)
+                last = dict(zip(untimed, await pipe.execute(), strict=True))
+        return [
+            SessionHead(s, seq, float(at) if at is not None else self._record_time(s, last[s]))
+            for s, seq, at in live
+        ]
+
+    def _record_time(self, session_id: str, raw: bytes | None) -> float:
+        """The time of a session stored before ``:at`` existed: its last record's ``timestamp``."""
+        if raw is None:
+            return 0.0
+        try:
+            records = self._decode_all(session_id, [(1, raw)])
+        except StorageError:
+            return 0.0  # listed all the same; reading the session says what is wrong with it
+        return record_time(records[0].record)
 
     async def delete(self, session_id: str) -> bool:
         check_session_id(session_id)

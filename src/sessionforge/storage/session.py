@@ -20,7 +20,7 @@ from ..core.events import SessionEvent
 from ..core.records import meta_record
 from ..core.session import SessionLog, SessionMetadata, meta_view
 from ..errors import RecordFormatError, SessionAlreadyExists, SessionNotFound
-from .base import Store
+from .base import Store, StoredRecord
 from .config import resolve_store
 from .lineage import inherited_records
 
@@ -137,11 +137,21 @@ class Session(SessionLog):
         records = await backend.load(session_id)
         if not records:
             return None
+        return await cls.from_records(session_id, records, backend)
+
+    @classmethod
+    async def from_records(cls, session_id: str, records: Sequence[StoredRecord], store: Store) -> Session:
+        """Fold a session's records, as ``store.load(session_id)`` returned them, into a ``Session``
+        bound to ``store``: :meth:`load` for a caller that reads the records for more than the
+        session (its branches, say), so it reads them once. A fork's ancestors are read from
+        ``store``. No records means no session: :class:`SessionNotFound`."""
+        if not records:
+            raise SessionNotFound(session_id)
         session = cls(id=session_id)
-        session.book.store = backend
+        session.book.store = store
         session.fold_first(records[0])
         if session.fork_of is not None:
-            parts = await inherited_records(backend, session_id, records[0].record)
+            parts = await inherited_records(store, session_id, records[0].record)
             session.fold_inherited([(p.session_id, p.records) for p in parts])
         session.fold(records)
         return session

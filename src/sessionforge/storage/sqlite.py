@@ -30,7 +30,9 @@ from typing import Any, TypeVar
 from ..errors import ConfigurationError, CorruptRecordError, StorageError, StoreUnavailableError
 from .base import (
     BaseStore,
+    SessionHead,
     StoredRecord,
+    check_prefix,
     check_session_id,
     check_window,
     page_filter,
@@ -284,6 +286,14 @@ class SQLiteStore(BaseStore):
         return self._decode_all(session_id, rows)
 
     async def _list_page(self, prefix: str, limit: int | None, after: str | None) -> list[str]:
+        return [head.session_id for head in await self._heads(prefix, limit, after)]
+
+    async def heads(self, prefix: str = "") -> list[SessionHead]:
+        """See :func:`~sessionforge.storage.base.session_heads`: the listing's query, with the head
+        columns it reads anyway."""
+        return await self._heads(check_prefix(prefix), None, None)
+
+    async def _heads(self, prefix: str, limit: int | None, after: str | None) -> list[SessionHead]:
         # A range of the primary key (namespace, session_id): a page reads only its own rows.
         where, params = page_filter(
             self.namespace,
@@ -294,14 +304,14 @@ class SQLiteStore(BaseStore):
             starts_with=("substr(session_id, 1, ?) = ?", len(prefix), prefix),
         )
         sql = (
-            f"SELECT CAST(session_id AS BLOB) FROM sessions WHERE {where} "
+            f"SELECT CAST(session_id AS BLOB), last_seq, updated_at FROM sessions WHERE {where} "
             "AND (expires_at IS NULL OR expires_at > ?) ORDER BY session_id LIMIT ?"
         )
 
-        def read(conn: sqlite3.Connection) -> list[str]:
+        def read(conn: sqlite3.Connection) -> list[SessionHead]:
             rows = conn.execute(sql, (*params, time.time(), -1 if limit is None else limit)).fetchall()
-            ids: list[str] = []
-            for (raw,) in rows:
+            heads: list[SessionHead] = []
+            for raw, last_seq, updated_at in rows:
                 try:
                     session_id = bytes(raw).decode("utf-8")
                 except UnicodeDecodeError:
@@ -313,8 +323,8 @@ class SQLiteStore(BaseStore):
                     )
                     continue
                 if session_id.startswith(prefix):
-                    ids.append(session_id)
-            return ids
+                    heads.append(SessionHead(session_id, int(last_seq), float(updated_at)))
+            return heads
 
         return await self._run(read)
 

@@ -84,3 +84,11 @@ def test_sessions_list_imports_no_provider_face_or_tokenizer(tmp_path: Path) -> 
     assert "listed-one" in out
     assert "sessionforge.storage.sqlite" in modules
     assert _loaded(modules, NEVER_FOR_LIST) == []
+    assert "sessionforge.cli._digest" in modules
+    # Nothing to show: the heads are read, no session, and nothing that reads one is imported.
+    modules, out = _imported(
+        ["sessions", "list", "--store", url, "--prefix", "no-such-"],
+        {"SESSIONFORGE_CACHE_DIR": str(tmp_path)},
+    )
+    assert "0 sessions" in out
+    assert _loaded(modules, ("sessionforge.cli._digest", "sessionforge.storage.session")) == []

@@ -266,11 +266,9 @@ class Catalog:
             session, last_seq = cached.session, new[-1].seq
             branches = branches_in(new, cached.branches)
         else:
-            records = await store.load(session_id)
-            loaded = await Session.load(session_id, store) if records else None
-            if loaded is None:
-                raise SessionNotFound(session_id)
-            session, last_seq, branches = loaded, records[-1].seq, branches_in(records)
+            records = await store.load(session_id)  # read once: the session and its branches
+            session = await Session.from_records(session_id, records, store)  # none: SessionNotFound
+            last_seq, branches = records[-1].seq, branches_in(records)
         data = await digest(session_id, store, session, branches)
         fresh = _Cached(
             session, data, last_seq, branches, {e["id"]: i for i, e in enumerate(data["entries"])}
