@@ -62,6 +62,7 @@ from .codec import RecordCodec
 
 __all__ = [
     "BaseStore",
+    "HeadIndexedStore",
     "SessionHead",
     "Store",
     "StoredRecord",
@@ -392,3 +393,20 @@ class BaseStore(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(namespace={self.namespace!r})"
+
+
+class HeadIndexedStore(BaseStore):
+    """A store whose one query lists sessions with their heads (the SQL backends' sessions table):
+    the listing and :meth:`heads` read the same query, written once as :meth:`_heads`."""
+
+    @abstractmethod
+    async def _heads(self, prefix: str, limit: int | None, after: str | None) -> list[SessionHead]:
+        """Heads of live sessions starting with ``prefix``, sorted by id, each ``> after``, at most
+        ``limit`` (all checked)."""
+
+    async def _list_page(self, prefix: str, limit: int | None, after: str | None) -> list[str]:
+        return [head.session_id for head in await self._heads(prefix, limit, after)]
+
+    async def heads(self, prefix: str = "") -> list[SessionHead]:
+        """See :func:`session_heads`."""
+        return await self._heads(check_prefix(prefix), None, None)

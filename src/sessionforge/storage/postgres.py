@@ -35,10 +35,9 @@ from urllib.parse import urlsplit, urlunsplit
 from .._optional import require
 from ..errors import ConcurrencyConflictError, ConfigurationError, StorageError, StoreUnavailableError
 from .base import (
-    BaseStore,
+    HeadIndexedStore,
     SessionHead,
     StoredRecord,
-    check_prefix,
     check_session_id,
     check_window,
     page_filter,
@@ -132,7 +131,7 @@ def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
         raise StorageError(f"PostgreSQL at {where} failed: {exc}", session_id=session_id) from exc
 
 
-class PostgresStore(BaseStore):
+class PostgresStore(HeadIndexedStore):
     """A store in PostgreSQL. Build it from a ``psycopg_pool.AsyncConnectionPool`` or a URL.
 
     ``connect_timeout`` bounds the wait for a connection, ``command_timeout`` each call (seconds).
@@ -283,14 +282,6 @@ class PostgresStore(BaseStore):
             return [(int(seq), body) for seq, body in await cur.fetchall()]
 
         return self._decode_all(session_id, await self._run(read, session_id))
-
-    async def _list_page(self, prefix: str, limit: int | None, after: str | None) -> list[str]:
-        return [head.session_id for head in await self._heads(prefix, limit, after)]
-
-    async def heads(self, prefix: str = "") -> list[SessionHead]:
-        """See :func:`~sessionforge.storage.base.session_heads`: the listing's query, with the head
-        columns it reads anyway."""
-        return await self._heads(check_prefix(prefix), None, None)
 
     async def _heads(self, prefix: str, limit: int | None, after: str | None) -> list[SessionHead]:
         # Byte order (COLLATE "C"), as Python sorts ids, whatever the database's collation; a

@@ -29,10 +29,9 @@ from typing import Any, TypeVar
 
 from ..errors import ConfigurationError, CorruptRecordError, StorageError, StoreUnavailableError
 from .base import (
-    BaseStore,
+    HeadIndexedStore,
     SessionHead,
     StoredRecord,
-    check_prefix,
     check_session_id,
     check_window,
     page_filter,
@@ -98,7 +97,7 @@ def _enable_wal(conn: sqlite3.Connection, within: float = 30.0) -> None:
             time.sleep(0.01)
 
 
-class SQLiteStore(BaseStore):
+class SQLiteStore(HeadIndexedStore):
     """A store in one SQLite file (``":memory:"`` for a private in-memory database)."""
 
     def __init__(self, path: str | Path, **options: Any) -> None:
@@ -284,14 +283,6 @@ class SQLiteStore(BaseStore):
         if rows is None:
             rows = await self._run(read, session_id)
         return self._decode_all(session_id, rows)
-
-    async def _list_page(self, prefix: str, limit: int | None, after: str | None) -> list[str]:
-        return [head.session_id for head in await self._heads(prefix, limit, after)]
-
-    async def heads(self, prefix: str = "") -> list[SessionHead]:
-        """See :func:`~sessionforge.storage.base.session_heads`: the listing's query, with the head
-        columns it reads anyway."""
-        return await self._heads(check_prefix(prefix), None, None)
 
     async def _heads(self, prefix: str, limit: int | None, after: str | None) -> list[SessionHead]:
         # A range of the primary key (namespace, session_id): a page reads only its own rows.
