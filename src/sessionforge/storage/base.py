@@ -52,6 +52,7 @@ import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
@@ -63,6 +64,7 @@ from .codec import RecordCodec
 __all__ = [
     "BaseStore",
     "HeadIndexedStore",
+    "IdRange",
     "SessionHead",
     "Store",
     "StoredRecord",
@@ -71,7 +73,6 @@ __all__ = [
     "check_session_id",
     "check_window",
     "list_page",
-    "page_filter",
     "prefix_successor",
     "record_time",
     "session_heads",
@@ -208,37 +209,41 @@ def record_time(record: Mapping[str, Any]) -> float:
         return 0.0
 
 
-def page_filter(
-    namespace: str,
-    prefix: str,
-    after: str | None,
-    *,
-    column: str,
-    placeholder: str,
-    starts_with: tuple[Any, ...],
-) -> tuple[str, list[Any]]:
-    """The ``WHERE`` condition of an SQL store's page of ids and its parameters.
+@dataclass(frozen=True)
+class IdRange:
+    """How an SQL store ranges over its session ids: the ``column`` ordered as Python sorts ids, the
+    driver's ``placeholder``, and ``starts_with`` (a prefix's exact test: a condition and its
+    parameters)."""
 
-    The page is a range of the (namespace, id) index: ids ``> after`` (or ``>= prefix``) and below
-    the first id past the prefix, so a page reads only its own rows whatever the store's size;
-    ``starts_with`` (a condition and its parameters) keeps the exact prefix test.
-    """
-    where = [f"namespace = {placeholder}"]
-    params: list[Any] = [namespace]
-    if after is not None and after >= prefix:
-        where.append(f"{column} > {placeholder}")
-        params.append(after)
-    elif prefix:
-        where.append(f"{column} >= {placeholder}")
-        params.append(prefix)
-    upper = prefix_successor(prefix) if prefix else None
-    if upper is not None:
-        where.append(f"{column} < {placeholder}")
-        params.append(upper)
-    if prefix:
-        where.append(starts_with[0])
-        params.extend(starts_with[1:])
-    return " AND ".join(where), params
+    column: str
+    placeholder: str
+    starts_with: Callable[[str], tuple[Any, ...]]
+
+    def where(self, namespace: str, prefix: str, after: str | None) -> tuple[str, list[Any]]:
+        """The ``WHERE`` condition of a page of ids and its parameters.
+
+        The page is a range of the (namespace, id) index: ids ``> after`` (or ``>= prefix``) and
+        below the first id past the prefix, so a page reads only its own rows whatever the store's
+        size; ``starts_with`` keeps the exact prefix test.
+        """
+        mark = self.placeholder
+        where = [f"namespace = {mark}"]
+        params: list[Any] = [namespace]
+        if after is not None and after >= prefix:
+            where.append(f"{self.column} > {mark}")
+            params.append(after)
+        elif prefix:
+            where.append(f"{self.column} >= {mark}")
+            params.append(prefix)
+        upper = prefix_successor(prefix) if prefix else None
+        if upper is not None:
+            where.append(f"{self.column} < {mark}")
+            params.append(upper)
+        if prefix:
+            condition, *values = self.starts_with(prefix)
+            where.append(condition)
+            params.extend(values)
+        return " AND ".join(where), params
 
 
 def _pages(store: Store) -> bool:

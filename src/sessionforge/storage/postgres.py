@@ -36,16 +36,19 @@ from .._optional import require
 from ..errors import ConcurrencyConflictError, ConfigurationError, StorageError, StoreUnavailableError
 from .base import (
     HeadIndexedStore,
+    IdRange,
     SessionHead,
     StoredRecord,
     check_session_id,
     check_window,
-    page_filter,
 )
 from .postgres_connections import Connections
 from .postgres_schema import migrate
 
 __all__ = ["PostgresStore"]
+
+# Byte order (COLLATE "C"), as Python sorts ids, whatever the database's collation.
+_IDS = IdRange('session_id COLLATE "C"', "%s", lambda prefix: ("starts_with(session_id, %s)", prefix))
 
 logger = logging.getLogger("sessionforge.storage.postgres")
 
@@ -284,16 +287,8 @@ class PostgresStore(HeadIndexedStore):
         return self._decode_all(session_id, await self._run(read, session_id))
 
     async def _heads(self, prefix: str, limit: int | None, after: str | None) -> list[SessionHead]:
-        # Byte order (COLLATE "C"), as Python sorts ids, whatever the database's collation; a
-        # range of the sessionforge_sessions_listing index, so a page reads only its own rows.
-        where, params = page_filter(
-            self.namespace,
-            prefix,
-            after,
-            column='session_id COLLATE "C"',
-            placeholder="%s",
-            starts_with=("starts_with(session_id, %s)", prefix),
-        )
+        # A range of the sessionforge_sessions_listing index, so a page reads only its own rows.
+        where, params = _IDS.where(self.namespace, prefix, after)
         sql = (
             "SELECT session_id, last_seq, extract(epoch FROM updated_at)::float8 "
             f"FROM sessionforge_sessions WHERE {where} AND {_LIVE} "

@@ -30,15 +30,18 @@ from typing import Any, TypeVar
 from ..errors import ConfigurationError, CorruptRecordError, StorageError, StoreUnavailableError
 from .base import (
     HeadIndexedStore,
+    IdRange,
     SessionHead,
     StoredRecord,
     check_session_id,
     check_window,
-    page_filter,
 )
 from .sqlite_schema import migrate
 
 __all__ = ["SQLiteStore"]
+
+# The primary key (namespace, session_id) ranged over; SQLite's TEXT order is byte order, as Python's.
+_IDS = IdRange("session_id", "?", lambda prefix: ("substr(session_id, 1, ?) = ?", len(prefix), prefix))
 
 T = TypeVar("T")
 
@@ -286,14 +289,7 @@ class SQLiteStore(HeadIndexedStore):
 
     async def _heads(self, prefix: str, limit: int | None, after: str | None) -> list[SessionHead]:
         # A range of the primary key (namespace, session_id): a page reads only its own rows.
-        where, params = page_filter(
-            self.namespace,
-            prefix,
-            after,
-            column="session_id",
-            placeholder="?",
-            starts_with=("substr(session_id, 1, ?) = ?", len(prefix), prefix),
-        )
+        where, params = _IDS.where(self.namespace, prefix, after)
         sql = (
             f"SELECT CAST(session_id AS BLOB), last_seq, updated_at FROM sessions WHERE {where} "
             "AND (expires_at IS NULL OR expires_at > ?) ORDER BY session_id LIMIT ?"
