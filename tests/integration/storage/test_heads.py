@@ -78,9 +78,10 @@ async def test_a_store_without_heads_is_loaded_instead(store: BaseStore) -> None
     assert await session_heads(legacy) == [SessionHead("a", 2, 0.0), SessionHead("b", 1, stamp)]
 
 
+# Only Redis keeps the time of a session's last append in a key of its own.
+@pytest.mark.parametrize("backend", ["redis", "redis-cluster"], indirect=True)
 async def test_a_redis_session_written_before_its_time_was_kept(store: BaseStore, backend: Backend) -> None:
-    if not isinstance(store, RedisStore):
-        pytest.skip("only Redis keeps the time of a session's last append in a key of its own")
+    assert isinstance(store, RedisStore)
     await store.append("old", [{"x": 1, "timestamp": "2026-01-02T03:04:05+00:00"}])
     await store.append("new", [{"x": 1}])
     with sync_redis(backend.url) as client:
