@@ -312,12 +312,6 @@ class Session(SessionLog):
             except BaseException:
                 book.uncertain = True
                 raise
-            if last == previous + len(records):  # the usual case, settled here: see _settle
-                for offset, event in enumerate(events, start=previous + 1):
-                    set_field(event, "seq", offset)
-                book.last_seq = max(book.last_seq, last)
-                book.checked = len(self.events)
-                return []
             meta = book.persisted_meta
             assert meta is not None
             return await self._settle(list(events), records, meta, previous, last)
