@@ -142,21 +142,6 @@ class SessionEvent(MetadataAccess, BaseModel):
         cached: tuple[Any, tuple[ChatMessage, ...]] | None = private["_projection"]
         return cached
 
-    @projection_cache.setter
-    def projection_cache(self, value: tuple[Any, tuple[ChatMessage, ...]]) -> None:
-        private = self.__pydantic_private__
-        assert private is not None
-        private["_projection"] = value
-
-    @property
-    def stored_tokens(self) -> list[dict[str, int]] | None:
-        """The text-token counts read back with this event (:data:`TOKENS_KEY`), or ``None``."""
-        private = self.__pydantic_private__
-        if private is None:
-            return None
-        stored: list[dict[str, int]] | None = private["_stored_tokens"]
-        return stored
-
     def keep_stored_tokens(self, counts: list[dict[str, int]]) -> None:
         """Hold the counts read back with this event until its messages are built (a method, not a
         property setter: pydantic's ``__setattr__`` would cost more than the rest of the work)."""
@@ -316,30 +301,35 @@ class SessionEvent(MetadataAccess, BaseModel):
         the payload would not read back equal (a set, a tuple, a datetime, NaN, a lone surrogate):
         such values are refused rather than silently turned into something else.
         """
-        payload = () if isinstance(self.message, ChatMessage) else (("message", self.message),)
-        for name, value in (("metadata", self.metadata), *payload):
-            problem = find_problem(value, path=name)
-            if problem is not None:
-                raise RecordFormatError(
-                    f"event {self.id}: {problem.path}: {problem.reason}", field=problem.path
-                )
+        self._check_values()
         data = self.model_dump(mode="json", exclude={"seq", "message"})
         if isinstance(self.message, ChatMessage):
             data["chat"] = self.message.to_dict()
         else:
             data["message"] = self.message
-        counts = self._counted_tokens()
-        if counts is not None:
-            data[TOKENS_KEY] = counts
-        return data
+        return self._with_counts(data)
 
-    def _counted_tokens(self) -> list[dict[str, int]] | None:
-        """The exact text-token counts its projected messages hold now, if any were counted."""
+    def _check_values(self) -> None:
+        """Refuse metadata or a (non-``ChatMessage``) payload that would not read back equal."""
+        payload = () if isinstance(self.message, ChatMessage) else (("message", self.message),)
+        for name, value in (("metadata", self.metadata), *payload):
+            if _type_of(value) is str and text_problem(value) is None:
+                continue  # a text payload: the one check find_problem would make
+            problem = find_problem(value, path=name)
+            if problem is not None:
+                raise RecordFormatError(
+                    f"event {self.id}: {problem.path}: {problem.reason}", field=problem.path
+                )
+
+    def _with_counts(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``record`` with the exact text-token counts its projected messages hold now, if any."""
         cached = self.projection_cache
         if cached is None or cached[0] is not self.message or not cached[1]:
-            return None
+            return record
         counts = [persisted_counts(message.token_cache) for message in cached[1]]
-        return counts if any(counts) else None
+        if any(counts):
+            record[TOKENS_KEY] = counts
+        return record
 
     def encoded_record(self) -> dict[str, Any]:
         """:meth:`to_record` with its JSON text, written once (what a save appends).
@@ -364,14 +354,7 @@ class SessionEvent(MetadataAccess, BaseModel):
             and not isinstance(self.message, ChatMessage)
         ):
             return self.to_record()
-        for name, value in (("metadata", self.metadata), ("message", self.message)):
-            if _type_of(value) is str and text_problem(value) is None:
-                continue  # a text payload: the one check find_problem would make
-            problem = find_problem(value, path=name)
-            if problem is not None:
-                raise RecordFormatError(
-                    f"event {self.id}: {problem.path}: {problem.reason}", field=problem.path
-                )
+        self._check_values()
         record = {
             "id": self.id,
             "timestamp": to_json(self.timestamp)[1:-1].decode(),  # as the model writes it
@@ -383,9 +366,7 @@ class SessionEvent(MetadataAccess, BaseModel):
             "task_id": None,
             "message": self.message,
         }
-        counts = self._counted_tokens()
-        if counts is not None:
-            record[TOKENS_KEY] = counts
+        self._with_counts(record)
         try:
             text = to_json(record)
         except ValueError:  # a lone surrogate in the id, say: refused the usual way
