@@ -21,7 +21,7 @@ from pydantic_core import to_json, to_jsonable_python
 from uuid_utils import uuid7
 
 from ..errors import RecordFormatError
-from .construct import assemble
+from .construct import assemble, fast_private_init
 from .jsonvalue import find_problem, text_problem
 from .messages import ChatMessage
 from .tokens import DEFAULT_TOKEN_MODEL, persisted_counts, seed_counts
@@ -35,6 +35,7 @@ __all__ = [
     "EventType",
     "MetadataAccess",
     "SessionEvent",
+    "StoredTokens",
     "chat_message_event",
     "event_usage",
     "render_tool_result",
@@ -195,7 +196,7 @@ class SessionEvent(MetadataAccess, BaseModel):
             "seq": None,
         }
         given = {"source", "type", "message", "metadata", "token_usage"}
-        return assemble(cls, fields, given, {"_projection": None, "_stored_tokens": None})
+        return assemble(cls, fields, given, _event_private())
 
     @classmethod
     async def create_with_tokens(
@@ -388,19 +389,16 @@ class SessionEvent(MetadataAccess, BaseModel):
         return event
 
 
-def _init_private(self: BaseModel, context: Any, /) -> None:
-    # pydantic's generic initializer of private attributes costs about a third of validating an
-    # event on reload; an event's defaults are set in one literal (a subclass keeps pydantic's).
-    if type(self) is SessionEvent:
-        object.__setattr__(self, "__pydantic_private__", {"_projection": None, "_stored_tokens": None})
-    else:
-        _pydantic_init_private(self, context)
+def _event_private() -> dict[str, Any]:
+    return {"_projection": None, "_stored_tokens": None}
 
 
-_pydantic_init_private = SessionEvent.model_post_init
-SessionEvent.model_post_init = _init_private  # type: ignore[method-assign]
+fast_private_init(SessionEvent, _event_private)
 
-STORED_TOKENS: TypeAdapter[list[dict[str, NonNegativeInt]]] = TypeAdapter(list[dict[str, NonNegativeInt]])
+StoredTokens = list[dict[str, NonNegativeInt]]
+"""A record's :data:`TOKENS_KEY`: one ``{encoding: tokens}`` per projected message."""
+
+STORED_TOKENS: TypeAdapter[StoredTokens] = TypeAdapter(StoredTokens)
 """Validates a record's :data:`TOKENS_KEY`."""
 
 

@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from ..errors import MessageFormatError
-from .construct import assemble
+from .construct import assemble, fast_private_init
 from .jsonvalue import find_problem, shown_path, text_problem
 
 __all__ = [
@@ -226,7 +226,7 @@ class ChatMessage(_Value):
                 "metadata": {},
                 "created_at": _utcnow(),
             }
-            return assemble(cls, fields, {"role", "content"}, {"_token_cache": {}})
+            return assemble(cls, fields, {"role", "content"}, _message_private())
         return cls(role=role, content=text)
 
     @property
@@ -311,17 +311,11 @@ def message_payload(data: Any) -> dict[str, Any]:
     return payload
 
 
-def _init_private(self: BaseModel, context: Any, /) -> None:
-    # pydantic's generic initializer of private attributes costs about a third of validating a
-    # message read back; a message's empty token cache is set in one literal (a subclass keeps pydantic's).
-    if type(self) is ChatMessage:
-        object.__setattr__(self, "__pydantic_private__", {"_token_cache": {}})
-    else:
-        _pydantic_init_private(self, context)
+def _message_private() -> dict[str, Any]:
+    return {"_token_cache": {}}
 
 
-_pydantic_init_private = ChatMessage.model_post_init
-ChatMessage.model_post_init = _init_private  # type: ignore[method-assign]
+fast_private_init(ChatMessage, _message_private)
 
 _MESSAGE_ADAPTER: TypeAdapter[ChatMessage] = TypeAdapter(ChatMessage)
 

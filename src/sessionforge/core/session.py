@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field, NonNegativeInt, PrivateAttr, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, PrivateAttr, TypeAdapter, ValidationError
 
 from ..errors import CorruptRecordError, MessageFormatError, RecordFormatError, UsageError
 from .construct import set_field
-from .events import TOKENS_KEY, EventType, MetadataAccess, SessionEvent, event_usage
+from .events import TOKENS_KEY, EventType, MetadataAccess, SessionEvent, StoredTokens, event_usage
 from .messages import ChatMessage, message_payload
 from .records import ForkOrigin, StoredRecord, diff_meta, fold_meta, fork_origin, meta_record
 from .tokens import DEFAULT_TOKEN_MODEL
@@ -480,9 +480,7 @@ def decode_record(session_id: str, stored: StoredRecord) -> SessionEvent:
 
 _CHATS: TypeAdapter[list[ChatMessage]] = TypeAdapter(list[ChatMessage])
 _EVENTS: TypeAdapter[list[SessionEvent]] = TypeAdapter(list[SessionEvent])
-_COUNTS: TypeAdapter[list[list[dict[str, NonNegativeInt]]]] = TypeAdapter(
-    list[list[dict[str, NonNegativeInt]]]
-)
+_COUNTS: TypeAdapter[list[StoredTokens]] = TypeAdapter(list[StoredTokens])
 
 
 def decode_records(session_id: str, records: Sequence[StoredRecord]) -> list[SessionEvent]:
