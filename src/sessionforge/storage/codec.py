@@ -52,6 +52,18 @@ _PREFIX = b'{"f":2,"c":"'
 _BODY_AT = len(_PREFIX) + 8 + len(b'","r":')
 
 
+def _verified_body(data: bytes) -> bytes | None:
+    """The record text of a plain format-2 envelope whose checksum verifies, else ``None``."""
+    if not (data.startswith(_PREFIX) and data.endswith(b"}") and data[_BODY_AT - 6 : _BODY_AT] == b'","r":'):
+        return None
+    body = data[_BODY_AT:-1]
+    try:
+        expected = int(data[len(_PREFIX) : _BODY_AT - 6], 16)
+    except ValueError:
+        return None
+    return body if zlib.crc32(body) == expected else None
+
+
 class RecordCodec:
     """Encodes records to text and decodes them, optionally encrypting."""
 
@@ -140,20 +152,16 @@ class RecordCodec:
         other row, or one that fails there, goes through :meth:`decode`, which names what is wrong."""
         out: list[StoredRecord] = []
         plain = self._fernet is None
-        crc32 = zlib.crc32
         for seq, text in rows:
-            if plain and type(text) is bytes and text.startswith(_PREFIX) and text.endswith(b"}"):
-                body = text[_BODY_AT:-1]
+            body = _verified_body(text) if plain and type(text) is bytes else None
+            if body is not None:
                 try:
-                    if text[_BODY_AT - 6 : _BODY_AT] == b'","r":' and crc32(body) == int(
-                        text[len(_PREFIX) : len(_PREFIX) + 8], 16
-                    ):
-                        record = from_json(body)
-                        if type(record) is dict:
-                            out.append(StoredRecord(seq, record))
-                            continue
+                    record = from_json(body)
                 except ValueError:
-                    pass
+                    record = None
+                if type(record) is dict:
+                    out.append(StoredRecord(seq, record))
+                    continue
             out.append(
                 StoredRecord(seq, self.decode(text, session_id=session_id, seq=seq, namespace=namespace))
             )
@@ -162,16 +170,8 @@ class RecordCodec:
     def _plain_v2(self, data: bytes, where: str, session_id: str, seq: int) -> dict[str, Any]:
         if self._fernet is not None:
             raise _unencrypted(where, session_id, seq)
-        body = data[_BODY_AT:-1]
-        try:
-            expected = int(data[len(_PREFIX) : len(_PREFIX) + 8], 16)
-        except ValueError:
-            expected = -1
-        if (
-            data[_BODY_AT - 6 : _BODY_AT] != b'","r":'
-            or not data.endswith(b"}")
-            or zlib.crc32(body) != expected
-        ):
+        body = _verified_body(data)
+        if body is None:
             raise _corrupt(
                 f"{where} fails its checksum: it was changed after it was written (a damaged disk, or an "
                 f"edit by hand); restore it from a backup or delete the session",
