@@ -170,7 +170,6 @@ class SessionManager:
         self.is_infinite: Final = infinite_context
         self.token_threshold: Final = token_threshold
         self.max_turns_per_segment: Final = max_turns_per_segment
-        self._policy = SegmentPolicy(token_threshold, max_turns_per_segment)
         self._strategy = SummarizationStrategy(summarization_strategy)
         self._summarizer = llm_callback_summarizer(llm_callback) if llm_callback else summarizer
         self.model = model
@@ -255,7 +254,6 @@ class SessionManager:
         session = await self._ensure()
         if model:
             self.model = model
-        """The model that counts the next user message and prices summaries."""
         event = SessionEvent.of_parts(
             EventSource.LLM,
             EventType.MESSAGE,
@@ -316,7 +314,8 @@ class SessionManager:
         # and the message after it, land where the conversation now is.
         await self.refresh()
         session = await self._follow_continuations(session)
-        if self._policy.is_full(self._segment.size, self._segment.user + self._segment.ai):
+        policy = SegmentPolicy(self.token_threshold, self.max_turns_per_segment)
+        if policy.is_full(self._segment.size, self._segment.user + self._segment.ai):
             summarizer = llm_callback_summarizer(llm_callback) if llm_callback else self._summarizer
             session = await self._next_segment(session, summarizer)
         return session.id

@@ -39,7 +39,7 @@ import dataclasses
 import inspect
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from typing import Any, Final, TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 from pydantic import BaseModel
 
@@ -195,13 +195,19 @@ class SessionAwareToolProcessor:
 
             registry = default_registry()
         self.session = session
-        self.registry: Final = registry
-        self.policy: Final = policy
-        """Timeout, retries and cache of every call (see :class:`~sessionforge.tools.runner.ToolPolicy`)."""
         self.runner = ToolRunner(registry, policy)
         self.offload_over_chars = offload_over_chars
         self.preview_chars = preview_chars
         self._record_lock = asyncio.Lock()
+
+    @property
+    def registry(self) -> ToolRegistry:
+        return self.runner.registry
+
+    @property
+    def policy(self) -> ToolPolicy:
+        """Timeout, retries and cache of every call (see :class:`~sessionforge.tools.runner.ToolPolicy`)."""
+        return self.runner.policy
 
     @property
     def _sleep(self) -> Callable[[float], Awaitable[None]]:
