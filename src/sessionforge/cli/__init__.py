@@ -3,15 +3,17 @@
 Every command takes ``--store`` and ``--namespace``; a failure prints one line (what went wrong and
 what to do) and exits non-zero, and ``sessionforge --debug ...`` shows the traceback instead.
 
-A command module imports at its top only typer, rich and :mod:`._common`; the machinery a command
-uses (models, stores, providers, faces) is imported in its body. Building the command tree for
-``--help`` or an argument error then costs typer's and rich's imports alone, and each command pays
-only for what it runs.
+A command module imports at its top only typer and :mod:`._common`; the machinery a command uses
+(models, stores, providers, faces) is imported in its body, and a command's module is imported only
+when that command runs or a help page lists it (:mod:`._lazy`). Help is plain text, as click writes
+it: typer's rich help imports rich's markdown, syntax and traceback modules, about 0.1 s of every
+``--help``. Each command pays only for what it runs.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import warnings
 from typing import Any
@@ -19,8 +21,8 @@ from typing import Any
 import typer
 
 from .._meta import get_version
-from . import chat, demo, inspect, sessions, transfer
 from ._common import console, debug_enabled, set_debug, warn
+from ._lazy import lazy_group
 
 app = typer.Typer(
     name="sessionforge",
@@ -28,13 +30,18 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    cls=lazy_group(
+        {
+            "chat": ("chat", "chat"),
+            "import": ("transfer", "import_command"),
+            "migrate": ("transfer", "migrate_command"),
+            "inspect": ("inspect", "inspect"),
+            "demo": ("demo", "demo"),
+            "sessions": ("sessions", "app"),
+        }
+    ),
 )
-app.command("chat")(chat.chat)
-app.add_typer(sessions.app, name="sessions")
-app.command("import")(transfer.import_command)
-app.command("migrate")(transfer.migrate_command)
-app.command("inspect")(inspect.inspect)
-app.command("demo")(demo.demo)
 
 
 def _version(value: bool) -> None:
@@ -84,6 +91,12 @@ def _quiet_libraries(debug: bool) -> None:
 
 
 def main() -> None:
-    """The ``sessionforge`` program (tests call ``app`` itself, which leaves logging alone)."""
+    """The ``sessionforge`` program (tests call ``app`` itself, which leaves logging alone).
+
+    The program loads no pydantic plugin (typer's own argument adapters load none either): looking
+    for one reads the entry points of every installed distribution, about 40 ms of each command
+    that builds a model. ``PYDANTIC_DISABLE_PLUGINS`` set by the user is kept as it is.
+    """
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     _quiet_libraries("--debug" in sys.argv[1:2] or debug_enabled())
     app()

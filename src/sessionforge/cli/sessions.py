@@ -24,10 +24,8 @@ from ._common import (
     run,
     warn,
 )
+from ._lazy import lazy_group
 from ._tables import Column, fitted_table
-from .export import export
-from .manage import delete, fork
-from .summarize import summarize_session
 
 if TYPE_CHECKING:
     from ..storage.base import Store
@@ -37,6 +35,18 @@ __all__ = ["app"]
 app = typer.Typer(
     help="List, show, export, delete, fork, summarize and account for stored sessions.",
     no_args_is_help=True,
+    rich_markup_mode=None,
+    cls=lazy_group(
+        {
+            "list": ("sessions", "list_sessions"),
+            "show": ("sessions", "show"),
+            "stats": ("sessions", "stats"),
+            "delete": ("manage", "delete"),
+            "fork": ("manage", "fork"),
+            "summarize": ("summarize", "summarize_session"),
+            "export": ("export", "export"),
+        }
+    ),
 )
 
 ROLE_STYLE = {
@@ -85,7 +95,6 @@ LIST_COLUMNS = [
 ]
 
 
-@app.command("list")
 @friendly
 def list_sessions(
     count: int = typer.Option(
@@ -177,7 +186,6 @@ def _paged(enabled: bool) -> Iterator[None]:
             yield
 
 
-@app.command("show")
 @friendly
 def show(
     session_id: str = typer.Argument(..., help="The session's id."),
@@ -277,7 +285,6 @@ def _print_entry(entry: dict[str, Any]) -> None:
         console.print(f"    [yellow]calls {escape(call['name'])}[/]({escape(json.dumps(call['arguments']))})")
 
 
-@app.command("stats")
 @friendly
 def stats(
     session_id: str | None = typer.Argument(None, help="One session (default: the whole namespace)."),
@@ -361,9 +368,3 @@ async def _gather(store: Store, session_id: str | None) -> tuple[list[dict[str, 
         except (StorageError, UsageError) as exc:
             unreadable.append({"id": sid, "error": " ".join(str(exc).split())})
     return digests, unreadable
-
-
-app.command("delete")(delete)
-app.command("fork")(fork)
-app.command("summarize")(summarize_session)
-app.command("export")(export)
