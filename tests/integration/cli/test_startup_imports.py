@@ -1,7 +1,9 @@
 """The command line starts light: a command imports the machinery it uses when it runs, so ``--help``
 loads none of our models, providers or tokenizer, and ``sessions list`` no provider, face or tokenizer.
 (typer itself brings pydantic in to coerce a command's arguments, so only the top-level help is
-checked for pydantic.)
+checked for pydantic.) Help is plain click text: typer's rich help (its markdown, syntax highlighting
+and tracebacks) is never imported. A command's module is imported when that command runs or a help
+page lists it, so ``sessions list`` imports no other command.
 
 Each case runs the real program in a fresh interpreter under ``-X importtime`` and reads the modules it
 imported; how long that takes is measured in ``bench/compare.py`` (start-up), not here.
@@ -30,6 +32,21 @@ NEVER_FOR_HELP = (
     "sessionforge.storage.base",
     "sessionforge.interop",
     "sessionforge.context",
+    "typer.rich_utils",
+    "rich.markdown",
+    "rich.syntax",
+    "rich.traceback",
+    "markdown_it",
+    "pygments",
+)
+OTHER_COMMANDS = (
+    "sessionforge.cli.chat",
+    "sessionforge.cli.transfer",
+    "sessionforge.cli.inspect",
+    "sessionforge.cli.demo",
+    "sessionforge.cli.export",
+    "sessionforge.cli.manage",
+    "sessionforge.cli.summarize",
 )
 NEVER_FOR_LIST = (
     "tiktoken",
@@ -38,6 +55,8 @@ NEVER_FOR_LIST = (
     "sessionforge.providers",
     "sessionforge.interop",
     "sessionforge.context",
+    "typer.rich_utils",
+    *OTHER_COMMANDS,
 )
 
 
@@ -81,6 +100,7 @@ def test_sessions_list_imports_no_provider_face_or_tokenizer(tmp_path: Path) -> 
     session.save(store)
     asyncio.run(store.aclose())
     modules, out = _imported(["sessions", "list", "--store", url], {"SESSIONFORGE_CACHE_DIR": str(tmp_path)})
+    assert "sessionforge.cli.sessions" in modules
     assert "listed-one" in out
     assert "sessionforge.storage.sqlite" in modules
     assert _loaded(modules, NEVER_FOR_LIST) == []
@@ -92,3 +112,32 @@ def test_sessions_list_imports_no_provider_face_or_tokenizer(tmp_path: Path) -> 
     )
     assert "0 sessions" in out
     assert _loaded(modules, ("sessionforge.cli._digest", "sessionforge.storage.session")) == []
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    modules, out = _imported(["demo", "--help"], {})
+    assert "--turns" in out
+    assert "sessionforge.cli.demo" in modules
+    assert _loaded(modules, tuple(m for m in OTHER_COMMANDS if m != "sessionforge.cli.demo")) == []
+    assert "sessionforge.cli.sessions" not in modules
+
+
+@pytest.mark.parametrize(("given", "kept"), [(None, "__all__"), ("some_plugin", "some_plugin")])
+def test_the_program_loads_no_pydantic_plugin_unless_told(given: str | None, kept: str) -> None:
+    """Looking for pydantic plugins reads every installed distribution's entry points; the program
+    turns them off as typer does for its own adapters, and keeps what the user set."""
+    code = (
+        "import os, sys\n"
+        "sys.argv = ['sessionforge', '--version']\n"
+        "from sessionforge.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(os.environ.get('PYDANTIC_DISABLE_PLUGINS'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if given is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = given
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False, env=env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1] == kept
