@@ -80,4 +80,13 @@ def lazy_group(table: Mapping[str, tuple[str, str]]) -> type[TyperGroup]:
         def list_commands(self, ctx: Any) -> list[str]:
             return list(self.commands)
 
+        def get_help_option(self, ctx: Any) -> Any:
+            # The group's --help flag, when a command's name follows rather than --help, is unset:
+            # typer then builds a pydantic adapter to coerce that nothing, importing pydantic
+            # (about 0.15 s) for ``sessions --help``. Unset is False, which typer takes as it is.
+            option = super().get_help_option(ctx)
+            if option is not None and option.default is None:
+                option.default = False
+            return option
+
     return LazyGroup
