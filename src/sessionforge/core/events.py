@@ -179,7 +179,7 @@ class SessionEvent(MetadataAccess, BaseModel):
             isinstance(source, EventSource)
             and isinstance(type, EventType)
             and _type_of(metadata) is dict
-            and all(_type_of(key) is str for key in metadata)
+            and (not metadata or all(_type_of(key) is str for key in metadata))
             and (token_usage is None or _type_of(token_usage) is TokenUsage)
         ):
             return cls(source=source, type=type, message=message, metadata=metadata, token_usage=token_usage)
@@ -327,8 +327,13 @@ class SessionEvent(MetadataAccess, BaseModel):
         cached = self.projection_cache
         if cached is None or cached[0] is not self.message or not cached[1]:
             return record
-        counts = [persisted_counts(message.token_cache) for message in cached[1]]
-        if any(counts):
+        counts = []
+        kept = False
+        for message in cached[1]:
+            count = persisted_counts(message.token_cache)
+            kept = kept or bool(count)
+            counts.append(count)
+        if kept:
             record[TOKENS_KEY] = counts
         return record
 
@@ -342,30 +347,34 @@ class SessionEvent(MetadataAccess, BaseModel):
         Other events give :meth:`to_record`'s plain dict. Either way the record equals
         :meth:`to_record`'s (tested for every kind of event).
         """
-        usage = self.token_usage
-        fields = self.__dict__
+        fields = self.__dict__  # read once: a turn writes a record per event
+        usage, message, metadata = fields["token_usage"], fields["message"], fields["metadata"]
+        source, kind, stamp, event_id = fields["source"], fields["type"], fields["timestamp"], fields["id"]
         if not (
             (usage is None or (_type_of(usage) is TokenUsage and _finite(usage.estimated_cost_usd)))
-            and _type_of(self.source) is EventSource
-            and _type_of(self.type) is EventType
-            and _type_of(self.timestamp) is datetime
-            and _type_of(self.id) is str
+            and _type_of(source) is EventSource
+            and _type_of(kind) is EventType
+            and _type_of(stamp) is datetime
+            and _type_of(event_id) is str
             and fields["parent_event_id"] is None
             and fields["task_id"] is None
-            and not isinstance(self.message, ChatMessage)
+            and not isinstance(message, ChatMessage)
         ):
             return self.to_record()
-        self._check_values()
+        if not (
+            _type_of(message) is str and text_problem(message) is None and find_problem(metadata) is None
+        ):
+            self._check_values()  # names what is wrong, or passes a JSON payload that is fine
         record = {
-            "id": self.id,
-            "timestamp": to_json(self.timestamp)[1:-1].decode(),  # as the model writes it
-            "source": self.source.value,
-            "type": self.type.value,
+            "id": event_id,
+            "timestamp": to_json(stamp)[1:-1].decode(),  # as the model writes it
+            "source": source._value_,
+            "type": kind._value_,
             "token_usage": None if usage is None else dict(usage.__dict__),
-            "metadata": dict(self.metadata),
+            "metadata": dict(metadata),
             "parent_event_id": None,
             "task_id": None,
-            "message": self.message,
+            "message": message,
         }
         self._with_counts(record)
         try:

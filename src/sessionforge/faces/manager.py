@@ -233,14 +233,15 @@ class SessionManager:
 
     async def user_says(self, message: str, **metadata: Any) -> str:
         """Record the user's message; returns the id of the session it went into."""
-        await self.segment_if_full()
-        session = await self._ensure()
+        if self.is_infinite:  # without infinite context there is no segment to close
+            await self.segment_if_full()
+        session = self._session if self._session is not None else await self._ensure()
         event = SessionEvent.of_parts(EventSource.USER, EventType.MESSAGE, message, metadata)
         # A user message costs nothing by itself: it is billed as part of the prompt of the call that
         # reads it. It carries its tokens, counted for the model in use, and no model or price.
         tokens, accuracy = self._text_tokens(event)
         set_field(event, "token_usage", TokenUsage.of(tokens, 0, accuracy=accuracy))
-        await self._record(event)
+        await self._record_all([event], session)
         return session.id
 
     async def ai_responds(
@@ -251,7 +252,7 @@ class SessionManager:
         **metadata: Any,
     ) -> str:
         """Record the model's reply, counted with ``model``'s tokenizer and priced."""
-        session = await self._ensure()
+        session = self._session if self._session is not None else await self._ensure()
         if model:
             self.model = model
         event = SessionEvent.of_parts(
@@ -263,7 +264,7 @@ class SessionManager:
         tokens, accuracy = self._text_tokens(event)
         usage = TokenUsage.of(0, tokens, model=self.model, provider=provider, accuracy=accuracy)
         set_field(event, "token_usage", usage)
-        await self._record(event)
+        await self._record_all([event], session)
         return session.id
 
     async def tool_used(
@@ -539,7 +540,10 @@ class SessionManager:
     def _text_tokens(self, event: SessionEvent) -> tuple[int, Accuracy]:
         """Tokens of a turn's text, counted on the message the view will hold (tokenized once)."""
         counter = counter_for_model(self.model)
-        return sum(counter.count_message_text(m) for m in event_messages(event)), counter.accuracy
+        tokens = 0
+        for message in event_messages(event):
+            tokens += counter.count_message_text(message)
+        return tokens, counter.accuracy
 
     def _tool_tokens(self, event: SessionEvent) -> int:
         return self._text_tokens(event)[0]
@@ -547,17 +551,21 @@ class SessionManager:
     async def _record(self, event: SessionEvent) -> None:
         await self._record_all([event])
 
-    async def _record_all(self, events: list[SessionEvent]) -> None:
-        """Append ``events`` to the current segment in one save, charging their usage to the budget."""
-        session = await self._ensure()
-        view = await self._current_view()
-        budget = self._budget.model_copy(deep=True) if self._budget is not None else None
-        before = session.metadata.properties.get(BUDGET_PROPERTY)
-        for event in events:
-            usage = event_usage(event)
-            if budget is not None and usage is not None:
-                budget.charge(usage)
-                session.metadata.properties[BUDGET_PROPERTY] = budget.totals()
+    async def _record_all(self, events: list[SessionEvent], session: Session | None = None) -> None:
+        """Append ``events`` to the current segment (``session``, when the caller has it) in one save,
+        charging their usage to the budget."""
+        if session is None:
+            session = self._session if self._session is not None else await self._ensure()
+        view = self._view_of(session)
+        budget = self._budget
+        if budget is not None:  # charged on a copy, kept only once the events are stored
+            budget = budget.model_copy(deep=True)
+            before = session.metadata.properties.get(BUDGET_PROPERTY)
+            for event in events:
+                usage = event_usage(event)
+                if usage is not None:
+                    budget.charge(usage)
+                    session.metadata.properties[BUDGET_PROPERTY] = budget.totals()
         try:
             others = await session.append_and_save(events)
         except RecordFormatError:  # refused before anything was written: the session drops the event
@@ -570,8 +578,9 @@ class SessionManager:
             self._took_in(others)
         else:
             view.extend(events)
+        segment, measure = self._segment, self._tool_tokens
         for event in events:
-            self._segment.add(event, self._tool_tokens)
+            segment.add(event, measure)
 
     def _took_in(self, events: list[SessionEvent]) -> None:
         """Count events other writers appended, and show them in the view."""
@@ -582,13 +591,17 @@ class SessionManager:
 
     async def _current_view(self) -> ConversationView:
         """The current segment's view, folded once and then kept up to date as events arrive."""
-        session = await self._ensure()
+        return self._view_of(self._session if self._session is not None else await self._ensure())
+
+    def _view_of(self, session: Session) -> ConversationView:
+        """:meth:`_current_view` of the open ``session``, without awaiting anything."""
         counter = counter_for_model(self.model)
-        if self._view is None:
-            self._view = ConversationView(counter, session.events, system=self._system_prompt)
+        view = self._view
+        if view is None:
+            view = self._view = ConversationView(counter, session.events, system=self._system_prompt)
         else:
-            self._view.use_counter(counter)
-        return self._view
+            view.use_counter(counter)
+        return view
 
     async def _next_segment(self, session: Session, summarizer: Summarizer | None) -> Session:
         """Close the full segment and continue in its child (see :mod:`.context.segments`)."""
