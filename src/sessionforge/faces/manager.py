@@ -74,23 +74,23 @@ class _Tally:
         A tool's call and result are read by the model on every later turn of the segment, so they
         fill it as much as a message does, though no model call was charged for them.
         """
-        if event.type != EventType.COMPACTION:  # a compaction is this library's record, not an event
+        kind = event.type
+        if kind != EventType.COMPACTION:  # a compaction is this library's record, not an event
             self.events += 1
-        if event.type == EventType.MESSAGE and event.source == EventSource.USER:
-            self.user += 1
-        elif event.type == EventType.MESSAGE and event.source == EventSource.LLM:
-            self.ai += 1
-        elif event.type == EventType.TOOL_CALL:
+        if kind == EventType.MESSAGE:
+            source = event.source
+            if source == EventSource.USER:
+                self.user += 1
+            elif source == EventSource.LLM:
+                self.ai += 1
+        elif kind == EventType.TOOL_CALL:
             self.tools += 1
         usage = event_usage(event)
         if usage is not None:
             self.tokens += usage.total_tokens
             self.cost += usage.estimated_cost_usd or 0.0
-            if event.type == EventType.SUMMARY:
-                self.size += usage.completion_tokens
-            else:
-                self.size += usage.total_tokens
-        elif event.type == EventType.TOOL_CALL and measure is not None:
+            self.size += usage.completion_tokens if kind == EventType.SUMMARY else usage.total_tokens
+        elif kind == EventType.TOOL_CALL and measure is not None:
             self.size += measure(event)
 
     def __add__(self, other: _Tally) -> _Tally:

@@ -32,7 +32,8 @@ class MemoryStore(BaseStore):
         self._data = data if data is not None else {}
 
     def _logs(self) -> dict[str, _Log]:
-        return self._data.setdefault(self.namespace, {})
+        logs = self._data.get(self.namespace)
+        return logs if logs is not None else self._data.setdefault(self.namespace, {})
 
     def _live(self, session_id: str) -> _Log | None:
         log = self._logs().get(session_id)

@@ -286,7 +286,9 @@ class Session(SessionLog):
         otherwise, and on any refusal, this is exactly the two calls above. Returns what
         :meth:`save` returns.
         """
-        async with self._lock():
+        lock = self._lock()
+        await lock.acquire()  # as ``async with``, two coroutines fewer on every turn
+        try:
             book = self.book
             store = book.store
             fast = (
@@ -317,6 +319,8 @@ class Session(SessionLog):
             if self._settle_in_order(events, len(records), meta, previous, last):
                 return []
             return await self._settle(list(events), records, meta, previous, last)
+        finally:
+            lock.release()
 
     async def _settle(
         self,
