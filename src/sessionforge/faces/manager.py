@@ -50,6 +50,16 @@ from ..storage.session import Session
 
 __all__ = ["SessionManager"]
 
+# The members a turn compares and builds with, read once: ``EventType.MESSAGE`` passes through the
+# enum class's attribute hook (EnumType defines ``__getattr__``), several times a plain name's cost.
+_USER, _LLM = EventSource.USER, EventSource.LLM
+_MESSAGE, _TOOL_CALL, _SUMMARY, _COMPACTION = (
+    EventType.MESSAGE,
+    EventType.TOOL_CALL,
+    EventType.SUMMARY,
+    EventType.COMPACTION,
+)
+
 
 @dataclass
 class _Tally:
@@ -74,23 +84,26 @@ class _Tally:
         A tool's call and result are read by the model on every later turn of the segment, so they
         fill it as much as a message does, though no model call was charged for them.
         """
-        kind = event.type
-        if kind != EventType.COMPACTION:  # a compaction is this library's record, not an event
+        fields = event.__dict__  # one read of the model for its several fields
+        kind = fields["type"]
+        if kind != _COMPACTION:  # a compaction is this library's record, not an event
             self.events += 1
-        if kind == EventType.MESSAGE:
-            source = event.source
-            if source == EventSource.USER:
+        if kind == _MESSAGE:
+            source = fields["source"]
+            if source == _USER:
                 self.user += 1
-            elif source == EventSource.LLM:
+            elif source == _LLM:
                 self.ai += 1
-        elif kind == EventType.TOOL_CALL:
+        elif kind == _TOOL_CALL:
             self.tools += 1
         usage = event_usage(event)
         if usage is not None:
-            self.tokens += usage.total_tokens
-            self.cost += usage.estimated_cost_usd or 0.0
-            self.size += usage.completion_tokens if kind == EventType.SUMMARY else usage.total_tokens
-        elif kind == EventType.TOOL_CALL and measure is not None:
+            counts = usage.__dict__
+            total: int = counts["total_tokens"]
+            self.tokens += total
+            self.cost += counts["estimated_cost_usd"] or 0.0
+            self.size += counts["completion_tokens"] if kind == _SUMMARY else total
+        elif kind == _TOOL_CALL and measure is not None:
             self.size += measure(event)
 
     def __add__(self, other: _Tally) -> _Tally:
@@ -236,7 +249,7 @@ class SessionManager:
         if self.is_infinite:  # without infinite context there is no segment to close
             await self.segment_if_full()
         session = self._session if self._session is not None else await self._ensure()
-        event = SessionEvent.of_parts(EventSource.USER, EventType.MESSAGE, message, metadata)
+        event = SessionEvent.of_parts(_USER, _MESSAGE, message, metadata)
         # A user message costs nothing by itself: it is billed as part of the prompt of the call that
         # reads it. It carries its tokens, counted for the model in use, and no model or price.
         tokens, accuracy = self._text_tokens(event)
@@ -256,10 +269,7 @@ class SessionManager:
         if model:
             self.model = model
         event = SessionEvent.of_parts(
-            EventSource.LLM,
-            EventType.MESSAGE,
-            response,
-            {"model": self.model, "provider": provider, **metadata},
+            _LLM, _MESSAGE, response, {"model": self.model, "provider": provider, **metadata}
         )
         tokens, accuracy = self._text_tokens(event)
         usage = TokenUsage.of(0, tokens, model=self.model, provider=provider, accuracy=accuracy)
