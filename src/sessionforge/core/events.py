@@ -22,7 +22,7 @@ from uuid_utils import uuid7
 
 from ..errors import RecordFormatError
 from .construct import assemble, fast_private_init
-from .jsonvalue import find_problem, text_problem
+from .jsonvalue import find_problem, flat_and_plain, text_problem
 from .messages import ChatMessage
 from .tokens import DEFAULT_TOKEN_MODEL, persisted_counts, seed_counts
 from .usage import TokenUsage
@@ -361,9 +361,10 @@ class SessionEvent(MetadataAccess, BaseModel):
             and not isinstance(message, ChatMessage)
         ):
             return self.to_record()
-        if not (
-            _type_of(message) is str and text_problem(message) is None and find_problem(metadata) is None
-        ):
+        plain_text = _type_of(message) is str and text_problem(message) is None
+        # A text and flat metadata (a turn's): the record's nesting is known, the codec need not count it.
+        flat = plain_text and _type_of(metadata) is dict and flat_and_plain(metadata)
+        if not (flat or (plain_text and find_problem(metadata) is None)):
             self._check_values()  # names what is wrong, or passes a JSON payload that is fine
         record = {
             "id": event_id,
@@ -376,12 +377,17 @@ class SessionEvent(MetadataAccess, BaseModel):
             "task_id": None,
             "message": message,
         }
-        self._with_counts(record)
+        private = self.__pydantic_private__  # _with_counts, inlined: once per stored event
+        cached = private["_projection"] if private is not None else None
+        if cached is not None and cached[0] is message and cached[1]:
+            counts = [persisted_counts(projected.token_cache) for projected in cached[1]]
+            if any(counts):
+                record[TOKENS_KEY] = counts
         try:
             text = to_json(record)
         except ValueError:  # a lone surrogate in the id, say: refused the usual way
             return self.to_record()
-        return EncodedRecord(record, text)
+        return EncodedRecord(record, text, depth=_FLAT_RECORD_DEPTH if flat else None)
 
     @classmethod
     def from_record(cls, record: dict[str, Any], seq: int | None = None) -> SessionEvent:
@@ -415,16 +421,23 @@ def _finite(cost: float | None) -> bool:
     return cost is None or (_type_of(cost) is float and math.isfinite(cost))
 
 
+_FLAT_RECORD_DEPTH = 3
+"""Levels of nesting of the record of an event with a text payload and flat metadata: the record,
+its ``text_tokens`` list, and the dicts in it (``token_usage`` and ``metadata`` are one level less)."""
+
+
 class EncodedRecord(dict[str, Any]):
     """A record together with the JSON text it was read back from (``json``), which a store writes
-    as is. Changing the record's keys drops the text (the codec then serializes the record and
-    checks it as any other); its values are not to be changed in place."""
+    as is, and its levels of nesting (``depth``) when its writer knows them. Changing the record's
+    keys drops the text (the codec then serializes the record and checks it as any other); its values
+    are not to be changed in place."""
 
-    __slots__ = ("json",)
+    __slots__ = ("depth", "json")
 
-    def __init__(self, record: dict[str, Any], json: bytes | None) -> None:
+    def __init__(self, record: dict[str, Any], json: bytes | None, depth: int | None = None) -> None:
         super().__init__(record)
         self.json = json
+        self.depth = depth
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.json = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-__all__ = ["MAX_DEPTH", "JsonProblem", "find_problem", "shown_path", "text_problem"]
+__all__ = ["MAX_DEPTH", "JsonProblem", "find_problem", "flat_and_plain", "shown_path", "text_problem"]
 
 MAX_DEPTH = 128
 """Levels of nesting a stored record may have. The reader (pydantic-core's JSON parser) stops near
@@ -68,9 +68,10 @@ _SCALARS = (str, int, float, bool, type(None))
 _type_of = type
 
 
-def _flat_and_plain(mapping: dict[Any, Any]) -> bool:
-    """Whether ``mapping`` is certainly fine: text keys, and values that are text, ``int``, ``bool``
-    or ``None`` (most metadata). ``False`` means "look closer", not that something is wrong."""
+def flat_and_plain(mapping: dict[Any, Any]) -> bool:
+    """Whether ``mapping`` is certainly fine, one level deep: text keys, and values that are text,
+    ``int``, ``bool`` or ``None`` (most metadata). ``False`` means "look closer" (with
+    :func:`find_problem`), not that something is wrong."""
     for key, item in mapping.items():
         if _type_of(key) is not str or not (key.isascii() or text_problem(key) is None):
             return False
@@ -90,7 +91,7 @@ def find_problem(value: Any, *, path: str = "", max_depth: int = MAX_DEPTH) -> J
     ``float``, ``bool`` and ``None``, nested at most ``max_depth`` levels (a top-level dict or list
     is level 1).
     """
-    if _type_of(value) is dict and max_depth >= 1 and _flat_and_plain(value):
+    if _type_of(value) is dict and max_depth >= 1 and flat_and_plain(value):
         return None
     stack: list[tuple[str, Any, int]] = [(path, value, 0)]
     while stack:

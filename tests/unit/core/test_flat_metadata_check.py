@@ -71,3 +71,46 @@ def test_an_event_with_bad_flat_metadata_is_still_refused_by_name() -> None:
     with pytest.raises(RecordFormatError) as refused:
         event.encoded_record()
     assert refused.value.field == "message"
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def test_a_turns_record_knows_its_depth_and_the_codec_stores_it() -> None:
+    from sessionforge.core.events import EncodedRecord
+    from sessionforge.core.projection import event_messages
+    from sessionforge.core.tokens import counter_for_model
+    from sessionforge.core.usage import TokenUsage
+    from sessionforge.storage.codec import RecordCodec
+
+    usage = TokenUsage.of(0, 3, model="gpt-4o", provider="openai")
+    event = SessionEvent.of_parts(EventSource.LLM, EventType.MESSAGE, "a reply", {"model": "gpt-4o"}, usage)
+    counter = counter_for_model("gpt-4o")
+    for message in event_messages(event):  # the counts a turn stores with its record
+        counter.count_message_text(message)
+    record = event.encoded_record()
+    assert isinstance(record, EncodedRecord) and record.depth == _depth(dict(record)) == 3
+    codec = RecordCodec()
+    assert codec.decode(codec.encode(record, namespace="n", session_id="s"), session_id="s", seq=1) == record
+
+
+def test_deep_metadata_is_still_measured_and_refused_by_the_codec() -> None:
+    from sessionforge.core.events import EncodedRecord
+    from sessionforge.core.jsonvalue import MAX_DEPTH
+    from sessionforge.storage.codec import RecordCodec
+
+    deep: dict[str, Any] = {}
+    inner = deep
+    for _ in range(MAX_DEPTH - 1):  # the metadata alone is as deep as a record may be
+        inner["k"] = {}
+        inner = inner["k"]
+    event = SessionEvent.of_parts(EventSource.USER, EventType.MESSAGE, "hi", deep)
+    record = event.encoded_record()
+    assert isinstance(record, EncodedRecord) and record.depth is None
+    with pytest.raises(RecordFormatError):
+        RecordCodec().encode(record, namespace="n", session_id="s")
