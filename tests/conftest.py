@@ -13,9 +13,12 @@ from sessionforge.storage import config as storage_config
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keep the tokenizer's cached ranks out of the user's cache directory."""
+    """Keep the tokenizer's cached ranks out of the user's cache directory; one thread for the embedded model."""
     patch = pytest.MonkeyPatch()
     patch.setenv(tokens.CACHE_DIR_ENV, str(tmp_path_factory.mktemp("cache")))
+    # The suite runs one worker per core: the embedded model (here and in the processes tests start)
+    # computes with one thread, as llama.cpp's threads slow each other down on busy cores.
+    patch.setenv("SESSIONFORGE_LOCAL_THREADS", "1")
     yield
     patch.undo()
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from .construct import collector_paused
 from .events import EventSource, EventType, SessionEvent, render_tool_result
 from .messages import ChatMessage, Role, ToolCall
 from .pairing import PairingState, pairing_error
@@ -166,8 +167,9 @@ class ConversationView:
         self._replay = ViewReplay()
         self._entries: list[CompactionEntry] = []
         self._pairing = PairingState()  # the history's open tool calls, fed as events arrive
-        for event in events:
-            self.add(event)
+        with collector_paused():
+            for event in events:
+                self.add(event)
 
     # ---- folding ---------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field, PrivateAttr, TypeAdapter, ValidationError
 
 from ..errors import CorruptRecordError, MessageFormatError, RecordFormatError, UsageError
-from .construct import set_field
+from .construct import collector_paused, set_field
 from .events import TOKENS_KEY, EventType, MetadataAccess, SessionEvent, StoredTokens, event_usage
 from .messages import ChatMessage, message_payload
 from .records import ForkOrigin, StoredRecord, diff_meta, fold_meta, fork_origin, meta_record
@@ -497,10 +497,11 @@ def decode_records(session_id: str, records: Sequence[StoredRecord]) -> list[Ses
     applied record by record at a fraction of the cost. If the batch is refused, the records are read
     one by one so that the error names the first bad one (:class:`CorruptRecordError`, with its seq).
     """
-    try:
-        return _decode_batch(records)
-    except (ValueError, TypeError, UsageError):  # ValidationError and MessageFormatError included
-        return [decode_record(session_id, stored) for stored in records]
+    with collector_paused():
+        try:
+            return _decode_batch(records)
+        except (ValueError, TypeError, UsageError):  # ValidationError and MessageFormatError included
+            return [decode_record(session_id, stored) for stored in records]
 
 
 def _decode_batch(records: Sequence[StoredRecord]) -> list[SessionEvent]:

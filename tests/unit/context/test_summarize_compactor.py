@@ -191,13 +191,26 @@ def test_local_model_summarizer_without_the_module(monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.local_model
-def test_the_local_model_summarizes_a_request_longer_than_its_window() -> None:
-    from sessionforge.providers.local import CONTEXT_WINDOW, MODEL_NAME
+def test_the_local_model_summarizes_a_request_longer_than_its_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sessionforge.providers import local as local_module
 
-    local = counter_for_model(MODEL_NAME)
-    request = build_summary_request(long_chat(turns=48), "key_points", max_tokens=48)
-    assert local.count_messages(request) > CONTEXT_WINDOW  # one call could not even read it
+    local_module.load_model()  # loaded at its real window: only the summarizer is told of a smaller one
+    # A 768-token window rolls over in pieces exactly as the real 2,048-token one does, for well under
+    # half of the model's reading time.
+    monkeypatch.setattr(local_module, "CONTEXT_WINDOW", 768)
+    local = counter_for_model(local_module.MODEL_NAME)
+    request = build_summary_request(long_chat(turns=13), "key_points", max_tokens=48)
+    assert local.count_messages(request) > 768  # one call could not even read it
+    asked: list[int] = []
+    complete_text = local_module.complete_text
+
+    def counted(messages: list[ChatMessage], **options: object) -> str:
+        asked.append(local.count_messages(messages))
+        return complete_text(messages, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(local_module, "complete_text", counted)
     summary = local_model_summarizer(max_tokens=48)(request)
+    assert len(asked) >= 2 and max(asked) <= 768 - 48  # read in pieces, each within the window
     assert isinstance(summary, str) and summary.strip()
     assert local.count_text(summary) <= 48
 

@@ -66,3 +66,32 @@ def test_missing_llama_cpp_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> N
             local.load_model()
     finally:
         local.load_model.cache_clear()
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", ""])
+def test_a_bad_thread_count_for_the_embedded_model_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    from sessionforge.errors import ConfigurationError
+    from sessionforge.providers import local
+
+    local.load_model.cache_clear()
+    monkeypatch.setenv(local.THREADS_ENV, value)
+    try:
+        with pytest.raises(ConfigurationError, match=local.THREADS_ENV):
+            local.load_model()
+    finally:
+        local.load_model.cache_clear()
+
+
+@pytest.mark.local_model
+def test_the_embedded_model_computes_with_the_threads_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sessionforge.providers import local
+
+    local.load_model.cache_clear()
+    monkeypatch.setenv(local.THREADS_ENV, "1")
+    try:
+        model = local.load_model()
+        assert (model.n_threads, model.n_threads_batch) == (1, 1)
+    finally:
+        local.load_model.cache_clear()
