@@ -22,6 +22,15 @@ __all__ = ["assemble", "collector_paused", "fast_private_init", "set_field"]
 M = TypeVar("M", bound=BaseModel)
 
 _set = object.__setattr__
+_new = object.__new__  # what ``cls.__new__`` is for a model, without the metaclass's attribute hook
+
+# The four slots every model has, set through their descriptors: what ``object.__setattr__`` ends up
+# calling, without looking each up on the model's class first.
+_SLOTS = BaseModel.__dict__
+_set_dict = _SLOTS["__dict__"].__set__
+_set_fields_set = _SLOTS["__pydantic_fields_set__"].__set__
+_set_extra = _SLOTS["__pydantic_extra__"].__set__
+_set_private = _SLOTS["__pydantic_private__"].__set__
 
 
 def assemble(
@@ -29,11 +38,11 @@ def assemble(
 ) -> M:
     """An instance of ``cls`` holding ``fields`` (every field, in declaration order), with
     ``fields_set`` as the fields given explicitly and ``private`` as its private attributes."""
-    model = cls.__new__(cls)
-    _set(model, "__dict__", fields)
-    _set(model, "__pydantic_fields_set__", fields_set)
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", private)
+    model: M = _new(cls)
+    _set_dict(model, fields)
+    _set_fields_set(model, fields_set)
+    _set_extra(model, None)
+    _set_private(model, private)
     return model
 
 

@@ -22,7 +22,7 @@ from uuid_utils import uuid7
 
 from ..errors import RecordFormatError
 from .construct import assemble, fast_private_init
-from .jsonvalue import find_problem, text_problem
+from .jsonvalue import find_problem, flat_and_plain, text_problem
 from .messages import ChatMessage
 from .tokens import DEFAULT_TOKEN_MODEL, persisted_counts, seed_counts
 from .usage import TokenUsage
@@ -179,7 +179,7 @@ class SessionEvent(MetadataAccess, BaseModel):
             isinstance(source, EventSource)
             and isinstance(type, EventType)
             and _type_of(metadata) is dict
-            and all(_type_of(key) is str for key in metadata)
+            and (not metadata or all(_type_of(key) is str for key in metadata))
             and (token_usage is None or _type_of(token_usage) is TokenUsage)
         ):
             return cls(source=source, type=type, message=message, metadata=metadata, token_usage=token_usage)
@@ -327,8 +327,13 @@ class SessionEvent(MetadataAccess, BaseModel):
         cached = self.projection_cache
         if cached is None or cached[0] is not self.message or not cached[1]:
             return record
-        counts = [persisted_counts(message.token_cache) for message in cached[1]]
-        if any(counts):
+        counts = []
+        kept = False
+        for message in cached[1]:
+            count = persisted_counts(message.token_cache)
+            kept = kept or bool(count)
+            counts.append(count)
+        if kept:
             record[TOKENS_KEY] = counts
         return record
 
@@ -342,37 +347,47 @@ class SessionEvent(MetadataAccess, BaseModel):
         Other events give :meth:`to_record`'s plain dict. Either way the record equals
         :meth:`to_record`'s (tested for every kind of event).
         """
-        usage = self.token_usage
-        fields = self.__dict__
+        fields = self.__dict__  # read once: a turn writes a record per event
+        usage, message, metadata = fields["token_usage"], fields["message"], fields["metadata"]
+        source, kind, stamp, event_id = fields["source"], fields["type"], fields["timestamp"], fields["id"]
         if not (
             (usage is None or (_type_of(usage) is TokenUsage and _finite(usage.estimated_cost_usd)))
-            and _type_of(self.source) is EventSource
-            and _type_of(self.type) is EventType
-            and _type_of(self.timestamp) is datetime
-            and _type_of(self.id) is str
+            and _type_of(source) is EventSource
+            and _type_of(kind) is EventType
+            and _type_of(stamp) is datetime
+            and _type_of(event_id) is str
             and fields["parent_event_id"] is None
             and fields["task_id"] is None
-            and not isinstance(self.message, ChatMessage)
+            and not isinstance(message, ChatMessage)
         ):
             return self.to_record()
-        self._check_values()
+        plain_text = _type_of(message) is str and text_problem(message) is None
+        # A text and flat metadata (a turn's): the record's nesting is known, the codec need not count it.
+        flat = plain_text and _type_of(metadata) is dict and flat_and_plain(metadata)
+        if not (flat or (plain_text and find_problem(metadata) is None)):
+            self._check_values()  # names what is wrong, or passes a JSON payload that is fine
         record = {
-            "id": self.id,
-            "timestamp": to_json(self.timestamp)[1:-1].decode(),  # as the model writes it
-            "source": self.source.value,
-            "type": self.type.value,
+            "id": event_id,
+            "timestamp": to_json(stamp)[1:-1].decode(),  # as the model writes it
+            "source": source._value_,
+            "type": kind._value_,
             "token_usage": None if usage is None else dict(usage.__dict__),
-            "metadata": dict(self.metadata),
+            "metadata": dict(metadata),
             "parent_event_id": None,
             "task_id": None,
-            "message": self.message,
+            "message": message,
         }
-        self._with_counts(record)
+        private = self.__pydantic_private__  # _with_counts, inlined: once per stored event
+        cached = private["_projection"] if private is not None else None
+        if cached is not None and cached[0] is message and cached[1]:
+            counts = [persisted_counts(projected.token_cache) for projected in cached[1]]
+            if any(counts):
+                record[TOKENS_KEY] = counts
         try:
             text = to_json(record)
         except ValueError:  # a lone surrogate in the id, say: refused the usual way
             return self.to_record()
-        return EncodedRecord(record, text)
+        return EncodedRecord(record, text, depth=_FLAT_RECORD_DEPTH if flat else None)
 
     @classmethod
     def from_record(cls, record: dict[str, Any], seq: int | None = None) -> SessionEvent:
@@ -406,16 +421,23 @@ def _finite(cost: float | None) -> bool:
     return cost is None or (_type_of(cost) is float and math.isfinite(cost))
 
 
+_FLAT_RECORD_DEPTH = 3
+"""Levels of nesting of the record of an event with a text payload and flat metadata: the record,
+its ``text_tokens`` list, and the dicts in it (``token_usage`` and ``metadata`` are one level less)."""
+
+
 class EncodedRecord(dict[str, Any]):
     """A record together with the JSON text it was read back from (``json``), which a store writes
-    as is. Changing the record's keys drops the text (the codec then serializes the record and
-    checks it as any other); its values are not to be changed in place."""
+    as is, and its levels of nesting (``depth``) when its writer knows them. Changing the record's
+    keys drops the text (the codec then serializes the record and checks it as any other); its values
+    are not to be changed in place."""
 
-    __slots__ = ("json",)
+    __slots__ = ("depth", "json")
 
-    def __init__(self, record: dict[str, Any], json: bytes | None) -> None:
+    def __init__(self, record: dict[str, Any], json: bytes | None, depth: int | None = None) -> None:
         super().__init__(record)
         self.json = json
+        self.depth = depth
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.json = None

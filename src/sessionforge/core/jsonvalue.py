@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-__all__ = ["MAX_DEPTH", "JsonProblem", "find_problem", "shown_path", "text_problem"]
+__all__ = ["MAX_DEPTH", "JsonProblem", "find_problem", "flat_and_plain", "shown_path", "text_problem"]
 
 MAX_DEPTH = 128
 """Levels of nesting a stored record may have. The reader (pydantic-core's JSON parser) stops near
@@ -65,6 +65,25 @@ def _scalar_problem(value: Any) -> str | None:
 _SCALARS = (str, int, float, bool, type(None))
 
 
+_type_of = type
+
+
+def flat_and_plain(mapping: dict[Any, Any]) -> bool:
+    """Whether ``mapping`` is certainly fine, one level deep: text keys, and values that are text,
+    ``int``, ``bool`` or ``None`` (most metadata). ``False`` means "look closer" (with
+    :func:`find_problem`), not that something is wrong."""
+    for key, item in mapping.items():
+        if _type_of(key) is not str or not (key.isascii() or text_problem(key) is None):
+            return False
+        kind = _type_of(item)
+        if kind is str:
+            if not (item.isascii() or text_problem(item) is None):
+                return False
+        elif kind is not int and kind is not bool and item is not None:
+            return False
+    return True
+
+
 def find_problem(value: Any, *, path: str = "", max_depth: int = MAX_DEPTH) -> JsonProblem | None:
     """The first part of ``value`` that would not read back equal from JSON, or ``None``.
 
@@ -72,6 +91,8 @@ def find_problem(value: Any, *, path: str = "", max_depth: int = MAX_DEPTH) -> J
     ``float``, ``bool`` and ``None``, nested at most ``max_depth`` levels (a top-level dict or list
     is level 1).
     """
+    if _type_of(value) is dict and max_depth >= 1 and flat_and_plain(value):
+        return None
     stack: list[tuple[str, Any, int]] = [(path, value, 0)]
     while stack:
         where, item, depth = stack.pop()

@@ -51,7 +51,10 @@ MARKS = "sessionforge"
 people (a summary saved for reading): stored, exported and shown, never sent to the model."""
 
 _NOTHING: tuple[ChatMessage, ...] = ()
-_ROLE_OF: dict[EventSource, Role] = {EventSource.USER: "user", EventSource.LLM: "assistant"}
+# Read once: ``EventType.MESSAGE`` passes through the enum class's attribute hook (EnumType defines
+# ``__getattr__``), several times a plain name's cost, and an event's payload is projected per turn.
+_USER, _LLM = EventSource.USER, EventSource.LLM
+_MESSAGE, _TOOL_CALL, _SUMMARY = EventType.MESSAGE, EventType.TOOL_CALL, EventType.SUMMARY
 
 
 def _text(payload: Any) -> str:
@@ -75,19 +78,22 @@ def _tool_pair(event: SessionEvent, payload: dict[str, Any]) -> tuple[ChatMessag
 
 
 def _project(event: SessionEvent) -> tuple[ChatMessage, ...]:
-    marks = event.metadata.get(MARKS)
+    fields = event.__dict__  # one read of the model for its several fields
+    marks = fields["metadata"].get(MARKS)
     if isinstance(marks, dict) and marks.get("note"):
         return _NOTHING
-    payload = event.message
+    payload, kind = fields["message"], fields["type"]
     if isinstance(payload, ChatMessage):
-        return _NOTHING if event.type in {EventType.COMPACTION, EventType.SESSION_META} else (payload,)
-    if event.type == EventType.TOOL_CALL:
+        return _NOTHING if kind in {EventType.COMPACTION, EventType.SESSION_META} else (payload,)
+    if kind == _TOOL_CALL:
         return _tool_pair(event, payload) if isinstance(payload, dict) else _NOTHING
-    if event.type == EventType.SUMMARY:
+    if kind == _SUMMARY:
         return (ChatMessage.of_text("system", SUMMARY_LABEL + _text(payload)),) if payload else _NOTHING
-    if event.type != EventType.MESSAGE or payload is None:
+    if kind != _MESSAGE or payload is None:
         return _NOTHING
-    return (ChatMessage.of_text(_ROLE_OF.get(event.source, "system"), _text(payload)),)
+    source = fields["source"]
+    role: Role = "user" if source == _USER else "assistant" if source == _LLM else "system"
+    return (ChatMessage.of_text(role, _text(payload)),)
 
 
 def event_messages(event: SessionEvent) -> tuple[ChatMessage, ...]:

@@ -420,8 +420,16 @@ class SessionLog(BaseModel):
     def _meta_key(self) -> tuple[Any, ...]:
         # The metadata as it is in memory: compared (by value) with the copy taken at the last save,
         # so a save that adds only events skips serializing and diffing the metadata.
-        meta = self.metadata
-        return (self.parent_id, meta.created_at, self.child_ids, meta.properties, self.state, self.runs)
+        fields = self.__dict__  # read once: every turn compares this key
+        meta = fields["metadata"].__dict__
+        return (
+            fields["parent_id"],
+            meta["created_at"],
+            fields["child_ids"],
+            meta["properties"],
+            fields["state"],
+            fields["runs"],
+        )
 
     def pending_records(self) -> tuple[list[SessionEvent], list[dict[str, Any]], dict[str, Any]]:
         """``(events not stored, records to append, the meta view they store)``: a create record on

@@ -50,6 +50,16 @@ from ..storage.session import Session
 
 __all__ = ["SessionManager"]
 
+# The members a turn compares and builds with, read once: ``EventType.MESSAGE`` passes through the
+# enum class's attribute hook (EnumType defines ``__getattr__``), several times a plain name's cost.
+_USER, _LLM = EventSource.USER, EventSource.LLM
+_MESSAGE, _TOOL_CALL, _SUMMARY, _COMPACTION = (
+    EventType.MESSAGE,
+    EventType.TOOL_CALL,
+    EventType.SUMMARY,
+    EventType.COMPACTION,
+)
+
 
 @dataclass
 class _Tally:
@@ -74,23 +84,26 @@ class _Tally:
         A tool's call and result are read by the model on every later turn of the segment, so they
         fill it as much as a message does, though no model call was charged for them.
         """
-        if event.type != EventType.COMPACTION:  # a compaction is this library's record, not an event
+        fields = event.__dict__  # one read of the model for its several fields
+        kind = fields["type"]
+        if kind != _COMPACTION:  # a compaction is this library's record, not an event
             self.events += 1
-        if event.type == EventType.MESSAGE and event.source == EventSource.USER:
-            self.user += 1
-        elif event.type == EventType.MESSAGE and event.source == EventSource.LLM:
-            self.ai += 1
-        elif event.type == EventType.TOOL_CALL:
+        if kind == _MESSAGE:
+            source = fields["source"]
+            if source == _USER:
+                self.user += 1
+            elif source == _LLM:
+                self.ai += 1
+        elif kind == _TOOL_CALL:
             self.tools += 1
         usage = event_usage(event)
         if usage is not None:
-            self.tokens += usage.total_tokens
-            self.cost += usage.estimated_cost_usd or 0.0
-            if event.type == EventType.SUMMARY:
-                self.size += usage.completion_tokens
-            else:
-                self.size += usage.total_tokens
-        elif event.type == EventType.TOOL_CALL and measure is not None:
+            counts = usage.__dict__
+            total: int = counts["total_tokens"]
+            self.tokens += total
+            self.cost += counts["estimated_cost_usd"] or 0.0
+            self.size += counts["completion_tokens"] if kind == _SUMMARY else total
+        elif kind == _TOOL_CALL and measure is not None:
             self.size += measure(event)
 
     def __add__(self, other: _Tally) -> _Tally:
@@ -233,14 +246,15 @@ class SessionManager:
 
     async def user_says(self, message: str, **metadata: Any) -> str:
         """Record the user's message; returns the id of the session it went into."""
-        await self.segment_if_full()
-        session = await self._ensure()
-        event = SessionEvent.of_parts(EventSource.USER, EventType.MESSAGE, message, metadata)
+        if self.is_infinite:  # without infinite context there is no segment to close
+            await self.segment_if_full()
+        session = self._session if self._session is not None else await self._ensure()
+        event = SessionEvent.of_parts(_USER, _MESSAGE, message, metadata)
         # A user message costs nothing by itself: it is billed as part of the prompt of the call that
         # reads it. It carries its tokens, counted for the model in use, and no model or price.
         tokens, accuracy = self._text_tokens(event)
         set_field(event, "token_usage", TokenUsage.of(tokens, 0, accuracy=accuracy))
-        await self._record(event)
+        await self._record_all([event], session)
         return session.id
 
     async def ai_responds(
@@ -251,19 +265,16 @@ class SessionManager:
         **metadata: Any,
     ) -> str:
         """Record the model's reply, counted with ``model``'s tokenizer and priced."""
-        session = await self._ensure()
+        session = self._session if self._session is not None else await self._ensure()
         if model:
             self.model = model
         event = SessionEvent.of_parts(
-            EventSource.LLM,
-            EventType.MESSAGE,
-            response,
-            {"model": self.model, "provider": provider, **metadata},
+            _LLM, _MESSAGE, response, {"model": self.model, "provider": provider, **metadata}
         )
         tokens, accuracy = self._text_tokens(event)
         usage = TokenUsage.of(0, tokens, model=self.model, provider=provider, accuracy=accuracy)
         set_field(event, "token_usage", usage)
-        await self._record(event)
+        await self._record_all([event], session)
         return session.id
 
     async def tool_used(
@@ -539,7 +550,10 @@ class SessionManager:
     def _text_tokens(self, event: SessionEvent) -> tuple[int, Accuracy]:
         """Tokens of a turn's text, counted on the message the view will hold (tokenized once)."""
         counter = counter_for_model(self.model)
-        return sum(counter.count_message_text(m) for m in event_messages(event)), counter.accuracy
+        tokens = 0
+        for message in event_messages(event):
+            tokens += counter.count_message_text(message)
+        return tokens, counter.accuracy
 
     def _tool_tokens(self, event: SessionEvent) -> int:
         return self._text_tokens(event)[0]
@@ -547,17 +561,21 @@ class SessionManager:
     async def _record(self, event: SessionEvent) -> None:
         await self._record_all([event])
 
-    async def _record_all(self, events: list[SessionEvent]) -> None:
-        """Append ``events`` to the current segment in one save, charging their usage to the budget."""
-        session = await self._ensure()
-        view = await self._current_view()
-        budget = self._budget.model_copy(deep=True) if self._budget is not None else None
-        before = session.metadata.properties.get(BUDGET_PROPERTY)
-        for event in events:
-            usage = event_usage(event)
-            if budget is not None and usage is not None:
-                budget.charge(usage)
-                session.metadata.properties[BUDGET_PROPERTY] = budget.totals()
+    async def _record_all(self, events: list[SessionEvent], session: Session | None = None) -> None:
+        """Append ``events`` to the current segment (``session``, when the caller has it) in one save,
+        charging their usage to the budget."""
+        if session is None:
+            session = self._session if self._session is not None else await self._ensure()
+        view = self._view_of(session)
+        budget = self._budget
+        if budget is not None:  # charged on a copy, kept only once the events are stored
+            budget = budget.model_copy(deep=True)
+            before = session.metadata.properties.get(BUDGET_PROPERTY)
+            for event in events:
+                usage = event_usage(event)
+                if usage is not None:
+                    budget.charge(usage)
+                    session.metadata.properties[BUDGET_PROPERTY] = budget.totals()
         try:
             others = await session.append_and_save(events)
         except RecordFormatError:  # refused before anything was written: the session drops the event
@@ -570,8 +588,9 @@ class SessionManager:
             self._took_in(others)
         else:
             view.extend(events)
+        segment, measure = self._segment, self._tool_tokens
         for event in events:
-            self._segment.add(event, self._tool_tokens)
+            segment.add(event, measure)
 
     def _took_in(self, events: list[SessionEvent]) -> None:
         """Count events other writers appended, and show them in the view."""
@@ -582,13 +601,17 @@ class SessionManager:
 
     async def _current_view(self) -> ConversationView:
         """The current segment's view, folded once and then kept up to date as events arrive."""
-        session = await self._ensure()
+        return self._view_of(self._session if self._session is not None else await self._ensure())
+
+    def _view_of(self, session: Session) -> ConversationView:
+        """:meth:`_current_view` of the open ``session``, without awaiting anything."""
         counter = counter_for_model(self.model)
-        if self._view is None:
-            self._view = ConversationView(counter, session.events, system=self._system_prompt)
+        view = self._view
+        if view is None:
+            view = self._view = ConversationView(counter, session.events, system=self._system_prompt)
         else:
-            self._view.use_counter(counter)
-        return self._view
+            view.use_counter(counter)
+        return view
 
     async def _next_segment(self, session: Session, summarizer: Summarizer | None) -> Session:
         """Close the full segment and continue in its child (see :mod:`.context.segments`)."""

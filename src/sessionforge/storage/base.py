@@ -364,7 +364,9 @@ class BaseStore(ABC):
         Every record is encoded before any is written, so a record the codec refuses leaves the
         session exactly as it was.
         """
-        if isinstance(records, Mapping | str | bytes) or not isinstance(records, Sequence):
+        if type(records) is not list and (
+            isinstance(records, Mapping | str | bytes) or not isinstance(records, Sequence)
+        ):
             raise RecordFormatError(
                 f"append takes a list of records (dicts), got a {type(records).__name__}",
                 session_id=session_id,

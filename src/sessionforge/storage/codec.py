@@ -221,9 +221,13 @@ def _checked(record: Any, session_id: str | None, index: int) -> tuple[str, byte
     """``record`` as compact JSON text and its UTF-8 bytes, checked to read back equal."""
     if isinstance(record, EncodedRecord) and record.json is not None:
         # Read back from this very text when it was made (SessionEvent.encoded_record), after the
-        # checks every event passes: it reads back equal by construction. Size and depth still count.
+        # checks every event passes: it reads back equal by construction. Size and depth still count
+        # (the depth as its writer knows it, or bounded by the brackets in the text).
         data = record.json
-        if len(data) <= MAX_RECORD_BYTES and data.count(b"{") + data.count(b"[") <= MAX_DEPTH:
+        depth = record.depth
+        if len(data) <= MAX_RECORD_BYTES and (
+            depth <= MAX_DEPTH if depth is not None else data.count(b"{") + data.count(b"[") <= MAX_DEPTH
+        ):
             return data.decode("utf-8"), data
     if not isinstance(record, dict):
         if not isinstance(record, Mapping):

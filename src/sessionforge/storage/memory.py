@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,15 +21,19 @@ class _Log:
 
 
 class MemoryStore(BaseStore):
-    """Keeps records in a dict. Stores built on one shared ``data`` dict see each other's sessions."""
+    """Keeps records in a dict. Stores built on one shared ``data`` dict see each other's sessions.
+
+    No method awaits between reading and changing the dict, so each runs as one step of the event
+    loop: no lock is needed (and one per store would not cover stores sharing ``data`` anyway).
+    """
 
     def __init__(self, *, data: dict[str, dict[str, _Log]] | None = None, **options: Any) -> None:
         super().__init__(**options)
         self._data = data if data is not None else {}
-        self._lock = asyncio.Lock()
 
     def _logs(self) -> dict[str, _Log]:
-        return self._data.setdefault(self.namespace, {})
+        logs = self._data.get(self.namespace)
+        return logs if logs is not None else self._data.setdefault(self.namespace, {})
 
     def _live(self, session_id: str) -> _Log | None:
         log = self._logs().get(session_id)
@@ -46,62 +49,58 @@ class MemoryStore(BaseStore):
     async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
         check_session_id(session_id)
         encoded = self._encode_all(session_id, records)
-        async with self._lock:
-            log = self._live(session_id)
-            if log is None:
-                log = self._logs().setdefault(session_id, _Log())
-            for record_id, text in encoded:
-                if record_id is not None:
-                    if record_id in log.ids:
-                        continue
-                    log.ids.add(record_id)
-                log.rows.append(text)
-            log.updated_at = time.time()
-            self._touch(log)
-            if self._purge_due(time.time()):
-                self._purge(time.time())
-            return len(log.rows)
+        log = self._live(session_id)
+        if log is None:
+            log = self._logs().setdefault(session_id, _Log())
+        for record_id, text in encoded:
+            if record_id is not None:
+                if record_id in log.ids:
+                    continue
+                log.ids.add(record_id)
+            log.rows.append(text)
+        now = time.time()
+        log.updated_at = now
+        if self.ttl_seconds is not None:
+            log.expires_at = now + self.ttl_seconds
+        if self._purge_due(now):
+            self._purge(now)
+        return len(log.rows)
 
     async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)
         check_window(after_seq, limit)
-        async with self._lock:
-            log = self._live(session_id)
-            if log is None:
-                return []
-            if self.touch_on_read:
-                self._touch(log)
-            end = len(log.rows) if limit is None else min(len(log.rows), after_seq + limit)
-            rows = log.rows[after_seq:end]
+        log = self._live(session_id)
+        if log is None:
+            return []
+        if self.touch_on_read:
+            self._touch(log)
+        end = len(log.rows) if limit is None else min(len(log.rows), after_seq + limit)
+        rows = log.rows[after_seq:end]
         return self._decode_all(session_id, enumerate(rows, start=after_seq + 1))
 
     async def _list_page(self, prefix: str, limit: int | None, after: str | None) -> list[str]:
-        async with self._lock:
-            ids = sorted(
-                s
-                for s in list(self._logs())
-                if s.startswith(prefix) and (after is None or s > after) and self._live(s)
-            )
+        ids = sorted(
+            s
+            for s in list(self._logs())
+            if s.startswith(prefix) and (after is None or s > after) and self._live(s)
+        )
         return ids if limit is None else ids[:limit]
 
     async def heads(self, prefix: str = "") -> list[SessionHead]:
         """See :func:`~sessionforge.storage.base.session_heads`."""
         check_prefix(prefix)
-        async with self._lock:
-            return [
-                SessionHead(s, len(log.rows), log.updated_at)
-                for s in sorted(self._logs())
-                if s.startswith(prefix) and (log := self._live(s)) is not None
-            ]
+        return [
+            SessionHead(s, len(log.rows), log.updated_at)
+            for s in sorted(self._logs())
+            if s.startswith(prefix) and (log := self._live(s)) is not None
+        ]
 
     async def delete(self, session_id: str) -> bool:
         check_session_id(session_id)
-        async with self._lock:
-            return self._logs().pop(session_id, None) is not None
+        return self._logs().pop(session_id, None) is not None
 
     async def purge_expired(self) -> int:
-        async with self._lock:
-            return self._purge(time.time())
+        return self._purge(time.time())
 
     def _purge(self, now: float) -> int:
         """Drop expired logs of every namespace sharing this data (the lock is held)."""
