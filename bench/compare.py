@@ -426,7 +426,7 @@ def startup_table(result: Any) -> str:
         row("  tiktoken.Encoding: Rust CoreBPE built from the rank dict", "tokenizer_corebpe_s"),
         row("tokenizer ready: first count, cache cold (builds it)", "tokenizer_cold_s"),
         row("sessionforge --help", "help_s", "help_s"),
-        row("sessionforge sessions --help (typer brings in pydantic)", "group_help_s"),
+        row("sessionforge sessions --help", "group_help_s"),
         row(f"sessionforge sessions list, {result['sessions']:,} sessions (SQLite)", "list_s", "list_s"),
         row("  the same, --prefix matching none (no session read)", "list_none_s"),
     ]
