@@ -22,25 +22,21 @@ import typer
 
 from .._meta import get_version
 from ._common import console, debug_enabled, set_debug, warn
-from ._lazy import lazy_group
+from ._lazy import lazy_app
 
-app = typer.Typer(
+app = lazy_app(
+    {
+        "chat": ("chat", "chat"),
+        "import": ("transfer", "import_command"),
+        "migrate": ("transfer", "migrate_command"),
+        "inspect": ("inspect", "inspect"),
+        "demo": ("demo", "demo"),
+        "sessions": ("sessions", "app"),
+    },
     name="sessionforge",
     help="Conversation sessions for LLM applications.",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    cls=lazy_group(
-        {
-            "chat": ("chat", "chat"),
-            "import": ("transfer", "import_command"),
-            "migrate": ("transfer", "migrate_command"),
-            "inspect": ("inspect", "inspect"),
-            "demo": ("demo", "demo"),
-            "sessions": ("sessions", "app"),
-        }
-    ),
 )
 
 

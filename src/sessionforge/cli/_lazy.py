@@ -16,7 +16,7 @@ import typer
 import typer.main
 from typer.core import TyperGroup
 
-__all__ = ["LazyCommands", "lazy_group"]
+__all__ = ["LazyCommands", "lazy_app", "lazy_group"]
 
 
 def _build(name: str, module: str, attribute: str) -> Any:
@@ -90,3 +90,9 @@ def lazy_group(table: Mapping[str, tuple[str, str]]) -> type[TyperGroup]:
             return option
 
     return LazyGroup
+
+
+def lazy_app(table: Mapping[str, tuple[str, str]], **options: Any) -> typer.Typer:
+    """A ``typer.Typer`` with plain help whose commands are those of ``table`` (:func:`lazy_group`),
+    showing its help when called without a command; ``options`` are typer's others."""
+    return typer.Typer(no_args_is_help=True, rich_markup_mode=None, cls=lazy_group(table), **options)

@@ -24,7 +24,7 @@ from ._common import (
     run,
     warn,
 )
-from ._lazy import lazy_group
+from ._lazy import lazy_app
 from ._tables import Column, fitted_table
 
 if TYPE_CHECKING:
@@ -32,21 +32,17 @@ if TYPE_CHECKING:
 
 __all__ = ["app"]
 
-app = typer.Typer(
+app = lazy_app(
+    {
+        "list": ("sessions", "list_sessions"),
+        "show": ("sessions", "show"),
+        "stats": ("sessions", "stats"),
+        "delete": ("manage", "delete"),
+        "fork": ("manage", "fork"),
+        "summarize": ("summarize", "summarize_session"),
+        "export": ("export", "export"),
+    },
     help="List, show, export, delete, fork, summarize and account for stored sessions.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    cls=lazy_group(
-        {
-            "list": ("sessions", "list_sessions"),
-            "show": ("sessions", "show"),
-            "stats": ("sessions", "stats"),
-            "delete": ("manage", "delete"),
-            "fork": ("manage", "fork"),
-            "summarize": ("summarize", "summarize_session"),
-            "export": ("export", "export"),
-        }
-    ),
 )
 
 ROLE_STYLE = {

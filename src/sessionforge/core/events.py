@@ -327,13 +327,8 @@ class SessionEvent(MetadataAccess, BaseModel):
         cached = self.projection_cache
         if cached is None or cached[0] is not self.message or not cached[1]:
             return record
-        counts = []
-        kept = False
-        for message in cached[1]:
-            count = persisted_counts(message.token_cache)
-            kept = kept or bool(count)
-            counts.append(count)
-        if kept:
+        counts = [persisted_counts(message.token_cache) for message in cached[1]]
+        if any(counts):
             record[TOKENS_KEY] = counts
         return record
 
@@ -361,11 +356,15 @@ class SessionEvent(MetadataAccess, BaseModel):
             and not isinstance(message, ChatMessage)
         ):
             return self.to_record()
-        plain_text = _type_of(message) is str and text_problem(message) is None
         # A text and flat metadata (a turn's): the record's nesting is known, the codec need not count it.
-        flat = plain_text and _type_of(metadata) is dict and flat_and_plain(metadata)
-        if not (flat or (plain_text and find_problem(metadata) is None)):
-            self._check_values()  # names what is wrong, or passes a JSON payload that is fine
+        flat = (
+            _type_of(message) is str
+            and text_problem(message) is None
+            and _type_of(metadata) is dict
+            and flat_and_plain(metadata)
+        )
+        if not flat:
+            self._check_values()  # names what is wrong, or passes values that are fine
         record = {
             "id": event_id,
             "timestamp": to_json(stamp)[1:-1].decode(),  # as the model writes it
@@ -377,12 +376,7 @@ class SessionEvent(MetadataAccess, BaseModel):
             "task_id": None,
             "message": message,
         }
-        private = self.__pydantic_private__  # _with_counts, inlined: once per stored event
-        cached = private["_projection"] if private is not None else None
-        if cached is not None and cached[0] is message and cached[1]:
-            counts = [persisted_counts(projected.token_cache) for projected in cached[1]]
-            if any(counts):
-                record[TOKENS_KEY] = counts
+        self._with_counts(record)
         try:
             text = to_json(record)
         except ValueError:  # a lone surrogate in the id, say: refused the usual way

@@ -103,7 +103,7 @@ class MemoryStore(BaseStore):
         return self._purge(time.time())
 
     def _purge(self, now: float) -> int:
-        """Drop expired logs of every namespace sharing this data (the lock is held)."""
+        """Drop expired logs of every namespace sharing this data."""
         removed = 0
         for logs in self._data.values():
             for session_id, log in list(logs.items()):

@@ -275,7 +275,9 @@ class Session(SessionLog):
         except BaseException:
             self.book.uncertain = True
             raise
-        return await self._settle(pending, records, current, previous, last)
+        if self._settle_in_order(pending, len(records), current, previous, last):
+            return []
+        return await self._read_back_seqs(pending, records, current, previous, last)
 
     async def append_and_save(self, events: Sequence[SessionEvent]) -> list[SessionEvent]:
         """Append ``events`` and save them: :meth:`append_event` for each, then :meth:`save`, in
@@ -318,11 +320,11 @@ class Session(SessionLog):
             assert meta is not None
             if self._settle_in_order(events, len(records), meta, previous, last):
                 return []
-            return await self._settle(list(events), records, meta, previous, last)
+            return await self._read_back_seqs(list(events), records, meta, previous, last)
         finally:
             lock.release()
 
-    async def _settle(
+    async def _read_back_seqs(
         self,
         pending: list[SessionEvent],
         records: list[dict[str, Any]],
@@ -330,12 +332,11 @@ class Session(SessionLog):
         previous: int,
         last: int,
     ) -> list[SessionEvent]:
-        """After ``records`` (``pending``'s, after any metadata record) were appended: give the events
-        their seqs, take in what other writers appended meanwhile, and note what the store holds."""
+        """After ``records`` (``pending``'s, after any metadata record) were appended and
+        :meth:`_settle_in_order` did not apply (duplicates were skipped or another writer appended):
+        read the events' seqs back, take in what other writers appended meanwhile, and note what the
+        store holds."""
         assert self.book.store is not None
-        if self._settle_in_order(pending, len(records), current, previous, last):
-            return []
-        # Duplicates were skipped or another writer appended: read the seqs back.
         others: list[SessionEvent] = []
         stored = await self.book.store.load(self.id, previous)
         ours = {str(r.get("id")) for r in records}
@@ -354,9 +355,9 @@ class Session(SessionLog):
     def _settle_in_order(
         self, pending: Sequence[SessionEvent], count: int, current: dict[str, Any], previous: int, last: int
     ) -> bool:
-        """:meth:`_settle`'s usual case, without awaiting: when the store put exactly the ``count``
-        records after ``previous``, ``pending`` (the last of them) take the seqs up to ``last``.
-        ``False`` (nothing done) otherwise."""
+        """Settle an append in its usual case, without awaiting: when the store put exactly the
+        ``count`` records after ``previous``, ``pending`` (the last of them) take the seqs up to
+        ``last``. ``False`` (nothing done) otherwise: then :meth:`_read_back_seqs`."""
         if self.book.uncertain or last != previous + count:
             return False
         for offset, event in enumerate(pending, start=last - len(pending) + 1):
