@@ -31,7 +31,12 @@ except SystemExit as exc:
 def _main(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200", "SESSIONFORGE_CACHE_DIR": str(tmp_path / "cache")}
     return subprocess.run(
-        [sys.executable, "-c", PROGRAM, *args], capture_output=True, text=True, timeout=120, check=False, env=env
+        [sys.executable, "-c", PROGRAM, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
     )
 
 
