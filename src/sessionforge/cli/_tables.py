@@ -15,6 +15,7 @@ from rich import box
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 __all__ = ["Column", "fitted_table"]
 
@@ -30,9 +31,22 @@ class Column:
     """Wrap to this width rather than leave (0: never wrap)."""
 
 
+def _plain(cell: str) -> bool:
+    """Whether a cell reads as its own text: no markup ("["), no emoji code (two ":"), no control
+    character (rich drops it)."""
+    return cell.isprintable() and "[" not in cell and cell.count(":") < 2
+
+
 def _build(
-    title: str | None, columns: Sequence[tuple[int, Column]], rows: Sequence[Sequence[str]], folded: bool
+    title: str | None,
+    columns: Sequence[tuple[int, Column]],
+    rows: Sequence[Sequence[str]],
+    folded: bool,
+    widths: Sequence[int] | None = None,
 ) -> Table:
+    """The table of the ``columns`` kept. ``widths``, each column's widest cell, are given when the
+    table fits: rich then lays the columns out at those widths without measuring every cell again,
+    and a plain cell is handed over as the ``Text`` rich would make of it (no markup to read)."""
     table = Table(
         title=title,
         box=box.SIMPLE_HEAD,
@@ -41,13 +55,19 @@ def _build(
         padding=(0, 1),
         title_justify="left",
     )
-    for _, column in columns:
+    for index, column in columns:
+        width = None
+        if widths is not None:
+            width = min(widths[index], column.fold) if folded and column.fold else widths[index]
         if folded and column.fold:
-            table.add_column(column.header, justify=column.justify, max_width=column.fold, overflow="fold")
+            table.add_column(
+                column.header, justify=column.justify, max_width=column.fold, overflow="fold", width=width
+            )
         else:
-            table.add_column(column.header, justify=column.justify, no_wrap=True)
+            table.add_column(column.header, justify=column.justify, no_wrap=True, width=width)
     for row in rows:
-        table.add_row(*(row[index] for index, _ in columns))
+        cells = (row[index] for index, _ in columns)
+        table.add_row(*(Text(c) if widths is not None and _plain(c) else c for c in cells))
     return table
 
 
@@ -65,12 +85,7 @@ def _text_widths(columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> li
     widths = []
     for index, column in enumerate(columns):
         cells = [column.header, *(row[index] for row in rows)]
-        # Only a cell with markup ("["), an emoji code (two ":") or a control character (rich drops
-        # it) reads differently from its text.
-        plain = [
-            c if c.isprintable() and "[" not in c and c.count(":") < 2 else probe.render_str(c).plain
-            for c in cells
-        ]
+        plain = [c if _plain(c) else probe.render_str(c).plain for c in cells]
         lines = [line for text in plain for line in text.splitlines()]
         widths.append(max((cell_len(line) for line in lines), default=0))
     return widths
@@ -98,10 +113,12 @@ def fitted_table(
     kept = list(enumerate(columns))
     left_out: list[str] = []
     if _table_width(kept, widths, folded=False) <= width:
-        return _build(title, kept, rows, folded=False), left_out
+        return _build(title, kept, rows, folded=False, widths=widths), left_out
     while True:
         droppable = [item for item in kept if item[1].priority > 0]
-        if not droppable or _table_width(kept, widths, folded=True) <= width:
+        if _table_width(kept, widths, folded=True) <= width:
+            return _build(title, kept, rows, folded=True, widths=widths), left_out
+        if not droppable:  # too wide even so: rich shrinks the columns it measures
             return _build(title, kept, rows, folded=True), left_out
         victim = max(droppable, key=lambda item: (item[1].priority, item[0]))
         kept.remove(victim)
