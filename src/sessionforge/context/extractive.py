@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..core.messages import ChatMessage
-from ..core.tokens import TiktokenCounter, TokenCounter, counter_for_model, load_encoding
+from ..core.tokens import TokenCounter, counter_for_encoding, counter_for_model, load_encoding
 from .summarize import ALSO_SECTION, SummarizationStrategy, SummaryRequest, parse_notes, parse_request
 
 __all__ = ["extractive_summarizer"]
@@ -382,7 +382,7 @@ def _supersede(units: list[_Unit], rarity: dict[str, float]) -> None:
 def _counter(request: SummaryRequest) -> TokenCounter:
     key = request.counter_key
     if key in ("o200k_base", "cl100k_base"):
-        return TiktokenCounter(load_encoding(key))
+        return counter_for_encoding(key)
     return counter_for_model(key)
 
 
