@@ -57,11 +57,26 @@ class AsciiBpe:
             elif len(raw) > MAX_MERGED_PIECE:
                 return None
             else:
-                total += self._merged_length(raw)
+                total += len(self._merged(raw))
         return total
 
-    def _merged_length(self, raw: bytes) -> int:
-        """How many tokens byte-pair merging leaves of ``raw``."""
+    def encode(self, text: str) -> list[int] | None:
+        """The token ids of ASCII ``text``; ``None`` if a piece is too long to merge here."""
+        ranks = self._ranks
+        ids: list[int] = []
+        for piece in self._pattern.findall(text):
+            raw = piece.encode("ascii")
+            rank = ranks.get(raw)
+            if rank is not None:
+                ids.append(rank)
+            elif len(raw) > MAX_MERGED_PIECE:
+                return None
+            else:
+                ids.extend(ranks[part] for part in self._merged(raw))
+        return ids
+
+    def _merged(self, raw: bytes) -> list[bytes]:
+        """The tokens byte-pair merging makes of ``raw``."""
         get = self._ranks.get
         parts = [raw[i : i + 1] for i in range(len(raw))]
         while len(parts) > 1:
@@ -74,4 +89,4 @@ class AsciiBpe:
             if best_rank is None:
                 break
             parts[best : best + 2] = [parts[best] + parts[best + 1]]
-        return len(parts)
+        return parts

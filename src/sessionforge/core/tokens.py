@@ -235,7 +235,24 @@ class TiktokenCounter(TokenCounter):
         # API treats it.
         return len(encoding.encode_ordinary(text))
 
+    def encode_ordinary(self, text: str) -> list[int]:
+        """The token ids of ``text``, special-token text read as ordinary text."""
+        if self._encoding is None and self._allowance > 0 and text.isascii():
+            quick = self._quick_encoder()
+            ids = quick.encode(text) if quick is not None else None
+            if ids is not None:
+                self._allowance -= len(text)
+                return ids
+        return self.encoding.encode_ordinary(text)
+
     def _quick_count(self, text: str) -> int | None:
+        quick = self._quick_encoder()
+        count = quick.count(text) if quick is not None else None
+        if count is not None:
+            self._allowance -= len(text)
+        return count
+
+    def _quick_encoder(self) -> AsciiBpe | None:
         if self.key in _loaded:  # another counter has built the encoder: use it
             return None
         quick = self._quick
@@ -243,11 +260,7 @@ class TiktokenCounter(TokenCounter):
             quick = self._quick = ascii_counter(self.key)
             if quick is None:
                 self._allowance = 0
-                return None
-        count = quick.count(text)
-        if count is not None:
-            self._allowance -= len(text)
-        return count
+        return quick
 
 
 class EstimatingCounter(TokenCounter):

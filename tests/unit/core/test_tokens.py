@@ -294,6 +294,7 @@ def test_a_counter_by_name_counts_ascii_exactly_before_building_the_encoder(
     assert [counter.count_text(t) for t in ascii_texts] == [
         len(reference.encode_ordinary(t)) for t in ascii_texts
     ]
+    assert counter.encode_ordinary(" commonness") == reference.encode_ordinary(" commonness")
     assert "o200k_base" not in tokens._loaded  # all of it counted without tiktoken's encoder
     message = ChatMessage.user("What is in this file?")
     assert counter.count_message(message) == len(reference.encode_ordinary(message.text)) + 3 + 1
