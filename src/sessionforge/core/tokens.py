@@ -188,9 +188,9 @@ class TiktokenCounter(TokenCounter):
     Made from an encoding's name (as :func:`counter_for_model` does), the counter starts without
     tiktoken's encoder, whose Rust tables take about 150 ms to build for ``o200k_base``: ASCII text is
     counted by :class:`~sessionforge.core.bpe.AsciiBpe`, which gives the same counts from a cached
-    copy of the ASCII ranks, until :data:`QUICK_ALLOWANCE` characters have been counted. The encoder
-    is built then, or at the first text that is not ASCII, or when :meth:`load` is called (a server
-    calls it at start-up, so that no request pays for the build).
+    copy of the ASCII ranks, within :data:`QUICK_ALLOWANCE` characters in all. The encoder is built
+    at the first text that does not fit in what is left of that, or is not ASCII, or when
+    :meth:`load` is called (a server calls it at start-up, so that no request pays for the build).
     """
 
     accuracy: Accuracy = "exact"
@@ -226,7 +226,7 @@ class TiktokenCounter(TokenCounter):
             return 0
         encoding = self._encoding
         if encoding is None:
-            if self._allowance > 0 and text.isascii():
+            if len(text) <= self._allowance and text.isascii():
                 quick = self._quick_count(text)
                 if quick is not None:
                     return quick
@@ -237,7 +237,7 @@ class TiktokenCounter(TokenCounter):
 
     def encode_ordinary(self, text: str) -> list[int]:
         """The token ids of ``text``, special-token text read as ordinary text."""
-        if self._encoding is None and self._allowance > 0 and text.isascii():
+        if self._encoding is None and len(text) <= self._allowance and text.isascii():
             quick = self._quick_encoder()
             ids = quick.encode(text) if quick is not None else None
             if ids is not None:

@@ -319,13 +319,13 @@ def test_text_the_python_count_declines_builds_the_encoder(
 def test_the_encoder_is_built_once_the_allowance_is_counted(
     fresh_loads: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tokens, "QUICK_ALLOWANCE", 100)
+    monkeypatch.setattr(tokens, "QUICK_ALLOWANCE", 120)
     counter = _counted_without_encoder(fresh_loads, monkeypatch)
     counter.count_text("a" * 60)
     assert "o200k_base" not in tokens._loaded
-    counter.count_text("b" * 60)  # 120 characters counted: the next text builds it
+    assert counter.count_text(" ".join(["hello world"] * 4)) == 8  # 47 more: within the allowance
     assert "o200k_base" not in tokens._loaded
-    assert counter.count_text("hello world") == 2
+    counter.count_text("b" * 60)  # past the allowance: the encoder is built for this text
     assert "o200k_base" in tokens._loaded
 
 
