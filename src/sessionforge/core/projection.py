@@ -269,6 +269,11 @@ class ConversationView:
     def system_prompt(self) -> str | None:
         return self._system.text if self._system is not None else None
 
+    @property
+    def system_message(self) -> ChatMessage | None:
+        """The message that opens the view (the system prompt), or ``None``."""
+        return self._system
+
     def set_system(self, system: ChatMessage | str | None) -> None:
         """Open the view with this system message or prompt (``None`` removes it)."""
         message = _system_message(system)
