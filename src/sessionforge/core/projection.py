@@ -55,7 +55,7 @@ _NOTHING: tuple[ChatMessage, ...] = ()
 # ``__getattr__``), several times a plain name's cost, and an event's payload is projected per turn.
 _USER, _LLM = EventSource.USER, EventSource.LLM
 _MESSAGE, _TOOL_CALL, _SUMMARY = EventType.MESSAGE, EventType.TOOL_CALL, EventType.SUMMARY
-_COMPACTION = EventType.COMPACTION
+_COMPACTION, _SESSION_META = EventType.COMPACTION, EventType.SESSION_META
 
 
 def _text(payload: Any) -> str:
@@ -85,7 +85,8 @@ def _project(event: SessionEvent) -> tuple[ChatMessage, ...]:
         return _NOTHING
     payload, kind = fields["message"], fields["type"]
     if isinstance(payload, ChatMessage):
-        return _NOTHING if kind in {EventType.COMPACTION, EventType.SESSION_META} else (payload,)
+        # A tuple, not a set: an enum member hashes through a Python-level __hash__.
+        return _NOTHING if kind in (_COMPACTION, _SESSION_META) else (payload,)
     if kind == _TOOL_CALL:
         return _tool_pair(event, payload) if isinstance(payload, dict) else _NOTHING
     if kind == _SUMMARY:
