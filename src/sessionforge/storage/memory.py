@@ -47,24 +47,29 @@ class MemoryStore(BaseStore):
             log.expires_at = time.time() + self.ttl_seconds
 
     async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
-        check_session_id(session_id)
+        logs = self._data.get(self.namespace)
+        log = logs.get(session_id) if logs is not None else None
+        if log is None:  # a session already here was checked by the append that created it
+            check_session_id(session_id)
         encoded = self._encode_all(session_id, records)
-        log = self._live(session_id)
+        now = time.time()
+        if log is not None and log.expires_at is not None and log.expires_at <= now:
+            log = self._live(session_id)
         if log is None:
             log = self._logs().setdefault(session_id, _Log())
+        rows, ids = log.rows, log.ids
         for record_id, text in encoded:
             if record_id is not None:
-                if record_id in log.ids:
+                if record_id in ids:
                     continue
-                log.ids.add(record_id)
-            log.rows.append(text)
-        now = time.time()
+                ids.add(record_id)
+            rows.append(text)
         log.updated_at = now
         if self.ttl_seconds is not None:
             log.expires_at = now + self.ttl_seconds
         if self._purge_due(now):
             self._purge(now)
-        return len(log.rows)
+        return len(rows)
 
     async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)
