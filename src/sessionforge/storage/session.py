@@ -316,10 +316,16 @@ class Session(SessionLog):
             except BaseException:
                 book.uncertain = True
                 raise
+            if last == previous + len(records):  # in order: _settle_in_order's usual case, inline
+                # (the metadata stored is the one the store held: only the seqs and counts move)
+                for seq, event in enumerate(events, start=previous + 1):
+                    event.__dict__["seq"] = seq  # set_field, as for every event appended
+                    event.__pydantic_fields_set__.add("seq")
+                book.last_seq = last
+                book.checked = len(self.events)
+                return []
             meta = book.persisted_meta
             assert meta is not None
-            if self._settle_in_order(events, len(records), meta, previous, last):
-                return []
             return await self._read_back_seqs(list(events), records, meta, previous, last)
         finally:
             lock.release()
