@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
@@ -38,10 +38,34 @@ class ModelInfo:
     context_window: int | None
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        total = (
-            self.input_usd_per_mtok * prompt_tokens + self.output_usd_per_mtok * completion_tokens
-        ) / Decimal(1_000_000)
-        return float(total)
+        """The USD cost of the tokens, the float nearest the exact decimal price (in whole numbers:
+        ``int / int`` is correctly rounded, as ``float`` of the exact ``Decimal`` sum is)."""
+        if type(prompt_tokens) is not int or type(completion_tokens) is not int:
+            total = (
+                self.input_usd_per_mtok * prompt_tokens + self.output_usd_per_mtok * completion_tokens
+            ) / Decimal(1_000_000)
+            return float(total)
+        input_units, output_units, per_usd = self._units
+        return (input_units * prompt_tokens + output_units * completion_tokens) / per_usd
+
+    @cached_property
+    def _units(self) -> tuple[int, int, int]:
+        """The two prices as whole numbers of one unit, and that unit's count per USD of a token
+        (both prices scaled to their finer decimal place)."""
+        places = max(_places(self.input_usd_per_mtok), _places(self.output_usd_per_mtok))
+        scale = 10**places
+        return (
+            int(self.input_usd_per_mtok * scale),
+            int(self.output_usd_per_mtok * scale),
+            scale * 1_000_000,
+        )
+
+
+def _places(price: Decimal) -> int:
+    """Decimal places of a finite price (0 for a whole number)."""
+    exponent = price.as_tuple().exponent
+    assert isinstance(exponent, int)  # a price is finite
+    return max(0, -exponent)
 
 
 _warned_unknown: set[str] = set()
