@@ -328,11 +328,15 @@ class SessionEvent(MetadataAccess, BaseModel):
         cached = private["_projection"] if private is not None else None
         if cached is None or cached[0] is not self.message or not cached[1]:
             return record
-        counts = [persisted_counts(message.token_cache) for message in cached[1]]
-        for found in counts:
-            if found:
-                record[TOKENS_KEY] = counts
-                break
+        messages = cached[1]
+        if len(messages) == 1:  # a turn's text: one message, no list built to be searched
+            only = persisted_counts(messages[0].token_cache)
+            if only:
+                record[TOKENS_KEY] = [only]
+            return record
+        counts = [persisted_counts(message.token_cache) for message in messages]
+        if any(counts):
+            record[TOKENS_KEY] = counts
         return record
 
     def encoded_record(self) -> dict[str, Any]:
