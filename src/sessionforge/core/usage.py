@@ -179,8 +179,9 @@ class TokenUsage(BaseModel):
         ):
             return cls(**fields)
         fields["total_tokens"] = prompt_tokens + completion_tokens
-        given = {*fields}  # as after validation: every field is given or set by the validator
-        return assemble(cls, fields, given)
+        # As after validation, every field is given or set by the validator. The set is shared: it
+        # already holds every field, so marking one set adds nothing, and pydantic's copies copy it.
+        return assemble(cls, fields, _EVERY_FIELD)
 
     @classmethod
     def from_text_sync(
@@ -244,6 +245,10 @@ class TokenUsage(BaseModel):
 def _quiet_cost(model: str, prompt: int, completion: int, provider: str | None) -> float | None:
     info = model_info(model, _registry_provider(provider))
     return None if info is None else info.cost(prompt, completion)
+
+
+_EVERY_FIELD: set[str] = set(TokenUsage.model_fields)
+"""The fields set of a :meth:`TokenUsage.of` (all of them), one set for all."""
 
 
 class TokenSummary(BaseModel):
