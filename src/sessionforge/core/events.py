@@ -331,7 +331,7 @@ class SessionEvent(MetadataAccess, BaseModel):
             return record
         messages = cached[1]
         if len(messages) == 1:  # a turn's text: one message, no list built to be searched
-            only = persisted_counts(messages[0].token_cache)
+            only = persisted_counts(messages[0].__pydantic_private__["_token_cache"])
             if only:
                 record[TOKENS_KEY] = [only]
             return record
