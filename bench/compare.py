@@ -421,9 +421,14 @@ def startup_table(result: Any) -> str:
 
     rows = [
         row("tokenizer ready: first count, cache built before", "tokenizer_s", "tokenizer_s"),
-        row("  import tiktoken", "tokenizer_import_s"),
-        row("  cached ranks: read, verify SHA-256, unmarshal the dict", "tokenizer_ranks_s"),
-        row("  tiktoken.Encoding: Rust CoreBPE built from the rank dict", "tokenizer_corebpe_s"),
+        row("  import regex", "tokenizer_import_s"),
+        row("  cached ASCII ranks: read, verify SHA-256, unmarshal the dict", "tokenizer_ranks_s"),
+        row("  split pattern compiled", "tokenizer_pattern_s"),
+        row(
+            "full encoder, built later (first text not ASCII, or past 64 K characters): "
+            "import tiktoken, full ranks, Rust CoreBPE",
+            "tokenizer_encoder_s",
+        ),
         row("tokenizer ready: first count, cache cold (builds it)", "tokenizer_cold_s"),
         row("sessionforge --help", "help_s", "help_s"),
         row("sessionforge sessions --help", "group_help_s"),

@@ -80,7 +80,7 @@ async def run(
 async def main(sizes: list[int]) -> None:
     estimate_cost("gpt-4o", 1, 1, "openai")  # load the price registry and encoders before timing
     for model in ("gpt-3.5-turbo", "gpt-4o"):
-        counter_for_model(model).count_text("warm up")
+        counter_for_model(model).load()
     with tempfile.TemporaryDirectory() as tmp:
         for infinite in (False, True):
             print("infinite context, a segment every 50 turns" if infinite else "one session")

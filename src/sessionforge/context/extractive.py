@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..core.messages import ChatMessage
-from ..core.tokens import TiktokenCounter, TokenCounter, counter_for_model, load_encoding
+from ..core.tokens import TokenCounter, counter_for_encoding, counter_for_model
 from .summarize import ALSO_SECTION, SummarizationStrategy, SummaryRequest, parse_notes, parse_request
 
 __all__ = ["extractive_summarizer"]
@@ -137,7 +137,7 @@ def _commonness(term: str) -> float:
     """
     if _kind(term) != "word":
         return 1.0
-    ids = load_encoding("o200k_base").encode_ordinary(" " + term)
+    ids = counter_for_encoding("o200k_base").encode_ordinary(" " + term)
     if len(ids) > 1:
         return 1.0
     position = (math.log(max(ids[0], _COMMON_RANK)) - math.log(_COMMON_RANK)) / (
@@ -382,7 +382,7 @@ def _supersede(units: list[_Unit], rarity: dict[str, float]) -> None:
 def _counter(request: SummaryRequest) -> TokenCounter:
     key = request.counter_key
     if key in ("o200k_base", "cl100k_base"):
-        return TiktokenCounter(load_encoding(key))
+        return counter_for_encoding(key)
     return counter_for_model(key)
 
 

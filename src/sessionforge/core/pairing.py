@@ -98,6 +98,19 @@ class PairingState:
             issues += self.close(at=index)
         return issues
 
+    def feed_all(self, messages: Sequence[ChatMessage]) -> None:
+        """:meth:`feed` each of ``messages``, in order, dropping the issues (a history read back is
+        recorded as it is). Messages that cannot change the state (no tool calls, nothing open to
+        close) only advance the count."""
+        base, open_calls = self.count, self.open_calls  # feed and close change open_calls in place
+        for index, message in enumerate(messages):
+            fields = message.__dict__  # one read of the model for its several fields
+            role = fields["role"]
+            if fields["tool_calls"] or role == "tool" or (role == "user" and open_calls):
+                self.count = base + index
+                self.feed(message)
+        self.count = base + len(messages)
+
     def problems(self, message: ChatMessage) -> list[PairingIssue]:
         """The issues ``message`` would raise, without recording it (O(its tool calls))."""
         index = self.count

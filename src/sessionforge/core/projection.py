@@ -55,6 +55,7 @@ _NOTHING: tuple[ChatMessage, ...] = ()
 # ``__getattr__``), several times a plain name's cost, and an event's payload is projected per turn.
 _USER, _LLM = EventSource.USER, EventSource.LLM
 _MESSAGE, _TOOL_CALL, _SUMMARY = EventType.MESSAGE, EventType.TOOL_CALL, EventType.SUMMARY
+_COMPACTION, _SESSION_META = EventType.COMPACTION, EventType.SESSION_META
 
 
 def _text(payload: Any) -> str:
@@ -84,7 +85,8 @@ def _project(event: SessionEvent) -> tuple[ChatMessage, ...]:
         return _NOTHING
     payload, kind = fields["message"], fields["type"]
     if isinstance(payload, ChatMessage):
-        return _NOTHING if kind in {EventType.COMPACTION, EventType.SESSION_META} else (payload,)
+        # A tuple, not a set: an enum member hashes through a Python-level __hash__.
+        return _NOTHING if kind in (_COMPACTION, _SESSION_META) else (payload,)
     if kind == _TOOL_CALL:
         return _tool_pair(event, payload) if isinstance(payload, dict) else _NOTHING
     if kind == _SUMMARY:
@@ -168,8 +170,7 @@ class ConversationView:
         self._entries: list[CompactionEntry] = []
         self._pairing = PairingState()  # the history's open tool calls, fed as events arrive
         with collector_paused():
-            for event in events:
-                self.add(event)
+            self._fold_all(events)
 
     # ---- folding ---------------------------------------------------------------------------------
 
@@ -190,6 +191,42 @@ class ConversationView:
                 self._pairing.feed(message)
         self._replay.add_event(event.id)
         self._log.extend(messages)
+
+    def _fold_all(self, events: Iterable[SessionEvent]) -> None:
+        """Fold a batch of events in log order, as :meth:`add` does one by one: each run of dialogue
+        between compaction records goes into the history, the pairing state, the replay and the
+        unit log at once (what a reload folds: one pass, no per-event calls)."""
+        by_event, owner = self._by_event, self._owner
+        run: list[ChatMessage] = []  # the dialogue since the last compaction record
+        talk: list[ChatMessage] = []  # the same without summaries (what the pairing state sees)
+        ids: list[str] = []
+        for event in events:
+            fields = event.__dict__  # one read of the model for its several fields
+            kind = fields["type"]
+            if kind == _COMPACTION and isinstance(fields["message"], dict):
+                self._take(run, talk, ids)
+                run, talk, ids = [], [], []
+                self._apply(event)
+                continue
+            messages = event_messages(event)
+            if not messages:
+                continue
+            event_id = fields["id"]
+            by_event[event_id] = messages
+            ids.append(event_id)
+            for message in messages:
+                owner[id(message)] = event_id
+            run += messages
+            if kind != _SUMMARY:  # what a compaction wrote is a copy, not a new turn
+                talk += messages
+        self._take(run, talk, ids)
+
+    def _take(self, run: list[ChatMessage], talk: list[ChatMessage], ids: list[str]) -> None:
+        if run:
+            self._history += run
+            self._pairing.feed_all(talk)
+            self._replay.add_events(ids)
+            self._log.extend(run)
 
     def check_pairing(self, message: ChatMessage) -> None:
         """Raise :class:`~sessionforge.errors.ToolPairingError` if adding ``message`` would break the
@@ -232,6 +269,11 @@ class ConversationView:
     @property
     def system_prompt(self) -> str | None:
         return self._system.text if self._system is not None else None
+
+    @property
+    def system_message(self) -> ChatMessage | None:
+        """The message that opens the view (the system prompt), or ``None``."""
+        return self._system
 
     def set_system(self, system: ChatMessage | str | None) -> None:
         """Open the view with this system message or prompt (``None`` removes it)."""

@@ -45,6 +45,10 @@ __all__ = [
 SYSTEM_PROMPT = "system_prompt"
 """The property holding a session's system prompt: a setting of the session, for every face."""
 
+# Read once: ``EventType.SESSION_META`` passes through the enum class's attribute hook, and a reload
+# checks every event's type against it.
+_SESSION_META = EventType.SESSION_META
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -219,7 +223,7 @@ class SessionLog(BaseModel):
         for owner, records in parts:
             count = 0
             for event in decode_records(owner, records):
-                if event.type == EventType.SESSION_META and isinstance(event.message, dict):
+                if event.type == _SESSION_META and isinstance(event.message, dict):
                     fold_meta(view, {k: event.message.get(k) for k in ("properties", "state")})
                 else:
                     self.events.append(event)
@@ -257,7 +261,7 @@ class SessionLog(BaseModel):
         folded_meta = False
         events: list[SessionEvent] = []
         for event in decode_records(self.id, records):
-            if event.type == EventType.SESSION_META and isinstance(event.message, dict):
+            if event.type == _SESSION_META and isinstance(event.message, dict):
                 fold_meta(view, event.message)
                 folded_meta = True
             else:

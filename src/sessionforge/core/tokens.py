@@ -8,8 +8,9 @@ Every counter says whether its numbers are ``exact`` or ``estimated``. A message
 per counter: the count is cached on the message (its text-only count beside it, for usage), so a
 budget check over a long history is a sum of cached integers, never a re-tokenization.
 
-Only the encoding a model needs is loaded, on its first count, from a hash-verified fast copy of the
-ranks in the user cache directory (see :func:`load_encoding`); ``tiktoken`` itself is imported then.
+Only the encoding a model needs is loaded, from a hash-verified fast copy of the ranks in the user
+cache directory (see :func:`load_encoding`); ``tiktoken`` itself is imported then. A process's first
+counts of ASCII text need not wait for tiktoken's encoder to be built (see :class:`TiktokenCounter`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple, Self
 
+from .bpe import AsciiBpe, ascii_ranks
 from .messages import AudioPart, ChatMessage, ImagePart, TextPart
 
 if TYPE_CHECKING:
@@ -38,12 +40,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TOKEN_MODEL",
+    "QUICK_ALLOWANCE",
     "Accuracy",
     "EstimatingCounter",
     "TiktokenCounter",
     "TokenCount",
     "TokenCounter",
+    "ascii_counter",
     "audio_seconds",
+    "counter_for_encoding",
     "counter_for_model",
     "encoding_for_model",
     "load_encoding",
@@ -124,6 +129,11 @@ class TokenCounter(ABC):
             cache[key] = cached
         return cached
 
+    def load(self) -> Self:
+        """Do now any set-up that the first counts would otherwise do (a server calls this at
+        start-up, so that no request pays for it); returns the counter."""
+        return self
+
     def count_messages(self, messages: Iterable[ChatMessage]) -> int:
         """Tokens of a whole request: every message plus the reply priming."""
         return sum(self.count_message(m) for m in messages) + self.reply_priming
@@ -173,20 +183,84 @@ def audio_seconds(part: AudioPart) -> float:
 
 
 class TiktokenCounter(TokenCounter):
-    """Exact counts with one of OpenAI's BPE encodings."""
+    """Exact counts with one of OpenAI's BPE encodings.
+
+    Made from an encoding's name (as :func:`counter_for_model` does), the counter starts without
+    tiktoken's encoder, whose Rust tables take about 150 ms to build for ``o200k_base``: ASCII text is
+    counted by :class:`~sessionforge.core.bpe.AsciiBpe`, which gives the same counts from a cached
+    copy of the ASCII ranks, within :data:`QUICK_ALLOWANCE` characters in all. The encoder is built
+    at the first text that does not fit in what is left of that, or is not ASCII, or when
+    :meth:`load` is called (a server calls it at start-up, so that no request pays for the build).
+    """
 
     accuracy: Accuracy = "exact"
 
-    def __init__(self, encoding: tiktoken.Encoding) -> None:
-        self.encoding = encoding
-        self.key = encoding.name
+    def __init__(self, encoding: tiktoken.Encoding | str) -> None:
+        if isinstance(encoding, str):
+            if encoding not in _ENCODINGS:
+                raise ValueError(f"unknown encoding {encoding!r}; known: {', '.join(_ENCODINGS)}")
+            self.key = encoding
+            self._encoding = _loaded.get(encoding)
+        else:
+            self.key = encoding.name
+            self._encoding = encoding
+        self._quick: AsciiBpe | None = None
+        self._allowance = QUICK_ALLOWANCE if self._encoding is None else 0
+
+    @property
+    def encoding(self) -> tiktoken.Encoding:
+        """tiktoken's encoder, built on first use."""
+        encoding = self._encoding
+        if encoding is None:
+            encoding = self._encoding = load_encoding(self.key)
+            self._quick = None
+            self._allowance = 0
+        return encoding
+
+    def load(self) -> Self:
+        _ = self.encoding  # built now rather than at a later count
+        return self
 
     def count_text(self, text: str) -> int:
         if not text:
             return 0
+        encoding = self._encoding
+        if encoding is None:
+            if len(text) <= self._allowance and text.isascii():
+                quick = self._quick_count(text)
+                if quick is not None:
+                    return quick
+            encoding = self.encoding
         # Special-token text ("<|endoftext|>") in user content is counted as ordinary text, as the
         # API treats it.
-        return len(self.encoding.encode_ordinary(text))
+        return len(encoding.encode_ordinary(text))
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """The token ids of ``text``, special-token text read as ordinary text."""
+        if self._encoding is None and len(text) <= self._allowance and text.isascii():
+            quick = self._quick_encoder()
+            ids = quick.encode(text) if quick is not None else None
+            if ids is not None:
+                self._allowance -= len(text)
+                return ids
+        return self.encoding.encode_ordinary(text)
+
+    def _quick_count(self, text: str) -> int | None:
+        quick = self._quick_encoder()
+        count = quick.count(text) if quick is not None else None
+        if count is not None:
+            self._allowance -= len(text)
+        return count
+
+    def _quick_encoder(self) -> AsciiBpe | None:
+        if self.key in _loaded:  # another counter has built the encoder: use it
+            return None
+        quick = self._quick
+        if quick is None:
+            quick = self._quick = ascii_counter(self.key)
+            if quick is None:
+                self._allowance = 0
+        return quick
 
 
 class EstimatingCounter(TokenCounter):
@@ -202,6 +276,10 @@ class EstimatingCounter(TokenCounter):
         self.base = base
         self.factor = factor
         self.key = key
+
+    def load(self) -> Self:
+        self.base.load()
+        return self
 
     def count_text(self, text: str) -> int:
         if not text:
@@ -270,6 +348,13 @@ _CACHE_MAGIC = b"sessionforge-ranks 1\n"
 
 _load_lock = threading.Lock()
 _loaded: dict[str, tiktoken.Encoding] = {}
+_quick_loaded: dict[str, AsciiBpe] = {}
+_ascii_stale: set[str] = set()
+"""Encodings whose cached ASCII ranks did not verify: the next :func:`load_encoding` rewrites them."""
+
+QUICK_ALLOWANCE = 1 << 16
+"""Characters of ASCII text a :class:`TiktokenCounter` counts in pure Python before it builds
+tiktoken's encoder: about 10 ms of counting, a small part of the build it spares a short process."""
 
 
 def bundled_encoding_path(name: str) -> str:
@@ -294,26 +379,28 @@ def bundled_encoding_sha256(name: str) -> tuple[str, str]:
         return bundled_manifest()[name], hashlib.sha256(fh.read()).hexdigest()
 
 
-def encoding_cache_path(name: str) -> Path:
+def encoding_cache_path(name: str, part: str = "") -> Path:
     """The fast form of ``name``'s ranks in the user cache directory (``$SESSIONFORGE_CACHE_DIR``
-    overrides it). The file is named by the bundled file's hash, so a new release never reads an
-    older release's cache."""
+    overrides it); ``part="ascii"`` names the copy of its ASCII tokens alone. The file is named by the
+    bundled file's hash, so a new release never reads an older release's cache."""
     directory = os.environ.get(CACHE_DIR_ENV)
     if not directory:
         from platformdirs import user_cache_dir
 
         directory = os.path.join(user_cache_dir("sessionforge"), "encodings")
-    return Path(directory) / f"{name}-{bundled_manifest()[name][:16]}.ranks"
+    suffix = f".{part}" if part else ""
+    return Path(directory) / f"{name}-{bundled_manifest()[name][:16]}{suffix}.ranks"
 
 
 def load_encoding(name: str) -> tiktoken.Encoding:
     """A ``tiktoken.Encoding`` built from the bundled rank file, with no network.
 
     Parsing the base64 rank file costs about 0.2 s for ``o200k_base``; the ranks are therefore kept
-    in the user cache directory as a ``marshal`` blob that loads about four times faster. The blob is
-    trusted only if its header names the bundled file's SHA-256 from the manifest and its payload
-    matches the SHA-256 the header records; otherwise it is rebuilt from the bundled file, whose own
-    hash is checked first. A cache directory that cannot be written only costs the faster start.
+    in the user cache directory as a ``marshal`` blob that loads about four times faster (and beside
+    it the ASCII ranks alone, for :func:`ascii_counter`). A blob is trusted only if its header names
+    the bundled file's SHA-256 from the manifest and its payload matches the SHA-256 the header
+    records; otherwise it is rebuilt from the bundled file, whose own hash is checked first. A cache
+    directory that cannot be written only costs the faster start.
     """
     encoding = _loaded.get(name)
     if encoding is not None:
@@ -328,11 +415,32 @@ def load_encoding(name: str) -> tiktoken.Encoding:
             if ranks is None:
                 ranks = _bundled_ranks(name)
                 _write_cache(name, ranks)
+            if name in _ascii_stale or not encoding_cache_path(name, "ascii").exists():
+                _write_cache(name, ascii_ranks(ranks), "ascii")
+                _ascii_stale.discard(name)
             encoding = tiktoken.Encoding(
                 name=name, pat_str=pat_str, mergeable_ranks=ranks, special_tokens=special_tokens
             )
             _loaded[name] = encoding
+            _quick_loaded.pop(name, None)
     return encoding
+
+
+def ascii_counter(name: str) -> AsciiBpe | None:
+    """The pure-Python counter of ASCII text for ``name``, from the cached ASCII ranks; ``None`` while
+    that cache does not exist (the first :func:`load_encoding` writes it) or does not verify."""
+    quick = _quick_loaded.get(name)
+    if quick is not None:
+        return quick
+    with _load_lock:
+        quick = _quick_loaded.get(name)
+        if quick is None and name not in _loaded:
+            ranks = _cached_ranks(name, "ascii")
+            if ranks is not None:
+                quick = _quick_loaded[name] = AsciiBpe(ranks, _ENCODINGS[name][0])
+            elif encoding_cache_path(name, "ascii").exists():
+                _ascii_stale.add(name)
+    return quick
 
 
 def _bundled_ranks(name: str) -> dict[bytes, int]:
@@ -349,9 +457,9 @@ def _bundled_ranks(name: str) -> dict[bytes, int]:
     return ranks
 
 
-def _cached_ranks(name: str) -> dict[bytes, int] | None:
-    """The ranks from the cache file, or ``None`` if it is missing, stale or does not verify."""
-    path = encoding_cache_path(name)
+def _cached_ranks(name: str, part: str = "") -> dict[bytes, int] | None:
+    """The ranks from a cache file, or ``None`` if it is missing, stale or does not verify."""
+    path = encoding_cache_path(name, part)
     try:
         data = path.read_bytes()
     except OSError:
@@ -374,9 +482,9 @@ def _cached_ranks(name: str) -> dict[bytes, int] | None:
     return None
 
 
-def _write_cache(name: str, ranks: dict[bytes, int]) -> None:
-    """Write the fast form atomically (a reader sees the old file or the whole new one)."""
-    path = encoding_cache_path(name)
+def _write_cache(name: str, ranks: dict[bytes, int], part: str = "") -> None:
+    """Write a fast form atomically (a reader sees the old file or the whole new one)."""
+    path = encoding_cache_path(name, part)
     payload = marshal.dumps(ranks)
     header = f"{bundled_manifest()[name]} {marshal.version} {hashlib.sha256(payload).hexdigest()}\n"
     try:
@@ -422,14 +530,20 @@ def encoding_for_model(model: str) -> str | None:
 
 
 @cache
+def counter_for_encoding(name: str) -> TiktokenCounter:
+    """The process's one exact counter for an OpenAI encoding (``o200k_base``, ``cl100k_base``)."""
+    return TiktokenCounter(name)
+
+
+@cache
 def counter_for_model(model: str | None = None) -> TokenCounter:
     """The best counter for ``model``: exact for OpenAI families, a labelled estimate otherwise."""
     if model and model in _custom_counters:
         return _custom_counters[model]()
     encoding = encoding_for_model(model) if model else "o200k_base"
     if encoding is not None:
-        return TiktokenCounter(load_encoding(encoding))
+        return counter_for_encoding(encoding)
     bare = (model or "").split("/", 1)[-1].lower()
     if bare.startswith("claude"):
-        return EstimatingCounter(TiktokenCounter(load_encoding("cl100k_base")), _CLAUDE_FACTOR, "claude-est")
-    return EstimatingCounter(TiktokenCounter(load_encoding("o200k_base")), 1.0, "o200k-est")
+        return EstimatingCounter(counter_for_encoding("cl100k_base"), _CLAUDE_FACTOR, "claude-est")
+    return EstimatingCounter(counter_for_encoding("o200k_base"), 1.0, "o200k-est")

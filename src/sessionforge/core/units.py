@@ -50,6 +50,9 @@ def flatten(units: Iterable[Unit]) -> list[ChatMessage]:
     return [m for u in units for m in u.messages]
 
 
+_NO_CALLS: frozenset[str] = frozenset()
+
+
 class UnitLog:
     """Units of a growing conversation with their running token total.
 
@@ -61,8 +64,7 @@ class UnitLog:
         self.units: list[Unit] = []
         self.total = 0
         self._newest_user: Unit | None = None
-        for message in messages:
-            self.append(message)
+        self.extend(messages)
 
     def append(self, message: ChatMessage) -> None:
         tokens = self.counter.count_message(message)
@@ -96,8 +98,32 @@ class UnitLog:
         self.total += tokens
 
     def extend(self, messages: Iterable[ChatMessage]) -> None:
+        """:meth:`append` each of ``messages``, in one pass: a message that neither calls tools nor
+        answers a call (most of a reloaded history) becomes its own unit without the per-call lookups."""
+        count = self.counter.count_message
+        units = self.units
+        total, newest = self.total, self._newest_user
+        made = False  # whether ``newest`` was made here (a user unit, so never a system one)
         for message in messages:
-            self.append(message)
+            fields = message.__dict__  # one read of the model for its several fields
+            role = fields["role"]
+            if role == "tool" or fields["tool_calls"]:
+                self.total, self._newest_user = total, newest
+                self.append(message)
+                made = made and self._newest_user is newest
+                total, newest = self.total, self._newest_user
+                continue
+            tokens = count(message)
+            total += tokens
+            if role == "user":
+                if newest is not None and (made or not newest.is_system):
+                    newest.pinned = False
+                unit = newest = Unit([message], tokens, True, _NO_CALLS)
+                made = True
+            else:
+                unit = Unit([message], tokens, role == "system", _NO_CALLS)
+            units.append(unit)
+        self.total, self._newest_user = total, newest
 
     def request_tokens(self) -> int:
         """Tokens of the whole log sent as one request (reply priming included)."""

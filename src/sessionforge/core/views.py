@@ -64,6 +64,12 @@ class ViewReplay:
         self.order.append(event_id)
         self._known.add(event_id)
 
+    def add_events(self, event_ids: list[str]) -> None:
+        """:meth:`add_event` each of ``event_ids``, in order."""
+        self.view += event_ids
+        self.order += event_ids
+        self._known.update(event_ids)
+
     def apply(self, record_id: str, body: dict[str, Any] | CompactionRecord) -> CompactionRecord:
         record = body if isinstance(body, CompactionRecord) else CompactionRecord.model_validate(body)
         if record.action == "undo":

@@ -193,8 +193,8 @@ class ChatSession:
     @property
     def history(self) -> list[ChatMessage]:
         """Every message ever added, compacted or not, in order, after the system prompt."""
-        opening = self._view.messages()[:1] if self._view.system_prompt is not None else []
-        return [*opening, *self._view.history]
+        system = self._view.system_message
+        return [system, *self._view.history] if system is not None else list(self._view.history)
 
     @property
     def compactions(self) -> list[CompactionReport]:
@@ -531,7 +531,7 @@ class ChatSession:
         return ChatMessage.system(prompt, created_at=self._session.metadata.created_at) if prompt else None
 
     def _view_system(self) -> ChatMessage | None:
-        return self._view.messages()[0] if self._view.system_prompt is not None else None
+        return self._view.system_message
 
     def _append(self, event: SessionEvent) -> None:
         self._session.append_event(event)

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Self
 
 from ..core.messages import ChatMessage
 from ..core.tokens import TokenCounter, register_counter
@@ -96,6 +96,10 @@ class LocalTokenCounter(TokenCounter):
     tokens_per_message = 4
     tokens_per_name = 0
     reply_priming = 4
+
+    def load(self) -> Self:
+        load_model()  # the tokenizer is the model's: loading it reads the weights
+        return self
 
     def count_text(self, text: str) -> int:
         if not text:

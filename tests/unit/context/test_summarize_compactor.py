@@ -194,11 +194,11 @@ def test_local_model_summarizer_without_the_module(monkeypatch: pytest.MonkeyPat
 def test_the_local_model_summarizes_a_request_longer_than_its_window(monkeypatch: pytest.MonkeyPatch) -> None:
     from sessionforge.providers import local as local_module
 
-    local_module.load_model()  # loaded at its real window: only the summarizer is told of a smaller one
-    # A 768-token window rolls over in pieces exactly as the real 2,048-token one does, for well under
-    # half of the model's reading time.
+    # The counter's load() loads the model, at its real window: only the summarizer is told of a
+    # smaller one. A 768-token window rolls over in pieces exactly as the real 2,048-token one does,
+    # for well under half of the model's reading time.
+    local = counter_for_model(local_module.MODEL_NAME).load()
     monkeypatch.setattr(local_module, "CONTEXT_WINDOW", 768)
-    local = counter_for_model(local_module.MODEL_NAME)
     request = build_summary_request(long_chat(turns=13), "key_points", max_tokens=48)
     assert local.count_messages(request) > 768  # one call could not even read it
     asked: list[int] = []

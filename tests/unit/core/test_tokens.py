@@ -193,11 +193,14 @@ def fresh_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty cache directory and no encoding loaded yet in this process."""
     monkeypatch.setenv(tokens.CACHE_DIR_ENV, str(tmp_path / "cache"))
     monkeypatch.setattr(tokens, "_loaded", {})
+    monkeypatch.setattr(tokens, "_quick_loaded", {})
+    monkeypatch.setattr(tokens, "_ascii_stale", set())
     return tmp_path / "cache"
 
 
 def _reload(name: str, monkeypatch: pytest.MonkeyPatch) -> tiktoken.Encoding:
     monkeypatch.setattr(tokens, "_loaded", {})
+    monkeypatch.setattr(tokens, "_quick_loaded", {})
     return load_encoding(name)
 
 
@@ -252,11 +255,101 @@ def test_an_unwritable_cache_directory_only_costs_speed(
     assert not (blocker / "cache").exists()
 
 
-def test_only_the_encoding_in_use_is_loaded(fresh_loads: Path) -> None:
+def _clear_counters() -> None:
     tokens.counter_for_model.cache_clear()
+    tokens.counter_for_encoding.cache_clear()
+
+
+def test_only_the_encoding_in_use_is_loaded(fresh_loads: Path) -> None:
+    _clear_counters()
     try:
         counter_for_model("gpt-4o-mini").count_text("hello")
         assert set(tokens._loaded) == {"o200k_base"}
         assert not encoding_cache_path("cl100k_base").exists()
+        assert not encoding_cache_path("cl100k_base", "ascii").exists()
+        tokens._loaded.clear()
+        _clear_counters()
+        counter_for_model("gpt-4o-mini").count_text("hello again")  # a later process
+        assert set(tokens._loaded) == set() and set(tokens._quick_loaded) == {"o200k_base"}
     finally:
-        tokens.counter_for_model.cache_clear()
+        _clear_counters()
+
+
+def _counted_without_encoder(fresh_loads: Path, monkeypatch: pytest.MonkeyPatch) -> tokens.TiktokenCounter:
+    """A counter by name in a process whose cache holds both rank files, no encoder built yet."""
+    load_encoding("o200k_base")  # writes the caches, as the first run on a machine does
+    monkeypatch.setattr(tokens, "_loaded", {})
+    monkeypatch.setattr(tokens, "_quick_loaded", {})
+    return tokens.TiktokenCounter("o200k_base")
+
+
+def test_a_counter_by_name_counts_ascii_exactly_before_building_the_encoder(
+    fresh_loads: Path, monkeypatch: pytest.MonkeyPatch, reference_encodings: dict[str, tiktoken.Encoding]
+) -> None:
+    assert encoding_cache_path("o200k_base", "ascii").exists() is False
+    counter = _counted_without_encoder(fresh_loads, monkeypatch)
+    assert encoding_cache_path("o200k_base", "ascii").exists()
+    reference = reference_encodings["o200k_base"]
+    ascii_texts = [text for text in CORPUS if text.isascii() and text != "a" * 5000]
+    assert [counter.count_text(t) for t in ascii_texts] == [
+        len(reference.encode_ordinary(t)) for t in ascii_texts
+    ]
+    assert counter.encode_ordinary(" commonness") == reference.encode_ordinary(" commonness")
+    assert "o200k_base" not in tokens._loaded  # all of it counted without tiktoken's encoder
+    message = ChatMessage.user("What is in this file?")
+    assert counter.count_message(message) == len(reference.encode_ordinary(message.text)) + 3 + 1
+
+    assert counter.count_text("naïve café") == len(reference.encode_ordinary("naïve café"))
+    assert "o200k_base" in tokens._loaded  # text that is not ASCII builds the encoder
+    assert [counter.count_text(t) for t in CORPUS] == [len(reference.encode_ordinary(t)) for t in CORPUS]
+
+
+@pytest.mark.parametrize("text", ["a" * 5000, "naïve café"])
+def test_text_the_python_count_declines_builds_the_encoder(
+    text: str,
+    fresh_loads: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    reference_encodings: dict[str, tiktoken.Encoding],
+) -> None:
+    counter = _counted_without_encoder(fresh_loads, monkeypatch)
+    assert counter.count_text(text) == len(reference_encodings["o200k_base"].encode_ordinary(text))
+    assert "o200k_base" in tokens._loaded
+
+
+def test_the_encoder_is_built_once_the_allowance_is_counted(
+    fresh_loads: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tokens, "QUICK_ALLOWANCE", 120)
+    counter = _counted_without_encoder(fresh_loads, monkeypatch)
+    counter.count_text("a" * 60)
+    assert "o200k_base" not in tokens._loaded
+    assert counter.count_text(" ".join(["hello world"] * 4)) == 8  # 47 more: within the allowance
+    assert "o200k_base" not in tokens._loaded
+    counter.count_text("b" * 60)  # past the allowance: the encoder is built for this text
+    assert "o200k_base" in tokens._loaded
+
+
+def test_load_builds_the_encoder_now_and_other_counters_use_it(
+    fresh_loads: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = _counted_without_encoder(fresh_loads, monkeypatch)
+    other = tokens.TiktokenCounter("o200k_base")
+    assert counter.load() is counter and "o200k_base" in tokens._loaded
+    assert other.count_text("hello world") == 2
+    assert other._encoding is tokens._loaded["o200k_base"]
+    with pytest.raises(ValueError, match="unknown encoding"):
+        tokens.TiktokenCounter("p50k_base")
+
+
+def test_a_damaged_ascii_cache_is_not_used_and_is_rewritten(
+    fresh_loads: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = _counted_without_encoder(fresh_loads, monkeypatch)
+    path = encoding_cache_path("o200k_base", "ascii")
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert counter.count_text("hello world") == 2  # counted by the encoder instead
+    assert "o200k_base" in tokens._loaded
+    assert tokens._cached_ranks("o200k_base", "ascii") is not None  # rewritten whole
+    assert path.read_bytes() != bytes(data)
