@@ -345,8 +345,9 @@ class SessionEvent(MetadataAccess, BaseModel):
 
         For an event of plain parts (a text or JSON payload, not a ``ChatMessage``; ids and times of
         their own types) the record is assembled field by field, its metadata and payload pass the
-        same checks as in :meth:`to_record`, and the whole is written in one call of pydantic-core's
-        writer: an :class:`EncodedRecord`, which the codec stores without serializing it again.
+        same checks as in :meth:`to_record`, and the whole is written in one call of orjson's writer
+        (pydantic-core's for what orjson refuses): an :class:`EncodedRecord`, which the codec stores
+        without serializing it again.
         Other events give :meth:`to_record`'s plain dict. Either way the record equals
         :meth:`to_record`'s (tested for every kind of event).
         """
@@ -367,9 +368,9 @@ class SessionEvent(MetadataAccess, BaseModel):
         # A text and flat metadata (a turn's): the record's nesting is known, the codec need not count it.
         flat = (
             _type_of(message) is str
-            and text_problem(message) is None
+            and (message.isascii() or text_problem(message) is None)
             and _type_of(metadata) is dict
-            and flat_and_plain(metadata)
+            and (not metadata or flat_and_plain(metadata))
         )
         if not flat:
             self._check_values()  # names what is wrong, or passes values that are fine
