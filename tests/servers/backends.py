@@ -90,7 +90,7 @@ class Backend:
         ns = store.namespace
         if self.name == "memory":
             assert self.memory is not None
-            return list(self.memory[ns][session_id].rows)
+            return [r.decode() if isinstance(r, bytes) else r for r in self.memory[ns][session_id].rows]
         if self.name == "sqlite":
             with sqlite3.connect(self.url) as conn:
                 rows = conn.execute(

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PrivateAttr, TypeAdapter
 from pydantic_core import to_json, to_jsonable_python
 from uuid_utils import uuid7
@@ -324,10 +325,17 @@ class SessionEvent(MetadataAccess, BaseModel):
 
     def _with_counts(self, record: dict[str, Any]) -> dict[str, Any]:
         """``record`` with the exact text-token counts its projected messages hold now, if any."""
-        cached = self.projection_cache
+        private = self.__pydantic_private__  # read directly: a turn writes a record per event
+        cached = private["_projection"] if private is not None else None
         if cached is None or cached[0] is not self.message or not cached[1]:
             return record
-        counts = [persisted_counts(message.token_cache) for message in cached[1]]
+        messages = cached[1]
+        if len(messages) == 1:  # a turn's text: one message, no list built to be searched
+            only = persisted_counts(messages[0].__pydantic_private__["_token_cache"])
+            if only:
+                record[TOKENS_KEY] = [only]
+            return record
+        counts = [persisted_counts(message.token_cache) for message in messages]
         if any(counts):
             record[TOKENS_KEY] = counts
         return record
@@ -337,8 +345,9 @@ class SessionEvent(MetadataAccess, BaseModel):
 
         For an event of plain parts (a text or JSON payload, not a ``ChatMessage``; ids and times of
         their own types) the record is assembled field by field, its metadata and payload pass the
-        same checks as in :meth:`to_record`, and the whole is written in one call of pydantic-core's
-        writer: an :class:`EncodedRecord`, which the codec stores without serializing it again.
+        same checks as in :meth:`to_record`, and the whole is written in one call of orjson's writer
+        (pydantic-core's for what orjson refuses): an :class:`EncodedRecord`, which the codec stores
+        without serializing it again.
         Other events give :meth:`to_record`'s plain dict. Either way the record equals
         :meth:`to_record`'s (tested for every kind of event).
         """
@@ -359,15 +368,15 @@ class SessionEvent(MetadataAccess, BaseModel):
         # A text and flat metadata (a turn's): the record's nesting is known, the codec need not count it.
         flat = (
             _type_of(message) is str
-            and text_problem(message) is None
+            and (message.isascii() or text_problem(message) is None)
             and _type_of(metadata) is dict
-            and flat_and_plain(metadata)
+            and (not metadata or flat_and_plain(metadata))
         )
         if not flat:
             self._check_values()  # names what is wrong, or passes values that are fine
         record = {
             "id": event_id,
-            "timestamp": to_json(stamp)[1:-1].decode(),  # as the model writes it
+            "timestamp": _utc_text(stamp) if stamp.tzinfo is UTC else to_json(stamp)[1:-1].decode(),
             "source": source._value_,
             "type": kind._value_,
             "token_usage": None if usage is None else dict(usage.__dict__),
@@ -378,10 +387,19 @@ class SessionEvent(MetadataAccess, BaseModel):
         }
         self._with_counts(record)
         try:
-            text = to_json(record)
-        except ValueError:  # a lone surrogate in the id, say: refused the usual way
-            return self.to_record()
-        return EncodedRecord(record, text, depth=_FLAT_RECORD_DEPTH if flat else None)
+            # orjson writes the same compact UTF-8 JSON as pydantic-core for JSON values (all the
+            # record holds after the checks above), about 4x faster on a turn's record.
+            text = orjson.dumps(record)
+        except TypeError:  # what orjson refuses (an int past 64 bits, a lone surrogate): pydantic-core
+            try:
+                text = to_json(record)
+            except ValueError:  # a lone surrogate in the id, say: refused the usual way
+                return self.to_record()
+        # EncodedRecord(record, text, depth), made without its Python-level initializer
+        encoded: EncodedRecord = _new_dict(EncodedRecord)
+        _init_dict(encoded, record)
+        encoded.json, encoded.depth = text, _FLAT_RECORD_DEPTH if flat else None
+        return encoded
 
     @classmethod
     def from_record(cls, record: dict[str, Any], seq: int | None = None) -> SessionEvent:
@@ -409,6 +427,16 @@ StoredTokens = list[dict[str, NonNegativeInt]]
 
 STORED_TOKENS: TypeAdapter[StoredTokens] = TypeAdapter(StoredTokens)
 """Validates a record's :data:`TOKENS_KEY`."""
+
+
+_new_dict = dict.__new__
+_init_dict = dict.__init__
+
+
+def _utc_text(stamp: datetime) -> str:
+    """A UTC time as the model writes it (``...Z``, the fraction only when not zero): orjson writes
+    it so, tested against pydantic-core over many times, in two thirds of the time."""
+    return orjson.dumps(stamp, option=orjson.OPT_UTC_Z)[1:-1].decode()
 
 
 def _finite(cost: float | None) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
@@ -38,10 +38,34 @@ class ModelInfo:
     context_window: int | None
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        total = (
-            self.input_usd_per_mtok * prompt_tokens + self.output_usd_per_mtok * completion_tokens
-        ) / Decimal(1_000_000)
-        return float(total)
+        """The USD cost of the tokens, the float nearest the exact decimal price (in whole numbers:
+        ``int / int`` is correctly rounded, as ``float`` of the exact ``Decimal`` sum is)."""
+        if type(prompt_tokens) is not int or type(completion_tokens) is not int:
+            total = (
+                self.input_usd_per_mtok * prompt_tokens + self.output_usd_per_mtok * completion_tokens
+            ) / Decimal(1_000_000)
+            return float(total)
+        input_units, output_units, per_usd = self._units
+        return (input_units * prompt_tokens + output_units * completion_tokens) / per_usd
+
+    @cached_property
+    def _units(self) -> tuple[int, int, int]:
+        """The two prices as whole numbers of one unit, and that unit's count per USD of a token
+        (both prices scaled to their finer decimal place)."""
+        places = max(_places(self.input_usd_per_mtok), _places(self.output_usd_per_mtok))
+        scale = 10**places
+        return (
+            int(self.input_usd_per_mtok * scale),
+            int(self.output_usd_per_mtok * scale),
+            scale * 1_000_000,
+        )
+
+
+def _places(price: Decimal) -> int:
+    """Decimal places of a finite price (0 for a whole number)."""
+    exponent = price.as_tuple().exponent
+    assert isinstance(exponent, int)  # a price is finite
+    return max(0, -exponent)
 
 
 _warned_unknown: set[str] = set()
@@ -155,8 +179,9 @@ class TokenUsage(BaseModel):
         ):
             return cls(**fields)
         fields["total_tokens"] = prompt_tokens + completion_tokens
-        given = {*fields}  # as after validation: every field is given or set by the validator
-        return assemble(cls, fields, given)
+        # As after validation, every field is given or set by the validator. The set is shared: it
+        # already holds every field, so marking one set adds nothing, and pydantic's copies copy it.
+        return assemble(cls, fields, _EVERY_FIELD)
 
     @classmethod
     def from_text_sync(
@@ -220,6 +245,10 @@ class TokenUsage(BaseModel):
 def _quiet_cost(model: str, prompt: int, completion: int, provider: str | None) -> float | None:
     info = model_info(model, _registry_provider(provider))
     return None if info is None else info.cost(prompt, completion)
+
+
+_EVERY_FIELD: set[str] = set(TokenUsage.model_fields)
+"""The fields set of a :meth:`TokenUsage.of` (all of them), one set for all."""
 
 
 class TokenSummary(BaseModel):

@@ -372,8 +372,12 @@ class BaseStore(ABC):
                 session_id=session_id,
             )
         out: list[tuple[str | None, str]] = []
+        codec = self.codec
+        known = codec.known_text
         for index, record in enumerate(records):
-            text = self.codec.encode(record, namespace=self.namespace, session_id=session_id, index=index)
+            text = known(record)
+            if text is None:
+                text = codec.encode(record, namespace=self.namespace, session_id=session_id, index=index)
             record_id = record.get("id")
             out.append((str(record_id) if record_id is not None else None, text))
         return out

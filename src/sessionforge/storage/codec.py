@@ -51,6 +51,8 @@ MAX_RECORD_BYTES = 32 * 1024 * 1024
 
 _PREFIX = b'{"f":2,"c":"'
 _BODY_AT = len(_PREFIX) + 8 + len(b'","r":')
+_ENVELOPE = _PREFIX + b'%08x","r":%b}'
+"""A plain format-2 envelope around a checksum and a record's bytes (as :meth:`RecordCodec.encode` writes)."""
 
 
 def _verified_body(data: bytes) -> bytes | None:
@@ -99,6 +101,26 @@ class RecordCodec:
         sealed = f'{{"n":{json.dumps(namespace)},"s":{json.dumps(session_id)},"r":{body}}}'
         token = self._fernet.encrypt(sealed.encode("utf-8")).decode("ascii")
         return f'{{"f":{RECORD_FORMAT},"enc":"fernet","d":"{token}"}}'
+
+    def known_text(self, record: Mapping[str, Any]) -> str | None:
+        """What :meth:`encode` gives for a record that carries its text checked by its writer (see
+        :func:`_checked`) when nothing else is to be done to it (no encryption); ``None`` for any
+        other record, which then goes through :meth:`encode`."""
+        data = self.known_bytes(record)
+        return data.decode("utf-8") if data is not None else None
+
+    def known_bytes(self, record: Mapping[str, Any]) -> bytes | None:
+        """:meth:`known_text` in UTF-8, made from the writer's bytes in one copy (what a store that
+        keeps bytes stores: the memory store)."""
+        if self._fernet is not None or type(record) is not EncodedRecord:
+            return None
+        data = record.json
+        if data is None or len(data) > MAX_RECORD_BYTES:
+            return None
+        depth = record.depth
+        if depth is None or depth > MAX_DEPTH:
+            return None
+        return _ENVELOPE % (zlib.crc32(data), data)
 
     @staticmethod
     def dump(record: Any, *, session_id: str | None = None, index: int = 0) -> str:

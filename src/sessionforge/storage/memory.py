@@ -14,7 +14,9 @@ __all__ = ["MemoryStore"]
 
 @dataclass
 class _Log:
-    rows: list[str] = field(default_factory=list)
+    # A record's stored text, kept as its writer's UTF-8 bytes when the codec had them (a turn's
+    # records: no decoding to ``str`` on the way in, and the codec's fast path on the way out).
+    rows: list[str | bytes] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     expires_at: float | None = None
     updated_at: float = 0.0
@@ -47,24 +49,49 @@ class MemoryStore(BaseStore):
             log.expires_at = time.time() + self.ttl_seconds
 
     async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
-        check_session_id(session_id)
-        encoded = self._encode_all(session_id, records)
-        log = self._live(session_id)
+        logs = self._data.get(self.namespace)
+        log = logs.get(session_id) if logs is not None else None
+        if log is None:  # a session already here was checked by the append that created it
+            check_session_id(session_id)
+        encoded = self._encode_rows(session_id, records)
+        now = time.time()
+        if log is not None and log.expires_at is not None and log.expires_at <= now:
+            log = self._live(session_id)
         if log is None:
             log = self._logs().setdefault(session_id, _Log())
+        rows, ids = log.rows, log.ids
         for record_id, text in encoded:
             if record_id is not None:
-                if record_id in log.ids:
+                if record_id in ids:
                     continue
-                log.ids.add(record_id)
-            log.rows.append(text)
-        now = time.time()
+                ids.add(record_id)
+            rows.append(text)
         log.updated_at = now
         if self.ttl_seconds is not None:
             log.expires_at = now + self.ttl_seconds
         if self._purge_due(now):
             self._purge(now)
-        return len(log.rows)
+        return len(rows)
+
+    def _encode_rows(
+        self, session_id: str, records: Sequence[Mapping[str, Any]]
+    ) -> list[tuple[str | None, str | bytes]]:
+        """:meth:`_encode_all`, keeping the bytes of records that carry their checked text."""
+        if type(records) is not list:  # refused, or taken as the sequence it is, by the usual path
+            return [*self._encode_all(session_id, records)]
+        known = self.codec.known_bytes
+        out: list[tuple[str | None, str | bytes]] = []
+        for index, record in enumerate(records):
+            data = known(record)
+            if data is None:  # no text of its writer: checked and encoded as any other record
+                text: str | bytes = self.codec.encode(
+                    record, namespace=self.namespace, session_id=session_id, index=index
+                )
+            else:
+                text = data
+            record_id = record.get("id")
+            out.append((str(record_id) if record_id is not None else None, text))
+        return out
 
     async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)

@@ -229,3 +229,41 @@ def test_encoded_records_of_every_kind_of_event_equal_to_record() -> None:
         assert codec.decode(text, session_id="s", seq=1) == expected
         assert SessionEvent.from_record(codec.decode(text, session_id="s", seq=1)) == event
     assert isinstance(events[0].encoded_record(), EncodedRecord)
+
+
+def test_a_utc_time_is_written_as_the_model_writes_it() -> None:
+    import random
+    from datetime import UTC, datetime
+
+    from pydantic_core import to_json
+
+    from sessionforge.core.events import _utc_text
+
+    rng = random.Random(3)
+    times = [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)]
+    for _ in range(20_000):
+        stamp = datetime(
+            rng.randrange(1, 10_000),
+            rng.randrange(1, 13),
+            rng.randrange(1, 29),
+            rng.randrange(24),
+            rng.randrange(60),
+            rng.randrange(60),
+            rng.choice([0, rng.randrange(1, 10), rng.randrange(1_000_000)]),
+            tzinfo=UTC,
+        )
+        times.append(stamp)
+    for stamp in times:
+        assert _utc_text(stamp) == to_json(stamp)[1:-1].decode()
+
+
+def test_a_record_past_what_orjson_writes_is_written_by_pydantic_core() -> None:
+    from sessionforge.core.events import EncodedRecord, EventSource, EventType, SessionEvent
+
+    event = SessionEvent.of_parts(EventSource.USER, EventType.MESSAGE, "big", {"n": 2**70})
+    record = event.encoded_record()
+    assert isinstance(record, EncodedRecord) and record.json is not None
+    assert record == event.to_record()
+    from pydantic_core import from_json
+
+    assert from_json(record.json) == event.to_record()

@@ -52,3 +52,31 @@ def test_summary_adds_per_model() -> None:
     assert summary.total_tokens == 167
     assert summary.usage_by_model["gpt-4o-mini"].prompt_tokens == 110
     assert summary.total_estimated_cost_usd > 0
+
+
+@pytest.mark.parametrize(
+    ("input_price", "output_price"),
+    [
+        ("0.150", "0.6"),
+        ("2.50", "10"),
+        ("3", "15"),
+        ("0.0375", "1E+1"),
+        ("0.1499999999999999944488848768742172978818416595458984375", "0"),
+    ],
+)
+def test_cost_in_whole_numbers_is_the_exact_decimal_cost(input_price: str, output_price: str) -> None:
+    import random
+    from decimal import Decimal
+
+    from sessionforge.core.usage import ModelInfo
+
+    info = ModelInfo("m", "p", Decimal(input_price), Decimal(output_price), None)
+    rng = random.Random(5)
+    for prompt, completion in [
+        (0, 0),
+        (1, 0),
+        (0, 1),
+        *((rng.randrange(10**8), rng.randrange(10**6)) for _ in range(2000)),
+    ]:
+        exact = (Decimal(input_price) * prompt + Decimal(output_price) * completion) / Decimal(1_000_000)
+        assert info.cost(prompt, completion) == float(exact)

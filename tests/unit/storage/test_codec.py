@@ -107,3 +107,19 @@ def test_subclasses_of_json_types_read_back_equal() -> None:
 
     record = {"colour": Colour.RED, "size": Size.BIG, "flag": True}
     assert RecordCodec().decode(RecordCodec().encode(record, **WHERE), session_id="s", seq=1) == record
+
+
+def test_known_text_is_what_encode_writes_or_none() -> None:
+    from sessionforge.core.events import EncodedRecord, EventSource, EventType, SessionEvent
+
+    event = SessionEvent.of_parts(EventSource.USER, EventType.MESSAGE, "héllo", {"k": 1})
+    record = event.encoded_record()
+    assert isinstance(record, EncodedRecord)
+    text = RecordCodec().known_text(record)
+    assert text is not None and text == RecordCodec().encode(record, **WHERE)
+    assert RecordCodec().decode(text, session_id="s", seq=1) == event.to_record()
+    assert RecordCodec().known_text(dict(record)) is None  # no text of its writer: encode checks it
+    assert RecordCodec(Fernet.generate_key()).known_text(record) is None  # sealed by encode
+    record["k"] = 2  # a changed record drops its text
+    assert RecordCodec().known_text(record) is None
+    assert RecordCodec().known_text(EncodedRecord(dict(record), b"{}", depth=None)) is None
