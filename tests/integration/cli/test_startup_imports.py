@@ -53,7 +53,7 @@ NEVER_FOR_LIST = (
     # no provider SDK, HTTP client, other backend's driver, tokenizer, web framework or retry library
     *("openai", "anthropic", "httpx", "httpcore", "anyio", "tenacity", "tiktoken", "regex", "llama_cpp"),
     *("numpy", "redis", "psycopg", "psycopg_pool", "starlette", "uvicorn", "jinja2", "pygments"),
-    *("markdown_it", "yaml", "orjson"),
+    *("markdown_it", "yaml"),
     "sessionforge.faces",
     "sessionforge.providers",
     "sessionforge.interop",
