@@ -48,7 +48,7 @@ T = TypeVar("T")
 INLINE_MAX_RECORDS = 8
 """Appends of at most this many records may run on the event loop (see the module doc)."""
 INLINE_MAX_ROWS = 64
-"""A catch-up read or peek runs on the event loop when it returns fewer rows than this."""
+"""A load (a short session, a catch-up read, a peek) runs on the event loop when it returns fewer rows than this."""
 CHECKPOINT_EVERY = 256
 """Every this many appends of a store, one runs in the worker thread and checkpoints the WAL."""
 PURGE_BATCH = 500
@@ -274,15 +274,14 @@ class SQLiteStore(HeadIndexedStore):
             ).fetchall()
             return [(int(seq), bytes(body)) for seq, body in rows]
 
-        rows: list[tuple[int, bytes]] | None = None
-        if after_seq > 0 or (limit is not None and limit <= INLINE_MAX_ROWS):
-            # A catch-up read (what other writers appended since) or a peek: usually a few rows, so
-            # it runs on the loop like a small append. If a full page comes back there may be more,
-            # and the whole read goes to the thread.
-            probe = INLINE_MAX_ROWS if limit is None else min(limit, INLINE_MAX_ROWS)
-            rows = self._run_inline(lambda conn: read(conn, probe), session_id)
-            if rows is not None and len(rows) == probe and probe != limit:
-                rows = None
+        # A short session, a catch-up read (what other writers appended since) or a peek is a few
+        # rows: it runs on the loop like a small append, sparing the hop to the thread, which costs
+        # more than the read. If a full page comes back there may be more, and the whole read goes
+        # to the thread.
+        probe = INLINE_MAX_ROWS if limit is None else min(limit, INLINE_MAX_ROWS)
+        rows = self._run_inline(lambda conn: read(conn, probe), session_id)
+        if rows is not None and len(rows) == probe and probe != limit:
+            rows = None
         if rows is None:
             rows = await self._run(read, session_id)
         return self._decode_all(session_id, rows)
