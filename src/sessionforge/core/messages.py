@@ -211,12 +211,18 @@ class ChatMessage(_Value):
         return cls(role="tool", content=content, tool_call_id=tool_call_id, name=name, **extra)
 
     @classmethod
-    def of_text(cls, role: Role, text: str) -> ChatMessage:
-        """A plain-text message, equal to ``cls(role=role, content=text)``: the text is checked (it
-        must be encodable) and the message assembled without pydantic's validation pass, which costs
-        more than the rest of recording a turn. Anything else (a tool message, a non-string) is
-        validated as usual, and refused with :class:`MessageFormatError`."""
-        if role in _TEXT_ROLES and type(text) is str and text_problem(text) is None:
+    def of_text(cls, role: Role, text: str, created_at: datetime | None = None) -> ChatMessage:
+        """A plain-text message, equal to ``cls(role=role, content=text)`` (dated ``created_at``,
+        else now): the text is checked (it must be encodable) and the message assembled without
+        pydantic's validation pass, which costs more than the rest of recording a turn. Anything else
+        (a tool message, a non-string) is validated as usual, and refused with
+        :class:`MessageFormatError`."""
+        if (
+            role in _TEXT_ROLES
+            and type(text) is str
+            and text_problem(text) is None
+            and (created_at is None or isinstance(created_at, datetime))
+        ):
             fields: dict[str, Any] = {
                 "role": role,
                 "content": text,
@@ -224,10 +230,12 @@ class ChatMessage(_Value):
                 "tool_call_id": None,
                 "name": None,
                 "metadata": {},
-                "created_at": _utcnow(),
+                "created_at": _utcnow() if created_at is None else created_at,
             }
             return assemble(cls, fields, {"role", "content"}, _message_private())
-        return cls(role=role, content=text)
+        if created_at is None:
+            return cls(role=role, content=text)
+        return cls(role=role, content=text, created_at=created_at)
 
     @property
     def token_cache(self) -> dict[str, int]:

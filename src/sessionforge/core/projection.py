@@ -72,9 +72,12 @@ def _tool_pair(event: SessionEvent, payload: dict[str, Any]) -> tuple[ChatMessag
     if not isinstance(content, str):
         error = payload.get("error")
         content = f"Error: {error}" if error else render_tool_result(payload.get("result"))
+    stamp = event.timestamp
     return (
-        ChatMessage.assistant(None, tool_calls=[ToolCall(id=call_id, name=name, arguments=arguments)]),
-        ChatMessage.tool(content, tool_call_id=call_id, name=name),
+        ChatMessage.assistant(
+            None, tool_calls=[ToolCall(id=call_id, name=name, arguments=arguments)], created_at=stamp
+        ),
+        ChatMessage.tool(content, tool_call_id=call_id, name=name, created_at=stamp),
     )
 
 
@@ -89,13 +92,17 @@ def _project(event: SessionEvent) -> tuple[ChatMessage, ...]:
         return _NOTHING if kind in (_COMPACTION, _SESSION_META) else (payload,)
     if kind == _TOOL_CALL:
         return _tool_pair(event, payload) if isinstance(payload, dict) else _NOTHING
+    # A message made from the event is dated with it, so that every projection of the event (a
+    # reload's too) gives an equal message.
     if kind == _SUMMARY:
-        return (ChatMessage.of_text("system", SUMMARY_LABEL + _text(payload)),) if payload else _NOTHING
+        if not payload:
+            return _NOTHING
+        return (ChatMessage.of_text("system", SUMMARY_LABEL + _text(payload), fields["timestamp"]),)
     if kind != _MESSAGE or payload is None:
         return _NOTHING
     source = fields["source"]
     role: Role = "user" if source == _USER else "assistant" if source == _LLM else "system"
-    return (ChatMessage.of_text(role, _text(payload)),)
+    return (ChatMessage.of_text(role, _text(payload), fields["timestamp"]),)
 
 
 def event_messages(event: SessionEvent) -> tuple[ChatMessage, ...]:
