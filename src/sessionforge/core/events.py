@@ -329,13 +329,7 @@ class SessionEvent(MetadataAccess, BaseModel):
         cached = private["_projection"] if private is not None else None
         if cached is None or cached[0] is not self.message or not cached[1]:
             return record
-        messages = cached[1]
-        if len(messages) == 1:  # a turn's text: one message, no list built to be searched
-            only = persisted_counts(messages[0].__pydantic_private__["_token_cache"])
-            if only:
-                record[TOKENS_KEY] = [only]
-            return record
-        counts = [persisted_counts(message.token_cache) for message in messages]
+        counts = [persisted_counts(message.token_cache) for message in cached[1]]
         if any(counts):
             record[TOKENS_KEY] = counts
         return record
@@ -368,7 +362,7 @@ class SessionEvent(MetadataAccess, BaseModel):
         # A text and flat metadata (a turn's): the record's nesting is known, the codec need not count it.
         flat = (
             _type_of(message) is str
-            and (message.isascii() or text_problem(message) is None)
+            and text_problem(message) is None
             and _type_of(metadata) is dict
             and (not metadata or flat_and_plain(metadata))
         )
@@ -395,11 +389,7 @@ class SessionEvent(MetadataAccess, BaseModel):
                 text = to_json(record)
             except ValueError:  # a lone surrogate in the id, say: refused the usual way
                 return self.to_record()
-        # EncodedRecord(record, text, depth), made without its Python-level initializer
-        encoded: EncodedRecord = _new_dict(EncodedRecord)
-        _init_dict(encoded, record)
-        encoded.json, encoded.depth = text, _FLAT_RECORD_DEPTH if flat else None
-        return encoded
+        return EncodedRecord(record, text, _FLAT_RECORD_DEPTH if flat else None)
 
     @classmethod
     def from_record(cls, record: dict[str, Any], seq: int | None = None) -> SessionEvent:
@@ -427,10 +417,6 @@ StoredTokens = list[dict[str, NonNegativeInt]]
 
 STORED_TOKENS: TypeAdapter[StoredTokens] = TypeAdapter(StoredTokens)
 """Validates a record's :data:`TOKENS_KEY`."""
-
-
-_new_dict = dict.__new__
-_init_dict = dict.__init__
 
 
 def _utc_text(stamp: datetime) -> str:

@@ -73,11 +73,11 @@ def flat_and_plain(mapping: dict[Any, Any]) -> bool:
     ``int``, ``bool`` or ``None`` (most metadata). ``False`` means "look closer" (with
     :func:`find_problem`), not that something is wrong."""
     for key, item in mapping.items():
-        if _type_of(key) is not str or not (key.isascii() or text_problem(key) is None):
+        if _type_of(key) is not str or text_problem(key) is not None:
             return False
         kind = _type_of(item)
         if kind is str:
-            if not (item.isascii() or text_problem(item) is None):
+            if text_problem(item) is not None:
                 return False
         elif kind is not int and kind is not bool and item is not None:
             return False

@@ -233,9 +233,8 @@ class ChatMessage(_Value):
                 "created_at": _utcnow() if created_at is None else created_at,
             }
             return assemble(cls, fields, {"role", "content"}, _message_private())
-        if created_at is None:
-            return cls(role=role, content=text)
-        return cls(role=role, content=text, created_at=created_at)
+        dated = {} if created_at is None else {"created_at": created_at}
+        return cls(role=role, content=text, **dated)
 
     @property
     def token_cache(self) -> dict[str, int]:

@@ -183,26 +183,12 @@ class ConversationView:
 
     def add(self, event: SessionEvent) -> None:
         """Fold one event, in log order."""
-        if event.type == EventType.COMPACTION and isinstance(event.message, dict):
-            self._apply(event)
-            return
-        messages = event_messages(event)
-        if not messages:
-            return
-        self._by_event[event.id] = messages
-        for message in messages:
-            self._owner[id(message)] = event.id
-        self._history.extend(messages)
-        if event.type != EventType.SUMMARY:  # what a compaction wrote is a copy, not a new turn
-            for message in messages:
-                self._pairing.feed(message)
-        self._replay.add_event(event.id)
-        self._log.extend(messages)
+        self._fold_all((event,))
 
     def _fold_all(self, events: Iterable[SessionEvent]) -> None:
-        """Fold a batch of events in log order, as :meth:`add` does one by one: each run of dialogue
-        between compaction records goes into the history, the pairing state, the replay and the
-        unit log at once (what a reload folds: one pass, no per-event calls)."""
+        """Fold events in log order: each run of dialogue between compaction records goes into the
+        history, the pairing state, the replay and the unit log at once (a reload folds its whole
+        batch in one pass; an append, its one event)."""
         by_event, owner = self._by_event, self._owner
         run: list[ChatMessage] = []  # the dialogue since the last compaction record
         talk: list[ChatMessage] = []  # the same without summaries (what the pairing state sees)

@@ -226,10 +226,11 @@ class TiktokenCounter(TokenCounter):
             return 0
         encoding = self._encoding
         if encoding is None:
-            if len(text) <= self._allowance and text.isascii():
-                quick = self._quick_count(text)
-                if quick is not None:
-                    return quick
+            quick = self._quick_for(text)
+            count = quick.count(text) if quick is not None else None
+            if count is not None:
+                self._allowance -= len(text)
+                return count
             encoding = self.encoding
         # Special-token text ("<|endoftext|>") in user content is counted as ordinary text, as the
         # API treats it.
@@ -237,23 +238,17 @@ class TiktokenCounter(TokenCounter):
 
     def encode_ordinary(self, text: str) -> list[int]:
         """The token ids of ``text``, special-token text read as ordinary text."""
-        if self._encoding is None and len(text) <= self._allowance and text.isascii():
-            quick = self._quick_encoder()
-            ids = quick.encode(text) if quick is not None else None
-            if ids is not None:
-                self._allowance -= len(text)
-                return ids
+        quick = self._quick_for(text) if self._encoding is None else None
+        ids = quick.encode(text) if quick is not None else None
+        if ids is not None:
+            self._allowance -= len(text)
+            return ids
         return self.encoding.encode_ordinary(text)
 
-    def _quick_count(self, text: str) -> int | None:
-        quick = self._quick_encoder()
-        count = quick.count(text) if quick is not None else None
-        if count is not None:
-            self._allowance -= len(text)
-        return count
-
-    def _quick_encoder(self) -> AsciiBpe | None:
-        if self.key in _loaded:  # another counter has built the encoder: use it
+    def _quick_for(self, text: str) -> AsciiBpe | None:
+        """The pure-Python encoder, if it may take ``text`` (ASCII, within the allowance left) and
+        the encoder has not been built by another counter meanwhile."""
+        if len(text) > self._allowance or not text.isascii() or self.key in _loaded:
             return None
         quick = self._quick
         if quick is None:

@@ -86,44 +86,33 @@ class UnitLog:
             if self._newest_user is last:
                 self._newest_user = self.units[-1]
         else:
-            unit = Unit(
-                [message], tokens, message.role == "system", frozenset(c.id for c in message.tool_calls)
-            )
-            self.units.append(unit)
-            if message.role == "user":
-                if self._newest_user is not None and not self._newest_user.is_system:
-                    self._newest_user.pinned = False
-                unit.pinned = True
-                self._newest_user = unit
+            self._open_unit(message, tokens, frozenset(c.id for c in message.tool_calls))
         self.total += tokens
 
     def extend(self, messages: Iterable[ChatMessage]) -> None:
-        """:meth:`append` each of ``messages``, in one pass: a message that neither calls tools nor
-        answers a call (most of a reloaded history) becomes its own unit without the per-call lookups."""
+        """:meth:`append` each of ``messages``: a message that neither calls tools nor answers a call
+        (most of a reloaded history) opens its own unit without the per-call lookups."""
         count = self.counter.count_message
-        units = self.units
-        total, newest = self.total, self._newest_user
-        made = False  # whether ``newest`` was made here (a user unit, so never a system one)
         for message in messages:
             fields = message.__dict__  # one read of the model for its several fields
-            role = fields["role"]
-            if role == "tool" or fields["tool_calls"]:
-                self.total, self._newest_user = total, newest
+            if fields["role"] == "tool" or fields["tool_calls"]:
                 self.append(message)
-                made = made and self._newest_user is newest
-                total, newest = self.total, self._newest_user
-                continue
-            tokens = count(message)
-            total += tokens
-            if role == "user":
-                if newest is not None and (made or not newest.is_system):
-                    newest.pinned = False
-                unit = newest = Unit([message], tokens, True, _NO_CALLS)
-                made = True
             else:
-                unit = Unit([message], tokens, role == "system", _NO_CALLS)
-            units.append(unit)
-        self.total, self._newest_user = total, newest
+                tokens = count(message)
+                self._open_unit(message, tokens, _NO_CALLS)
+                self.total += tokens
+
+    def _open_unit(self, message: ChatMessage, tokens: int, open_calls: frozenset[str]) -> None:
+        """A unit of ``message`` alone; a user's is pinned in place of the previous newest user's."""
+        role = message.role
+        unit = Unit([message], tokens, role == "system", open_calls)
+        self.units.append(unit)
+        if role == "user":
+            newest = self._newest_user
+            if newest is not None and not newest.is_system:
+                newest.pinned = False
+            unit.pinned = True
+            self._newest_user = unit
 
     def request_tokens(self) -> int:
         """Tokens of the whole log sent as one request (reply priming included)."""

@@ -18,6 +18,7 @@ the faces feed it their events and record what it computes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -59,13 +60,8 @@ class ViewReplay:
     _known: set[str] = field(default_factory=set)
     _retracted: set[str] = field(default_factory=set)  # summaries of undone compactions
 
-    def add_event(self, event_id: str) -> None:
-        self.view.append(event_id)
-        self.order.append(event_id)
-        self._known.add(event_id)
-
-    def add_events(self, event_ids: list[str]) -> None:
-        """:meth:`add_event` each of ``event_ids``, in order."""
+    def add_events(self, event_ids: Sequence[str]) -> None:
+        """Events folded into the view, in order."""
         self.view += event_ids
         self.order += event_ids
         self._known.update(event_ids)

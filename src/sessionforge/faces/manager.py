@@ -254,11 +254,7 @@ class SessionManager:
         # reads it. It carries its tokens, counted for the model in use, and no model or price.
         tokens, accuracy = self._text_tokens(event)
         set_field(event, "token_usage", TokenUsage.of(tokens, 0, accuracy=accuracy))
-        if self._budget is not None:
-            await self._record_all([event], session)
-        else:  # _record_all without a budget, inline: a turn awaits one coroutine fewer
-            events, view = [event], self._view_of(session)
-            self._took_own(events, await session.append_and_save(events), view)
+        await self._record_all([event], session)
         return session.id
 
     async def ai_responds(
@@ -278,11 +274,7 @@ class SessionManager:
         tokens, accuracy = self._text_tokens(event)
         usage = TokenUsage.of(0, tokens, model=self.model, provider=provider, accuracy=accuracy)
         set_field(event, "token_usage", usage)
-        if self._budget is not None:
-            await self._record_all([event], session)
-        else:  # as in user_says
-            events, view = [event], self._view_of(session)
-            self._took_own(events, await session.append_and_save(events), view)
+        await self._record_all([event], session)
         return session.id
 
     async def tool_used(
@@ -591,13 +583,6 @@ class SessionManager:
                 session.metadata.properties[BUDGET_PROPERTY] = before
             raise
         self._budget = budget
-        self._took_own(events, others, view)
-
-    def _took_own(
-        self, events: list[SessionEvent], others: list[SessionEvent], view: ConversationView
-    ) -> None:
-        """After ``events`` were appended (``others``, other writers' events, before them): show them
-        in ``view``, the view of the segment before the append, and count them."""
         if others:  # other writers' events went in before ours: fold the segment again
             self._view = None
             self._took_in(others)

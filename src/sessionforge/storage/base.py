@@ -55,7 +55,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, NamedTuple, Protocol, Self, runtime_checkable
+from typing import Any, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
 
 from ..core.records import StoredRecord
 from ..errors import ConfigurationError, RecordFormatError, UsageError
@@ -79,6 +79,8 @@ __all__ = [
 ]
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9._:@\-]{1,200}")
+
+T = TypeVar("T")
 
 
 class SessionHead(NamedTuple):
@@ -364,6 +366,16 @@ class BaseStore(ABC):
         Every record is encoded before any is written, so a record the codec refuses leaves the
         session exactly as it was.
         """
+        return self._encode_with(session_id, records, self.codec.known_text)
+
+    def _encode_with(
+        self,
+        session_id: str,
+        records: Sequence[Mapping[str, Any]],
+        known: Callable[[Mapping[str, Any]], T | None],
+    ) -> list[tuple[str | None, str | T]]:
+        """:meth:`_encode_all`, taking a record's stored form from ``known`` when it gives one (the
+        text its writer checked, as the store keeps it: ``str``, or ``bytes`` for the memory store)."""
         if type(records) is not list and (
             isinstance(records, Mapping | str | bytes) or not isinstance(records, Sequence)
         ):
@@ -371,13 +383,12 @@ class BaseStore(ABC):
                 f"append takes a list of records (dicts), got a {type(records).__name__}",
                 session_id=session_id,
             )
-        out: list[tuple[str | None, str]] = []
-        codec = self.codec
-        known = codec.known_text
+        out: list[tuple[str | None, str | T]] = []
+        encode = self.codec.encode
         for index, record in enumerate(records):
-            text = known(record)
+            text: str | T | None = known(record)
             if text is None:
-                text = codec.encode(record, namespace=self.namespace, session_id=session_id, index=index)
+                text = encode(record, namespace=self.namespace, session_id=session_id, index=index)
             record_id = record.get("id")
             out.append((str(record_id) if record_id is not None else None, text))
         return out

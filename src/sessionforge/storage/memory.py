@@ -53,7 +53,7 @@ class MemoryStore(BaseStore):
         log = logs.get(session_id) if logs is not None else None
         if log is None:  # a session already here was checked by the append that created it
             check_session_id(session_id)
-        encoded = self._encode_rows(session_id, records)
+        encoded = self._encode_with(session_id, records, self.codec.known_bytes)
         now = time.time()
         if log is not None and log.expires_at is not None and log.expires_at <= now:
             log = self._live(session_id)
@@ -72,26 +72,6 @@ class MemoryStore(BaseStore):
         if self._purge_due(now):
             self._purge(now)
         return len(rows)
-
-    def _encode_rows(
-        self, session_id: str, records: Sequence[Mapping[str, Any]]
-    ) -> list[tuple[str | None, str | bytes]]:
-        """:meth:`_encode_all`, keeping the bytes of records that carry their checked text."""
-        if type(records) is not list:  # refused, or taken as the sequence it is, by the usual path
-            return [*self._encode_all(session_id, records)]
-        known = self.codec.known_bytes
-        out: list[tuple[str | None, str | bytes]] = []
-        for index, record in enumerate(records):
-            data = known(record)
-            if data is None:  # no text of its writer: checked and encoded as any other record
-                text: str | bytes = self.codec.encode(
-                    record, namespace=self.namespace, session_id=session_id, index=index
-                )
-            else:
-                text = data
-            record_id = record.get("id")
-            out.append((str(record_id) if record_id is not None else None, text))
-        return out
 
     async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)

@@ -18,7 +18,7 @@ from pydantic import PrivateAttr
 from ..core.construct import set_field
 from ..core.events import SessionEvent
 from ..core.records import meta_record
-from ..core.session import Bookkeeping, SessionLog, SessionMetadata, meta_view
+from ..core.session import SessionLog, SessionMetadata, meta_view
 from ..errors import RecordFormatError, SessionAlreadyExists, SessionNotFound
 from .base import Store, StoredRecord
 from .config import resolve_store
@@ -288,12 +288,10 @@ class Session(SessionLog):
         otherwise, and on any refusal, this is exactly the two calls above. Returns what
         :meth:`save` returns.
         """
-        private = self.__pydantic_private__  # the lock and the bookkeeping, as _lock() and book read them
-        assert private is not None
-        lock: asyncio.Lock = private["_save_lock"]
+        lock = self._lock()
         await lock.acquire()  # as ``async with``, two coroutines fewer on every turn
         try:
-            book: Bookkeeping = private["_book"]
+            book = self.book
             store = book.store
             fast = (
                 store is not None
@@ -307,9 +305,7 @@ class Session(SessionLog):
             if not fast or store is None or not events:
                 return await self._save(None)
             try:
-                records = (
-                    [e.encoded_record() for e in events] if len(events) > 1 else [events[0].encoded_record()]
-                )
+                records = [event.encoded_record() for event in events]
             except RecordFormatError:  # refused the usual way: the refused event is dropped
                 return await self._save(None)
             previous = book.last_seq
@@ -320,16 +316,10 @@ class Session(SessionLog):
             except BaseException:
                 book.uncertain = True
                 raise
-            if last == previous + len(records):  # in order: _settle_in_order's usual case, inline
-                # (the metadata stored is the one the store held: only the seqs and counts move)
-                for seq, event in enumerate(events, start=previous + 1):
-                    event.__dict__["seq"] = seq  # set_field, as for every event appended
-                    event.__pydantic_fields_set__.add("seq")
-                book.last_seq = last
-                book.checked = len(self.events)
-                return []
             meta = book.persisted_meta
             assert meta is not None
+            if self._settle_in_order(events, len(records), meta, previous, last):
+                return []
             return await self._read_back_seqs(list(events), records, meta, previous, last)
         finally:
             lock.release()
