@@ -15,12 +15,11 @@ token counts are cached and the view keeps their sum.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from .._sync import run_sync
 from ..context.compaction import (
     CompactionPlan,
     aplan_compaction,
@@ -44,8 +43,8 @@ from ..errors import (
     SessionNotFound,
     UsageError,
 )
-from ..storage.base import Store, release_loop
-from ..storage.config import resolve_store
+from ..storage.base import Store
+from ..storage.config import resolve_store, run_blocking
 from ..storage.forks import fork as fork_stored
 from ..storage.session import Session
 
@@ -581,22 +580,11 @@ class ChatSession:
         self._apply(plan)
 
     @staticmethod
-    def _blocking(call: Callable[[], Awaitable[T]], store: Store | None) -> T:
-        return run_sync(_releasing(call, store), async_name="the async twin (asave/aload/afork)")
+    def _blocking(call: Callable[[], Coroutine[Any, Any, T]], store: Store | None) -> T:
+        return run_blocking(call(), store, async_name="the async twin (asave/aload/afork)")
 
     def __repr__(self) -> str:
         return (
             f"ChatSession(session_id={self.session_id!r}, messages={len(self.messages)}, "
             f"tokens={self.estimate_tokens()}, max_tokens={self.max_tokens})"
         )
-
-
-async def _releasing(call: Callable[[], Awaitable[T]], store: Store | None) -> T:
-    """Await ``call()`` in a blocking call's own loop, then free the store's hold on that loop.
-
-    Taking a callable, not a coroutine, means nothing is created that might never be awaited.
-    """
-    try:
-        return await call()
-    finally:
-        await release_loop(resolve_store(store))

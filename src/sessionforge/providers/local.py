@@ -13,6 +13,7 @@ The chat template has no notion of tool calls: tools are not offered to this mod
 from __future__ import annotations
 
 import asyncio
+import atexit
 import inspect
 import json
 import os
@@ -65,13 +66,17 @@ def load_model() -> Any:
         raise MissingDependencyError(INSTALL_HINT) from exc
     threads = _threads()
     with resources.as_file(weights) as path:
-        return llama_cpp.Llama(
+        model = llama_cpp.Llama(
             model_path=str(path),
             n_ctx=CONTEXT_WINDOW,
             n_threads=threads,
             n_threads_batch=threads,
             verbose=False,
         )
+    # Freed while the interpreter is still whole. Left to the collector at exit, llama-cpp-python's
+    # finalizer may run after the modules it calls are torn down, and prints an ignored exception.
+    atexit.register(model.close)
+    return model
 
 
 def _threads() -> int:

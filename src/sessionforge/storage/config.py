@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 from urllib.parse import unquote
 
 from ..errors import ConfigurationError, SessionforgeError
 
 _P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:  # the backends import it; naming a default namespace or a URL needs none of it
     from .base import Store
@@ -33,6 +34,7 @@ __all__ = [
     "get_default_store",
     "open_store",
     "resolve_store",
+    "run_blocking",
     "set_default_store",
     "setup_chuk_sessions_storage",
 ]
@@ -129,6 +131,26 @@ def resolve_store(store: Store | None = None) -> Store:
         if backend is not None:
             return cast("Store", backend)
     return store
+
+
+def run_blocking(call: Coroutine[Any, Any, _T], store: Store | None, *, async_name: str) -> _T:
+    """Run ``call`` for a blocking face (``ChatSession``, the LangChain and LangGraph adapters) with
+    :func:`~sessionforge._sync.run_sync`, then let ``store`` (``None``: the default store) drop what
+    it bound to the loop the call ran in: the face's next call may come from another thread, which
+    runs another loop, and a connection is used from the loop that opened it only.
+    ``async_name`` names the awaitable twin, as for ``run_sync``."""
+    from .._sync import run_sync  # asyncio and the event loop: not for what only names a store
+
+    return run_sync(_releasing(call, store), async_name=async_name)
+
+
+async def _releasing(call: Coroutine[Any, Any, _T], store: Store | None) -> _T:
+    from .base import release_loop
+
+    try:
+        return await call
+    finally:
+        await release_loop(resolve_store(store))
 
 
 def set_default_store(store: Store | None) -> Store | None:

@@ -35,12 +35,10 @@ from langchain_core.messages import (  # noqa: E402
     messages_to_dict,
 )
 
-from ..._sync import run_sync  # noqa: E402
 from ...core.events import SessionEvent, chat_message_event  # noqa: E402
 from ...core.messages import ChatMessage, ImagePart, TextPart  # noqa: E402
 from ...core.usage import TokenUsage  # noqa: E402
-from ...storage.base import Store, release_loop  # noqa: E402
-from ...storage.config import resolve_store  # noqa: E402
+from ...storage.config import run_blocking  # noqa: E402
 from ..importers import from_langchain  # noqa: E402
 from ._viewed import HistoryAdapter  # noqa: E402
 
@@ -158,15 +156,7 @@ class SessionforgeChatMessageHistory(HistoryAdapter, BaseChatMessageHistory):
         return await self._fork(new_session_id)
 
     def _blocking(self, call: Coroutine[Any, Any, T]) -> T:
-        return run_sync(_releasing(call, self._store), async_name="the a-prefixed twin")
+        return run_blocking(call, self._store, async_name="the a-prefixed twin")
 
     def __repr__(self) -> str:
         return f"SessionforgeChatMessageHistory(session_id={self.session_id!r})"
-
-
-async def _releasing(call: Coroutine[Any, Any, T], store: Store | None) -> T:
-    """Await ``call`` in a blocking call's own loop, then free the store's hold on that loop."""
-    try:
-        return await call
-    finally:
-        await release_loop(resolve_store(store))

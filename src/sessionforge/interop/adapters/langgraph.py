@@ -61,11 +61,10 @@ from langgraph.checkpoint.base import (  # noqa: E402
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol  # noqa: E402
 
-from ..._sync import run_sync  # noqa: E402
 from ...core.events import EventSource, EventType, SessionEvent  # noqa: E402
 from ...errors import MessageFormatError, SessionforgeError, UsageError  # noqa: E402
-from ...storage.base import Store, check_session_id, release_loop  # noqa: E402
-from ...storage.config import resolve_store  # noqa: E402
+from ...storage.base import Store, check_session_id  # noqa: E402
+from ...storage.config import resolve_store, run_blocking  # noqa: E402
 from ...storage.session import Session  # noqa: E402
 from ._keys import key_part  # noqa: E402
 from ._viewed import FACE  # noqa: E402
@@ -473,15 +472,7 @@ class SessionforgeSaver(BaseCheckpointSaver[int]):
 
     def _blocking(self, call: Coroutine[Any, Any, T]) -> T:
         with self._blocking_lock:
-            return run_sync(_releasing(call, self.store), async_name="the a-prefixed twin")
+            return run_blocking(call, self.store, async_name="the a-prefixed twin")
 
     def __repr__(self) -> str:
         return f"SessionforgeSaver(store={self.store!r}, prefix={self.prefix!r})"
-
-
-async def _releasing(call: Coroutine[Any, Any, T], store: Store) -> T:
-    """Await ``call`` in a blocking call's own loop, then free the store's hold on that loop."""
-    try:
-        return await call
-    finally:
-        await release_loop(store)
