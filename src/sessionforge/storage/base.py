@@ -336,11 +336,14 @@ class BaseStore(ABC):
         return None
 
     async def release_loop(self) -> None:
-        """Let go of what is bound to the running event loop, which is about to end.
+        """Let go of what is bound to the running event loop: a blocking call has ended in it.
 
-        Blocking faces (``ChatSession.save``/``load``/``fork``) run each call in its own short
-        loop; a pool or client left open there would hang that loop's shutdown. Backends holding
-        such resources close them here and reopen them lazily on the next call.
+        Blocking faces (``ChatSession.save``/``load``/``fork``, the LangChain and LangGraph
+        adapters) call this after each call (:func:`~sessionforge.storage.config.run_blocking`):
+        the next call may run in another thread's loop, and a client used from another loop than
+        its own fails; a loop of its own (a call made inside a running loop) ends with the call,
+        and a pool left open there would hang its shutdown. Backends holding such resources close
+        them here and reopen them lazily on the next call.
         """
         return None
 

@@ -10,7 +10,7 @@ agrees on what is live.
 
 A store built from a URL (:meth:`PostgresStore.from_url`) owns a few connections
 (:mod:`.postgres_connections`): lent one call at a time and, having no background tasks, kept
-across event loops, so the blocking faces (a short loop per call) reuse a warm connection. A
+across event loops, so the blocking faces (each thread's loop, or a loop per call) reuse a warm connection. A
 ``psycopg_pool`` pool passed in is used as given and never closed. The schema is created and
 upgraded on first use (:mod:`.postgres_schema`). All SQL is parameterized.
 

@@ -3,8 +3,9 @@
 psycopg's async connection waits on whatever loop is running, so an idle connection outlives the
 loop that opened it; what cannot is a pool's maintenance tasks. This list has none: it opens a
 connection when none is idle (up to ``max_size``; beyond that a call waits for one to come back),
-keeps it when it comes back healthy, and closes it otherwise. The blocking faces, which run each
-call in a short loop of its own, thus reuse one warm connection instead of connecting every time.
+keeps it when it comes back healthy, and closes it otherwise. The blocking faces, whose calls run in
+the calling thread's loop or, inside a running loop, in a loop of their own, thus reuse one warm
+connection instead of connecting every time.
 
 A connection idle longer than ``check_idle`` seconds answers an empty query before it is lent; one
 that does not (the server restarted meanwhile) is closed and the next is tried, so the first call
