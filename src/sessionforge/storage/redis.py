@@ -35,6 +35,7 @@ import hashlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any, Self
 from urllib.parse import quote, urlsplit
 
@@ -92,6 +93,25 @@ KEY_CACHE = 4096
 """Sessions whose key names a store keeps at hand (escaping them costs more than the rest of a call)."""
 
 _CONNECT_DEFAULTS: dict[str, Any] = {"socket_connect_timeout": 5.0, "socket_timeout": 30.0}
+
+
+_DRIVER_OPTIONS = frozenset({"driver_info", "lib_name", "lib_version"})
+
+
+@cache
+def _driver_info() -> dict[str, Any]:
+    """The name and version a client gives the server (``CLIENT SETINFO``), worked out once.
+
+    Left to itself, redis-py reads its version from the installed package's metadata for every
+    connection it opens, a few milliseconds each: a blocking face, which reconnects on each call,
+    paid that on every save. The values are redis-py's own defaults.
+    """
+    redis = require("redis", extra="redis")
+    try:
+        from redis.driver_info import DriverInfo
+    except ImportError:  # an older redis-py: the version is a client option of its own
+        return {"lib_version": redis.__version__}
+    return {"driver_info": DriverInfo(lib_version=redis.__version__)}
 
 
 @contextmanager
@@ -171,6 +191,7 @@ class RedisStore(BaseStore):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock: asyncio.Lock | None = None
         self._warm = False
+        self._loaded = False  # the scripts were loaded on the server once (see _connect)
         self._where = url or repr(client)
         self._keys: dict[tuple[str, str | None], tuple[bytes, ...]] = {}
 
@@ -183,12 +204,15 @@ class RedisStore(BaseStore):
 
     def _make_client(self) -> Any:
         assert self.url is not None
+        options = self._client_options
+        if not options.keys() & _DRIVER_OPTIONS:
+            options = {**options, **_driver_info()}
         if self.url.startswith("redis+cluster://"):
             cluster = require("redis.asyncio.cluster", extra="redis")
             url = "redis://" + self.url.split("://", 1)[1]
-            return cluster.RedisCluster.from_url(url, **self._client_options)
+            return cluster.RedisCluster.from_url(url, **options)
         aioredis = require("redis.asyncio", extra="redis")
-        return aioredis.from_url(self.url, **self._client_options)
+        return aioredis.from_url(self.url, **options)
 
     async def _connect(self) -> Any:
         """The client for the running loop, with both scripts loaded once.
@@ -202,14 +226,18 @@ class RedisStore(BaseStore):
             if self._owned:
                 # A client of a finished loop cannot be closed from this one; its sockets die with it.
                 self._client = self._make_client()
-            self._loop, self._lock, self._warm = loop, asyncio.Lock(), False
+            # A single server keeps the scripts this store loaded once (one lost in a restart is
+            # loaded again on NOSCRIPT): a blocking face, on a new client each call, skips two
+            # round trips. A cluster client's first commands stay serialized, as said above.
+            warm = self._loaded and not self._cluster(self._client)
+            self._loop, self._lock, self._warm = loop, asyncio.Lock(), warm
         if not self._warm:
             assert self._lock is not None
             async with self._lock:
                 if not self._warm:
                     for text in (_APPEND, _LOAD):
                         await self._client.script_load(text)
-                    self._warm = True
+                    self._warm = self._loaded = True
         return self._client
 
     async def _script(

@@ -130,3 +130,35 @@ async def test_postgres_an_idle_connection_the_server_closed_is_replaced(
     assert [r.record["id"] for r in await store.load("s")] == ["a"]  # no error: checked, replaced
     assert await _backend_pid(store) != pid
     await store.aclose()
+
+
+@pytest.mark.redis
+def test_redis_loads_its_scripts_once_and_reloads_what_the_server_forgot(
+    redis_server: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each asyncio.run gets a new client (as a blocking face does); only the first loads the
+    scripts. A server that lost them (SCRIPT FLUSH, as a restart does) gets them again on NOSCRIPT."""
+    import redis as sync_redis
+
+    admin = sync_redis.Redis.from_url(redis_server.url)  # type: ignore[attr-defined]
+    store = RedisStore.from_url(redis_server.url, namespace="scripts-once")  # type: ignore[attr-defined]
+
+    def loads() -> int:
+        return int(admin.info("commandstats").get("cmdstat_script|load", {}).get("calls", 0))
+
+    from importlib import metadata
+
+    before = loads()  # the admin client connects first: it reads redis-py's version, as it does
+    read_versions: list[str] = []
+    real_version = metadata.version
+    monkeypatch.setattr(metadata, "version", lambda name: read_versions.append(name) or real_version(name))
+    for i in range(3):
+        assert asyncio.run(store.append("s", [{"id": str(i)}])) == i + 1
+    assert loads() - before == 2  # two scripts, loaded once
+    assert "redis" not in read_versions  # the client's name and version are worked out once
+    admin.script_flush()
+    assert asyncio.run(store.append("s", [{"id": "after-flush"}])) == 4
+    assert [r.record["id"] for r in asyncio.run(store.load("s"))] == ["0", "1", "2", "after-flush"]
+
+    asyncio.run(store.aclose())
+    admin.close()
