@@ -247,12 +247,17 @@ def langgraph_rows(turns: int = 200) -> list[dict[str, Any]]:
 
 def pydantic_ai_rows(turns: int = 200) -> list[dict[str, Any]]:
     """``Agent.run`` per turn, given the history and persisting what the run added: the history as
-    pydantic-ai documents it (a list, its JSON file rewritten each turn) against ours on SQLite."""
+    pydantic-ai documents it (a list, its JSON file rewritten each turn) against ours on SQLite, kept
+    between turns (``PydanticAIHistory``) and read whole on each call (the load/append functions)."""
     from pydantic_ai import Agent
     from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter, ModelResponse, TextPart
     from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-    from sessionforge.interop.adapters.pydantic_ai import append_pydantic_ai, load_pydantic_ai
+    from sessionforge.interop.adapters.pydantic_ai import (
+        PydanticAIHistory,
+        append_pydantic_ai,
+        load_pydantic_ai,
+    )
 
     def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         return ModelResponse(parts=[TextPart(f"answer {len(messages)}")], model_name=MODEL)
@@ -284,10 +289,24 @@ def pydantic_ai_rows(turns: int = 200) -> list[dict[str, Any]]:
         finally:
             await store.aclose()
 
+    async def kept(folder: Path, turns: int) -> list[float]:
+        store = open_store(f"sqlite:///{folder / 'sf-history.db'}")
+        history = PydanticAIHistory("s", store, model=MODEL)
+
+        async def turn(i: int) -> None:
+            result = await agent.run(_question(i), message_history=await history.messages())
+            await history.add(result.new_messages())
+
+        try:
+            return await _time(turn, turns)
+        finally:
+            await store.aclose()
+
     async def rows(folder: Path, turns: int) -> list[dict[str, Any]]:
         return [
             _row("pydantic-ai", "list + JSON file per turn", await own(folder, turns)),
-            _row("pydantic-ai", "sessionforge load + append (SQLite)", await ours(folder, turns)),
+            _row("pydantic-ai", "sessionforge PydanticAIHistory (SQLite)", await kept(folder, turns)),
+            _row("pydantic-ai", "sessionforge load + append functions (SQLite)", await ours(folder, turns)),
         ]
 
     return _measured(rows, turns)

@@ -40,6 +40,7 @@ __all__ = [
     "ConversationView",
     "event_messages",
     "is_dialogue",
+    "prompt_message",
     "transcript",
 ]
 
@@ -119,12 +120,20 @@ def event_messages(event: SessionEvent) -> tuple[ChatMessage, ...]:
     return messages
 
 
+def prompt_message(session: SessionLog, prompt: str | None) -> ChatMessage | None:
+    """``prompt`` as the system message opening ``session``'s view (``None`` for no prompt).
+
+    The prompt is a setting of the session, not an event: its message is dated with the session,
+    so every reading of the session (a reload, another face, another process) gives an equal one.
+    """
+    return ChatMessage.system(prompt, created_at=session.metadata.created_at) if prompt else None
+
+
 def transcript(session: SessionLog) -> list[ChatMessage]:
     """Everything said in ``session``: its system prompt, then every event's messages, compacted or
     not (what an export or a summary of the whole session reads)."""
-    prompt = session.system_prompt
-    opening = [ChatMessage.system(prompt, created_at=session.metadata.created_at)] if prompt else []
-    return [*opening, *(m for event in session.events for m in event_messages(event))]
+    opening = prompt_message(session, session.system_prompt)
+    return [*([opening] if opening else []), *(m for event in session.events for m in event_messages(event))]
 
 
 def is_dialogue(event: SessionEvent) -> bool:

@@ -33,7 +33,7 @@ from ..context.compactors import Compactor
 from ..core.budget import BUDGET_PROPERTY, Budget
 from ..core.events import SessionEvent, chat_message_event
 from ..core.messages import ChatMessage
-from ..core.projection import CompactionEntry, ConversationView
+from ..core.projection import CompactionEntry, ConversationView, prompt_message
 from ..core.session import SYSTEM_PROMPT
 from ..core.tokens import TokenCounter, counter_for_model
 from ..errors import (
@@ -387,7 +387,7 @@ class ChatSession:
 
     def set_system_prompt(self, prompt: str) -> None:
         """Replace the system prompt (the session's property; saved as a metadata patch)."""
-        self._view.set_system(ChatMessage.system(prompt))
+        self._view.set_system(self._system_message(prompt))
 
     def restore(self, snapshot: Sequence[ChatMessage]) -> None:
         """Put back a view taken from :attr:`messages` (recorded as a view record)."""
@@ -526,8 +526,7 @@ class ChatSession:
     # ---- internals ---------------------------------------------------------------------------------
 
     def _system_message(self, prompt: str | None) -> ChatMessage | None:
-        # The prompt is a session setting: its message is dated with the session, so it reads back equal.
-        return ChatMessage.system(prompt, created_at=self._session.metadata.created_at) if prompt else None
+        return prompt_message(self._session, prompt)
 
     def _view_system(self) -> ChatMessage | None:
         return self._view.system_message

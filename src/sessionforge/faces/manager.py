@@ -36,7 +36,7 @@ from ..core.budget import BUDGET_PROPERTY, Budget
 from ..core.construct import set_field
 from ..core.events import EventSource, EventType, SessionEvent, event_usage, tool_call_event
 from ..core.messages import ChatMessage
-from ..core.projection import ConversationView, event_messages
+from ..core.projection import ConversationView, event_messages, prompt_message
 from ..core.session import SYSTEM_PROMPT
 from ..core.tokens import DEFAULT_TOKEN_MODEL, Accuracy, counter_for_model
 from ..core.usage import TokenUsage
@@ -350,7 +350,7 @@ class SessionManager:
         if session.metadata.properties.get(SYSTEM_PROMPT) != prompt:
             await session.metadata.set_property(SYSTEM_PROMPT, prompt)
             await session.save()
-        (await self._current_view()).set_system(prompt)
+        (await self._current_view()).set_system(prompt_message(session, prompt))
 
     async def refresh(self) -> None:
         """Take in what other writers appended to the current segment since this manager last read
@@ -608,7 +608,8 @@ class SessionManager:
         counter = counter_for_model(self.model)
         view = self._view
         if view is None:
-            view = self._view = ConversationView(counter, session.events, system=self._system_prompt)
+            system = prompt_message(session, self._system_prompt)
+            view = self._view = ConversationView(counter, session.events, system=system)
         else:
             view.use_counter(counter)
         return view

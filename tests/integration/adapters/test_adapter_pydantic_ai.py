@@ -24,6 +24,8 @@ from pydantic_ai.usage import RequestUsage
 from sessionforge import ChatSession, TruncateCompactor
 from sessionforge.errors import MessageFormatError
 from sessionforge.interop.adapters.pydantic_ai import (
+    CONVERSATION_KEY,
+    PydanticAIHistory,
     append_pydantic_ai,
     from_pydantic_ai,
     import_pydantic_ai,
@@ -138,3 +140,79 @@ async def test_import(store: Store) -> None:
     )
     chat = await ChatSession.aload(session_id, store)
     assert [m.role for m in chat.history] == ["system", "user", "assistant", "tool", "assistant"]
+
+
+async def test_a_history_object_runs_a_conversation_as_the_functions_do(store: Store) -> None:
+    agent = _agent()
+    history = PydanticAIHistory("pyd-loop", store, model=MODEL)
+    assert await history.messages() == []
+    reported = 0  # input tokens the runs' responses report (pydantic-ai estimates the tool call's)
+    for question in ("hello", "again", "please add", "last"):
+        result = await agent.run(question, message_history=await history.messages())
+        await history.add(result.new_messages())
+        reported += sum(m.usage.input_tokens for m in result.new_messages() if isinstance(m, ModelResponse))
+    assert result.output == "4 prompts, last: last"
+
+    chat = await ChatSession.aload("pyd-loop", store)
+    assert chat.system_prompt == "Be brief."  # the first run's prompt is the session's
+    assert chat.session.metadata.properties[CONVERSATION_KEY] == "pyd-loop"
+    assert [m.role for m in chat.messages] == [
+        "system", "user", "assistant", "user", "assistant", "user", "assistant", "tool", "assistant",
+        "user", "assistant",
+    ]  # fmt: skip
+    assert chat.session.token_summary.total_prompt_tokens == reported > 4 * 30
+    # The same conversation, read by the functions and by the object, gives pydantic-ai one history.
+    assert ModelMessagesTypeAdapter.dump_json(await load_pydantic_ai("pyd-loop", store)) == (
+        ModelMessagesTypeAdapter.dump_json(await history.messages())
+    )
+
+
+async def test_two_history_objects_take_in_what_the_other_appended(store: Store) -> None:
+    agent = _agent()
+    first, second = PydanticAIHistory("pyd-two", store), PydanticAIHistory("pyd-two", store)
+    await first.add((await agent.run("from first")).new_messages())
+    result = await agent.run("from second", message_history=await second.messages())
+    assert result.output == "2 prompts, last: from second"
+    await second.add(result.new_messages())
+    texts = [m.parts[-1].content for m in await first.messages()]  # type: ignore[union-attr]
+    assert texts[-2:] == ["from second", "2 prompts, last: from second"]
+
+
+async def test_a_failed_save_leaves_the_conversation_as_it_was(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sessionforge.storage.session import Session
+
+    agent = _agent()
+    history = PydanticAIHistory("pyd-fail", store)
+    first = (await agent.run("hello")).new_messages()
+    real_save = Session.save
+
+    async def refused(self: Session) -> object:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Session, "save", refused)
+    with pytest.raises(OSError, match="disk full"):
+        await history.add(first)
+    assert await history.messages() == []  # not even the system prompt
+    monkeypatch.setattr(Session, "save", real_save)
+    await history.add(first)
+    assert [m.text for m in (await ChatSession.aload("pyd-fail", store)).messages] == [
+        "Be brief.",
+        "hello",
+        "1 prompts, last: hello",
+    ]
+
+
+async def test_a_history_with_a_budget_gives_pydantic_ai_the_compacted_view(store: Store) -> None:
+    agent = _agent()
+    history = PydanticAIHistory("pyd-budget", store, model=MODEL, max_tokens=120)
+    for i in range(12):
+        result = await agent.run(f"question number {i}", message_history=await history.messages())
+        await history.add(result.new_messages())
+    given = await history.messages()
+    prompts = [
+        p for m in given if isinstance(m, ModelRequest) for p in m.parts if isinstance(p, UserPromptPart)
+    ]
+    assert 0 < len(prompts) < 12 and prompts[-1].content == "question number 11"
+    assert len((await ChatSession.aload("pyd-budget", store)).history) == 1 + 2 * 12  # all kept

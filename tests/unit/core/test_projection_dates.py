@@ -26,3 +26,24 @@ async def test_projected_messages_read_back_equal_with_their_dates() -> None:
     for event in written.events:
         for message in event_messages(event):
             assert message.created_at == stamps[event.id]
+
+
+async def test_the_system_prompt_reads_back_equal_through_every_face() -> None:
+    """The prompt is a setting of the session: its message is dated with the session, whichever
+    face set it, so a face reopened on the session gives an equal one."""
+    from sessionforge import ChatSession
+
+    store = open_store("memory://")
+    manager = SessionManager(system_prompt="You help.", store=store)
+    await manager.user_says("Hi")
+    await manager.update_system_prompt("You help briefly.")
+    reopened = SessionManager(session_id=manager.session_id, store=store)
+    assert await reopened.get_messages() == await manager.get_messages()
+    chat = await ChatSession.aload(manager.session_id, store)
+    assert chat.messages == await manager.get_messages()
+
+    chat.set_system_prompt("Answer in French.")
+    await chat.asave()
+    again = await ChatSession.aload(manager.session_id, store)
+    assert again.messages == chat.messages
+    assert again.messages[0].created_at == chat.session.metadata.created_at

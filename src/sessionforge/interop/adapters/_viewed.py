@@ -18,7 +18,8 @@ from typing import Any, ClassVar, Self, TypedDict, Unpack
 from ...context.compaction import plan_compaction, plan_undo, record_event
 from ...context.compactors import Compactor
 from ...core.events import SessionEvent
-from ...core.projection import ConversationView
+from ...core.projection import ConversationView, prompt_message
+from ...core.session import SYSTEM_PROMPT
 from ...core.tokens import counter_for_model
 from ...core.views import CompactionRecord
 from ...errors import SessionforgeError, UsageError
@@ -87,12 +88,19 @@ class ViewedSession:
     def event(self, event_id: str) -> SessionEvent | None:
         return self._events.get(event_id)
 
-    async def append(self, events: Sequence[SessionEvent], *, compact: bool = False) -> None:
+    async def append(
+        self, events: Sequence[SessionEvent], *, compact: bool = False, system_prompt: str | None = None
+    ) -> None:
         """Append ``events`` (inside :meth:`opened`) and, with ``compact``, a compaction if the view
-        then passes ``max_tokens``, in one save. A failed save leaves the session as it was."""
+        then passes ``max_tokens``, in one save; ``system_prompt`` becomes the session's in the same
+        save. A failed save leaves the session as it was."""
         assert self._session is not None and self._view is not None
         session, view = self._session, self._view
         kept, state = len(session.events), copy.deepcopy(session.state)
+        properties = dict(session.metadata.properties)
+        if system_prompt is not None:
+            session.metadata.properties[SYSTEM_PROMPT] = system_prompt
+            view.set_system(prompt_message(session, system_prompt))
         for event in events:
             session.append_event(event)
         self._take(events)
@@ -106,6 +114,7 @@ class ViewedSession:
         except BaseException:
             session.drop_unsaved(kept)
             session.state = state
+            session.metadata.properties = properties
             self._rebuild()
             raise
         if others:  # other writers' events went in before ours: fold the view again
@@ -177,7 +186,10 @@ class ViewedSession:
     def _rebuild(self) -> None:
         assert self._session is not None
         self._events = {e.id: e for e in self._session.events}
-        self._view = ConversationView(self._counter, self._session.events, system=self._session.system_prompt)
+        session = self._session
+        self._view = ConversationView(
+            self._counter, session.events, system=prompt_message(session, session.system_prompt)
+        )
 
     def _take(self, events: Sequence[SessionEvent]) -> None:
         assert self._view is not None

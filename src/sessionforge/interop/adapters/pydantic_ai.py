@@ -45,15 +45,18 @@ from pydantic_ai.messages import (  # noqa: E402
 from pydantic_ai.messages import TextPart as AITextPart  # noqa: E402
 from pydantic_ai.usage import RequestUsage  # noqa: E402
 
-from ...core.events import USAGE_KEY  # noqa: E402
+from ...core.events import USAGE_KEY, chat_message_event  # noqa: E402
 from ...core.messages import ChatMessage, ContentPart, ImagePart, TextPart, ToolCall  # noqa: E402
 from ...core.usage import TokenUsage  # noqa: E402
 from ...errors import MessageFormatError, SessionNotFound  # noqa: E402
 from ...faces.chat_session import ChatSession  # noqa: E402
 from ...storage.base import Store  # noqa: E402
 from ..importers import import_messages  # noqa: E402
+from ._viewed import HistoryAdapter  # noqa: E402
 
 __all__ = [
+    "CONVERSATION_KEY",
+    "PydanticAIHistory",
     "append_pydantic_ai",
     "from_pydantic_ai",
     "import_pydantic_ai",
@@ -243,3 +246,55 @@ async def append_pydantic_ai(history: History, session_id: str, store: Store | N
     for message in messages:
         chat.add_message(message, enforce=False)
     await chat.asave()
+
+
+CONVERSATION_KEY = "pydantic_ai_conversation"
+"""The property naming the conversation a :class:`PydanticAIHistory` keeps."""
+
+
+class PydanticAIHistory(HistoryAdapter):
+    """A pydantic-ai conversation kept in a sessionforge session, for a loop of ``Agent.run`` calls:
+    :meth:`messages` is the current view as ``message_history``, :meth:`add` appends a run's
+    ``new_messages()``.
+
+    It keeps the session between calls and takes in only what was appended since (another process
+    may write to it too), so a turn costs about the same at the thousandth as at the first;
+    :func:`load_pydantic_ai` and :func:`append_pydantic_ai` read the whole session on every call.
+    A leading system prompt, added to an empty session, becomes the session's prompt, as
+    :func:`import_pydantic_ai` makes it.
+
+    Args: those of :class:`~sessionforge.interop.adapters._viewed.HistoryAdapter`: with
+    ``max_tokens`` (and any ``compactor``) pydantic-ai is given the compacted view; nothing leaves
+    the store.
+    """
+
+    face = "pydantic_ai"
+    key_property = CONVERSATION_KEY
+
+    async def messages(self) -> list[ModelMessage]:
+        """The conversation as the model gets it now (system prompt first), for ``message_history``."""
+        async with self._log.opened() as (_, view):
+            return to_pydantic_ai(view.messages())
+
+    async def add(self, history: History) -> None:
+        """Append the messages of ``history`` (a run's ``new_messages()``, or any pydantic-ai
+        history), one event each, in one save; with ``max_tokens`` the view is compacted after."""
+        messages = from_pydantic_ai(history)
+        if not messages:
+            return
+        async with self._log.opened() as (session, _):
+            prompt = None
+            if messages[0].role == "system" and session.system_prompt is None and not session.events:
+                prompt = messages.pop(0).text
+            events = [chat_message_event(message) for message in messages]
+            await self._log.append(events, compact=True, system_prompt=prompt)
+
+    compact = HistoryAdapter._compact
+    undo_compaction = HistoryAdapter._undo_compaction
+
+    async def fork(self, new_session_id: str | None = None) -> PydanticAIHistory:
+        """A new conversation sharing this one's history so far (one appended record)."""
+        return await self._fork(new_session_id)
+
+    def __repr__(self) -> str:
+        return f"PydanticAIHistory(session_id={self.session_id!r})"
