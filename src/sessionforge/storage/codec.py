@@ -32,7 +32,6 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from orjson import loads
 from pydantic_core import from_json, to_json
 
 from .._optional import require
@@ -181,7 +180,9 @@ class RecordCodec:
                 body = _verified_body(text) if plain and type(text) is bytes else None
                 if body is not None:
                     try:
-                        record = loads(body)  # orjson: what it refuses, decode() reads or names
+                        # pydantic-core's parser, not orjson's: orjson reads an integer beyond
+                        # 64 bits as a float, and the record would not read back equal.
+                        record = from_json(body)
                     except ValueError:
                         record = None
                     if type(record) is dict:
