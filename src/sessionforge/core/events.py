@@ -325,8 +325,7 @@ class SessionEvent(MetadataAccess, BaseModel):
 
     def _with_counts(self, record: dict[str, Any]) -> dict[str, Any]:
         """``record`` with the exact text-token counts its projected messages hold now, if any."""
-        private = self.__pydantic_private__  # read directly: a turn writes a record per event
-        cached = private["_projection"] if private is not None else None
+        cached = self.projection_cache
         if cached is None or cached[0] is not self.message or not cached[1]:
             return record
         counts = [persisted_counts(message.token_cache) for message in cached[1]]

@@ -238,8 +238,8 @@ class ConversationView:
             raise pairing_error(issues)
 
     def extend(self, events: Iterable[SessionEvent]) -> None:
-        for event in events:
-            self.add(event)
+        """Fold events, in log order, in one pass."""
+        self._fold_all(events)
 
     def _apply(self, event: SessionEvent) -> None:
         # What the model saw before: the messages the compaction itself wrote (a summary, stored

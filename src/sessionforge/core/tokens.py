@@ -224,21 +224,18 @@ class TiktokenCounter(TokenCounter):
     def count_text(self, text: str) -> int:
         if not text:
             return 0
-        encoding = self._encoding
-        if encoding is None:
-            quick = self._quick_for(text)
-            count = quick.count(text) if quick is not None else None
-            if count is not None:
-                self._allowance -= len(text)
-                return count
-            encoding = self.encoding
+        quick = self._quick_for(text)
+        count = quick.count(text) if quick is not None else None
+        if count is not None:
+            self._allowance -= len(text)
+            return count
         # Special-token text ("<|endoftext|>") in user content is counted as ordinary text, as the
         # API treats it.
-        return len(encoding.encode_ordinary(text))
+        return len(self.encoding.encode_ordinary(text))
 
     def encode_ordinary(self, text: str) -> list[int]:
         """The token ids of ``text``, special-token text read as ordinary text."""
-        quick = self._quick_for(text) if self._encoding is None else None
+        quick = self._quick_for(text)
         ids = quick.encode(text) if quick is not None else None
         if ids is not None:
             self._allowance -= len(text)
@@ -246,9 +243,14 @@ class TiktokenCounter(TokenCounter):
         return self.encoding.encode_ordinary(text)
 
     def _quick_for(self, text: str) -> AsciiBpe | None:
-        """The pure-Python encoder, if it may take ``text`` (ASCII, within the allowance left) and
-        the encoder has not been built by another counter meanwhile."""
-        if len(text) > self._allowance or not text.isascii() or self.key in _loaded:
+        """The pure-Python encoder, if it may take ``text``: the encoder is not built (by this
+        counter or, meanwhile, another), and the text is ASCII, within the allowance left."""
+        if (
+            self._encoding is not None
+            or len(text) > self._allowance
+            or not text.isascii()
+            or self.key in _loaded
+        ):
             return None
         quick = self._quick
         if quick is None:

@@ -586,10 +586,10 @@ class SessionManager:
         if others:  # other writers' events went in before ours: fold the segment again
             self._view = None
             self._took_in(others)
+        else:
+            view.extend(events)
         segment, measure = self._segment, self._tool_tokens
         for event in events:
-            if not others:
-                view.add(event)
             segment.add(event, measure)
 
     def _took_in(self, events: list[SessionEvent]) -> None:

@@ -49,16 +49,12 @@ class MemoryStore(BaseStore):
             log.expires_at = time.time() + self.ttl_seconds
 
     async def append(self, session_id: str, records: Sequence[Mapping[str, Any]]) -> int:
-        logs = self._data.get(self.namespace)
-        log = logs.get(session_id) if logs is not None else None
-        if log is None:  # a session already here was checked by the append that created it
-            check_session_id(session_id)
+        check_session_id(session_id)
         encoded = self._encode_with(session_id, records, self.codec.known_bytes)
-        now = time.time()
-        if log is not None and log.expires_at is not None and log.expires_at <= now:
-            log = self._live(session_id)
+        log = self._live(session_id)
         if log is None:
             log = self._logs().setdefault(session_id, _Log())
+        now = time.time()
         rows, ids = log.rows, log.ids
         for record_id, text in encoded:
             if record_id is not None:
