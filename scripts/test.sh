@@ -17,6 +17,11 @@ if [[ -z "${TMPDIR:-}" && -d /dev/shm && -w /dev/shm ]]; then
   fi
 fi
 
+# Python keeps compiled modules beside their sources (ignored by git) even where the caller turned
+# that off: every Python process the tests start (the CLI, a second process on a session) then reads
+# sessionforge's modules compiled instead of compiling them again.
+unset PYTHONDONTWRITEBYTECODE
+
 .venv/bin/python -m pytest -q -p no:cacheprovider -n auto "$@"
 code=$?
 if [[ $code -eq 5 ]]; then
