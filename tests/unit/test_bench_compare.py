@@ -159,6 +159,8 @@ def test_event_path_times_both_faces_and_the_view(workloads: ModuleType) -> None
     result = workloads.event_path(turns=10, repeats=1, view_messages=41)
     assert result["view_messages"] == 41  # the system prompt and 20 turns
     assert result["chat_us"] > 0 and result["manager_us"] > 0
+    # One pair: its ratio is the ratio of the two medians.
+    assert result["manager_vs_chat"] == pytest.approx(result["manager_us"] / result["chat_us"])
     assert result["view_us_per_message"] == pytest.approx(result["view_ms"] * 1000 / 41)
 
 
