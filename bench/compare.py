@@ -566,7 +566,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"sessionforge bench: {'quick' if options.quick else 'full'} run, medians of up to {plan.repeats} "
         "runs. × in the chat-history table = contender / sessionforge ChatSession (above 1.00: slower or "
         "larger); the session-manager table divides turns/s by chuk's, the event-path table by ChatSession's "
-        "turn, the reload column by the Agents SDK's reload\n"
+        "turn, the reload column by the Agents SDK's reload. First 100 = turns 2-101 (the first turn opens "
+        "the store and creates the session)\n"
     )
     for size in plan.sizes if every else ():
         args = {"turns": size, "budget": BUDGET, "repeats": plan.repeats, "cap_s": plan.cap_s}

@@ -272,7 +272,9 @@ def run_conversation(
     finally:
         if trace_memory:
             tracemalloc.stop()
-    head, tail = durations[:100], durations[-100:]
+    # The first turn opens the store and creates the session (several ms, once): "first 100" is turns
+    # 2-101, so that it and "last 100" both measure turns and their ratio measures growth alone.
+    head, tail = (durations[1:101] if len(durations) > 1 else durations), durations[-100:]
     return ConversationRun(
         turns_planned=turns,
         turns_done=len(durations),

@@ -72,6 +72,28 @@ def test_conversation_stops_at_its_deadline(workloads: ModuleType) -> None:
     assert run.turns_done == 1
 
 
+def test_the_first_window_leaves_out_the_first_turn(
+    workloads: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first turn opens the store and creates the session: "first 100" is turns 2-101, so that a
+    late/early ratio compares turns with turns. A clock that each turn moves on shows which count."""
+    now = [0.0]
+    monkeypatch.setattr(workloads.time, "perf_counter", lambda: now[0])
+
+    class Clocked:
+        def __init__(self, budget: int) -> None:
+            self.turns = 0
+
+        def turn(self, user: str, reply: str) -> None:
+            now[0] += 1.0 if self.turns == 0 else 0.001 * self.turns  # turn k (k >= 1) takes k ms
+            self.turns += 1
+
+    run = workloads.run_conversation(Clocked, 150, 600, script=workloads.tracked_script)
+    assert run.turns_done == 150
+    assert run.first100_us == pytest.approx(sum(range(1, 101)) / 100 * 1000)  # turns 2-101
+    assert run.last100_us == pytest.approx(sum(range(50, 150)) / 100 * 1000)
+
+
 def test_persist_and_reload_round_trips(workloads: ModuleType, tmp_path: Path) -> None:
     messages = workloads.history_messages(25)
     run = workloads.BY_KEY[workloads.BASELINE].persist(messages, tmp_path)
