@@ -37,9 +37,15 @@ class _KeptLoop:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
 
-    def __del__(self) -> None:
-        if self.pid == os.getpid() and not self.loop.is_running():
+    def ours(self) -> bool:
+        """Whether this process made the loop (not a child after ``fork``)."""
+        return self.pid == os.getpid()
+
+    def close(self) -> None:
+        if self.ours() and not self.loop.is_running():
             self.loop.close()
+
+    __del__ = close
 
 
 class _Kept(threading.local):
@@ -51,7 +57,7 @@ _kept = _Kept()
 
 def _thread_loop() -> asyncio.AbstractEventLoop:
     held = _kept.held
-    if held is None or held.pid != os.getpid() or held.loop.is_closed():
+    if held is None or not held.ours() or held.loop.is_closed():
         held = _kept.held = _KeptLoop()
     return held.loop
 
@@ -61,8 +67,8 @@ def _close_main_loop() -> None:
     """The main thread's loop is closed at exit, while the interpreter is whole (its slot would
     otherwise be dropped during shutdown)."""
     held = _kept.held
-    if held is not None and held.pid == os.getpid() and not held.loop.is_running():
-        held.loop.close()
+    if held is not None:
+        held.close()
 
 
 def run_sync(coro: Coroutine[Any, Any, T], *, async_name: str = "") -> T:

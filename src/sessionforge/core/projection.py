@@ -133,7 +133,8 @@ def transcript(session: SessionLog) -> list[ChatMessage]:
     """Everything said in ``session``: its system prompt, then every event's messages, compacted or
     not (what an export or a summary of the whole session reads)."""
     opening = prompt_message(session, session.system_prompt)
-    return [*([opening] if opening else []), *(m for event in session.events for m in event_messages(event))]
+    said = [m for event in session.events for m in event_messages(event)]
+    return [opening, *said] if opening else said
 
 
 def is_dialogue(event: SessionEvent) -> bool:
