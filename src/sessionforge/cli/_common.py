@@ -16,14 +16,14 @@ import os
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from ..errors import ConfigurationError, SessionforgeError
-from ..storage.config import DEFAULT_NAMESPACE, default_store_url, open_store
+from ..storage.config import DEFAULT_NAMESPACE, default_store_url, open_store, sqlite_path
 
 if TYPE_CHECKING:
     from ..storage.base import Store
@@ -110,10 +110,8 @@ def _sqlite_path(url: str) -> Path | None:
     """The file an ``sqlite://`` URL names (``None`` for other schemes and ``:memory:``)."""
     if urlsplit(url).scheme.lower() != "sqlite":
         return None
-    path = unquote(url.split("://", 1)[1])
-    if path in {"", "/:memory:", ":memory:"}:
-        return None
-    return Path(path).expanduser()
+    path = sqlite_path(url)
+    return None if path == ":memory:" else Path(path).expanduser()
 
 
 def check_url(url: str) -> str:
@@ -124,16 +122,13 @@ def check_url(url: str) -> str:
             "postgresql://user@host/db or memory://"
         )
     scheme = urlsplit(url).scheme.lower()
-    rest = url.split("://", 1)[1]
     if (
         scheme in {"redis", "rediss", "redis+cluster", "postgresql", "postgres"}
         and not urlsplit(url).hostname
     ):
         raise ConfigurationError(f"store URL {url!r} names no host: e.g. {scheme}://localhost/...")
-    if scheme == "sqlite" and not rest.startswith("/"):
-        raise ConfigurationError(
-            f"store URL {url!r}: an sqlite URL has three slashes and a path, sqlite:///path/to.db"
-        )
+    if scheme == "sqlite":
+        sqlite_path(url)  # names a file, or says what to write instead
     return url
 
 

@@ -1,6 +1,7 @@
 """Choosing a store: by URL, by argument, or by the ``SESSIONFORGE_STORE`` environment variable.
 
-``open_store(url)`` understands ``memory://``, ``sqlite:///path/to.db`` (``sqlite:///:memory:``),
+``open_store(url)`` understands ``memory://``, ``sqlite:///path/to.db`` (relative to the current folder;
+``sqlite:////abs/path.db`` with four slashes, and ``sqlite:///:memory:``, as SQLAlchemy reads them),
 ``redis://host:port/db`` (``rediss://`` for TLS) and ``postgresql://user@host/db``. Without a URL the
 default is an SQLite file in the user's data directory, so sessions survive a restart with nothing
 to set up.
@@ -37,6 +38,7 @@ __all__ = [
     "run_blocking",
     "set_default_store",
     "setup_chuk_sessions_storage",
+    "sqlite_path",
 ]
 
 DEFAULT_NAMESPACE = "default"
@@ -56,6 +58,39 @@ def default_store_url() -> str:
 
 
 _SCHEMES = "memory://, sqlite:///path/to.db, redis://host:port/db or postgresql://user@host/db"
+
+
+def sqlite_path(url: str) -> str:
+    """The database file an ``sqlite:`` URL names, read as SQLAlchemy (and so LangChain) reads it.
+
+    ``sqlite:///sessions.db`` is ``sessions.db`` in the current folder, ``sqlite:////var/db/s.db``
+    (four slashes) the absolute ``/var/db/s.db``, ``sqlite:///:memory:`` a database private to the
+    store; ``sqlite://sessions.db`` (two slashes) is also read as a relative path. Raises
+    :class:`ConfigurationError` for a URL that names no file, has options, or is not ``sqlite:``.
+
+    Earlier versions read ``sqlite:///tmp/s.db`` as ``/tmp/s.db``. So that such a URL cannot silently
+    open a new, empty store beside the old one, a relative path that does not exist while the same
+    path from the root is a file is refused, naming both.
+    """
+    scheme, sep, rest = url.partition("://")
+    if scheme.lower() != "sqlite" or not sep:
+        raise ConfigurationError(f"{url!r} is not an sqlite URL: use sqlite:///path/to.db")
+    if "?" in rest or "#" in rest:
+        raise ConfigurationError(
+            f"sqlite URL {url!r}: options after ? or # are not supported (write ? in a file name as %3F)"
+        )
+    path = unquote(rest.removeprefix("/"))
+    if not path:
+        raise ConfigurationError(f"sqlite URL {url!r} names no file: use sqlite:///path/to.db")
+    if rest.startswith("/") and not os.path.isabs(path) and path != ":memory:":
+        rooted = "/" + path
+        if not os.path.lexists(path) and os.path.isfile(rooted):
+            raise ConfigurationError(
+                f"sqlite URL {url!r} names {path!r} in the current folder (three slashes, then a "
+                f"relative path), which does not exist, while {rooted!r} does: for that file write "
+                f"sqlite:///{rooted}"
+            )
+    return path
 
 
 def open_store(url: str | None = None, **options: Any) -> Store:
@@ -90,15 +125,7 @@ def _open(url: str, scheme: str, rest: str, options: dict[str, Any]) -> Store:
     if scheme == "sqlite":
         from .sqlite import SQLiteStore
 
-        if "?" in rest or "#" in rest:
-            raise ConfigurationError(
-                f"sqlite URL {url!r}: options after ? or # are not supported (write ? in a file name as %3F)"
-            )
-        path = unquote(rest)
-        path = path[1:] if path.startswith("/") and path[1:] == ":memory:" else path
-        if not path:
-            raise ConfigurationError(f"sqlite URL {url!r} names no file: use sqlite:///path/to.db")
-        return SQLiteStore(path, **options)
+        return SQLiteStore(sqlite_path(url), **options)
     if scheme in {"redis", "rediss", "redis+cluster"}:
         from .redis import RedisStore
 

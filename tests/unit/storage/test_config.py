@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,47 @@ def test_a_relative_sqlite_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.chdir(tmp_path)
     store = open_store("sqlite://rel/sessions.db")
     assert isinstance(store, SQLiteStore) and store.path == "rel/sessions.db"
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:///sessions.db", "sessions.db"),  # three slashes: relative, as in SQLAlchemy and LangChain
+        ("sqlite:///data/s.db", "data/s.db"),
+        ("sqlite:////var/db/s.db", "/var/db/s.db"),  # four: absolute
+        ("sqlite://s.db", "s.db"),
+        ("sqlite:///:memory:", ":memory:"),
+        ("SQLite:///a%20b.db", "a b.db"),
+    ],
+)
+def test_sqlite_urls_read_as_sqlalchemy_reads_them(url: str, path: str) -> None:
+    assert config.sqlite_path(url) == path
+
+
+def test_three_slashes_name_a_file_in_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    async def write() -> None:
+        async with open_store("sqlite:///here.db") as store:
+            await store.append("s", [{"id": "1", "text": "hi"}])
+
+    asyncio.run(write())
+    assert (tmp_path / "here.db").is_file()
+
+
+def test_a_url_read_the_old_way_is_refused_rather_than_opening_an_empty_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Earlier versions read sqlite:///tmp/x.db as /tmp/x.db: with that file there and no tmp/x.db
+    # here, the URL is refused with the way to write it, not opened as a new empty store.
+    existing = tmp_path / "old.db"
+    existing.write_bytes(b"")
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    old_style = f"sqlite://{existing}"  # sqlite:///tmp/.../old.db: three slashes, then the path
+    with pytest.raises(ConfigurationError, match=f"sqlite:///{existing}"):
+        open_store(old_style)
+    assert isinstance(open_store(f"sqlite:///{existing}"), SQLiteStore)  # four slashes: that file
