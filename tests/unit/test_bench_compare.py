@@ -177,6 +177,20 @@ def test_harness_tracked_task_reports_every_turn(workloads: ModuleType) -> None:
     assert run["turns_done"] == 20 and not run["stopped"]
 
 
+def test_late_early_is_the_median_of_each_runs_own_ratio() -> None:
+    # One run's windows go together: the ratio of the median windows could pair one run's early turns
+    # with another's late ones.
+    def run(first: float, last: float) -> dict[str, object]:
+        return {"turns_done": 100, "total_s": 1.0, "stopped": False, "first100_us": first, "last100_us": last}
+
+    summary = _compare().tracked_summary({"runs": [run(100, 150), run(200, 210), run(300, 320)]})
+    assert summary is not None
+    assert summary["late_early"] == pytest.approx(320 / 300)  # the ratios are 1.5, 1.05 and 1.07
+    assert summary["last100_us"] / summary["first100_us"] == pytest.approx(210 / 200)  # not this
+    lone = _compare().tracked_summary({"runs": [run(100, 150)]})
+    assert lone is not None and lone["late_early"] == pytest.approx(1.5)
+
+
 def test_event_path_times_both_faces_and_the_view(workloads: ModuleType) -> None:
     result = workloads.event_path(turns=10, repeats=1, view_messages=41)
     assert result["view_messages"] == 41  # the system prompt and 20 turns
