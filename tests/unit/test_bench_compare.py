@@ -191,6 +191,28 @@ def test_late_early_is_the_median_of_each_runs_own_ratio() -> None:
     assert lone is not None and lone["late_early"] == pytest.approx(1.5)
 
 
+def test_event_path_processes_combine_by_median() -> None:
+    def one(chat: float, manager: float) -> dict[str, object]:
+        return {
+            "turns": 10,
+            "chat_us": chat,
+            "manager_us": manager,
+            "manager_vs_chat": manager / chat,
+            "view_messages": 41,
+            "view_ms": chat / 100,
+            "view_us_per_message": chat / 4100,
+        }
+
+    runs = [one(100, 180), {"error": "worker failed"}, one(100, 140), one(90, 135)]
+    combined = _compare().combined_paths(runs)
+    assert combined["processes"] == 3  # the failed worker is left out, not counted as a figure
+    assert combined["manager_vs_chat"] == pytest.approx(1.5)  # the ratios are 1.8, 1.4 and 1.5
+    assert combined["ratios"] == pytest.approx([1.4, 1.5, 1.8])
+    assert combined["chat_us"] == 100 and combined["manager_us"] == 140
+    assert "processes" in _compare().event_table(combined).splitlines()[0]
+    assert _compare().combined_paths([{"error": "x"}]) == {"error": "x"}
+
+
 def test_event_path_times_both_faces_and_the_view(workloads: ModuleType) -> None:
     result = workloads.event_path(turns=10, repeats=1, view_messages=41)
     assert result["view_messages"] == 41  # the system prompt and 20 turns
