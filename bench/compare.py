@@ -342,6 +342,7 @@ def tracked_summary(payload: Any) -> dict[str, Any] | None:
         "first100_us": _median([r["first100_us"] for r in runs]),
         "last100_us": _median([r["last100_us"] for r in runs]),
         "late_early": _median([r["last100_us"] / r["first100_us"] for r in runs]),
+        "late_early_runs": [r["last100_us"] / r["first100_us"] for r in runs],
     }
 
 
@@ -381,7 +382,11 @@ def tracked_table(turns: int, results: dict[str, Any], late: Any, late_turns: in
                 _fmt(s["first100_us"], 0),
                 _fmt(s["last100_us"], 0)
                 + f" (late/early {s['late_early']:.2f}"
-                + (f", median of {s['n']} runs)" if s["n"] > 1 else ")"),
+                + (
+                    f", median of {s['n']} runs: " + ", ".join(f"{r:.2f}" for r in s["late_early_runs"]) + ")"
+                    if s["n"] > 1
+                    else ")"
+                ),
             ]
         )
     elif late is not None:

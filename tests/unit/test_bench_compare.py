@@ -187,6 +187,7 @@ def test_late_early_is_the_median_of_each_runs_own_ratio() -> None:
     assert summary is not None
     assert summary["late_early"] == pytest.approx(320 / 300)  # the ratios are 1.5, 1.05 and 1.07
     assert summary["last100_us"] / summary["first100_us"] == pytest.approx(210 / 200)  # not this
+    assert summary["late_early_runs"] == pytest.approx([1.5, 1.05, 320 / 300])  # each shown beside it
     lone = _compare().tracked_summary({"runs": [run(100, 150)]})
     assert lone is not None and lone["late_early"] == pytest.approx(1.5)
 
