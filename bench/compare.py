@@ -334,6 +334,7 @@ def tracked_summary(payload: Any) -> dict[str, Any] | None:
     if not payload or "error" in payload:
         return None
     runs = payload["runs"]
+    ratios = [r["last100_us"] / r["first100_us"] for r in runs]  # each run's windows together
     return {
         "n": len(runs),
         "turns": runs[-1]["turns_done"],
@@ -341,8 +342,8 @@ def tracked_summary(payload: Any) -> dict[str, Any] | None:
         "turns_per_s": _median([r["turns_done"] / r["total_s"] for r in runs]),
         "first100_us": _median([r["first100_us"] for r in runs]),
         "last100_us": _median([r["last100_us"] for r in runs]),
-        "late_early": _median([r["last100_us"] / r["first100_us"] for r in runs]),
-        "late_early_runs": [r["last100_us"] / r["first100_us"] for r in runs],
+        "late_early": _median(ratios),
+        "late_early_runs": ratios,
     }
 
 

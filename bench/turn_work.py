@@ -16,7 +16,7 @@ Needs valgrind (``apt-get install valgrind``); about five minutes at the default
 
 from __future__ import annotations
 
-import asyncio
+import math
 import os
 import re
 import shutil
@@ -31,19 +31,14 @@ TARGET = 1.2
 
 
 def drive(turns: int) -> None:
-    """``turns`` tracked turns of the comparison's script through the manager on a fresh SQLite file."""
+    """``turns`` tracked turns of the comparison's script through the manager on a fresh SQLite file,
+    by the comparison's own harness (no deadline: under callgrind a turn is some 50 times slower)."""
     sys.path.insert(0, str(BENCH))
     import workloads as wl
 
-    pairs = wl.tracked_script(turns)
-    driver = wl.SessionforgeManager(4000)  # the comparison's budget, which a tracked turn does not use
-
-    async def run() -> None:
-        for user, reply in pairs:
-            await driver.turn(user, reply)
-        await driver.close()
-
-    asyncio.run(run())
+    manager = wl.BY_KEY[wl.MANAGER].tracked
+    assert manager is not None
+    wl.run_conversation(manager, turns, 4000, deadline_s=math.inf, script=wl.tracked_script)
 
 
 def instructions(turns: int) -> int:
