@@ -141,6 +141,30 @@ async def test_messages_written_by_other_faces_read_as_langchain_messages(store:
     assert to_langchain(ChatMessage.assistant("It is 2.")) == messages[4]
 
 
+async def test_each_read_gets_its_own_messages(store: Store) -> None:
+    # Messages are built once per stored event and handed out as copies: a caller that changes a
+    # message it was given does not change what the next read returns.
+    history = SessionforgeChatMessageHistory("copies", store=store, model=MODEL)
+    await history.aadd_messages([HumanMessage(content="hi", id="h1"), AIMessage(content="hello", id="a1")])
+    first = await history.aget_messages()
+    first[0].content = "changed"
+    first[1].id = "other"
+    again = await history.aget_messages()
+    assert again == [HumanMessage(content="hi", id="h1"), AIMessage(content="hello", id="a1")]
+    assert all(a is not b for a, b in zip(first, again, strict=True))
+
+    await history.aadd_messages([HumanMessage(content="more")])
+    assert [m.content for m in await history.aget_messages()] == ["hi", "hello", "more"]
+    other = SessionforgeChatMessageHistory("copies", store=store, model=MODEL)  # another process, say
+    await other.aadd_messages([AIMessage(content="from elsewhere")])
+    assert [m.content for m in await history.aget_messages()] == ["hi", "hello", "more", "from elsewhere"]
+    await history.acompact(target_tokens=12)
+    compacted = await history.aget_messages()
+    assert 0 < len(compacted) < 4
+    fresh = SessionforgeChatMessageHistory("copies", store=store, model=MODEL)  # nothing built yet
+    assert await other.aget_messages() == compacted == await fresh.aget_messages()
+
+
 @pytest.mark.parametrize("session_id", ["a/b", "a.b", "ü" * 300])
 async def test_any_session_id(store: Store, session_id: str) -> None:
     history = SessionforgeChatMessageHistory(session_id, store=store)

@@ -18,7 +18,7 @@ conversation. ``clear()`` appends a record of an empty view; nothing leaves the 
 from __future__ import annotations
 
 from collections.abc import Coroutine, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from ..._optional import require
 
@@ -37,10 +37,12 @@ from langchain_core.messages import (  # noqa: E402
 
 from ...core.events import SessionEvent, chat_message_event  # noqa: E402
 from ...core.messages import ChatMessage, ImagePart, TextPart  # noqa: E402
+from ...core.projection import ConversationView  # noqa: E402
 from ...core.usage import TokenUsage  # noqa: E402
+from ...storage.base import Store  # noqa: E402
 from ...storage.config import run_blocking  # noqa: E402
 from ..importers import from_langchain  # noqa: E402
-from ._viewed import HistoryAdapter  # noqa: E402
+from ._viewed import HistoryAdapter, HistoryOptions  # noqa: E402
 
 __all__ = ["LANGCHAIN_KEY", "SessionforgeChatMessageHistory", "from_langchain_messages", "to_langchain"]
 
@@ -106,6 +108,12 @@ class SessionforgeChatMessageHistory(HistoryAdapter, BaseChatMessageHistory):
     face = "langchain"
     key_property = SESSION_KEY
 
+    def __init__(
+        self, session_id: str, store: Store | None = None, **options: Unpack[HistoryOptions]
+    ) -> None:
+        super().__init__(session_id, store, **options)
+        self._built: dict[str, tuple[BaseMessage, ...]] = {}
+
     # ---- LangChain's interface ----------------------------------------------------------------------
 
     @property
@@ -114,18 +122,32 @@ class SessionforgeChatMessageHistory(HistoryAdapter, BaseChatMessageHistory):
         return self._blocking(self.aget_messages())
 
     async def aget_messages(self) -> list[BaseMessage]:
+        """The view as LangChain messages: each event's built once, then handed out as copies."""
         async with self._log.opened() as (_, view):
             out: list[BaseMessage] = []
             system = view.messages()[:1] if view.system_prompt is not None else []
             out.extend(to_langchain(m) for m in system)
+            built = self._built
             for event_id in view.view_event_ids():
-                event = self._log.event(event_id)
-                raw = event.metadata.get(LANGCHAIN_KEY) if event is not None else None
-                if isinstance(raw, dict):
-                    out.extend(messages_from_dict([raw]))
-                else:
-                    out.extend(to_langchain(m) for m in view.messages_of([event_id]))
+                messages = built.get(event_id)
+                if messages is None:
+                    messages = built[event_id] = self._build(view, event_id)
+                # Shallow copies: a caller that sets a field of a message it was given changes
+                # its copy, not what the next call returns (which matches the store).
+                out.extend(message.model_copy() for message in messages)
             return out
+
+    def _build(self, view: ConversationView, event_id: str) -> tuple[BaseMessage, ...]:
+        """The LangChain messages of one stored event: the dict it was stored from, if it has one.
+
+        An event never changes once stored, so this runs once per event: building a LangChain
+        message (pydantic validation, tool-call checks) costs several times a copy of it.
+        """
+        event = self._log.event(event_id)
+        raw = event.metadata.get(LANGCHAIN_KEY) if event is not None else None
+        if isinstance(raw, dict):
+            return tuple(messages_from_dict([raw]))
+        return tuple(to_langchain(m) for m in view.messages_of([event_id]))
 
     def add_messages(self, messages: Sequence[BaseMessage]) -> None:
         self._blocking(self.aadd_messages(messages))
