@@ -77,7 +77,7 @@ def export(
         ids = list(session_ids or [])
         if all_sessions:
             ids = await store.list_sessions()
-        if not ids:
+        elif not ids:
             raise UsageError("name the sessions to export, or pass --all")
         if len(ids) == 1 and not to_directory and not all_sessions:
             text = await _render(ids[0], store, fmt, inline_forks)
@@ -88,7 +88,8 @@ def export(
                 console.print(f"exported {ids[0]} to {output}")
             return
         if output is None:
-            raise UsageError("exporting several sessions needs --output DIRECTORY")
+            what = "--all" if all_sessions else "exporting several sessions"
+            raise UsageError(f"{what} needs --output DIRECTORY")
         await asyncio.to_thread(output.mkdir, parents=True, exist_ok=True)
         suffix = ".jsonl" if fmt == "jsonl" else f".{fmt}.json"
         written, skipped = 0, []
@@ -108,6 +109,7 @@ def export(
                 bar.update(task, advance=1, current=session_id)
         for session_id, reason in skipped:
             warn(f"skipped {session_id}, which cannot be read: {reason}")
-        console.print(f"exported {written} sessions to {output}")
+        none = f" (namespace {namespace} holds none)" if not ids else ""
+        console.print(f"exported {written} sessions to {output}{none}")
 
     run(closing(store, work()))

@@ -62,6 +62,7 @@ from ..errors import ConfigurationError, RecordFormatError, UsageError
 from .codec import RecordCodec
 
 __all__ = [
+    "UNKNOWN_OUTCOME",
     "BaseStore",
     "HeadIndexedStore",
     "IdRange",
@@ -77,6 +78,12 @@ __all__ = [
     "record_time",
     "session_heads",
 ]
+
+UNKNOWN_OUTCOME = (
+    ". The append may or may not have landed: retry it with the same record ids once the server is back"
+)
+"""Said after "unavailable" when a connection was lost during an append: its outcome is unknown, and
+retrying with the same record ids is safe (see the module doc)."""
 
 _SESSION_ID = re.compile(r"[A-Za-z0-9._:@\-]{1,200}")
 

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .._optional import require
 from ..errors import ConcurrencyConflictError, ConfigurationError, StorageError, StoreUnavailableError
 from .base import (
+    UNKNOWN_OUTCOME,
     HeadIndexedStore,
     IdRange,
     SessionHead,
@@ -112,8 +113,9 @@ def _outage(exc: BaseException) -> bool:
 
 
 @contextmanager
-def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
-    """psycopg exceptions become StorageError subclasses, chained; the only place that knows them."""
+def _translate(where: str, session_id: str | None = None, *, writing: bool = False) -> Iterator[None]:
+    """psycopg exceptions become StorageError subclasses, chained; the only place that knows them.
+    ``writing``: the call appends, and a lost connection leaves its outcome unknown (said so)."""
     psycopg = require("psycopg", extra="postgres")
     try:
         yield
@@ -125,9 +127,7 @@ def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
     except (psycopg.OperationalError, OSError, TimeoutError) as exc:
         reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         raise StoreUnavailableError(
-            f"PostgreSQL at {where} is unavailable ({reason}). An append in "
-            f"flight may or may not have landed: retry it with the same record ids once the server "
-            f"is back",
+            f"PostgreSQL at {where} is unavailable ({reason}){UNKNOWN_OUTCOME if writing else ''}",
             session_id=session_id,
         ) from exc
     except psycopg.Error as exc:
@@ -195,7 +195,9 @@ class PostgresStore(HeadIndexedStore):
             )
         return self._owned_connections
 
-    async def _run(self, work: Callable[[Any], Awaitable[T]], session_id: str | None = None) -> T:
+    async def _run(
+        self, work: Callable[[Any], Awaitable[T]], session_id: str | None = None, *, writing: bool = False
+    ) -> T:
         """``work(conn)`` on a connection of this store (or of the pool passed in) in autocommit
         mode, with the schema in place, within ``command_timeout`` and with errors translated."""
 
@@ -218,7 +220,7 @@ class PostgresStore(HeadIndexedStore):
             finally:
                 await connections.release(conn)
 
-        with _translate(self._where, session_id):
+        with _translate(self._where, session_id, writing=writing):
             task = asyncio.ensure_future(on_connection())
             try:
                 # Shielded: on a timeout psycopg cancels the query, or drops a connection that does
@@ -273,7 +275,7 @@ class PostgresStore(HeadIndexedStore):
                     logger.warning("PostgreSQL at %s: purging expired sessions failed: %s", self._where, exc)
             return int(row[0])
 
-        return await self._run(write, session_id)
+        return await self._run(write, session_id, writing=True)
 
     async def load(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[StoredRecord]:
         check_session_id(session_id)

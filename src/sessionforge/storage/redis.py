@@ -42,6 +42,7 @@ from urllib.parse import quote, urlsplit
 from .._optional import require
 from ..errors import ConfigurationError, StorageError, StoreUnavailableError
 from .base import (
+    UNKNOWN_OUTCOME,
     BaseStore,
     SessionHead,
     StoredRecord,
@@ -115,8 +116,9 @@ def _driver_info() -> dict[str, Any]:
 
 
 @contextmanager
-def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
-    """redis-py exceptions become StorageError subclasses, chained; the only place that knows them."""
+def _translate(where: str, session_id: str | None = None, *, writing: bool = False) -> Iterator[None]:
+    """redis-py exceptions become StorageError subclasses, chained; the only place that knows them.
+    ``writing``: the call appends, and a lost connection leaves its outcome unknown (said so)."""
     try:
         yield
     except Exception as exc:
@@ -130,9 +132,8 @@ def _translate(where: str, session_id: str | None = None) -> Iterator[None]:
             | OSError,
         ):
             raise StoreUnavailableError(
-                f"Redis at {where} is unavailable ({type(exc).__name__}: {exc}). An append in flight "
-                f"may or may not have landed: retry it with the same record ids once the server is "
-                f"back",
+                f"Redis at {where} is unavailable ({type(exc).__name__}: {exc})"
+                f"{UNKNOWN_OUTCOME if writing else ''}",
                 session_id=session_id,
             ) from exc
         if isinstance(exc, exceptions.RedisError | exceptions.RedisClusterException):
@@ -310,7 +311,7 @@ class RedisStore(BaseStore):
         args: list[Any] = [self._ttl_ms(), score, session_id.encode(), repr(time.time())]
         for record_id, body in self._encode_all(session_id, records):
             args += [record_id or "", body]
-        with _translate(self._where, session_id):
+        with _translate(self._where, session_id, writing=True):
             client = await self._connect()
             last = await self._script(
                 client,

@@ -136,6 +136,20 @@ def test_export_all_to_a_directory_and_stdout(runner: CliRunner, store_url: str,
     assert runner.invoke(app, ["sessions", "export", "a1", "-f", "yaml", "--store", store_url]).exit_code == 1
 
 
+def test_export_all_of_an_empty_namespace(runner: CliRunner, store_url: str, tmp_path: Path) -> None:
+    _seed(store_url, "elsewhere")  # the store exists; the namespace asked for holds nothing
+    out = tmp_path / "out"
+    args = ["sessions", "export", "--all", "--store", store_url, "--namespace", "empty"]
+    result = runner.invoke(app, [*args, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "exported 0 sessions" in result.output and "namespace empty holds none" in result.output
+    assert out.is_dir() and not list(out.iterdir())
+    no_output = runner.invoke(app, args)
+    assert no_output.exit_code == 1 and "--all needs --output DIRECTORY" in no_output.output
+    nothing = runner.invoke(app, ["sessions", "export", "--store", store_url])
+    assert nothing.exit_code == 1 and "name the sessions to export, or pass --all" in nothing.output
+
+
 def test_migrate_between_two_sqlite_files(runner: CliRunner, store_url: str, tmp_path: Path) -> None:
     for name in ("m1", "m2"):
         _seed(store_url, name)

@@ -44,9 +44,11 @@ async def _conversation_survives(
         await store.append("chat", [{"id": "m3", "text": "turn 3"}])
     assert info.value.__cause__ is not None
     assert info.value.session_id == "chat"
+    assert "retry it with the same record ids" in str(info.value)  # an append's outcome is unknown
     assert time.monotonic() - began < 15, "the failure took too long to surface"
-    with pytest.raises(StoreUnavailableError):
+    with pytest.raises(StoreUnavailableError) as read:
         await store.load("chat")
+    assert "append" not in str(read.value)  # a read has nothing in flight to retry
     start()
     # The same call, retried: the record id makes the retry safe whether or not it had landed.
     assert await _once_back(lambda: store.append("chat", [{"id": "m3", "text": "turn 3"}])) == 4
@@ -95,8 +97,9 @@ async def test_redis_unreachable_from_the_start() -> None:
     from servers import free_port
 
     store = RedisStore.from_url(f"redis://127.0.0.1:{free_port()}/0")
-    with pytest.raises(StoreUnavailableError, match=r"Redis at redis://127\.0\.0\.1"):
+    with pytest.raises(StoreUnavailableError, match=r"Redis at redis://127\.0\.0\.1") as info:
         await store.list_sessions()
+    assert "append" not in str(info.value)
     await store.aclose()
 
 
@@ -108,6 +111,10 @@ async def test_postgres_unreachable_from_the_start() -> None:
     with pytest.raises(StoreUnavailableError, match=r"PostgreSQL at postgresql://u:\*\*\*@127") as info:
         await store.append("s", [{"x": 1}])
     assert "pw" not in str(info.value)
+    assert "may or may not have landed" in str(info.value)
+    with pytest.raises(StoreUnavailableError) as read:
+        await store.list_sessions()
+    assert "append" not in str(read.value)
     await store.aclose()
 
 
