@@ -36,6 +36,7 @@ __all__ = [
     "check_url",
     "closing",
     "console",
+    "counted",
     "debug_enabled",
     "err_console",
     "friendly",
@@ -100,6 +101,11 @@ async def closing(store: Store, coro: Coroutine[Any, Any, T]) -> T:
 def print_json(data: Any) -> None:
     """JSON on stdout as it is (no colour, no wrapping), so it pipes into ``jq``."""
     console.file.write(json.dumps(data, ensure_ascii=False, default=str, indent=2) + "\n")
+
+
+def counted(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless the count is one: "1 session", "3 sessions"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def warn(text: str) -> None:

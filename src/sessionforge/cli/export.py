@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import SessionNotFound, StorageError, UsageError
-from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, closing, console, friendly, run, warn
+from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, closing, console, counted, friendly, run, warn
 
 if TYPE_CHECKING:
     from ..storage.base import Store
@@ -110,6 +110,6 @@ def export(
         for session_id, reason in skipped:
             warn(f"skipped {session_id}, which cannot be read: {reason}")
         none = f" (namespace {namespace} holds none)" if not ids else ""
-        console.print(f"exported {written} sessions to {output}{none}")
+        console.print(f"exported {counted(written, 'session')} to {output}{none}")
 
     run(closing(store, work()))

@@ -19,6 +19,7 @@ from ._common import (
     StoreSpec,
     closing,
     console,
+    counted,
     friendly,
     print_json,
     run,
@@ -155,7 +156,7 @@ def list_sessions(
         table_rows = [r[:7] + r[8:] for r in table_rows]
     more = f" (newest {len(shown)} of {total}; -n 0 for all)" if count and len(shown) < total else ""
     where = "every namespace" if all_namespaces else f"namespace {namespace}"
-    title = f"{total} sessions in {where}{more}"
+    title = f"{counted(total, 'session')} in {where}{more}"
     table, left_out = fitted_table(title, columns, table_rows, console.width)
     console.print(table)
     if left_out:
@@ -219,7 +220,8 @@ def _print_session(data: dict[str, Any], window: list[dict[str, Any]], offset: i
         if ids:
             console.print(f"{label}: {', '.join(ids)}")
     console.print(
-        f"[dim]{data['messages']} messages, {data['turns']} turns, {data['calls']} model calls, "
+        f"[dim]{counted(data['messages'], 'message')}, {counted(data['turns'], 'turn')}, "
+        f"{counted(data['calls'], 'model call')}, "
         f"{data['total_tokens']} tokens, ${data['cost_usd']:.6f}[/]"
     )
     for entry in window:
@@ -274,7 +276,7 @@ def _print_entry(entry: dict[str, Any]) -> None:
     if entry["kind"] == "compaction":
         head += (
             f" {entry['action']}: {entry['before_tokens']} -> {entry['after_tokens']} tokens, "
-            f"{entry['dropped']} messages left the view"
+            f"{counted(entry['dropped'], 'message')} left the view"
         )
     console.print(f"{head}: {escape(entry['text'])}" if entry["text"] else head)
     for call in entry.get("tool_calls") or []:
@@ -315,7 +317,7 @@ def stats(
     if as_json:
         print_json({"models": by_model, "totals": totals, "unreadable": unreadable})
         return
-    title = f"session {session_id}" if session_id else f"{len(digests)} sessions"
+    title = f"session {session_id}" if session_id else counted(len(digests), "session")
     rows = [
         [
             escape(model),
@@ -342,7 +344,7 @@ def stats(
         Column("calls", "right", 1),
         *_token_columns("tokens", cost_priority=0),
     ]
-    heading = f"{title}: {totals['messages']} messages, {totals['turns']} turns"
+    heading = f"{title}: {counted(totals['messages'], 'message')}, {counted(totals['turns'], 'turn')}"
     table, _ = fitted_table(heading, columns, rows, console.width)
     console.print(table)
     for item in unreadable:

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import ConfigurationError, MessageFormatError, SessionforgeError, StorageError, UsageError
-from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, console, friendly, run
+from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, console, counted, friendly, run
 
 if TYPE_CHECKING:  # the importers and the portable format load when a command runs
     from ..storage.base import Store
@@ -215,6 +215,7 @@ def migrate_command(
 
     sessions, records, skipped = run(work())
     console.print(
-        f"migrated {sessions} sessions ({records} records copied, {len(skipped)} already present) "
+        f"migrated {counted(sessions, 'session')} ({counted(records, 'record')} copied, {len(skipped)} "
+        "already present) "
         f"from {escape(from_url)} to {escape(to_url)}; record counts verified"
     )

@@ -41,7 +41,7 @@ def test_list_show_stats(runner: CliRunner, store_url: str) -> None:
     _seed(store_url)
     listed = runner.invoke(app, ["sessions", "list", "--store", store_url])
     assert listed.exit_code == 0, listed.output
-    assert "alpha" in listed.output and "1 sessions" in listed.output
+    assert "alpha" in listed.output and "1 session in" in listed.output
     as_json = json.loads(runner.invoke(app, ["sessions", "list", "--json", "--store", store_url]).output)
     assert as_json[0]["id"] == "alpha" and as_json[0]["total_tokens"] == 40 and as_json[0]["messages"] == 5
 
@@ -60,7 +60,7 @@ def test_list_show_stats(runner: CliRunner, store_url: str) -> None:
     assert (
         "gpt-4o-mini" in stats.output
         and "0.000010" in stats.output
-        and "1 sessions: 5 messages" in stats.output
+        and "1 session: 5 messages" in stats.output
     )
 
     missing = runner.invoke(app, ["sessions", "show", "nope", "--store", store_url])
