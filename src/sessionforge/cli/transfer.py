@@ -76,23 +76,20 @@ async def _check_parent(text: str, store: Store, path: Path) -> None:
 
 
 def _messages_of(fmt: str, data: Any) -> Any:
-    from ..interop.importers import (
-        from_anthropic_messages,
-        from_langchain,
-        from_openai_agents_items,
-        from_openai_messages,
-    )
+    """The messages a document of format ``fmt`` holds. A document of none (an empty list, or items
+    of which none is a message in that format, as a file read with the wrong ``--format``) is refused:
+    importing it would store an empty session and report success."""
+    from ..interop.importers import messages_from_document
 
-    items = data.get("messages", []) if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        raise MessageFormatError(f"expected a list of messages, got {type(items).__name__}", field="messages")
-    if fmt == "openai":
-        return from_openai_messages(items)
-    if fmt == "anthropic":
-        return from_anthropic_messages(items, data.get("system") if isinstance(data, dict) else None)
-    if fmt == "langchain":
-        return from_langchain(items)
-    return from_openai_agents_items(items)
+    messages = messages_from_document(data, fmt)
+    if not messages:
+        items = data.get("messages") if isinstance(data, dict) else data
+        held = len(items) if isinstance(items, list) else 0
+        raise MessageFormatError(
+            f"none of its {counted(held, 'item')} is a message" if held else "it holds no messages",
+            field="messages",
+        )
+    return messages
 
 
 async def _import_one(path: Path, fmt: str, store: Store, new_id: str | None) -> list[str]:

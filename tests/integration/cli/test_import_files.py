@@ -1,0 +1,49 @@
+"""``sessionforge import`` with files that hold nothing to import: each refused with one line, and
+nothing stored."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sessionforge import open_store
+from sessionforge.cli import app
+
+
+def _ids(store_url: str) -> list[str]:
+    """The sessions the store holds (a refused import may leave no database file at all)."""
+
+    async def listed() -> list[str]:
+        store = open_store(store_url, namespace="default")
+        try:
+            return await store.list_sessions()
+        finally:
+            await store.aclose()
+
+    return asyncio.run(listed())
+
+
+@pytest.mark.parametrize(
+    ("document", "fmt", "reason"),
+    [
+        ([], "auto", "it holds no messages"),
+        ({}, "auto", "an object without a 'messages' list"),
+        ({"conversation": [{"role": "user", "content": "hi"}]}, "auto", "without a 'messages' list"),
+        ([{"content": "hi"}, {"text": "yo"}], "auto", "none of its 2 items is a message"),
+        ([{"type": "human", "data": {"content": "hi"}}], "openai-agents", "none of its 1 item is a"),
+    ],
+)
+def test_a_document_with_no_messages_is_refused_and_stores_nothing(
+    runner: CliRunner, store_url: str, tmp_path: Path, document: object, fmt: str, reason: str
+) -> None:
+    path = tmp_path / "messages.json"
+    path.write_text(json.dumps(document))
+    result = runner.invoke(app, ["import", str(path), "-f", fmt, "--store", store_url])
+    assert result.exit_code == 1, result.output
+    assert reason in result.output and "imported" not in result.output
+    assert "Traceback" not in result.output
+    assert _ids(store_url) == []
