@@ -139,10 +139,11 @@ def import_command(
         raise UsageError("--id names one session: import one file at a time with it")
     store = StoreSpec(store_url, namespace).open()
 
-    async def work() -> list[str]:
+    imported: list[str] = []  # filled as each file is stored, so a failure still reports them
+
+    async def work() -> None:
         import asyncio
 
-        imported: list[str] = []
         try:
             with progress_bar() as bar:
                 task = bar.add_task("importing", total=len(files), current="")
@@ -153,14 +154,16 @@ def import_command(
                         kind = _detect(
                             path, None if raw.startswith(SQLITE_MAGIC) else raw.decode("utf-8", "replace")
                         )
-                    imported += await _import_one(path, kind, store, new_id)
+                    imported.extend(await _import_one(path, kind, store, new_id))
                     bar.update(task, advance=1, current=path.name)
         finally:
             await store.aclose()
-        return imported
 
-    for session_id in run(work()):
-        console.print(f"imported {session_id}")
+    try:
+        run(work())
+    finally:
+        for session_id in imported:
+            console.print(f"imported {session_id}")
 
 
 @friendly

@@ -1,5 +1,5 @@
-"""``sessionforge import`` with files that hold nothing to import: each refused with one line, and
-nothing stored."""
+"""``sessionforge import`` with files that hold nothing to import, and several files of which one is
+bad: each refused with one line, and what was stored is reported."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sessionforge import open_store
+from sessionforge import ChatSession, open_store
 from sessionforge.cli import app
 
 
@@ -47,3 +47,21 @@ def test_a_document_with_no_messages_is_refused_and_stores_nothing(
     assert reason in result.output and "imported" not in result.output
     assert "Traceback" not in result.output
     assert _ids(store_url) == []
+
+
+def test_files_imported_before_a_bad_one_are_reported(
+    runner: CliRunner, store_url: str, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(
+        json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}])
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    result = runner.invoke(app, ["import", str(good), str(bad), "--store", store_url])
+    assert result.exit_code == 1
+    assert "bad.json" in result.output
+    stored = _ids(store_url)
+    assert len(stored) == 1 and f"imported {stored[0]}" in result.output
+    history = ChatSession.load(stored[0], open_store(store_url, namespace="default")).history
+    assert [m.text for m in history] == ["hi", "hello"]
