@@ -99,6 +99,11 @@ async def _import_one(path: Path, fmt: str, store: Store, new_id: str | None) ->
     from ..interop.portable import import_session
 
     if fmt == "openai-agents-db":
+        if new_id is not None:
+            raise UsageError(
+                f"{path.name} is an Agents SDK database, whose sessions keep their own ids: import it "
+                "without --id"
+            )
         return list((await import_openai_agents_sqlite(path, store)).values())
     try:
         text = await asyncio.to_thread(path.read_text, encoding="utf-8")
@@ -125,7 +130,9 @@ async def _import_one(path: Path, fmt: str, store: Store, new_id: str | None) ->
 def import_command(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="Files to import.")],
     fmt: str = typer.Option("auto", "--format", "-f", help=f"One of {', '.join(FORMATS)}."),
-    new_id: str | None = typer.Option(None, "--id", help="Session id to import under (one file only)."),
+    new_id: str | None = typer.Option(
+        None, "--id", help="Session id to import under (one file; not for an Agents SDK database)."
+    ),
     store_url: str | None = STORE_OPTION,
     namespace: str = NAMESPACE_OPTION,
 ) -> None:

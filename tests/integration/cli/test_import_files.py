@@ -1,10 +1,11 @@
-"""``sessionforge import`` with files that hold nothing to import, and several files of which one is
-bad: each refused with one line, and what was stored is reported."""
+"""``sessionforge import`` with files that hold nothing to import, several files of which one is bad,
+and ``--id`` where it cannot apply: each refused with one line, and what was stored is reported."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,25 @@ def test_files_imported_before_a_bad_one_are_reported(
     assert len(stored) == 1 and f"imported {stored[0]}" in result.output
     history = ChatSession.load(stored[0], open_store(store_url, namespace="default")).history
     assert [m.text for m in history] == ["hi", "hello"]
+
+
+def test_id_is_refused_for_an_agents_sdk_database(runner: CliRunner, store_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "agents.db"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE agent_sessions (session_id TEXT PRIMARY KEY, created_at TEXT, updated_at TEXT)"
+    )
+    conn.execute(
+        "CREATE TABLE agent_messages (id INTEGER PRIMARY KEY, session_id TEXT, message_data TEXT, created_at TEXT)"
+    )
+    conn.execute("INSERT INTO agent_sessions VALUES ('sdk-1', '2026-01-01', '2026-01-01')")
+    conn.execute(
+        "INSERT INTO agent_messages (session_id, message_data) VALUES ('sdk-1', ?)",
+        (json.dumps({"role": "user", "content": "hi"}),),
+    )
+    conn.commit()
+    conn.close()
+    result = runner.invoke(app, ["import", str(path), "--id", "mine", "--store", store_url])
+    assert result.exit_code == 1
+    assert "without --id" in result.output
+    assert _ids(store_url) == []
