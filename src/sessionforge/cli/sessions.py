@@ -201,6 +201,9 @@ def show(
     store = spec.open()
     data = run(closing(store, digest(session_id, store)))
     entries = data["entries"]
+    if offset > len(entries):  # as the inspector answers such a page: nothing there to show
+        held = "1 entry" if len(entries) == 1 else f"{len(entries)} entries"
+        raise UsageError(f"--offset {offset} is past the end: session {session_id} has {held}")
     end = offset + limit if limit else len(entries)
     window = entries[offset:end]
     if as_json:
@@ -226,13 +229,12 @@ def _print_session(data: dict[str, Any], window: list[dict[str, Any]], offset: i
     )
     for entry in window:
         _print_entry(entry)
-    if offset or offset + len(window) < total:
+    if offset and not window:
+        console.print(f"[dim]no entries after entry {offset} of {total}[/]")
+    elif offset or offset + len(window) < total:
         following = offset + len(window)
         hint = f"; --offset {following} for more" if following < total else ""
-        console.print(
-            f"[dim]entries {offset + 1 if window else offset}-{following} of {total}{hint} "
-            "(--limit 0 for all)[/]"
-        )
+        console.print(f"[dim]entries {offset + 1}-{following} of {total}{hint} (--limit 0 for all)[/]")
     if data["usage"]:
         rows = [
             [

@@ -103,6 +103,19 @@ def test_show_pages_with_limit_and_offset(runner: CliRunner, store_url: str) -> 
     assert [e["text"] for e in page["entries"]] == ["question 0", "answer 0", "question 1"]
 
 
+def test_show_at_or_past_the_end_says_so(runner: CliRunner, store_url: str) -> None:
+    _chat(store_url, "short", turns=2)  # the system prompt and four messages: 5 entries
+    at_end = runner.invoke(app, ["sessions", "show", "short", "--offset", "5", "--store", store_url])
+    assert at_end.exit_code == 0, at_end.output
+    assert "no entries after entry 5 of 5" in at_end.output and "answer 1" not in at_end.output
+    for args in (["--offset", "6"], ["--offset", "100", "--json"]):
+        past = runner.invoke(app, ["sessions", "show", "short", *args, "--store", store_url])
+        assert past.exit_code == 1
+        assert past.output.strip().endswith(
+            f"error: --offset {args[1]} is past the end: session short has 5 entries"
+        )
+
+
 def test_namespaces_on_every_command(
     runner: CliRunner, store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
