@@ -105,8 +105,9 @@ def summarize_session(
         if not summary_tokens:
             err_console.print(
                 f"[yellow]nothing in session {escape(session_id)} was worth keeping:[/] the {summarizer_name} "
-                f"summarizer found no facts, names or decisions in its {len(messages)} messages; "
-                "nothing was saved (try --strategy basic or --with local)"
+                f"summarizer found no facts, names or decisions in its {len(messages)} messages"
+                + ("; nothing was saved" if save else "")
+                + _other_choices(strategy, summarizer_name)
             )
             raise typer.Exit(1)
         console.print(escape(result.text))
@@ -119,6 +120,15 @@ def summarize_session(
             await _save(session, result.text, strategy, summarizer_name, result, counter)
 
     run(closing(store, work()))
+
+
+def _other_choices(strategy: str, summarizer_name: str) -> str:
+    """What else to try after an empty summary: only the choices not already made."""
+    others = [
+        *(["--strategy basic"] if strategy != "basic" else []),
+        *(["--with local"] if summarizer_name != "local" else []),
+    ]
+    return f" (try {' or '.join(others)})" if others else ""
 
 
 async def _save(

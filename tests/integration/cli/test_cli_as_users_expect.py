@@ -293,6 +293,13 @@ def test_summarize_says_when_nothing_was_worth_keeping(runner: CliRunner, store_
     session.save(open_store(store_url, namespace="default"))
     result = runner.invoke(app, ["sessions", "summarize", "chatter", "--save", "--store", store_url])
     assert result.exit_code == 1 and "nothing in session chatter was worth keeping" in result.output
+    assert "nothing was saved (try --strategy basic or --with local)" in result.output
+    basic = runner.invoke(
+        app, ["sessions", "summarize", "chatter", "--strategy", "basic", "--store", store_url]
+    )
+    assert basic.exit_code == 1 and "worth keeping" in basic.output
+    assert "saved" not in basic.output  # nothing was to be saved
+    assert "(try --with local)" in basic.output and "try --strategy basic" not in basic.output
     assert len(ChatSession.load("chatter", open_store(store_url, namespace="default")).history) == 40
     assert "--target-tokens" in runner.invoke(app, ["sessions", "summarize", "--help"]).output
     bad = runner.invoke(
