@@ -297,25 +297,7 @@ def stats(
     spec = StoreSpec(store_url, namespace, create=False)
     store = spec.open()
     digests, unreadable = run(closing(store, _gather(store, session_id)))
-    by_model: dict[str, dict[str, Any]] = {}
-    for data in digests:
-        for call in data["model_calls"]:
-            row = by_model.setdefault(
-                call["model"] or "unknown",
-                {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0},
-            )
-            row["calls"] += 1
-            row["prompt_tokens"] += call["prompt_tokens"]
-            row["completion_tokens"] += call["completion_tokens"]
-            row["cost_usd"] += call["cost_usd"] or 0.0
-    totals = {
-        "sessions": len(digests),
-        "messages": sum(d["messages"] for d in digests),
-        "turns": sum(d["turns"] for d in digests),
-        "calls": sum(d["calls"] for d in digests),
-        "total_tokens": sum(d["total_tokens"] for d in digests),
-        "cost_usd": sum(d["cost_usd"] for d in digests),
-    }
+    by_model, totals = _account(digests)
     if as_json:
         print_json({"models": by_model, "totals": totals, "unreadable": unreadable})
         return
@@ -351,6 +333,57 @@ def stats(
     console.print(table)
     for item in unreadable:
         warn(f"session {item['id']} cannot be read and is not counted: {item['error']}")
+
+
+def _account(digests: list[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Tokens and cost per model, and the totals, of ``digests``.
+
+    A fork's digest holds the history it shares with its parent, so each message and model call is
+    counted once, by its event id: a namespace's totals are what its models were paid for, not that
+    plus a copy for every fork. Calls of sessions stored by early versions carry no id and count as
+    they are.
+    """
+    by_model: dict[str, dict[str, Any]] = {}
+    seen_entries: set[str] = set()
+    seen_calls: set[str] = set()
+    messages = turns = calls = tokens = 0
+    cost = 0.0
+    for data in digests:
+        for entry in data["entries"]:
+            if entry["kind"] != "message" or entry["id"] in seen_entries:
+                continue
+            seen_entries.add(entry["id"])
+            messages += 1
+            if entry["role"] == "user":
+                turns += 1
+                usage = entry.get("usage") or {}  # tokens a user's message carries count in its turn
+                tokens += int(usage.get("prompt_tokens", 0)) + int(usage.get("completion_tokens", 0))
+                cost += usage.get("estimated_cost_usd") or 0.0
+        for call in data["model_calls"]:
+            if call["entry_id"] is not None:
+                if call["entry_id"] in seen_calls:
+                    continue
+                seen_calls.add(call["entry_id"])
+            row = by_model.setdefault(
+                call["model"] or "unknown",
+                {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0},
+            )
+            row["calls"] += 1
+            row["prompt_tokens"] += call["prompt_tokens"]
+            row["completion_tokens"] += call["completion_tokens"]
+            row["cost_usd"] += call["cost_usd"] or 0.0
+            calls += 1
+            tokens += call["prompt_tokens"] + call["completion_tokens"]
+            cost += call["cost_usd"] or 0.0
+    totals = {
+        "sessions": len(digests),
+        "messages": messages,
+        "turns": turns,
+        "calls": calls,
+        "total_tokens": tokens,
+        "cost_usd": cost,
+    }
+    return by_model, totals
 
 
 async def _gather(store: Store, session_id: str | None) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:

@@ -9,6 +9,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -101,6 +102,32 @@ def test_show_pages_with_limit_and_offset(runner: CliRunner, store_url: str) -> 
         ).output
     )
     assert [e["text"] for e in page["entries"]] == ["question 0", "answer 0", "question 1"]
+
+
+def test_namespace_stats_count_the_history_a_fork_shares_once(runner: CliRunner, store_url: str) -> None:
+    _chat(store_url, "base", turns=2)  # two calls: 30 + 10 and 31 + 10 tokens, $0.00001 each
+    forked = runner.invoke(app, ["sessions", "fork", "base", "--id", "branch", "--store", store_url])
+    assert forked.exit_code == 0, forked.output
+    store = open_store(store_url, namespace="default")
+    branch = ChatSession.load("branch", store)
+    branch.add_message(ChatMessage.user("only in the fork"))
+    usage = {"prompt_tokens": 50, "completion_tokens": 5, "estimated_cost_usd": 0.00002, "model": "gpt-4o"}
+    branch.add_message(ChatMessage.assistant("forked answer", metadata={USAGE_KEY: usage}))
+    branch.save(store)
+
+    def stats(*args: str) -> dict[str, Any]:
+        done = runner.invoke(app, ["sessions", "stats", *args, "--json", "--store", store_url])
+        assert done.exit_code == 0, done.output
+        return dict(json.loads(done.output))
+
+    alone = stats("branch")  # a fork's own figures hold the history it shares
+    assert alone["totals"]["calls"] == 3 and alone["totals"]["total_tokens"] == 136
+    whole = stats()
+    assert whole["totals"]["sessions"] == 2
+    assert whole["totals"]["calls"] == 3 and whole["totals"]["turns"] == 3
+    assert whole["totals"]["total_tokens"] == 81 + 55
+    assert whole["totals"]["cost_usd"] == pytest.approx(0.00004)
+    assert whole["models"]["gpt-4o-mini"]["calls"] == 2 and whole["models"]["gpt-4o"]["calls"] == 1
 
 
 def test_show_at_or_past_the_end_says_so(runner: CliRunner, store_url: str) -> None:
