@@ -159,8 +159,7 @@ def list_sessions(
     title = f"{counted(total, 'session')} in {where}{more}"
     table, left_out = fitted_table(title, columns, table_rows, console.width)
     console.print(table)
-    if left_out:
-        console.print(f"[dim]left out at this width: {', '.join(left_out)} (--json has every field)[/]")
+    _note_left_out(left_out)
     for row in shown:
         if row["error"]:
             warn(f"session {row['id']} cannot be read: {row['error']}")
@@ -170,6 +169,13 @@ def list_sessions(
             f"[dim]other namespaces in this store: {escape(', '.join(others))} "
             "(--namespace NAME, or --all-namespaces)[/]"
         )
+
+
+def _note_left_out(left_out: list[str]) -> None:
+    """Name the columns a table left out to fit the terminal, so a missing figure is not read as
+    none (``--json`` has them all)."""
+    if left_out:
+        console.print(f"[dim]left out at this width: {', '.join(left_out)} (--json has every field)[/]")
 
 
 @contextmanager
@@ -254,8 +260,9 @@ def _print_session(data: dict[str, Any], window: list[dict[str, Any]], offset: i
             Column("cumulative", "right", 3),
             Column("model", "left", 4),
         ]
-        table, _ = fitted_table("tokens and cost per turn", columns, rows, console.width)
+        table, left_out = fitted_table("tokens and cost per turn", columns, rows, console.width)
         console.print(table)
+        _note_left_out(left_out)
 
 
 def _token_columns(total: str, cost_priority: int) -> list[Column]:
@@ -324,13 +331,14 @@ def stats(
         ]
     )
     columns = [
-        Column("model", "left", 0),
+        Column("model", "left", 0, fold=12),
         Column("calls", "right", 1),
         *_token_columns("tokens", cost_priority=0),
     ]
     heading = f"{title}: {counted(totals['messages'], 'message')}, {counted(totals['turns'], 'turn')}"
-    table, _ = fitted_table(heading, columns, rows, console.width)
+    table, left_out = fitted_table(heading, columns, rows, console.width)
     console.print(table)
+    _note_left_out(left_out)
     for item in unreadable:
         warn(f"session {item['id']} cannot be read and is not counted: {item['error']}")
 

@@ -104,6 +104,22 @@ def test_show_pages_with_limit_and_offset(runner: CliRunner, store_url: str) -> 
     assert [e["text"] for e in page["entries"]] == ["question 0", "answer 0", "question 1"]
 
 
+def test_usage_tables_on_a_narrow_terminal_name_the_columns_they_leave_out(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "40")
+    _chat(store_url, "alpha", turns=3)  # three calls: 123 tokens, $0.000030
+    stats = CliRunner().invoke(app, ["sessions", "stats", "--store", store_url])
+    assert stats.exit_code == 0 and _widest(stats.output) <= 40, stats.output
+    assert "tokens" in stats.output and "cost (USD)" in stats.output  # headers whole, not cut
+    assert "123" in stats.output and "0.000030" in stats.output
+    words = " ".join(stats.output.split())  # the note wraps at 40 columns
+    assert "left out at this width: completion, prompt, calls (--json has every field)" in words
+    shown = CliRunner().invoke(app, ["sessions", "show", "alpha", "--store", store_url])
+    assert shown.exit_code == 0 and _widest(shown.output) <= 40, shown.output
+    assert "left out at this width: model," in " ".join(shown.output.split())
+
+
 def test_namespace_stats_count_the_history_a_fork_shares_once(runner: CliRunner, store_url: str) -> None:
     _chat(store_url, "base", turns=2)  # two calls: 30 + 10 and 31 + 10 tokens, $0.00001 each
     forked = runner.invoke(app, ["sessions", "fork", "base", "--id", "branch", "--store", store_url])
