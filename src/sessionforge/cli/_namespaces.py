@@ -23,6 +23,8 @@ __all__ = ["list_namespaces"]
 
 
 def _sqlite_namespaces(path: str) -> list[str]:
+    if path == ":memory:":  # private to the store just opened: nothing in it, and no file to read
+        return []
     try:
         conn = sqlite3.connect(Path(path).expanduser().resolve().as_uri() + "?mode=ro", uri=True)
     except sqlite3.Error as exc:

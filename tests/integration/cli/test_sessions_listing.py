@@ -122,3 +122,14 @@ def test_the_title_counts_every_session(runner: CliRunner, tmp_path: Path) -> No
     assert [r["id"] for r in rows] == ["s3", "s2"]
     every = json.loads(runner.invoke(app, ["sessions", "list", "-n", "0", "--json", "--store", url]).output)
     assert [r["id"] for r in every] == ["s3", "s2", "s1", "s0"]
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite:///:memory:"])
+def test_a_store_in_memory_lists_as_empty(runner: CliRunner, url: str) -> None:
+    """A new process's in-memory store holds nothing: listed as empty, in one namespace or all."""
+    for extra in ([], ["--all-namespaces"]):
+        result = runner.invoke(app, ["sessions", "list", *extra, "--store", url])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("0 sessions in ")
+    listed = runner.invoke(app, ["sessions", "list", "--json", "--store", url])
+    assert json.loads(listed.output) == []
