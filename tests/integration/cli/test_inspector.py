@@ -212,6 +212,10 @@ def test_json_endpoints(inspector: InspectorServer) -> None:
     assert _get(inspector, "/api/sessions/alpha/compactions/nope")[0] == 404
     assert _get(inspector, "/api/sessions/orphan")[0] == 503
     assert _get(inspector, "/api/sessions?min_cost=cheap")[0] == 400
+    assert _get(inspector, "/api/sessions?since=yesterday")[0] == 400
+    assert _get(inspector, "/api/sessions?until=2026-13-01")[0] == 400
+    status, dated = _get(inspector, "/api/sessions?since=2000-01-01&until=2999-12-31")
+    assert status == 200 and {r["id"] for r in dated["sessions"]} == set(by_id) - {"orphan"}  # no date
     # the token and the host
     assert _get(inspector, "/api/sessions", token=False)[0] == 403
     assert _get(inspector, "/", token=False)[0] == 403

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import date
 from importlib import resources
 from typing import Any
 
@@ -80,6 +81,18 @@ def _float(request: Request, name: str) -> float | None:
         raise _BadRequest(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _date(request: Request, name: str) -> str | None:
+    """A ``YYYY-MM-DD`` filter, as the page's date inputs send it. Anything else is refused: compared
+    as text with the sessions' dates, it would quietly match none or all of them."""
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw).isoformat()
+    except ValueError as exc:
+        raise _BadRequest(f"{name} must be a date as YYYY-MM-DD, got {raw!r}") from exc
+
+
 class _BadRequest(Exception):
     pass
 
@@ -120,8 +133,8 @@ def build_app(catalog: Catalog, token: str) -> Starlette:
         filters = Filters(
             model=request.query_params.get("model") or None,
             namespace=request.query_params.get("namespace") or None,
-            since=request.query_params.get("since") or None,
-            until=request.query_params.get("until") or None,
+            since=_date(request, "since"),
+            until=_date(request, "until"),
             min_cost=_float(request, "min_cost"),
             max_cost=_float(request, "max_cost"),
         )
