@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from ..errors import SessionNotFound, UsageError
-from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, closing, console, friendly, run
+from ._common import NAMESPACE_OPTION, STORE_OPTION, StoreSpec, closing, console, counted, friendly, run
 
 if TYPE_CHECKING:
     from ..storage.base import Store
@@ -64,7 +64,17 @@ def delete(
             raise typer.Exit(1)
         mode = "cascade" if answer == "cascade" else "detach"
     elif not yes:
-        typer.confirm(f"delete {len(session_ids)} session(s)?", abort=True)
+        try:
+            confirmed = typer.confirm(f"delete {counted(len(session_ids), 'session')}?")
+        except typer.Abort:  # no answer at all: stdin is closed, as in a script or a cron job
+            run(store.aclose())
+            raise UsageError(
+                "nothing deleted: no answer to the confirmation (pass -y to delete without asking)"
+            ) from None
+        if not confirmed:
+            run(store.aclose())
+            console.print("nothing deleted")
+            raise typer.Exit(1)
 
     async def remove() -> list[str]:
         deleted: list[str] = []

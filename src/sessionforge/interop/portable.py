@@ -283,7 +283,7 @@ async def import_session(
     """
     header, records = _parse(data)
     backend = resolve_store(store)
-    session_id = check_session_id(new_session_id or header.session_id)
+    session_id = check_session_id(header.session_id if new_session_id is None else new_session_id)
     if await backend.load(session_id, limit=1):
         raise SessionAlreadyExists(f"a session with id {session_id!r} already exists")
     try:

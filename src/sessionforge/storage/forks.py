@@ -87,7 +87,7 @@ async def fork(
     ``metadata`` adds properties to the fork (it inherits the parent's as of the fork point).
     """
     backend = resolve_store(store)
-    child = check_session_id(new_session_id or str(uuid.uuid4()))
+    child = check_session_id(str(uuid.uuid4()) if new_session_id is None else new_session_id)
     if await backend.load(child, limit=1):
         raise SessionAlreadyExists(f"a session with id {child!r} already exists")
     origin = await locate(session_id, at, backend)

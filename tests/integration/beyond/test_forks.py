@@ -93,6 +93,9 @@ async def test_fork_refuses_bad_positions_and_taken_ids(store: Store) -> None:
         await fork("missing", store=store)
     with pytest.raises(SessionAlreadyExists):
         await fork(parent.session_id, store=store, new_session_id=parent.session_id)
+    with pytest.raises(UsageError, match="invalid session id ''"):  # not a request for a new id
+        await fork(parent.session_id, store=store, new_session_id="")
+    assert await list_branches(parent.session_id, store) == []
 
 
 def test_chat_session_fork_in_a_store(make_store: Callable[[], Store]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sessionforge import ChatMessage, ChatSession, SessionManager
-from sessionforge.errors import MessageFormatError, SessionAlreadyExists
+from sessionforge.errors import MessageFormatError, SessionAlreadyExists, UsageError
 from sessionforge.interop.importers import (
     from_anthropic_messages,
     from_openai_messages,
@@ -55,6 +55,9 @@ async def test_round_trip_is_equal_event_by_event(store: Store) -> None:
     assert await again.get_messages_for_llm() == await manager.get_messages_for_llm()
     with pytest.raises(SessionAlreadyExists):
         await import_session(text, target, new_session_id="copy")
+    with pytest.raises(UsageError, match="invalid session id ''"):  # not "keep the exported id"
+        await import_session(text, target, new_session_id="")
+    assert await target.list_sessions() == ["copy"]
 
 
 async def test_forks_export_by_reference_or_inline(store: Store) -> None:

@@ -83,7 +83,12 @@ def test_fork_then_delete(runner: CliRunner, store_url: str) -> None:
     assert "What is the weather in Paris?" in shown.output and "It is sunny" not in shown.output
 
     refused = runner.invoke(app, ["sessions", "delete", "beta", "--store", store_url], input="n\n")
-    assert refused.exit_code == 1
+    assert refused.exit_code == 1 and "nothing deleted" in refused.output
+    unanswered = runner.invoke(app, ["sessions", "delete", "beta", "--store", store_url], input="")
+    assert unanswered.exit_code == 1 and "pass -y to delete without asking" in unanswered.output
+    empty_id = runner.invoke(app, ["sessions", "fork", "alpha", "--id", "", "--store", store_url])
+    assert empty_id.exit_code == 1 and "invalid session id ''" in empty_id.output
+    assert asyncio.run(list_branches("alpha", store)) == ["beta"]  # neither changed anything
     deleted = runner.invoke(app, ["sessions", "delete", "beta", "-y", "--store", store_url])
     assert deleted.exit_code == 0 and "deleted beta" in deleted.output
     again = runner.invoke(app, ["sessions", "delete", "beta", "-y", "--store", store_url])
