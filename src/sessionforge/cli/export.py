@@ -55,7 +55,8 @@ def export(
         "jsonl", "--format", "-f", help="jsonl (lossless), openai or anthropic (messages)."
     ),
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="A file (one session) or a directory.")
+        Path | None,
+        typer.Option("--output", "-o", help="A file (one session; - for stdout) or a directory."),
     ] = None,
     inline_forks: bool = typer.Option(False, "--inline-forks", help="Write forks self-contained."),
     store_url: str | None = STORE_OPTION,
@@ -68,6 +69,10 @@ def export(
         raise UsageError(f"unknown format {fmt!r}: use jsonl, openai or anthropic")
     if session_ids and all_sessions:
         raise UsageError("name sessions or pass --all, not both")
+    if output is not None and str(output) == "-":  # the usual name of stdout, as for tar or curl
+        if all_sessions or len(session_ids or []) > 1:
+            raise UsageError("several sessions go to a directory: --output DIRECTORY, not -")
+        output = None
     store = StoreSpec(store_url, namespace, create=False).open()
     to_directory = output is not None and output.is_dir()
 

@@ -138,6 +138,11 @@ def test_export_all_to_a_directory_and_stdout(runner: CliRunner, store_url: str,
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a1.jsonl", "a2.jsonl", "a3.jsonl"]
     to_stdout = runner.invoke(app, ["sessions", "export", "a1", "--store", store_url])
     assert json.loads(to_stdout.output.splitlines()[0])["format"] == "sessionforge.session"
+    dash = runner.invoke(app, ["sessions", "export", "a1", "-o", "-", "--store", store_url])
+    assert dash.exit_code == 0 and not Path("-").exists()
+    assert dash.output.splitlines()[1:] == to_stdout.output.splitlines()[1:]  # the header has a time
+    several = runner.invoke(app, ["sessions", "export", "a1", "a2", "-o", "-", "--store", store_url])
+    assert several.exit_code == 1 and "--output DIRECTORY, not -" in several.output
     assert runner.invoke(app, ["sessions", "export", "a1", "-f", "yaml", "--store", store_url]).exit_code == 1
 
 
