@@ -23,8 +23,9 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypedDict, Unpack, cast
+from urllib.parse import urlsplit
 
-from ..errors import MissingAPIKeyError
+from ..errors import ConfigurationError, MissingAPIKeyError
 from ._errors import map_sdk_errors
 from .base import ChatRequest, ChatResponse, StreamItem
 from .options import split_sdk_options
@@ -82,6 +83,21 @@ class WireFormat:
     assembler: Callable[..., StreamAssembling]
 
 
+def _check_base_url(url: str, provider: str, source: str) -> None:
+    """Refuse a base URL that names no server at once, rather than as a connection failure at the
+    first call (``source``: the argument or environment variable it came from)."""
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ConfigurationError(
+            f"{source} for {provider} must be an http:// or https:// URL with a host, got {url!r}"
+        )
+
+
 class SDKAdapter:
     """Sync and async clients of one SDK, created lazily, closed only by their owner (us)."""
 
@@ -103,6 +119,8 @@ class SDKAdapter:
         self.base_url = (
             settings.get("base_url") or os.environ.get(url_env) or settings.get("default_base_url")
         )
+        if self.base_url:
+            _check_base_url(self.base_url, name, "base_url" if settings.get("base_url") else url_env)
         # A server on this machine or a private network seldom checks keys (llama.cpp's and vLLM's
         # do not unless started with one), but the SDKs refuse to run without one.
         self.api_key = (

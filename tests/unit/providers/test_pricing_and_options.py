@@ -109,6 +109,29 @@ def test_the_environment_can_ask_for_registry_prices_or_a_price(monkeypatch: pyt
         create_provider("ollama")
 
 
+@pytest.mark.parametrize(
+    "bad", ["not a url", "localhost:8080/v1", "ftp://host/v1", "http://", "http://h:port/v1"]
+)
+def test_a_base_url_that_names_no_server_is_refused_at_once(
+    bad: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigurationError, match="base_url for openai must be an http"):
+        ChatAgent(provider="openai", model="gpt-4o-mini", api_key="k", base_url=bad)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", bad)  # from the environment, named as such
+    with pytest.raises(ConfigurationError, match="ANTHROPIC_BASE_URL for anthropic"):
+        create_provider("anthropic", api_key="k")
+
+
+@pytest.mark.parametrize(
+    "good", ["http://127.0.0.1:8080/v1", "https://api.openai.com/v1", "http://[::1]:11434/v1"]
+)
+def test_base_urls_of_servers_are_taken(good: str) -> None:
+    assert (
+        ChatAgent(provider="openai", model="gpt-4o-mini", api_key="k", base_url=good).provider.base_url
+        == good
+    )
+
+
 @pytest.mark.parametrize("bad", ["-1/2", (1.0,), "1/2/3"])
 def test_a_malformed_price_is_refused(bad: object) -> None:
     with pytest.raises(ConfigurationError):
