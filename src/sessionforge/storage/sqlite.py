@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -108,7 +109,9 @@ class SQLiteStore(HeadIndexedStore):
         self.path = str(path)
         if self.path != ":memory:":
             where = Path(self.path).expanduser()
-            if not self.path.strip() or where.is_dir():
+            # A trailing slash names a folder too, even one that does not exist yet: SQLite would
+            # otherwise create a file under the folder's name.
+            if not self.path.strip() or where.is_dir() or self.path.endswith(("/", os.sep)):
                 raise ConfigurationError(
                     f"SQLite path {self.path!r} is a folder: name a file, such as sessions.db"
                 )

@@ -87,6 +87,9 @@ def test_postgres_timeouts_must_be_positive() -> None:
 def test_a_sqlite_path_that_is_a_folder_or_cannot_be_made(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="is a folder"):
         open_store(f"sqlite:///{tmp_path}")
+    with pytest.raises(ConfigurationError, match="is a folder"):  # one that does not exist yet
+        open_store(f"sqlite:///{tmp_path}/new/")
+    assert not (tmp_path / "new").exists()
     blocker = tmp_path / "file"
     blocker.write_text("")
     with pytest.raises(ConfigurationError, match="cannot create the folder"):
