@@ -12,6 +12,17 @@ from servers.fixtures import anthropic_server, openai_server, provider_env, wire
 __all__ = ["anthropic_server", "openai_server", "provider_env", "runner", "store_url", "wire_servers"]
 
 
+@pytest.fixture(autouse=True)
+def _width_from_each_tests_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The program's consoles are made once per process, and rich fixes their width from COLUMNS
+    there and then: whichever test first ran a command would set the width of every later one. Each
+    test's COLUMNS counts instead."""
+    from sessionforge.cli import _common
+
+    for console in (_common.console, _common.err_console):
+        monkeypatch.setattr(console, "_width", None)
+
+
 @pytest.fixture
 def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """Wide output so that tables do not cut session ids."""
